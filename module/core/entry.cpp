@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The core's extern "C" entry points, called by the kapi shim from the
+ * vfio_iommu_driver_ops callbacks.
+ */
+#include "container.h"
+
+#include <vfio_cxx/abi.h>
+#include <vfio_cxx/errno.h>
+
+using namespace vfio_cxx;
+
+/*
+ * The opaque handle the VFIO core holds is the Container itself; the
+ * incomplete struct vfio_cxx_container only gives it a distinct C type.
+ */
+static Container *to_core(vfio_cxx_container *c)
+{
+	return reinterpret_cast<Container *>(c);
+}
+
+extern "C" int vfio_cxx_open(unsigned long type, vfio_cxx_container **out) noexcept
+{
+	auto r = Container::create(type);
+	if (!r.ok())
+		return r.err();
+	*out = reinterpret_cast<vfio_cxx_container *>(r.take().release());
+	return 0;
+}
+
+extern "C" void vfio_cxx_release(vfio_cxx_container *c) noexcept
+{
+	delete to_core(c);
+}
+
+extern "C" long vfio_cxx_ioctl(vfio_cxx_container *c, unsigned int cmd, unsigned long arg) noexcept
+{
+	if (!c) {
+		/* Before VFIO_SET_IOMMU only extension queries reach a backend. */
+		if (cmd == abi::CHECK_EXTENSION)
+			return Container::check_extension(nullptr, arg);
+		return -err::NOTTY;
+	}
+	return to_core(c)->ioctl(cmd, arg);
+}
+
+extern "C" int vfio_cxx_attach_group(vfio_cxx_container *c, kapi_group *g, int type) noexcept
+{
+	return to_core(c)->attach_group(g, type);
+}
+
+extern "C" void vfio_cxx_detach_group(vfio_cxx_container *c, kapi_group *g) noexcept
+{
+	to_core(c)->detach_group(g);
+}
+
+extern "C" void vfio_cxx_get_stats(vfio_cxx_stats *s) noexcept
+{
+	s->containers_live = g_stats.containers_live.read();
+	s->containers_opened = g_stats.containers_opened.read();
+	s->groups_attached = g_stats.groups_attached.read();
+	s->domains_live = g_stats.domains_live.read();
+}
+
+extern "C" int vfio_cxx_busy(void) noexcept
+{
+	return g_stats.containers_live.read() || g_stats.groups_attached.read() ||
+	       g_stats.domains_live.read();
+}

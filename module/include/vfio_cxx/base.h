@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Freestanding C++ basics for the vfio-cxx core.
+ *
+ * The core never includes a kernel header and, in the kernel build, no
+ * system header either (-nostdinc -nostdinc++).  The same sources build as a
+ * userspace library for the host unit tests, where libstdc++ is present, so
+ * anything that libstdc++ also defines (placement new) is taken from it there.
+ */
+#ifndef VFIO_CXX_BASE_H
+#define VFIO_CXX_BASE_H
+
+#ifndef __cplusplus
+#error "vfio_cxx/base.h is C++ only"
+#endif
+
+#ifdef VFIO_CXX_KERNEL
+using size_t = __SIZE_TYPE__;
+/* Placement new: the kernel build has no <new>. */
+inline void *operator new(size_t, void *p) noexcept { return p; }
+inline void *operator new[](size_t, void *p) noexcept { return p; }
+inline void operator delete(void *, void *) noexcept {}
+inline void operator delete[](void *, void *) noexcept {}
+namespace std {
+struct nothrow_t { explicit nothrow_t() = default; };
+extern const nothrow_t nothrow;
+}
+void *operator new(size_t, const std::nothrow_t &) noexcept;
+void *operator new[](size_t, const std::nothrow_t &) noexcept;
+void operator delete(void *, const std::nothrow_t &) noexcept;
+void operator delete[](void *, const std::nothrow_t &) noexcept;
+#else
+#include <cstddef>
+#include <new>
+using std::size_t;
+#endif
+
+namespace vfio_cxx {
+
+using u8 = unsigned char;
+using u16 = unsigned short;
+using u32 = unsigned int;
+using u64 = unsigned long long;
+using s32 = int;
+using s64 = long long;
+using uptr = __UINTPTR_TYPE__;
+
+static_assert(sizeof(u64) == 8 && sizeof(u32) == 4 && sizeof(u16) == 2, "integer sizes");
+static_assert(sizeof(unsigned long) == sizeof(void *), "LP64 only");
+
+/* Minimal <utility>. */
+template <class T> struct remove_reference { using type = T; };
+template <class T> struct remove_reference<T &> { using type = T; };
+template <class T> struct remove_reference<T &&> { using type = T; };
+
+template <class T>
+constexpr typename remove_reference<T>::type &&move(T &&t) noexcept
+{
+	return static_cast<typename remove_reference<T>::type &&>(t);
+}
+
+template <class T>
+constexpr T &&forward(typename remove_reference<T>::type &t) noexcept
+{
+	return static_cast<T &&>(t);
+}
+
+template <class T>
+constexpr T exchange(T &obj, T val) noexcept
+{
+	T old = obj;
+	obj = val;
+	return old;
+}
+
+#define VFIO_CXX_NO_COPY(T)                                                    \
+	T(const T &) = delete;                                                 \
+	T &operator=(const T &) = delete
+
+/*
+ * Allocation.  Every allocation in the core goes through here: it uses the
+ * nothrow operator new (declared noexcept, so the compiler keeps the null
+ * check) and the caller must handle nullptr.  There are no exceptions.
+ */
+template <class T, class... Args>
+T *make(Args &&...args) noexcept
+{
+	return new (std::nothrow) T(forward<Args>(args)...);
+}
+
+/* Sole owner of a heap object made with make<T>(). */
+template <class T>
+class Owned {
+public:
+	constexpr Owned() noexcept = default;
+	explicit Owned(T *p) noexcept : p_(p) {}
+	Owned(Owned &&o) noexcept : p_(exchange(o.p_, static_cast<T *>(nullptr))) {}
+	Owned &operator=(Owned &&o) noexcept
+	{
+		reset(exchange(o.p_, static_cast<T *>(nullptr)));
+		return *this;
+	}
+	VFIO_CXX_NO_COPY(Owned);
+	~Owned() { reset(); }
+
+	T *get() const noexcept { return p_; }
+	T *operator->() const noexcept { return p_; }
+	T &operator*() const noexcept { return *p_; }
+	explicit operator bool() const noexcept { return p_ != nullptr; }
+	[[nodiscard]] T *release() noexcept { return exchange(p_, static_cast<T *>(nullptr)); }
+	void reset(T *p = nullptr) noexcept
+	{
+		T *old = exchange(p_, p);
+		delete old;
+	}
+
+private:
+	T *p_ = nullptr;
+};
+
+/*
+ * A value or a negative errno.  Errors are kernel errnos (see errno.h); the
+ * kapi layer checks at compile time that they match the kernel's numbers.
+ */
+template <class T>
+class Result {
+public:
+	Result(T v) noexcept : v_(move(v)), err_(0) {}
+	static Result error(int err) noexcept { return Result(err, 0); }
+	bool ok() const noexcept { return err_ == 0; }
+	int err() const noexcept { return err_; }
+	T &value() noexcept { return v_; }
+	T take() noexcept { return move(v_); }
+
+private:
+	Result(int err, int) noexcept : v_(), err_(err) {}
+	T v_;
+	int err_;
+};
+
+/* Relaxed statistics counter; the kernel build compiles it to lock-prefixed ops. */
+class Counter {
+public:
+	constexpr Counter() noexcept = default;
+	void inc() noexcept { __atomic_fetch_add(&v_, 1, __ATOMIC_RELAXED); }
+	void dec() noexcept { __atomic_fetch_sub(&v_, 1, __ATOMIC_RELAXED); }
+	u64 read() const noexcept { return __atomic_load_n(&v_, __ATOMIC_RELAXED); }
+
+private:
+	u64 v_ = 0;
+};
+
+} /* namespace vfio_cxx */
+
+#endif /* VFIO_CXX_BASE_H */

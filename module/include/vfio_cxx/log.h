@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef VFIO_CXX_LOG_H
+#define VFIO_CXX_LOG_H
+
+#include "../../kapi/kapi.h"
+
+/* Warn once per call site (a constant-initialised static: no guard, no ctor). */
+#define VFIO_CXX_WARN_ONCE(fmt, ...)                                           \
+	do {                                                                   \
+		static constinit bool warned_ = false;                         \
+		if (!__atomic_exchange_n(&warned_, true, __ATOMIC_RELAXED))    \
+			kapi_log(KAPI_LOG_WARN, fmt, ##__VA_ARGS__);          \
+	} while (0)
+
+#define VFIO_CXX_BUG(msg)                                                      \
+	do {                                                                   \
+		kapi_bug(msg);                                                 \
+		__builtin_trap();                                              \
+	} while (0)
+
+#endif

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* RAII ownership of kapi mutexes. */
+#ifndef VFIO_CXX_SYNC_H
+#define VFIO_CXX_SYNC_H
+
+#include "base.h"
+#include "../../kapi/kapi.h"
+
+namespace vfio_cxx {
+
+/* Owns a kapi mutex; a null Mutex means its allocation failed. */
+class Mutex {
+public:
+	explicit Mutex(kapi_lock_class cls) noexcept : m_(kapi_mutex_create(cls)) {}
+	VFIO_CXX_NO_COPY(Mutex);
+	~Mutex()
+	{
+		if (m_)
+			kapi_mutex_destroy(m_);
+	}
+	bool valid() const noexcept { return m_ != nullptr; }
+	void lock() noexcept { kapi_mutex_lock(m_); }
+	void unlock() noexcept { kapi_mutex_unlock(m_); }
+	void assert_held() noexcept { kapi_mutex_assert_held(m_); }
+
+private:
+	kapi_mutex *m_;
+};
+
+class [[nodiscard]] Guard {
+public:
+	explicit Guard(Mutex &m) noexcept : m_(m) { m_.lock(); }
+	VFIO_CXX_NO_COPY(Guard);
+	~Guard() { m_.unlock(); }
+
+private:
+	Mutex &m_;
+};
+
+} /* namespace vfio_cxx */
+
+#endif

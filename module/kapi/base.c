@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kapi: memory, locks, logging. */
+#include <linux/bug.h>
+#include <linux/lockdep.h>
+#include <linux/mutex.h>
+#include <linux/printk.h>
+#include <linux/slab.h>
+
+#include "kapi.h"
+
+void *kapi_alloc(unsigned long size)
+{
+	return kzalloc(size, GFP_KERNEL_ACCOUNT);
+}
+
+void kapi_free(void *p)
+{
+	kfree(p);
+}
+
+/* One lockdep class per kapi_lock_class, named after it. */
+static struct lock_class_key kapi_lock_keys[KAPI_LOCK_NR];
+static const char *const kapi_lock_names[KAPI_LOCK_NR] = {
+	[KAPI_LOCK_CONTAINER] = "vfio_cxx_container",
+};
+
+struct kapi_mutex {
+	struct mutex m;
+};
+
+struct kapi_mutex *kapi_mutex_create(enum kapi_lock_class cls)
+{
+	struct kapi_mutex *m;
+
+	if (WARN_ON(cls >= KAPI_LOCK_NR))
+		return NULL;
+	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
+	if (m)
+		__mutex_init(&m->m, kapi_lock_names[cls], &kapi_lock_keys[cls]);
+	return m;
+}
+
+void kapi_mutex_destroy(struct kapi_mutex *m)
+{
+	mutex_destroy(&m->m);
+	kfree(m);
+}
+
+void kapi_mutex_lock(struct kapi_mutex *m)
+{
+	mutex_lock(&m->m);
+}
+
+void kapi_mutex_unlock(struct kapi_mutex *m)
+{
+	mutex_unlock(&m->m);
+}
+
+void kapi_mutex_assert_held(struct kapi_mutex *m)
+{
+	lockdep_assert_held(&m->m);
+}
+
+void kapi_log(enum kapi_log_level level, const char *fmt, ...)
+{
+	static const char *const prefix[] = {
+		[KAPI_LOG_ERR] = KERN_ERR, [KAPI_LOG_WARN] = KERN_WARNING,
+		[KAPI_LOG_INFO] = KERN_INFO, [KAPI_LOG_DEBUG] = KERN_DEBUG,
+	};
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	printk("%s%pV", prefix[level <= KAPI_LOG_DEBUG ? level : KAPI_LOG_DEBUG], &vaf);
+	va_end(args);
+}
+
+void kapi_bug(const char *msg)
+{
+	pr_crit("%s\n", msg);
+	BUG();
+}

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kapi: IOMMU groups and paging domains. */
+#include <linux/device.h>
+#include <linux/iommu.h>
+#include <linux/irqdomain.h>
+#include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include <linux/version.h>
+
+#include "kapi.h"
+
+static bool allow_unsafe_interrupts;
+module_param(allow_unsafe_interrupts, bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Allow groups without interrupt remapping (MSI isolation), as vfio_iommu_type1's parameter of the same name");
+
+struct kapi_domain {
+	struct iommu_domain *domain;
+	bool coherency_known;
+	bool enforce_cache_coherency;
+};
+
+static struct iommu_group *to_group(struct kapi_group *g)
+{
+	return (struct iommu_group *)g;
+}
+
+int kapi_group_id(struct kapi_group *g)
+{
+	return iommu_group_id(to_group(g));
+}
+
+static int first_device(struct device *dev, void *data)
+{
+	*(struct device **)data = dev;
+	return 1; /* stop */
+}
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+static int device_has_intr_remap(struct device *dev, void *data)
+{
+	return device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
+}
+#endif
+
+int kapi_group_check_msi_isolation(struct kapi_group *g)
+{
+	bool isolated;
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	isolated = iommu_group_has_isolated_msi(to_group(g));
+#else
+	isolated = irq_domain_check_msi_remap() ||
+		   iommu_group_for_each_dev(to_group(g), NULL, device_has_intr_remap);
+#endif
+	if (isolated || allow_unsafe_interrupts)
+		return 0;
+	pr_warn("vfio_iommu_cxx: group %d: no interrupt remapping support; use the allow_unsafe_interrupts parameter to allow it\n",
+		iommu_group_id(to_group(g)));
+	return -EPERM;
+}
+
+int kapi_domain_alloc(struct kapi_group *g, struct kapi_domain **out)
+{
+	struct device *dev = NULL;
+	struct iommu_domain *domain;
+	struct kapi_domain *kd;
+
+	iommu_group_for_each_dev(to_group(g), &dev, first_device);
+	if (!dev)
+		return -ENODEV;
+
+	kd = kzalloc(sizeof(*kd), GFP_KERNEL_ACCOUNT);
+	if (!kd)
+		return -ENOMEM;
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	domain = iommu_paging_domain_alloc(dev);
+	if (IS_ERR(domain)) {
+		kfree(kd);
+		return PTR_ERR(domain);
+	}
+#else
+	domain = iommu_domain_alloc(dev->bus);
+	if (!domain) {
+		kfree(kd);
+		return -EIO;
+	}
+#endif
+	kd->domain = domain;
+	*out = kd;
+	return 0;
+}
+
+void kapi_domain_free(struct kapi_domain *d)
+{
+	iommu_domain_free(d->domain);
+	kfree(d);
+}
+
+int kapi_domain_attach_group(struct kapi_domain *d, struct kapi_group *g)
+{
+	struct iommu_domain *domain = d->domain;
+	int ret = iommu_attach_group(domain, to_group(g));
+
+	/*
+	 * As type1 does: ask for enforced cache coherency once a device is
+	 * attached (the driver looks at the attached devices to decide).
+	 */
+	if (!ret && !d->coherency_known) {
+		d->coherency_known = true;
+		if (domain->ops->enforce_cache_coherency)
+			d->enforce_cache_coherency = domain->ops->enforce_cache_coherency(domain);
+	}
+	return ret;
+}
+
+void kapi_domain_detach_group(struct kapi_domain *d, struct kapi_group *g)
+{
+	iommu_detach_group(d->domain, to_group(g));
+}
+
+int kapi_domain_compatible(struct kapi_domain *a, struct kapi_domain *b)
+{
+	return a->domain->ops == b->domain->ops &&
+	       a->enforce_cache_coherency == b->enforce_cache_coherency;
+}

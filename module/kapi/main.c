@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio_iommu_cxx: module entry, VFIO registration and the
+ * vfio_iommu_driver_ops trampolines into the C++ core.
+ */
+#include <linux/debugfs.h>
+#include <linux/err.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/seq_file.h>
+
+#include "kapi.h"
+#include "vfio_compat.h"
+
+static bool claim_type1 = true;
+module_param(claim_type1, bool, 0644);
+MODULE_PARM_DESC(claim_type1,
+		 "Serve VFIO_TYPE1_IOMMU/VFIO_TYPE1v2_IOMMU containers (default: yes); VFIO_CXX_IOMMU is always served");
+
+int kapi_param_claim_type1(void)
+{
+	return READ_ONCE(claim_type1);
+}
+
+#if VFIO_CXX_HAVE_CONTAINER
+
+static void *cxx_open(unsigned long arg)
+{
+	struct vfio_cxx_container *c;
+	int ret = vfio_cxx_open(arg, &c);
+
+	return ret ? ERR_PTR(ret) : c;
+}
+
+static void cxx_release(void *iommu_data)
+{
+	vfio_cxx_release(iommu_data);
+}
+
+static long cxx_ioctl(void *iommu_data, unsigned int cmd, unsigned long arg)
+{
+	return vfio_cxx_ioctl(iommu_data, cmd, arg);
+}
+
+static int cxx_attach_group(void *iommu_data, struct iommu_group *group,
+			    enum vfio_group_type type)
+{
+	return vfio_cxx_attach_group(iommu_data, (struct kapi_group *)group, type);
+}
+
+static void cxx_detach_group(void *iommu_data, struct iommu_group *group)
+{
+	vfio_cxx_detach_group(iommu_data, (struct kapi_group *)group);
+}
+
+/*
+ * pin_pages, unpin_pages, dma_rw and the device hooks are left NULL: the
+ * VFIO core answers -ENOTTY/-EINVAL for a backend without them (seed 001,
+ * R1).  mdev support arrives with them.
+ */
+static const struct vfio_iommu_driver_ops cxx_ops = {
+	.name		= "vfio-iommu-cxx",
+	.owner		= THIS_MODULE,
+	.open		= cxx_open,
+	.release	= cxx_release,
+	.ioctl		= cxx_ioctl,
+	.attach_group	= cxx_attach_group,
+	.detach_group	= cxx_detach_group,
+};
+
+/* debugfs: vfio_iommu_cxx/stats, read by the selftests and the demo. */
+static struct dentry *debug_dir;
+
+static int stats_show(struct seq_file *s, void *unused)
+{
+	struct vfio_cxx_stats st;
+
+	vfio_cxx_get_stats(&st);
+	seq_printf(s, "containers_live %llu\n", st.containers_live);
+	seq_printf(s, "containers_opened %llu\n", st.containers_opened);
+	seq_printf(s, "groups_attached %llu\n", st.groups_attached);
+	seq_printf(s, "domains_live %llu\n", st.domains_live);
+	seq_printf(s, "compat_range %s\n", VFIO_CXX_COMPAT_RANGE);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stats);
+
+static int __init vfio_iommu_cxx_init(void)
+{
+	int ret = vfio_register_iommu_driver(&cxx_ops);
+
+	if (ret) {
+		pr_err("vfio_iommu_cxx: vfio_register_iommu_driver failed: %d\n", ret);
+		return ret;
+	}
+	debug_dir = debugfs_create_dir("vfio_iommu_cxx", NULL);
+	debugfs_create_file("stats", 0444, debug_dir, NULL, &stats_fops);
+	pr_info("vfio_iommu_cxx: registered (compat %s, claim_type1=%d)\n",
+		VFIO_CXX_COMPAT_RANGE, claim_type1);
+	return 0;
+}
+
+static void __exit vfio_iommu_cxx_exit(void)
+{
+	debugfs_remove_recursive(debug_dir);
+	vfio_unregister_iommu_driver(&cxx_ops);
+	/* Module references pin us while any container exists. */
+	WARN_ON(vfio_cxx_busy());
+}
+
+#else /* !VFIO_CXX_HAVE_CONTAINER */
+
+static int __init vfio_iommu_cxx_init(void)
+{
+	pr_err("vfio_iommu_cxx: this kernel's VFIO has no legacy container interface (CONFIG_VFIO_CONTAINER is off, iommufd provides /dev/vfio/vfio); nothing to register with\n");
+	return -ENODEV;
+}
+
+static void __exit vfio_iommu_cxx_exit(void)
+{
+}
+
+#endif
+
+module_init(vfio_iommu_cxx_init);
+module_exit(vfio_iommu_cxx_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("vfio-cxx developers");
+MODULE_DESCRIPTION("VFIO IOMMU backend (Type1v2 API) written in freestanding C++");
+MODULE_SOFTDEP("pre: vfio");
