@@ -1,14 +1,26 @@
 # SPDX-License-Identifier: GPL-2.0
-# Top-level developer interface.  `make help` lists the targets.
+# vfio-cxx developer interface.  `make help` lists the targets.
+#
+# On a fresh Debian 12 machine the only two commands you need are
+#   make demo     and     make check
+# Both install whatever is missing first (scripts/deps.sh, via apt; root or sudo).
+
 SHELL := /bin/bash
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+export OUT ?= $(TOP)/out
 export VFIO_CXX_CACHE ?= /var/cache/vfio-cxx
-OUT ?= $(TOP)/out
+RESULTS := $(OUT)/results
 
-# The kernels we build and test against: follow Debian's meta-packages.
-kver_of = $(shell dpkg-query -W -f='$${Depends}' $(1) 2>/dev/null | tr ',' '\n' | sed -n 's/^ *linux-image-\([^ ]*\).*/\1/p;s/^ *linux-headers-\([^ ]*\).*/\1/p' | head -1)
-KVER_612 ?= $(call kver_of,linux-headers-6.12-amd64)
-KVER_61  ?= $(call kver_of,linux-headers-amd64)
+# The kernels we build and test against follow Debian's meta-packages:
+# linux-headers-amd64 (6.1) and linux-headers-6.12-amd64 (bookworm-security).
+# Evaluated lazily: they exist only once `deps` has run.
+kver_of = $(shell dpkg-query -W -f='$${Depends}' $(1) 2>/dev/null | tr ',|' '\n\n' | \
+	sed -n 's/^ *linux-headers-\([0-9][^ ]*\).*/\1/p' | head -1)
+KVER_61 = $(call kver_of,linux-headers-amd64)
+KVER_612 = $(call kver_of,linux-headers-6.12-amd64)
+KVERS = $(KVER_61) $(KVER_612)
+
+# For `make module`: the running kernel unless KVER is given.
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 
@@ -18,25 +30,103 @@ KDIR ?= /lib/modules/$(KVER)/build
 # way; the last --lang_exclude wins, so rust is repeated here.  pahole's DWARF
 # loader still prints "tag not supported" for template DIEs it skips; those
 # lines are expected, and lane-build checks that the .ko has its .BTF.
-PAHOLE_LANG_EXCLUDE := --lang_exclude=rust,c++,c++03,c++11,c++14
-KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) MODULE_PAHOLE_FLAGS="$(PAHOLE_LANG_EXCLUDE)"
+export PAHOLE_LANG_EXCLUDE := --lang_exclude=rust,c++,c++03,c++11,c++14
 
-.PHONY: all module clean help deps check demo lane-host lane-build lane-vm
+HARNESS := $(OUT)/harness
+SELFTEST := $(OUT)/vm/vfio_cxx_test
+DEMO := $(OUT)/vm/vfio_cxx_demo
+
+.PHONY: all module clean help deps deps-host deps-build deps-vm check demo \
+	lane-host lane-build lane-vm harness selftests summary
 
 all: module
 
 module:
-	$(KMAKE) modules
+	$(MAKE) -C $(KDIR) M=$(TOP) MODULE_PAHOLE_FLAGS="$(PAHOLE_LANG_EXCLUDE)" modules
 
 clean:
-	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null
+	-$(MAKE) -C $(KDIR) M=$(TOP) clean >/dev/null 2>&1
 	rm -rf $(OUT)
 
 help:
 	@echo "make demo        install what is missing, build, boot a VM, show the backend serving a container"
 	@echo "make check       install what is missing, run every test lane, print 'N passed, N failed'"
-	@echo "make deps        install build/test dependencies (Debian 12)"
-	@echo "make module      build vfio_iommu_cxx.ko for KVER (default: running kernel)"
-	@echo "make lane-host   GoogleTest unit tests of the C++ core (ASan/UBSan)"
-	@echo "make lane-build  build against both Debian kernels; objtool, runtime and symbol checks"
+	@echo "make deps        install build/test dependencies (Debian 12, apt; root or sudo)"
+	@echo "make module      build vfio_iommu_cxx.ko in place for KVER (default: running kernel)"
+	@echo "make lane-host   GoogleTest unit tests of the C++ core under ASan/UBSan"
+	@echo "make lane-build  build against both Debian kernels; compat, objtool, runtime and symbol checks"
 	@echo "make lane-vm     boot each Debian kernel in virtme-ng and run the kselftest suite"
+
+deps:
+	$(TOP)/scripts/deps.sh all
+deps-host:
+	$(TOP)/scripts/deps.sh host
+deps-build:
+	$(TOP)/scripts/deps.sh build
+deps-vm:
+	$(TOP)/scripts/deps.sh vm
+
+# ---- lanes: each writes result files into $(RESULTS) ------------------------
+
+lane-host: deps-host
+	@mkdir -p $(RESULTS)
+	@rm -f $(RESULTS)/host*.xml $(RESULTS)/host*.tap
+	-$(MAKE) -C $(TOP)/selftests/host OUT=$(OUT) run
+	@if [ -s $(OUT)/host/results.xml ]; then cp $(OUT)/host/results.xml $(RESULTS)/host.xml; \
+	 else printf 'not ok 1 - host lane produced no results\n1..1\n' >$(RESULTS)/host-error.tap; fi
+
+lane-build: deps-build
+	@mkdir -p $(RESULTS)
+	@rm -f $(RESULTS)/build-*.tap $(RESULTS)/compat.tap
+	-$(TOP)/scripts/check-compat.sh >$(RESULTS)/compat.tap; cat $(RESULTS)/compat.tap
+	@for k in $(KVERS); do $(TOP)/scripts/build-lane.sh $$k || true; done
+	@[ -n "$(strip $(KVERS))" ] || printf 'not ok 1 - no Debian kernel headers found\n1..1\n' >$(RESULTS)/build-none.tap
+
+harness: $(HARNESS)/kselftest_harness.h
+$(HARNESS)/kselftest_harness.h:
+	$(TOP)/scripts/linux-source.sh 6.12 $(OUT)/src-6.12 \
+		tools/testing/selftests/kselftest_harness.h tools/testing/selftests/kselftest.h
+	mkdir -p $(HARNESS)
+	cp $(OUT)/src-6.12/tools/testing/selftests/kselftest_harness.h \
+	   $(OUT)/src-6.12/tools/testing/selftests/kselftest.h $(HARNESS)/
+
+VM_CFLAGS := -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -I$(HARNESS) -I$(TOP)/uapi
+
+selftests: $(SELFTEST) $(DEMO)
+$(SELFTEST): $(TOP)/selftests/vm/vfio_cxx_test.c $(TOP)/uapi/linux/vfio_cxx.h | harness
+	@mkdir -p $(dir $@)
+	gcc $(VM_CFLAGS) -o $@ $<
+$(DEMO): $(TOP)/scripts/demo/vfio_cxx_demo.c $(TOP)/uapi/linux/vfio_cxx.h
+	@mkdir -p $(dir $@)
+	gcc $(VM_CFLAGS) -o $@ $<
+
+lane-vm: deps-vm
+	@mkdir -p $(RESULTS)
+	@rm -f $(RESULTS)/vm-*.tap
+	@$(MAKE) --no-print-directory selftests || printf 'not ok 1 - VM selftests failed to build\n1..1\n' >$(RESULTS)/vm-build-error.tap
+	@for k in $(KVERS); do \
+		[ -f $(OUT)/build-$$k/vfio_iommu_cxx.ko ] || $(TOP)/scripts/build-lane.sh $$k >/dev/null; \
+		$(TOP)/scripts/vm-lane.sh $$k $(OUT)/build-$$k $(SELFTEST); \
+		cp $(OUT)/vm-$$k/guest.tap $(RESULTS)/vm-$$k-guest.tap; \
+		cp $(OUT)/vm-$$k/selftest.tap $(RESULTS)/vm-$$k-selftest.tap; \
+		cat $(RESULTS)/vm-$$k-guest.tap; grep -E '^(not )?ok|^# (Totals|FAIL)' $(RESULTS)/vm-$$k-selftest.tap; \
+	done
+
+summary:
+	@python3 $(TOP)/scripts/summarize.py $(RESULTS)
+
+# Every lane, then the real counts; fails if any test failed.
+check: deps
+	@rm -rf $(RESULTS)
+	@t0=$$(date +%s); $(MAKE) --no-print-directory lane-host; t1=$$(date +%s); \
+	 $(MAKE) --no-print-directory lane-build; t2=$$(date +%s); \
+	 $(MAKE) --no-print-directory lane-vm; t3=$$(date +%s); \
+	 echo "lane durations: host $$((t1-t0))s, build $$((t2-t1))s, vm $$((t3-t2))s"
+	@python3 $(TOP)/scripts/summarize.py $(RESULTS)
+
+# ---- demo --------------------------------------------------------------------
+
+demo: deps
+	@$(MAKE) --no-print-directory selftests
+	@k=$(KVER_612); $(TOP)/scripts/build-lane.sh $$k >/dev/null && \
+	 $(TOP)/scripts/demo/run-demo.sh $$k $(OUT)/build-$$k $(DEMO)

@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Build-lane checks on a built vfio_iommu_cxx.ko and its C++ objects.
+
+Usage: check-module-objects.py [--start N] <module-dir> <kernel-build-dir> <build-log>
+
+Prints TAP test lines numbered from N (default 1; with --start, no header or
+plan, for embedding in a larger stream).  Checks:
+  1. no object has exception, RTTI or static-constructor artefacts
+     (.eh_frame, .gcc_except_table, .init_array, .ctors, .fini_array, .dtors,
+     _ZTI/_ZTS typeinfo symbols);
+  2. no object references C++ runtime symbols other than those
+     module/core/runtime.cpp defines (__cxa_*, _Unwind_*, __gxx_personality*,
+     std::, __dso_handle);
+  3. every undefined symbol of the .ko is exported by the target kernel
+     (its Module.symvers);
+  4. objtool ran and reported nothing (the build log has no objtool line),
+     and ORC unwind data covers every function of the .ko, C++ ones included;
+  5. C++ code was built with the kernel's mitigations: no bare 'ret' (all
+     returns go through __x86_return_thunk), no indirect call or jump that
+     bypasses the retpoline thunks;
+  6. on kernels whose headers ship vmlinux, the .ko carries .BTF.
+"""
+import glob
+import os
+import re
+import subprocess
+import sys
+
+args = sys.argv[1:]
+start = 1
+embedded = False
+if args[:1] == ["--start"]:
+    start, embedded, args = int(args[1]), True, args[2:]
+mod_dir, kdir, build_log = args[:3]
+ko = os.path.join(mod_dir, "vfio_iommu_cxx.ko")
+cxx_objs = sorted(glob.glob(os.path.join(mod_dir, "module/core/*.o")))
+all_objs = sorted(glob.glob(os.path.join(mod_dir, "module/*/*.o"))) + [ko]
+
+results = []
+
+
+def check(name, problems):
+    results.append((name, problems))
+
+
+def run(*args):
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+def sections(path):
+    out = run("readelf", "-SW", path)
+    return re.findall(r"^\s*\[\s*\d+\]\s+(\S+)", out, re.M)
+
+
+def symbols(path):
+    """(value, size, type, bind, ndx, name) of every symbol."""
+    rows = []
+    for line in run("readelf", "-sW", path).splitlines():
+        f = line.split()
+        if len(f) >= 8 and f[0].endswith(":") and f[0][:-1].isdigit():
+            rows.append((int(f[1], 16), int(f[2], 0), f[3], f[4], f[6], f[7]))
+    return rows
+
+
+# 1. exception / RTTI / constructor artefacts
+bad_sections = {".eh_frame", ".rela.eh_frame", ".gcc_except_table", ".init_array",
+                ".rela.init_array", ".ctors", ".fini_array", ".dtors"}
+problems = []
+for o in all_objs:
+    for s in sections(o):
+        if s in bad_sections or s.startswith(".gcc_except_table"):
+            problems.append(f"{o}: section {s}")
+    for *_, name in symbols(o):
+        if name.startswith(("_ZTI", "_ZTS")):
+            problems.append(f"{o}: typeinfo symbol {name}")
+check("no .eh_frame/.gcc_except_table/.init_array/.ctors sections or typeinfo", problems)
+
+# 2. C++ runtime references
+provided = {name for _v, _s, _t, _b, ndx, name in symbols(os.path.join(mod_dir, "module/core/runtime.o"))
+            if ndx != "UND" and name}
+problems = []
+for o in all_objs:
+    for _v, _s, _t, _b, ndx, name in symbols(o):
+        if ndx != "UND" or not name:
+            continue
+        if (name.startswith(("__cxa_", "_Unwind_", "__gxx_personality", "_ZSt", "_ZNSt"))
+                or name == "__dso_handle") and name not in provided:
+            problems.append(f"{o}: references {name}")
+check("no C++ runtime references beyond the module's own runtime", problems)
+
+# 3. undefined symbols of the .ko are exported by the kernel
+exported = set()
+with open(os.path.join(kdir, "Module.symvers")) as f:
+    for line in f:
+        parts = line.split("\t")
+        if len(parts) >= 2:
+            exported.add(parts[1])
+problems = []
+for _v, _s, _t, _b, ndx, name in symbols(ko):
+    if ndx == "UND" and name and name not in exported:
+        problems.append(f"undefined and not exported by the kernel: {name}")
+check(f"every undefined symbol is exported by {os.path.basename(os.path.realpath(kdir))}", problems)
+
+# 4. objtool: silent, and ORC data for every function
+problems = []
+with open(build_log, errors="replace") as f:
+    for line in f:
+        if "objtool" in line:
+            problems.append(line.rstrip())
+if ".orc_unwind_ip" not in sections(ko):
+    problems.append("no .orc_unwind_ip section: objtool did not run")
+else:
+    secs = sections(ko)
+    orc = {}
+    for line in run("readelf", "-rW", ko).split("\n\n"):
+        if "'.rela.orc_unwind_ip'" not in line:
+            continue
+        for m in re.finditer(r"^\S+\s+\S+\s+\S+\s+\S+\s+(\S+)\s+\+\s*([0-9a-f]+)", line, re.M):
+            orc.setdefault(m.group(1), []).append(int(m.group(2), 16))
+    sym_section = {}
+    for v, s, t, b, ndx, name in symbols(ko):
+        if t == "SECTION" and ndx.isdigit():
+            sym_section[int(ndx)] = secs[int(ndx)]
+    nfunc = 0
+    for v, s, t, b, ndx, name in symbols(ko):
+        if t != "FUNC" or not ndx.isdigit() or s == 0:
+            continue
+        nfunc += 1
+        sec = secs[int(ndx)]
+        offs = orc.get(sec, [])
+        # The unwinder uses the nearest entry at or below an address: the
+        # function is covered if its section has an entry before its end.
+        if not any(off < v + s for off in offs):
+            problems.append(f"function {name} ({sec}) has no ORC data")
+    if nfunc == 0:
+        problems.append("no functions found")
+check("objtool reported nothing and ORC unwind data covers every function", problems)
+
+# 5. mitigations in C++ code
+problems = []
+for o in cxx_objs:
+    dis = run("objdump", "-dr", "--no-show-raw-insn", o)
+    for line in dis.splitlines():
+        m = re.match(r"\s*([0-9a-f]+):\s+(\S+)\s*(.*)", line)
+        if not m:
+            continue
+        insn, ops = m.group(2), m.group(3)
+        if insn in ("ret", "retq"):
+            problems.append(f"{o}: bare ret at {m.group(1)}")
+        if insn in ("call", "callq", "jmp", "jmpq") and ops.startswith("*"):
+            problems.append(f"{o}: indirect {insn} {ops} at {m.group(1)}")
+if not cxx_objs:
+    problems.append("no C++ objects found")
+check("C++ objects use the return thunk and retpolines (no bare ret or indirect branch)", problems)
+
+# 6. BTF
+problems = []
+if os.path.exists(os.path.join(kdir, "vmlinux")):
+    if ".BTF" not in sections(ko):
+        problems.append("kernel ships vmlinux but the .ko has no .BTF")
+    label = "the .ko has BTF (C units; C++ excluded from pahole)"
+else:
+    label = "BTF: # SKIP kernel headers ship no vmlinux, Kbuild skips module BTF"
+check(label, problems)
+
+if not embedded:
+    print("TAP version 13")
+    print(f"1..{len(results)}")
+failed = 0
+for i, (name, probs) in enumerate(results, start):
+    for p in probs[:20]:
+        print(f"# {p}")
+    if probs:
+        failed += 1
+        print(f"not ok {i} - {name}")
+    else:
+        print(f"ok {i} - {name}")
+sys.exit(1 if failed else 0)

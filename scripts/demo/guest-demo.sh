@@ -1,0 +1,22 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Inside the demo VM: bind edu to vfio-pci, load vfio_iommu_cxx, run the demo.
+#   guest-demo.sh <vfio_iommu_cxx.ko> <demo binary>
+set -eu
+ko=$1 demo=$2
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+modprobe vfio-pci
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] && edu=$d
+done
+echo vfio-pci >"$edu/driver_override"
+basename "$edu" >/sys/bus/pci/drivers_probe
+group=$(basename "$(readlink "$edu/iommu_group")")
+echo "== QEMU edu device $(basename "$edu") bound to vfio-pci, IOMMU group $group (kernel $(uname -r))"
+insmod "$ko"
+echo "== $(dmesg | grep vfio_iommu_cxx | tail -1 | sed 's/^\[[^]]*\] //')"
+echo
+"$demo" "$group"
+rmmod vfio_iommu_cxx
+echo
+echo "== vfio_iommu_cxx unloaded cleanly"

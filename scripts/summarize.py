@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Count the real results of every lane and print the closing line.
+
+Usage: summarize.py <results dir>
+
+Reads every *.tap (TAP / KTAP: top-level "ok N" / "not ok N" lines, with
+"# SKIP" directives) and *.xml (GoogleTest JUnit output) file, prints one line
+per file, then, last, "N passed, N failed, N skipped".  Exits 1 if anything
+failed or no result was found at all.
+"""
+import glob
+import os
+import re
+import sys
+import xml.etree.ElementTree as ET
+
+TAP = re.compile(r"^(not ok|ok)\b[^#]*(#\s*(SKIP|TODO)\b.*)?", re.I)
+
+
+def count_tap(path):
+    p = f = s = 0
+    with open(path, errors="replace") as fh:
+        for line in fh:
+            m = TAP.match(line.rstrip("\n"))
+            if not m:
+                continue
+            directive = (m.group(3) or "").upper()
+            if directive == "SKIP":
+                s += 1
+            elif m.group(1) == "ok" or directive == "TODO":
+                p += 1
+            else:
+                f += 1
+    return p, f, s
+
+
+def count_gtest(path):
+    p = f = s = 0
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as e:
+        print(f"  {path}: unreadable ({e})")
+        return 0, 1, 0
+    for tc in root.iter("testcase"):
+        if tc.find("failure") is not None or tc.find("error") is not None:
+            f += 1
+        elif tc.get("result") == "skipped" or tc.get("status") == "notrun" or tc.find("skipped") is not None:
+            s += 1
+        else:
+            p += 1
+    return p, f, s
+
+
+def main():
+    d = sys.argv[1]
+    files = sorted(glob.glob(os.path.join(d, "*.tap")) + glob.glob(os.path.join(d, "*.xml")))
+    tp = tf = ts = 0
+    for path in files:
+        p, f, s = count_gtest(path) if path.endswith(".xml") else count_tap(path)
+        if p + f + s == 0:
+            f = 1
+            print(f"  {os.path.basename(path)}: no test results (counted as 1 failure)")
+        else:
+            print(f"  {os.path.basename(path):40s} {p:4d} passed {f:4d} failed {s:4d} skipped")
+        tp, tf, ts = tp + p, tf + f, ts + s
+    if not files:
+        print("  no result files")
+        tf = 1
+    line = f"{tp} passed, {tf} failed"
+    if ts:
+        line += f", {ts} skipped"
+    print(line)
+    return 1 if tf else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# One virtme-ng boot of a kernel with an emulated Intel IOMMU and QEMU's edu
+# device, running the VM selftest suite against vfio_iommu_cxx.
+#   scripts/vm-lane.sh <kernel release> <module dir> <selftest binary>
+# Results: $OUT/vm-<kver>/{guest.tap,selftest.tap,dmesg.txt,console.log}
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+kver=$1 moddir=$2 test=$3
+out=${OUT:-$top/out}/vm-$kver
+rm -rf "$out"
+mkdir -p "$out"
+
+# TCG (nested KVM dies in the decompressor); q35 + intel-iommu + edu.
+qemu_opts='-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on -device edu'
+# Shared folders must be given as --rwdir=path=path with vng 1.35.
+share=$(cd "$top" && pwd)
+shared_out=$(cd "$out" && pwd)
+start=$(date +%s)
+timeout 900 vng -r "/boot/vmlinuz-$kver" --disable-kvm --memory 2G \
+	--append 'intel_iommu=on' --qemu-opts="$qemu_opts" \
+	--rwdir="$share=$share" $( [ "${shared_out#"$share"/}" = "$shared_out" ] && echo "--rwdir=$shared_out=$shared_out" ) \
+	--exec "bash $share/selftests/vm/guest-run.sh $moddir/vfio_iommu_cxx.ko $test $shared_out" \
+	>"$out/console.log" 2>&1 </dev/null
+rc=$?
+echo "vm-lane: $kver: vng exit $rc after $(( $(date +%s) - start ))s" >&2
+if [ ! -s "$out/guest.tap" ]; then
+	{ echo "not ok 1 - $kver: VM boot produced no results (vng exit $rc, see console.log)"; echo "1..1"; } >"$out/guest.tap"
+fi
+if [ ! -s "$out/selftest.tap" ]; then
+	{ echo "not ok 1 - $kver: selftest suite did not run"; echo "1..1"; } >"$out/selftest.tap"
+fi
+exit 0

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM selftests of vfio_iommu_cxx as a VFIO IOMMU backend (issue 2).
+ *
+ * Runs in a virtme-ng guest with QEMU's edu device behind an emulated Intel
+ * IOMMU, bound to vfio-pci (selftests/vm/guest-run.sh sets that up and
+ * passes VFIO_CXX_GROUP=<iommu group number>).  Uses only the VFIO user API
+ * plus our debugfs stats file and module parameter, so each assertion is
+ * about what the kernel really did.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+
+#include "kselftest_harness.h"
+#include "../../uapi/linux/vfio_cxx.h"
+
+#define MODNAME "vfio_iommu_cxx"
+#define STATS "/sys/kernel/debug/vfio_iommu_cxx/stats"
+#define PARAM_CLAIM "/sys/module/vfio_iommu_cxx/parameters/claim_type1"
+#define REFCNT "/sys/module/vfio_iommu_cxx/refcnt"
+
+static long stat_get(const char *key)
+{
+	char name[64];
+	long long v;
+	long ret = -1;
+	FILE *f = fopen(STATS, "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &v) == 2)
+		if (!strcmp(name, key))
+			ret = v;
+	fclose(f);
+	return ret;
+}
+
+static long read_long(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	if (buf[0] == 'Y')
+		return 1;
+	if (buf[0] == 'N')
+		return 0;
+	return strtol(buf, NULL, 10);
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+}
+
+static int group_number(void)
+{
+	const char *g = getenv("VFIO_CXX_GROUP");
+
+	return g ? atoi(g) : -1;
+}
+
+FIXTURE(vfio) {
+	int container;
+	int group;
+	long opened0;
+	long live0;
+};
+
+FIXTURE_SETUP(vfio)
+{
+	char path[64];
+	int n = group_number();
+
+	self->container = -1;
+	self->group = -1;
+	ASSERT_LE(0, n) TH_LOG("VFIO_CXX_GROUP is not set");
+	ASSERT_EQ(0, write_str(PARAM_CLAIM, "1"));
+	self->container = open("/dev/vfio/vfio", O_RDWR);
+	ASSERT_LE(0, self->container);
+	snprintf(path, sizeof(path), "/dev/vfio/%d", n);
+	self->group = open(path, O_RDWR);
+	ASSERT_LE(0, self->group) TH_LOG("open %s: %s", path, strerror(errno));
+	self->opened0 = stat_get("containers_opened");
+	self->live0 = stat_get("containers_live");
+	ASSERT_LE(0, self->opened0) TH_LOG("cannot read " STATS);
+}
+
+FIXTURE_TEARDOWN(vfio)
+{
+	if (self->group >= 0)
+		close(self->group);
+	if (self->container >= 0)
+		close(self->container);
+	write_str(PARAM_CLAIM, "1");
+}
+
+static int set_container(int group, int container)
+{
+	return ioctl(group, VFIO_GROUP_SET_CONTAINER, &container);
+}
+
+TEST_F(vfio, api_version)
+{
+	ASSERT_EQ(VFIO_API_VERSION, ioctl(self->container, VFIO_GET_API_VERSION));
+}
+
+/* Before VFIO_SET_IOMMU the core asks every registered backend. */
+TEST_F(vfio, check_extension_unset_container)
+{
+	ASSERT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_CXX_IOMMU));
+	ASSERT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU));
+	ASSERT_EQ(0, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_SPAPR_TCE_IOMMU));
+	ASSERT_EQ(0, ioctl(self->container, VFIO_CHECK_EXTENSION, 0x7fff0000UL));
+}
+
+/* Once set to our backend, only our answers count. */
+TEST_F(vfio, check_extension_our_container)
+{
+	ASSERT_EQ(0, set_container(self->group, self->container));
+	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU, VFIO_CXX_IOMMU));
+	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_CXX_IOMMU));
+	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU));
+	/* Not implemented yet, so answered 0 (type1 would answer 1). */
+	EXPECT_EQ(0, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL));
+	EXPECT_EQ(0, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR));
+	EXPECT_EQ(0, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_SPAPR_TCE_IOMMU));
+}
+
+TEST_F(vfio, set_iommu_private_id_served_by_us)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	long refcnt0 = read_long(REFCNT);
+
+	ASSERT_EQ(0, set_container(self->group, self->container));
+	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU, VFIO_CXX_IOMMU));
+	EXPECT_EQ(self->opened0 + 1, stat_get("containers_opened"));
+	EXPECT_EQ(self->live0 + 1, stat_get("containers_live"));
+	EXPECT_EQ(1, stat_get("groups_attached"));
+	/* The edu group got a real paging domain. */
+	EXPECT_EQ(1, stat_get("domains_live"));
+	EXPECT_LT(refcnt0, read_long(REFCNT));
+	ASSERT_EQ(0, ioctl(self->group, VFIO_GROUP_GET_STATUS, &st));
+	EXPECT_EQ((__u32)(VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET), st.flags);
+	/* A second SET_IOMMU on a set container is refused by the VFIO core. */
+	EXPECT_EQ(-1, ioctl(self->container, VFIO_SET_IOMMU, VFIO_CXX_IOMMU));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(self->opened0 + 1, stat_get("containers_opened"));
+}
+
+TEST_F(vfio, set_iommu_type1v2_served_by_us)
+{
+	ASSERT_EQ(0, set_container(self->group, self->container));
+	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(self->opened0 + 1, stat_get("containers_opened"));
+	EXPECT_EQ(self->live0 + 1, stat_get("containers_live"));
+	EXPECT_EQ(1, stat_get("domains_live"));
+}
+
+/* claim_type1=0: our CHECK_EXTENSION says no, so VFIO falls through to type1. */
+TEST_F(vfio, claim_type1_off_falls_through_to_type1)
+{
+	ASSERT_EQ(0, write_str(PARAM_CLAIM, "0"));
+	ASSERT_EQ(0, set_container(self->group, self->container));
+	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		TH_LOG("vfio_iommu_type1 must be loaded: %s", strerror(errno));
+	EXPECT_EQ(self->opened0, stat_get("containers_opened"));
+	EXPECT_EQ(0, stat_get("domains_live"));
+	/* type1 serves it: it answers UNMAP_ALL, which we do not yet. */
+	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL));
+}
+
+TEST_F(vfio, set_iommu_unknown_type_refused)
+{
+	ASSERT_EQ(0, set_container(self->group, self->container));
+	EXPECT_EQ(-1, ioctl(self->container, VFIO_SET_IOMMU, 0x7fff0000UL));
+	EXPECT_EQ(self->opened0, stat_get("containers_opened"));
+	EXPECT_EQ(0, stat_get("domains_live"));
+}
+
+TEST_F(vfio, unknown_ioctl_enotty)
+{
+	ASSERT_EQ(0, set_container(self->group, self->container));
+	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU, VFIO_CXX_IOMMU));
+	EXPECT_EQ(-1, ioctl(self->container, _IO(VFIO_TYPE, VFIO_BASE + 63)));
+	EXPECT_EQ(ENOTTY, errno);
+}
+
+/* The module cannot go away while a container uses it; closing frees all. */
+TEST_F(vfio, module_pinned_while_container_lives)
+{
+	ASSERT_EQ(0, set_container(self->group, self->container));
+	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU, VFIO_CXX_IOMMU));
+	EXPECT_EQ(-1, syscall(SYS_delete_module, MODNAME, O_NONBLOCK));
+	EXPECT_EQ(EWOULDBLOCK, errno);
+
+	close(self->group);
+	self->group = -1;
+	close(self->container);
+	self->container = -1;
+	EXPECT_EQ(self->live0, stat_get("containers_live"));
+	EXPECT_EQ(0, stat_get("groups_attached"));
+	EXPECT_EQ(0, stat_get("domains_live"));
+}
+
+/* Unsetting the group detaches it and frees its domain, container stays. */
+TEST_F(vfio, unset_container_detaches_group)
+{
+	ASSERT_EQ(0, set_container(self->group, self->container));
+	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU, VFIO_CXX_IOMMU));
+	ASSERT_EQ(1, stat_get("domains_live"));
+	ASSERT_EQ(0, ioctl(self->group, VFIO_GROUP_UNSET_CONTAINER));
+	EXPECT_EQ(0, stat_get("groups_attached"));
+	EXPECT_EQ(0, stat_get("domains_live"));
+	/* The last group leaving also releases the container (VFIO core). */
+	EXPECT_EQ(self->live0, stat_get("containers_live"));
+}
+
+TEST_HARNESS_MAIN
