@@ -30,7 +30,7 @@ KDIR ?= /lib/modules/$(KVER)/build
 # way; the last --lang_exclude wins, so rust is repeated here.  pahole's DWARF
 # loader still prints "tag not supported" for template DIEs it skips; those
 # lines are expected, and lane-build checks that the .ko has its .BTF.
-export PAHOLE_LANG_EXCLUDE := --lang_exclude=rust,c++,c++03,c++11,c++14
+export PAHOLE_LANG_EXCLUDE := $(shell cat $(TOP)/scripts/pahole-flags)
 
 HARNESS := $(OUT)/harness
 SELFTEST := $(OUT)/vm/vfio_cxx_test

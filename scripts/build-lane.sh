@@ -15,7 +15,7 @@ tap=$out/results/build-$kver.tap
 # Build from a copy so that each kernel keeps its own objects.
 cp -a "$top/Kbuild" "$top/module" "$top/uapi" "$bdir/"
 start=$(date +%s)
-make -C "$kdir" M="$bdir" MODULE_PAHOLE_FLAGS="${PAHOLE_LANG_EXCLUDE:?}" modules >"$bdir/build.log" 2>&1
+make -C "$kdir" M="$bdir" MODULE_PAHOLE_FLAGS="$(cat "$top/scripts/pahole-flags")" modules >"$bdir/build.log" 2>&1
 rc=$?
 secs=$(( $(date +%s) - start ))
 {

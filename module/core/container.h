@@ -1,23 +1,34 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A VFIO container served by vfio-cxx.
+ * A VFIO container served by vfio-cxx: the Type1v2 user API.
  *
  * Ownership: the VFIO core owns the Container through the opaque pointer it
  * got from vfio_cxx_open() and gives it back exactly once to
- * vfio_cxx_release().  The Container owns its Groups and Domains; a Group
- * points at (does not own) the Domain it is attached to, and a Domain counts
- * its Groups and is freed by the Container when the count drops to zero.
+ * vfio_cxx_release().  The Container owns its Groups, its Domains and its
+ * Dmas (through the range map dmas_).  A Group points at (does not own) the
+ * Domain it is attached to; a Domain counts its Groups and is freed by the
+ * Container when the count drops to zero.
  *
- * Locking: lock_ (KAPI_LOCK_CONTAINER) protects groups_ and domains_.  The
- * VFIO core serialises open/release against everything else; attach, detach
- * and ioctl may run concurrently and take lock_.
+ * Invariant: when the container has at least one Domain, every Dma is
+ * iommu_mapped (pinned once, mapped into every Domain).  With no Domain
+ * (emulated groups only) Dmas only record the range.
+ *
+ * Locking: lock_ (KAPI_LOCK_CONTAINER) protects everything here.  Under it
+ * the container may take an mm's mmap lock (pinning, locked_vm charges), the
+ * IOMMU driver's locks and the maple tree's internal lock; nothing that
+ * holds any of those ever takes lock_.  The VFIO core serialises
+ * open/release against everything else.
  */
 #ifndef VFIO_CXX_CONTAINER_H
 #define VFIO_CXX_CONTAINER_H
 
+#include <vfio_cxx/abi.h>
 #include <vfio_cxx/base.h>
 #include <vfio_cxx/list.h>
 #include <vfio_cxx/sync.h>
+
+#include "dma.h"
+#include "iova_list.h"
 
 namespace vfio_cxx {
 
@@ -26,6 +37,8 @@ struct Stats {
 	Counter containers_opened;
 	Counter groups_attached;
 	Counter domains_live;
+	Counter dmas_live;
+	Counter pages_pinned;
 };
 extern constinit Stats g_stats;
 
@@ -74,26 +87,77 @@ public:
 	void detach_group(kapi_group *g) noexcept;
 	long ioctl(unsigned int cmd, unsigned long arg) noexcept;
 
-	/* VFIO_CHECK_EXTENSION, with or without a container (c may be null). */
-	static long check_extension(const Container *c, unsigned long ext) noexcept;
+	/* VFIO_CHECK_EXTENSION before VFIO_SET_IOMMU (no container yet). */
+	static long check_extension_global(unsigned long ext) noexcept;
 	/* Whether VFIO_SET_IOMMU(type) selects this backend. */
 	static bool serves_type(unsigned long type) noexcept;
 
+	/* Introspection (tests). */
 	size_t group_count() noexcept;
 	size_t domain_count() noexcept;
+	size_t dma_count() noexcept;
+	u64 pages_pinned() noexcept;
 	bool v2() const noexcept { return v2_; }
 
 private:
 	template <class T, class... Args>
 	friend T *make(Args &&...args) noexcept;
 	explicit Container(bool v2) noexcept;
-	Group *find_locked(kapi_group *g) noexcept;
-	int attach_iommu_locked(Group &grp) noexcept;
-	void detach_locked(Group &grp) noexcept;
+
+	/* ioctls */
+	long check_extension(unsigned long ext) noexcept;
+	long get_info(unsigned long arg) noexcept;
+	long map_dma(unsigned long arg) noexcept;
+	long unmap_dma(unsigned long arg) noexcept;
+	long dirty_pages(unsigned long arg) noexcept;
+
+	/* everything below: lock_ held */
+	Group *find_group(kapi_group *g) noexcept;
+	int attach_iommu(Group &grp) noexcept;
+	int replay(Domain &fresh, bool was_empty) noexcept;
+	void detach(Group &grp) noexcept;
+	int compute_iovas(IovaList &out, kapi_group *extra_g, kapi_domain *extra_d) noexcept;
+	void update_pgsize_bitmap() noexcept;
+	u64 min_pgsize() const noexcept { return pgsize_bitmap_ & (~pgsize_bitmap_ + 1); }
+
+	int do_map(const abi::DmaMap &map) noexcept;
+	int do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcept;
+	int change_owner(Dma &d) noexcept;
+	Dma *find_dma(u64 first, u64 last) noexcept;
+	int pin_map(Dma &d) noexcept;
+	int map_runs(Dma &d, kapi_domain *dom) noexcept;
+	void unmap_unpin(Dma &d) noexcept;
+	void remove_dma(Dma &d) noexcept;
+	int report_dirty(u64 ubitmap, Dma &d, u64 base_iova, u64 pgshift) noexcept;
+	int iova_dirty_bitmap(u64 ubitmap, u64 iova, u64 size, u64 pgshift) noexcept;
+	void free_bitmaps() noexcept;
+
+	/* fn(Dma&) for each Dma intersecting [first, last] in IOVA order; fn may remove it. */
+	template <class F>
+	void for_each_dma(u64 first, u64 last, F &&fn) noexcept
+	{
+		while (first <= last) {
+			Dma *d = find_dma(first, last);
+			if (!d)
+				return;
+			const u64 dl = d->last();
+			if (!fn(*d) || dl >= last)
+				return;
+			first = dl + 1;
+		}
+	}
 
 	Mutex lock_;
 	List<Group, &Group::node> groups_;
 	List<Domain, &Domain::node> domains_;
+	kapi_rangemap *dmas_;
+	IovaList iovas_;
+	u64 pgsize_bitmap_ = abi::PAGE_MASK;
+	u32 dma_avail_;
+	u32 emulated_groups_ = 0;
+	u32 iommu_groups_ = 0;
+	u32 vaddr_invalid_count_ = 0;
+	bool dirty_tracking_ = false;
 	bool v2_;
 };
 

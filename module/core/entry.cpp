@@ -38,7 +38,7 @@ extern "C" long vfio_cxx_ioctl(vfio_cxx_container *c, unsigned int cmd, unsigned
 	if (!c) {
 		/* Before VFIO_SET_IOMMU only extension queries reach a backend. */
 		if (cmd == abi::CHECK_EXTENSION)
-			return Container::check_extension(nullptr, arg);
+			return Container::check_extension_global(arg);
 		return -err::NOTTY;
 	}
 	return to_core(c)->ioctl(cmd, arg);
@@ -60,10 +60,13 @@ extern "C" void vfio_cxx_get_stats(vfio_cxx_stats *s) noexcept
 	s->containers_opened = g_stats.containers_opened.read();
 	s->groups_attached = g_stats.groups_attached.read();
 	s->domains_live = g_stats.domains_live.read();
+	s->dmas_live = g_stats.dmas_live.read();
+	s->pages_pinned = g_stats.pages_pinned.read();
 }
 
 extern "C" int vfio_cxx_busy(void) noexcept
 {
 	return g_stats.containers_live.read() || g_stats.groups_attached.read() ||
-	       g_stats.domains_live.read();
+	       g_stats.domains_live.read() || g_stats.dmas_live.read() ||
+	       g_stats.pages_pinned.read();
 }

@@ -18,6 +18,7 @@ CORE_ERRNO(ENOENT, 2);
 CORE_ERRNO(ESRCH, 3);
 CORE_ERRNO(ENXIO, 6);
 CORE_ERRNO(ENOMEM, 12);
+CORE_ERRNO(EACCES, 13);
 CORE_ERRNO(EFAULT, 14);
 CORE_ERRNO(EBUSY, 16);
 CORE_ERRNO(EEXIST, 17);
@@ -38,3 +39,45 @@ static_assert(VFIO_CXX_IOMMU > 0xffff, "VFIO_CXX_IOMMU collides with small in-tr
 static_assert((int)VFIO_IOMMU == VFIO_CXX_GROUP_IOMMU, "enum vfio_group_type");
 static_assert((int)VFIO_EMULATED_IOMMU == VFIO_CXX_GROUP_EMULATED, "enum vfio_group_type");
 static_assert((int)VFIO_NO_IOMMU == VFIO_CXX_GROUP_NOIOMMU, "enum vfio_group_type");
+
+/* Layouts restated in module/include/vfio_cxx/abi.h. */
+#include <linux/mm.h>
+#include <linux/iommu.h>
+#define LAYOUT(type, size_) static_assert(sizeof(struct type) == (size_), #type)
+#define FIELD(type, field, off) static_assert(offsetof(struct type, field) == (off), #type "." #field)
+static_assert(PAGE_SHIFT == 12, "PAGE_SHIFT");
+static_assert(VFIO_IOMMU_GET_INFO == ((';' << 8) | 112), "VFIO_IOMMU_GET_INFO");
+static_assert(VFIO_IOMMU_MAP_DMA == ((';' << 8) | 113), "VFIO_IOMMU_MAP_DMA");
+static_assert(VFIO_IOMMU_UNMAP_DMA == ((';' << 8) | 114), "VFIO_IOMMU_UNMAP_DMA");
+static_assert(VFIO_IOMMU_DIRTY_PAGES == ((';' << 8) | 117), "VFIO_IOMMU_DIRTY_PAGES");
+LAYOUT(vfio_iommu_type1_info, 24);
+FIELD(vfio_iommu_type1_info, iova_pgsizes, 8);
+FIELD(vfio_iommu_type1_info, cap_offset, 16);
+static_assert(VFIO_IOMMU_INFO_PGSIZES == 1 && VFIO_IOMMU_INFO_CAPS == 2, "info flags");
+LAYOUT(vfio_info_cap_header, 8);
+static_assert(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE == 1 &&
+	      VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION == 2 &&
+	      VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL == 3, "cap ids");
+LAYOUT(vfio_iova_range, 16);
+LAYOUT(vfio_iommu_type1_info_cap_iova_range, 16);
+LAYOUT(vfio_iommu_type1_info_cap_migration, 32);
+FIELD(vfio_iommu_type1_info_cap_migration, pgsize_bitmap, 16);
+FIELD(vfio_iommu_type1_info_cap_migration, max_dirty_bitmap_size, 24);
+FIELD(vfio_iommu_type1_info_dma_avail, avail, 8);
+LAYOUT(vfio_iommu_type1_dma_map, 32);
+FIELD(vfio_iommu_type1_dma_map, vaddr, 8);
+FIELD(vfio_iommu_type1_dma_map, iova, 16);
+FIELD(vfio_iommu_type1_dma_map, size, 24);
+static_assert(VFIO_DMA_MAP_FLAG_READ == 1 && VFIO_DMA_MAP_FLAG_WRITE == 2 &&
+	      VFIO_DMA_MAP_FLAG_VADDR == 4, "map flags");
+LAYOUT(vfio_bitmap, 24);
+LAYOUT(vfio_iommu_type1_dma_unmap, 24);
+FIELD(vfio_iommu_type1_dma_unmap, iova, 8);
+FIELD(vfio_iommu_type1_dma_unmap, size, 16);
+static_assert(VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP == 1 && VFIO_DMA_UNMAP_FLAG_ALL == 2 &&
+	      VFIO_DMA_UNMAP_FLAG_VADDR == 4, "unmap flags");
+LAYOUT(vfio_iommu_type1_dirty_bitmap, 8);
+static_assert(VFIO_IOMMU_DIRTY_PAGES_FLAG_START == 1 && VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP == 2 &&
+	      VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP == 4, "dirty flags");
+LAYOUT(vfio_iommu_type1_dirty_bitmap_get, 40);
+static_assert(KAPI_IOMMU_READ == IOMMU_READ && KAPI_IOMMU_WRITE == IOMMU_WRITE, "IOMMU prot");

@@ -3,19 +3,29 @@
 #include <linux/bug.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
+#include <linux/limits.h>
+#include <linux/mm.h>
 #include <linux/printk.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "kapi.h"
 
 void *kapi_alloc(unsigned long size)
 {
-	return kzalloc(size, GFP_KERNEL_ACCOUNT);
+	if (size > INT_MAX)
+		return NULL; /* kvmalloc would WARN; callers handle NULL */
+	return kvzalloc(size, GFP_KERNEL_ACCOUNT);
 }
 
 void kapi_free(void *p)
 {
-	kfree(p);
+	kvfree(p);
+}
+
+void kapi_cond_resched(void)
+{
+	cond_resched();
 }
 
 /* One lockdep class per kapi_lock_class, named after it. */

@@ -125,3 +125,70 @@ int kapi_domain_compatible(struct kapi_domain *a, struct kapi_domain *b)
 	return a->domain->ops == b->domain->ops &&
 	       a->enforce_cache_coherency == b->enforce_cache_coherency;
 }
+
+int kapi_domain_enforces_coherency(struct kapi_domain *d)
+{
+	return d->enforce_cache_coherency;
+}
+
+kapi_u64 kapi_domain_pgsize_bitmap(struct kapi_domain *d)
+{
+	return d->domain->pgsize_bitmap;
+}
+
+void kapi_domain_aperture(struct kapi_domain *d, kapi_u64 *start, kapi_u64 *end)
+{
+	*start = d->domain->geometry.aperture_start;
+	*end = d->domain->geometry.aperture_end;
+}
+
+int kapi_domain_map(struct kapi_domain *d, kapi_u64 iova, kapi_u64 paddr, kapi_u64 size, int prot)
+{
+	int iprot = IOMMU_CACHE;
+
+	if (prot & KAPI_IOMMU_READ)
+		iprot |= IOMMU_READ;
+	if (prot & KAPI_IOMMU_WRITE)
+		iprot |= IOMMU_WRITE;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	return iommu_map(d->domain, iova, paddr, size, iprot, GFP_KERNEL_ACCOUNT);
+#else
+	return iommu_map(d->domain, iova, paddr, size, iprot);
+#endif
+}
+
+kapi_u64 kapi_domain_unmap(struct kapi_domain *d, kapi_u64 iova, kapi_u64 size)
+{
+	struct iommu_iotlb_gather gather;
+	size_t unmapped;
+
+	iommu_iotlb_gather_init(&gather);
+	unmapped = iommu_unmap_fast(d->domain, iova, size, &gather);
+	iommu_iotlb_sync(d->domain, &gather);
+	return unmapped;
+}
+
+kapi_u64 kapi_domain_iova_to_phys(struct kapi_domain *d, kapi_u64 iova)
+{
+	return iommu_iova_to_phys(d->domain, iova);
+}
+
+int kapi_group_for_each_resv_region(struct kapi_group *g, kapi_resv_fn fn, void *ctx)
+{
+	struct iommu_resv_region *r, *next;
+	LIST_HEAD(regions);
+	int ret;
+
+	ret = iommu_get_group_resv_regions(to_group(g), &regions);
+	if (!ret) {
+		list_for_each_entry(r, &regions, list) {
+			if (r->type == IOMMU_RESV_DIRECT_RELAXABLE || !r->length)
+				continue;
+			fn(ctx, r->start, r->start + r->length - 1);
+		}
+	}
+	/* iommu_get_group_resv_regions() allocates each entry with kmalloc. */
+	list_for_each_entry_safe(r, next, &regions, list)
+		kfree(r);
+	return ret;
+}

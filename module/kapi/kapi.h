@@ -22,11 +22,70 @@ extern "C" {
 #define KAPI_NOEXCEPT
 #endif
 
+typedef unsigned long long kapi_u64;
+
 /* ---- memory ------------------------------------------------------------ */
 
-/* Zeroed, charged to the caller's memcg; NULL on failure (never sleeps long). */
+/*
+ * Zeroed, charged to the caller's memcg, physically contiguous when small
+ * and virtually contiguous when large (kvzalloc); NULL on failure, and for
+ * sizes the kernel refuses outright (> INT_MAX).
+ */
 void *kapi_alloc(unsigned long size) KAPI_NOEXCEPT;
 void kapi_free(void *p) KAPI_NOEXCEPT;
+void kapi_cond_resched(void) KAPI_NOEXCEPT;
+
+/* ---- user memory ------------------------------------------------------- */
+
+/* 0 or -EFAULT. */
+int kapi_copy_from_user(void *dst, unsigned long uaddr, unsigned long n) KAPI_NOEXCEPT;
+int kapi_copy_to_user(unsigned long uaddr, const void *src, unsigned long n) KAPI_NOEXCEPT;
+int kapi_access_ok(unsigned long uaddr, unsigned long n) KAPI_NOEXCEPT;
+
+/* ---- mm: address spaces, pinning and locked_vm accounting ------------- */
+
+/*
+ * An mm held by mm_count (mmgrab), never mm_users: holding one keeps the
+ * struct alive but not the address space.  Pinning takes mm_users only for
+ * the duration of the GUP (mmget_not_zero), and fails with -ESRCH once the
+ * owner has exited.
+ */
+struct kapi_mm;
+/* mmgrab(current->mm); NULL for a kernel thread. */
+struct kapi_mm *kapi_mm_grab_current(void) KAPI_NOEXCEPT;
+void kapi_mm_grab(struct kapi_mm *mm) KAPI_NOEXCEPT;
+void kapi_mm_drop(struct kapi_mm *mm) KAPI_NOEXCEPT;
+int kapi_mm_is_current(struct kapi_mm *mm) KAPI_NOEXCEPT;
+
+int kapi_capable_ipc_lock(void) KAPI_NOEXCEPT;
+/* current's RLIMIT_MEMLOCK, in pages. */
+unsigned long kapi_rlimit_memlock_pages(void) KAPI_NOEXCEPT;
+
+/*
+ * Add npages to mm->locked_vm under its mmap write lock, refusing with
+ * -ENOMEM if that exceeds limit_pages and !lock_cap; -ESRCH if the mm has
+ * exited; -EINTR if killed while waiting.
+ */
+int kapi_mm_charge(struct kapi_mm *mm, unsigned long npages, int lock_cap,
+		   unsigned long limit_pages) KAPI_NOEXCEPT;
+/*
+ * Subtract npages.  Never fails: if the mmap lock is contended the update
+ * is deferred to a work item (holding its own mm_count reference), and it
+ * is dropped when the mm has exited (its locked_vm died with it).
+ */
+void kapi_mm_uncharge(struct kapi_mm *mm, unsigned long npages) KAPI_NOEXCEPT;
+/* Wait for deferred uncharges queued so far (tests, module exit). */
+void kapi_mm_flush_deferred(void) KAPI_NOEXCEPT;
+
+/*
+ * Pin up to n pages of mm at vaddr for long-term DMA (FOLL_LONGTERM, and
+ * FOLL_WRITE when write), storing their PFNs.  Returns how many were
+ * pinned (> 0) or a negative errno.
+ */
+long kapi_pin_user_pages(struct kapi_mm *mm, unsigned long vaddr, unsigned long n,
+			 int write, kapi_u64 *pfns) KAPI_NOEXCEPT;
+/* Unpin npages physically contiguous pages from pfn, dirtying them if asked. */
+void kapi_unpin_pages(kapi_u64 pfn, unsigned long npages, int dirty) KAPI_NOEXCEPT;
 
 /* ---- locks ------------------------------------------------------------- */
 
@@ -65,6 +124,8 @@ void kapi_bug(const char *msg) KAPI_NOEXCEPT;
 
 /* claim_type1: answer and serve VFIO_TYPE1_IOMMU / VFIO_TYPE1v2_IOMMU. */
 int kapi_param_claim_type1(void) KAPI_NOEXCEPT;
+/* dma_entry_limit: most mappings per container (type1's parameter). */
+unsigned int kapi_param_dma_entry_limit(void) KAPI_NOEXCEPT;
 
 /* ---- IOMMU groups and domains ------------------------------------------ */
 
@@ -85,6 +146,48 @@ int kapi_domain_attach_group(struct kapi_domain *d, struct kapi_group *g) KAPI_N
 void kapi_domain_detach_group(struct kapi_domain *d, struct kapi_group *g) KAPI_NOEXCEPT;
 /* Whether a group attached to b could share a (same driver, same coherency). */
 int kapi_domain_compatible(struct kapi_domain *a, struct kapi_domain *b) KAPI_NOEXCEPT;
+int kapi_domain_enforces_coherency(struct kapi_domain *d) KAPI_NOEXCEPT;
+kapi_u64 kapi_domain_pgsize_bitmap(struct kapi_domain *d) KAPI_NOEXCEPT;
+void kapi_domain_aperture(struct kapi_domain *d, kapi_u64 *start, kapi_u64 *end) KAPI_NOEXCEPT;
+
+/* IOMMU_READ / IOMMU_WRITE; kapi adds IOMMU_CACHE as type1 does. */
+enum { KAPI_IOMMU_READ = 1, KAPI_IOMMU_WRITE = 2 };
+int kapi_domain_map(struct kapi_domain *d, kapi_u64 iova, kapi_u64 paddr, kapi_u64 size,
+		    int prot) KAPI_NOEXCEPT;
+/*
+ * Unmap [iova, iova + size): one page-table walk with gathered IOTLB
+ * invalidation and a single sync before returning.  Returns bytes unmapped.
+ */
+kapi_u64 kapi_domain_unmap(struct kapi_domain *d, kapi_u64 iova, kapi_u64 size) KAPI_NOEXCEPT;
+/* 0 if iova is not mapped. */
+kapi_u64 kapi_domain_iova_to_phys(struct kapi_domain *d, kapi_u64 iova) KAPI_NOEXCEPT;
+
+/*
+ * Call fn for each reserved IOVA region of the group that VFIO must keep
+ * out of user mappings (every type but IOMMU_RESV_DIRECT_RELAXABLE, as
+ * type1).  Returns 0 or a negative errno.
+ */
+typedef void (*kapi_resv_fn)(void *ctx, kapi_u64 start, kapi_u64 last);
+int kapi_group_for_each_resv_region(struct kapi_group *g, kapi_resv_fn fn, void *ctx) KAPI_NOEXCEPT;
+
+/* ---- range map: the kernel's maple tree -------------------------------- */
+
+/*
+ * Non-overlapping closed ranges [first, last] -> non-NULL pointer (aligned
+ * to at least 4).  The map has its own internal lock; callers still
+ * serialise updates with their own (container) lock.
+ */
+struct kapi_rangemap;
+struct kapi_rangemap *kapi_rangemap_create(void) KAPI_NOEXCEPT;
+/* The map must be empty. */
+void kapi_rangemap_destroy(struct kapi_rangemap *m) KAPI_NOEXCEPT;
+/* 0, -EEXIST if any index in the range is taken, -ENOMEM. */
+int kapi_rangemap_insert(struct kapi_rangemap *m, kapi_u64 first, kapi_u64 last,
+			 void *entry) KAPI_NOEXCEPT;
+/* Remove the range that contains index; returns its entry or NULL. */
+void *kapi_rangemap_erase(struct kapi_rangemap *m, kapi_u64 index) KAPI_NOEXCEPT;
+/* The entry of the lowest range intersecting [first, last], or NULL. */
+void *kapi_rangemap_find(struct kapi_rangemap *m, kapi_u64 first, kapi_u64 last) KAPI_NOEXCEPT;
 
 /* ---- the core's side: implemented in C++, called by kapi --------------- */
 
@@ -109,6 +212,8 @@ struct vfio_cxx_stats {
 	unsigned long long containers_opened;	/* since load */
 	unsigned long long groups_attached;	/* live */
 	unsigned long long domains_live;
+	unsigned long long dmas_live;		/* DMA mappings, all containers */
+	unsigned long long pages_pinned;	/* pinned for IOMMU mappings */
 };
 void vfio_cxx_get_stats(struct vfio_cxx_stats *s) KAPI_NOEXCEPT;
 /* Nonzero if anything is still allocated (checked at module exit). */

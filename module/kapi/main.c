@@ -10,6 +10,7 @@
 #include <linux/seq_file.h>
 
 #include "kapi.h"
+#include "internal.h"
 #include "vfio_compat.h"
 
 static bool claim_type1 = true;
@@ -20,6 +21,16 @@ MODULE_PARM_DESC(claim_type1,
 int kapi_param_claim_type1(void)
 {
 	return READ_ONCE(claim_type1);
+}
+
+static unsigned int dma_entry_limit = U16_MAX;
+module_param(dma_entry_limit, uint, 0644);
+MODULE_PARM_DESC(dma_entry_limit,
+		 "Maximum number of DMA mappings per container (default 65535, as vfio_iommu_type1)");
+
+unsigned int kapi_param_dma_entry_limit(void)
+{
+	return READ_ONCE(dma_entry_limit);
 }
 
 #if VFIO_CXX_HAVE_CONTAINER
@@ -80,6 +91,8 @@ static int stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "containers_opened %llu\n", st.containers_opened);
 	seq_printf(s, "groups_attached %llu\n", st.groups_attached);
 	seq_printf(s, "domains_live %llu\n", st.domains_live);
+	seq_printf(s, "dmas_live %llu\n", st.dmas_live);
+	seq_printf(s, "pages_pinned %llu\n", st.pages_pinned);
 	seq_printf(s, "compat_range %s\n", VFIO_CXX_COMPAT_RANGE);
 	return 0;
 }
@@ -87,10 +100,14 @@ DEFINE_SHOW_ATTRIBUTE(stats);
 
 static int __init vfio_iommu_cxx_init(void)
 {
-	int ret = vfio_register_iommu_driver(&cxx_ops);
+	int ret = kapi_mm_init();
 
+	if (ret)
+		return ret;
+	ret = vfio_register_iommu_driver(&cxx_ops);
 	if (ret) {
 		pr_err("vfio_iommu_cxx: vfio_register_iommu_driver failed: %d\n", ret);
+		kapi_mm_exit();
 		return ret;
 	}
 	debug_dir = debugfs_create_dir("vfio_iommu_cxx", NULL);
@@ -104,6 +121,7 @@ static void __exit vfio_iommu_cxx_exit(void)
 {
 	debugfs_remove_recursive(debug_dir);
 	vfio_unregister_iommu_driver(&cxx_ops);
+	kapi_mm_exit();
 	/* Module references pin us while any container exists. */
 	WARN_ON(vfio_cxx_busy());
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -145,9 +146,9 @@ TEST_F(vfio, check_extension_our_container)
 	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_CXX_IOMMU));
 	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
 	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU));
-	/* Not implemented yet, so answered 0 (type1 would answer 1). */
-	EXPECT_EQ(0, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL));
-	EXPECT_EQ(0, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR));
+	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL));
+	/* No emulated (mdev) group: vaddr updates are safe. */
+	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR));
 	EXPECT_EQ(0, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_SPAPR_TCE_IOMMU));
 }
 
@@ -190,8 +191,6 @@ TEST_F(vfio, claim_type1_off_falls_through_to_type1)
 		TH_LOG("vfio_iommu_type1 must be loaded: %s", strerror(errno));
 	EXPECT_EQ(self->opened0, stat_get("containers_opened"));
 	EXPECT_EQ(0, stat_get("domains_live"));
-	/* type1 serves it: it answers UNMAP_ALL, which we do not yet. */
-	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL));
 }
 
 TEST_F(vfio, set_iommu_unknown_type_refused)
@@ -238,6 +237,34 @@ TEST_F(vfio, unset_container_detaches_group)
 	EXPECT_EQ(0, stat_get("domains_live"));
 	/* The last group leaving also releases the container (VFIO core). */
 	EXPECT_EQ(self->live0, stat_get("containers_live"));
+}
+
+/* Behaviour 2 and 40: MAP pins the whole range at once, close gives it back. */
+TEST_F(vfio, map_pins_in_our_backend_close_releases)
+{
+	const size_t sz = 2 << 20;
+	char *buf = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (unsigned long)buf, .iova = 0x400000, .size = sz,
+	};
+
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, set_container(self->group, self->container));
+	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU, VFIO_CXX_IOMMU));
+	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_MAP_DMA, &map));
+	EXPECT_EQ(1, stat_get("dmas_live"));
+	EXPECT_EQ((long)(sz >> 12), stat_get("pages_pinned"));
+
+	close(self->group);
+	self->group = -1;
+	close(self->container);
+	self->container = -1;
+	EXPECT_EQ(0, stat_get("dmas_live"));
+	EXPECT_EQ(0, stat_get("pages_pinned"));
+	EXPECT_EQ(0, stat_get("domains_live"));
+	munmap(buf, sz);
 }
 
 TEST_HARNESS_MAIN

@@ -142,8 +142,10 @@ private:
 class Counter {
 public:
 	constexpr Counter() noexcept = default;
-	void inc() noexcept { __atomic_fetch_add(&v_, 1, __ATOMIC_RELAXED); }
-	void dec() noexcept { __atomic_fetch_sub(&v_, 1, __ATOMIC_RELAXED); }
+	void inc() noexcept { add(1); }
+	void dec() noexcept { sub(1); }
+	void add(u64 n) noexcept { __atomic_fetch_add(&v_, n, __ATOMIC_RELAXED); }
+	void sub(u64 n) noexcept { __atomic_fetch_sub(&v_, n, __ATOMIC_RELAXED); }
 	u64 read() const noexcept { return __atomic_load_n(&v_, __ATOMIC_RELAXED); }
 
 private:

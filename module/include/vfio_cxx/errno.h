@@ -14,6 +14,7 @@ constexpr int NOENT = 2;
 constexpr int SRCH = 3;
 constexpr int NXIO = 6;
 constexpr int NOMEM = 12;
+constexpr int ACCES = 13;
 constexpr int FAULT = 14;
 constexpr int BUSY = 16;
 constexpr int EXIST = 17;

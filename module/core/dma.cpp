@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "dma.h"
+
+#include <vfio_cxx/errno.h>
+
+namespace vfio_cxx {
+
+bool RunList::append(u64 pfn, u64 npages) noexcept
+{
+	if (tail_ && tail_->count) {
+		PinRun &last = tail_->runs[tail_->count - 1];
+		if (last.pfn + last.npages == pfn) {
+			last.npages += npages;
+			pages_ += npages;
+			return true;
+		}
+	}
+	constexpr u32 per_chunk = sizeof(Chunk::runs) / sizeof(PinRun);
+	if (!tail_ || tail_->count == per_chunk) {
+		Chunk *c = static_cast<Chunk *>(kapi_alloc(sizeof(Chunk)));
+		if (!c)
+			return false;
+		if (tail_)
+			tail_->next = c;
+		else
+			head_ = c;
+		tail_ = c;
+	}
+	tail_->runs[tail_->count++] = { pfn, npages };
+	pages_ += npages;
+	runs_++;
+	return true;
+}
+
+void RunList::free() noexcept
+{
+	while (head_) {
+		Chunk *n = head_->next;
+		kapi_free(head_);
+		head_ = n;
+	}
+	tail_ = nullptr;
+	pages_ = runs_ = 0;
+}
+
+u64 RunList::bytes() const noexcept
+{
+	u64 n = 0;
+	for (const Chunk *c = head_; c; c = c->next)
+		n += sizeof(Chunk);
+	return n;
+}
+
+Dma::~Dma()
+{
+	free_bitmap();
+	kapi_mm_drop(mm_);
+}
+
+void Dma::set_mm(kapi_mm *mm, bool cap) noexcept
+{
+	kapi_mm_grab(mm);
+	kapi_mm_drop(mm_);
+	mm_ = mm;
+	lock_cap = cap;
+}
+
+int Dma::alloc_bitmap(u64 pgshift) noexcept
+{
+	const u64 npages = size >> pgshift;
+	if (npages > abi::DIRTY_BITMAP_PAGES_MAX)
+		return -err::INVAL;
+	/* One spare word: reports shift the bits left by up to 63. */
+	bitmap = static_cast<u64 *>(kapi_alloc(abi::dirty_bitmap_bytes(npages) + sizeof(u64)));
+	return bitmap ? 0 : -err::NOMEM;
+}
+
+void Dma::free_bitmap() noexcept
+{
+	kapi_free(bitmap);
+	bitmap = nullptr;
+}
+
+} /* namespace vfio_cxx */
