@@ -16,7 +16,10 @@ echo "== QEMU edu device $(basename "$edu") bound to vfio-pci, IOMMU group $grou
 insmod "$ko"
 echo "== $(dmesg | grep vfio_iommu_cxx | tail -1 | sed 's/^\[[^]]*\] //')"
 echo
-"$demo" "$group"
+"$demo" "$group" "$(basename "$edu")"
+echo
+echo "== kernel log (IOMMU fault of the last DMA):"
+dmesg | grep -E "DMAR:.*fault|vfio_iommu_cxx" | tail -4 | sed "s/^\[[^]]*\] /   /"
 rmmod vfio_iommu_cxx
 echo
 echo "== vfio_iommu_cxx unloaded cleanly"
