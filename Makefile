@@ -90,7 +90,7 @@ $(HARNESS)/kselftest_harness.h:
 	cp $(OUT)/src-6.12/tools/testing/selftests/kselftest_harness.h \
 	   $(OUT)/src-6.12/tools/testing/selftests/kselftest.h $(HARNESS)/
 
-VM_CFLAGS := -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -I$(HARNESS) -I$(TOP)/uapi
+VM_CFLAGS := -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-clobbered -I$(HARNESS) -I$(TOP)/uapi
 
 selftests: $(SELFTEST) $(DEMO)
 $(SELFTEST): $(TOP)/selftests/vm/vfio_cxx_test.c $(TOP)/uapi/linux/vfio_cxx.h | harness

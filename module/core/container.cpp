@@ -437,7 +437,7 @@ int Container::map_runs(Dma &d, kapi_domain *dom) noexcept
 	d.runs.for_each([&](u64 off, const PinRun &r) {
 		if (ret)
 			return;
-		ret = kapi_domain_map(dom, d.iova + (off << abi::PAGE_SHIFT), r.pfn << abi::PAGE_SHIFT,
+		ret = kapi_domain_map(dom, d.iova + (off << abi::PAGE_SHIFT), r.paddr(),
 				      r.npages << abi::PAGE_SHIFT, d.prot);
 		if (!ret)
 			mapped = (off + r.npages) << abi::PAGE_SHIFT;
@@ -452,7 +452,9 @@ int Container::map_runs(Dma &d, kapi_domain *dom) noexcept
  * Charge, pin and map the whole of d into every domain (behaviour 2).  The
  * charge is one locked_vm update for the whole range, made before pinning
  * so that a request over RLIMIT_MEMLOCK fails before it pins anything
- * (behaviour 4).  On failure everything is undone (behaviour 7).
+ * (behaviour 4); reserved pages found while pinning are given back in a
+ * second update (behaviour 6).  On failure everything is undone
+ * (behaviour 7).
  */
 int Container::pin_map(Dma &d) noexcept
 {
@@ -478,7 +480,8 @@ int Container::pin_map(Dma &d) noexcept
 			if (!d.runs.append(pfns[i], 1)) {
 				/* Not recorded, so unpinned here. */
 				for (long j = i; j < got; j++)
-					kapi_unpin_pages(pfns[j], 1, 0);
+					if (!(pfns[j] & KAPI_PFN_RESERVED))
+						kapi_unpin_pages(pfns[j], 1, 0);
 				ret = -err::NOMEM;
 				break;
 			}
@@ -499,7 +502,11 @@ int Container::pin_map(Dma &d) noexcept
 	}
 	if (!ret) {
 		d.iommu_mapped = true;
-		g_stats.pages_pinned.add(d.runs.pages());
+		g_stats.pages_pinned.add(d.runs.pinned_pages());
+		if (const u64 rsvd = d.runs.reserved_pages()) {
+			kapi_mm_uncharge(d.mm(), rsvd);
+			d.locked -= rsvd;
+		}
 		return 0;
 	}
 
@@ -508,7 +515,10 @@ int Container::pin_map(Dma &d) noexcept
 			break;
 		kapi_domain_unmap(dom.raw(), d.iova, d.size);
 	}
-	d.runs.for_each([](u64, const PinRun &r) { kapi_unpin_pages(r.pfn, r.npages, 0); });
+	d.runs.for_each([](u64, const PinRun &r) {
+		if (!r.reserved())
+			kapi_unpin_pages(r.pfn, r.npages, 0);
+	});
 	d.runs.free();
 	kapi_mm_uncharge(d.mm(), d.locked);
 	d.locked = 0;
@@ -527,10 +537,11 @@ void Container::unmap_unpin(Dma &d) noexcept
 			kapi_domain_unmap(dom.raw(), d.iova, d.size);
 	const int dirty = (d.prot & KAPI_IOMMU_WRITE) != 0;
 	d.runs.for_each([dirty](u64, const PinRun &r) {
-		kapi_unpin_pages(r.pfn, r.npages, dirty);
+		if (!r.reserved())
+			kapi_unpin_pages(r.pfn, r.npages, dirty);
 		kapi_cond_resched();
 	});
-	g_stats.pages_pinned.sub(d.runs.pages());
+	g_stats.pages_pinned.sub(d.runs.pinned_pages());
 	d.runs.free();
 	kapi_mm_uncharge(d.mm(), d.locked);
 	d.locked = 0;
@@ -1025,7 +1036,7 @@ u64 Container::pages_pinned() noexcept
 	Guard guard(lock_);
 	u64 n = 0;
 	for_each_dma(0, U64_MAX, [&n](Dma &d) {
-		n += d.runs.pages();
+		n += d.runs.pinned_pages();
 		return true;
 	});
 	return n;

@@ -7,11 +7,14 @@ namespace vfio_cxx {
 
 bool RunList::append(u64 pfn, u64 npages) noexcept
 {
+	const bool reserved = pfn & KAPI_PFN_RESERVED;
 	if (tail_ && tail_->count) {
 		PinRun &last = tail_->runs[tail_->count - 1];
 		if (last.pfn + last.npages == pfn) {
 			last.npages += npages;
 			pages_ += npages;
+			if (reserved)
+				reserved_ += npages;
 			return true;
 		}
 	}
@@ -28,6 +31,8 @@ bool RunList::append(u64 pfn, u64 npages) noexcept
 	}
 	tail_->runs[tail_->count++] = { pfn, npages };
 	pages_ += npages;
+	if (reserved)
+		reserved_ += npages;
 	runs_++;
 	return true;
 }
@@ -40,7 +45,7 @@ void RunList::free() noexcept
 		head_ = n;
 	}
 	tail_ = nullptr;
-	pages_ = runs_ = 0;
+	pages_ = reserved_ = runs_ = 0;
 }
 
 u64 RunList::bytes() const noexcept

@@ -18,10 +18,17 @@
 
 namespace vfio_cxx {
 
-/* Physically contiguous pinned pages, in IOVA order. */
+/*
+ * Physically contiguous pages, in IOVA order.  pfn may carry
+ * KAPI_PFN_RESERVED: such a run (MMIO of a VM_PFNMAP mapping, the zero
+ * page) is mapped but holds no pin and no locked_vm charge (behaviour 6).
+ */
 struct PinRun {
 	u64 pfn;
 	u64 npages;
+
+	bool reserved() const noexcept { return pfn & KAPI_PFN_RESERVED; }
+	u64 paddr() const noexcept { return (pfn & ~KAPI_PFN_RESERVED) << abi::PAGE_SHIFT; }
 };
 
 /*
@@ -35,9 +42,15 @@ public:
 	VFIO_CXX_NO_COPY(RunList);
 	~RunList() { free(); }
 
-	/* Append, merging with the last run when contiguous; false on ENOMEM. */
+	/*
+	 * Append, merging with the last run when contiguous (and alike in
+	 * reservedness, which is part of pfn); false on ENOMEM.
+	 */
 	[[nodiscard]] bool append(u64 pfn, u64 npages) noexcept;
 	u64 pages() const noexcept { return pages_; }
+	u64 reserved_pages() const noexcept { return reserved_; }
+	/* Pages holding a pin: all but the reserved ones. */
+	u64 pinned_pages() const noexcept { return pages_ - reserved_; }
 	u64 runs() const noexcept { return runs_; }
 	bool empty() const noexcept { return pages_ == 0; }
 	/* fn(iova_offset_pages, run) for each run, in order. */
@@ -68,6 +81,7 @@ private:
 	Chunk *head_ = nullptr;
 	Chunk *tail_ = nullptr;
 	u64 pages_ = 0;
+	u64 reserved_ = 0;
 	u64 runs_ = 0;
 };
 

@@ -80,8 +80,12 @@ void kapi_mm_flush_deferred(void) KAPI_NOEXCEPT;
 /*
  * Pin up to n pages of mm at vaddr for long-term DMA (FOLL_LONGTERM, and
  * FOLL_WRITE when write), storing their PFNs.  Returns how many were
- * pinned (> 0) or a negative errno.
+ * pinned (> 0) or a negative errno.  A PFN with KAPI_PFN_RESERVED set is an
+ * invalid or reserved page frame (a VM_PFNMAP mapping such as another
+ * device's BAR, or the zero page): it holds no pin, is never charged to
+ * locked_vm and must not be passed to kapi_unpin_pages().
  */
+#define KAPI_PFN_RESERVED (1ULL << 63)
 long kapi_pin_user_pages(struct kapi_mm *mm, unsigned long vaddr, unsigned long n,
 			 int write, kapi_u64 *pfns) KAPI_NOEXCEPT;
 /* Unpin npages physically contiguous pages from pfn, dirtying them if asked. */

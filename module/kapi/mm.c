@@ -189,6 +189,67 @@ void kapi_mm_uncharge(struct kapi_mm *kmm, unsigned long npages)
 
 #define PIN_BATCH (PAGE_SIZE / sizeof(struct page *))
 
+static bool pfn_invalid_or_reserved(unsigned long pfn)
+{
+	return !pfn_valid(pfn) || PageReserved(pfn_to_page(pfn));
+}
+
+/*
+ * The PFN behind a VM_PFNMAP address (faulting it in if needed), as type1's
+ * follow_fault_pfn().  Called with the mmap read lock held; returns -EAGAIN
+ * if the fault dropped it.
+ */
+static int follow_pfnmap_pfn(struct vm_area_struct *vma, unsigned long vaddr,
+			     bool write, unsigned long *pfn)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	bool unlocked = false;
+	int ret;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	struct follow_pfnmap_args args = { .vma = vma, .address = vaddr };
+
+	ret = follow_pfnmap_start(&args);
+	if (ret) {
+		ret = fixup_user_fault(mm, vaddr, FAULT_FLAG_REMOTE | (write ? FAULT_FLAG_WRITE : 0),
+				       &unlocked);
+		if (unlocked)
+			return -EAGAIN;
+		if (ret)
+			return ret;
+		ret = follow_pfnmap_start(&args);
+		if (ret)
+			return ret;
+	}
+	if (write && !args.writable)
+		ret = -EFAULT;
+	else
+		*pfn = args.pfn;
+	follow_pfnmap_end(&args);
+#else
+	spinlock_t *ptl;
+	pte_t *ptep;
+
+	ret = follow_pte(mm, vaddr, &ptep, &ptl);
+	if (ret) {
+		ret = fixup_user_fault(mm, vaddr, FAULT_FLAG_REMOTE | (write ? FAULT_FLAG_WRITE : 0),
+				       &unlocked);
+		if (unlocked)
+			return -EAGAIN;
+		if (ret)
+			return ret;
+		ret = follow_pte(mm, vaddr, &ptep, &ptl);
+		if (ret)
+			return ret;
+	}
+	if (write && !pte_write(*ptep))
+		ret = -EFAULT;
+	else
+		*pfn = pte_pfn(*ptep);
+	pte_unmap_unlock(ptep, ptl);
+#endif
+	return ret;
+}
+
 long kapi_pin_user_pages(struct kapi_mm *kmm, unsigned long vaddr, unsigned long n,
 			 int write, kapi_u64 *pfns)
 {
@@ -214,14 +275,42 @@ long kapi_pin_user_pages(struct kapi_mm *kmm, unsigned long vaddr, unsigned long
 	/* Before 6.5, FOLL_LONGTERM GUP must not drop the lock (no "locked"). */
 	ret = pin_user_pages_remote(mm, vaddr, n, flags, pages, NULL, NULL);
 #endif
+	if (ret <= 0) {
+		/* Not pinnable: a VM_PFNMAP mapping (MMIO) maps its PFN unpinned. */
+		struct vm_area_struct *vma;
+		unsigned long pfn;
+		int err = ret ? (int)ret : -EFAULT;
+
+		if (!locked) {
+			mmap_read_lock(mm);
+			locked = 1;
+		}
+retry:
+		vma = vma_lookup(mm, vaddr);
+		if (vma && (vma->vm_flags & VM_PFNMAP)) {
+			err = follow_pfnmap_pfn(vma, vaddr, write, &pfn);
+			if (err == -EAGAIN)
+				goto retry;
+			if (!err && !pfn_invalid_or_reserved(pfn))
+				err = -EFAULT;
+		}
+		ret = err;
+		if (!err) {
+			pfns[0] = pfn | KAPI_PFN_RESERVED;
+			ret = 1;
+		}
+	} else {
+		for (i = 0; i < ret; i++) {
+			unsigned long pfn = page_to_pfn(pages[i]);
+
+			/* e.g. the zero page: GUP takes no pin on it. */
+			pfns[i] = pfn_invalid_or_reserved(pfn) ? pfn | KAPI_PFN_RESERVED : pfn;
+		}
+	}
 	if (locked)
 		mmap_read_unlock(mm);
 	mmput(mm);
-	for (i = 0; i < ret; i++)
-		pfns[i] = page_to_pfn(pages[i]);
 	free_page((unsigned long)pages);
-	if (ret == 0)
-		ret = -EFAULT;
 	return ret;
 }
 

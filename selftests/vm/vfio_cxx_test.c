@@ -267,4 +267,82 @@ TEST_F(vfio, map_pins_in_our_backend_close_releases)
 	munmap(buf, sz);
 }
 
+static long vmlck_kb(void)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmLck:", 6))
+			v = atol(line + 6);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static int edu_device_fd(int group)
+{
+	char path[128], link[128];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", group_number());
+	for (int i = 0; i < 256; i++) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/0000:00:%02x.0/iommu_group", i);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = 0;
+		if (atoi(strrchr(link, '/') + 1) == group_number()) {
+			snprintf(path, sizeof(path), "0000:00:%02x.0", i);
+			return ioctl(group, VFIO_GROUP_GET_DEVICE_FD, path);
+		}
+	}
+	return -1;
+}
+
+/*
+ * Behaviour 6: a VM_PFNMAP mapping (here the edu BAR, mmapped through
+ * vfio-pci) is mapped into the IOMMU (peer-to-peer) without a pin or a
+ * locked_vm charge.
+ */
+TEST_F(vfio, pfnmap_bar_mapped_not_pinned_not_charged)
+{
+	struct vfio_region_info reg = { .argsz = sizeof(reg), .index = VFIO_PCI_BAR0_REGION_INDEX };
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.iova = 0x800000,
+	};
+	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap), .iova = 0x800000 };
+	long lck0 = vmlck_kb();
+	void *bar;
+	int dev;
+
+	ASSERT_EQ(0, set_container(self->group, self->container));
+	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU, VFIO_CXX_IOMMU));
+	dev = edu_device_fd(self->group);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &reg));
+	ASSERT_NE(0u, reg.flags & VFIO_REGION_INFO_FLAG_MMAP);
+	bar = mmap(NULL, reg.size, PROT_READ | PROT_WRITE, MAP_SHARED, dev, reg.offset);
+	ASSERT_NE(MAP_FAILED, bar);
+	/* Touch it so the PFN exists (type1 would fault it in too). */
+	(void)*(volatile unsigned int *)bar;
+
+	map.vaddr = (unsigned long)bar;
+	map.size = reg.size;
+	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_MAP_DMA, &map)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(lck0, vmlck_kb());
+	EXPECT_EQ(0, stat_get("pages_pinned"));
+	EXPECT_EQ(1, stat_get("dmas_live"));
+	unmap.size = reg.size;
+	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_UNMAP_DMA, &unmap));
+	EXPECT_EQ(reg.size, unmap.size);
+	EXPECT_EQ(lck0, vmlck_kb());
+	EXPECT_EQ(0, stat_get("dmas_live"));
+	munmap(bar, reg.size);
+	close(dev);
+}
+
 TEST_HARNESS_MAIN
