@@ -49,7 +49,7 @@ clean:
 	rm -rf $(OUT)
 
 help:
-	@echo "make demo        install what is missing, build, boot a VM, show the backend serving a container"
+	@echo "make demo        install what is missing, build, boot a VM, show device DMA through our backend"
 	@echo "make check       install what is missing, run every test lane, print 'N passed, N failed'"
 	@echo "make deps        install build/test dependencies (Debian 12, apt; root or sudo)"
 	@echo "make module      build vfio_iommu_cxx.ko in place for KVER (default: running kernel)"
