@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+/* DMA_MAP / DMA_UNMAP / GET_INFO through vfio_cxx_ioctl against the fake IOMMU and mm. */
+#include "test_common.h"
+
+#include <cstring>
+#include <vector>
+
+#include "core/container.h"
+#include <vfio_cxx/abi.h>
+
+using namespace vt;
+namespace uabi = vfio_cxx::abi;
+
+namespace {
+
+constexpr unsigned long PG = 4096;
+constexpr unsigned long VA = 0x7f0000000000UL; /* fake user addresses: never dereferenced */
+constexpr unsigned int RW = uabi::DMA_MAP_FLAG_READ | uabi::DMA_MAP_FLAG_WRITE;
+
+class Dma : public CoreTest {
+protected:
+	void SetUp() override
+	{
+		CoreTest::SetUp();
+		mm_ = khost::mm_new();
+		khost::set_current_mm(mm_);
+		c_ = open_ok();
+	}
+	void TearDown() override
+	{
+		if (c_)
+			vfio_cxx_release(c_);
+		khost::set_current_mm(nullptr);
+		khost::mm_put(mm_);
+		CoreTest::TearDown();
+	}
+	vfio_cxx::Container &core() { return *reinterpret_cast<vfio_cxx::Container *>(c_); }
+	long map(unsigned long iova, unsigned long size, unsigned long vaddr, unsigned int flags = RW)
+	{
+		uabi::DmaMap m{ sizeof(m), flags, vaddr, iova, size };
+		return vfio_cxx_ioctl(c_, MAP_DMA, reinterpret_cast<unsigned long>(&m));
+	}
+	/* Returns the ioctl's result; *unmapped gets the size written back. */
+	long unmap(unsigned long iova, unsigned long size, unsigned int flags = 0,
+		   unsigned long long *unmapped = nullptr)
+	{
+		uabi::DmaUnmap u{ sizeof(u), flags, iova, size };
+		long r = vfio_cxx_ioctl(c_, UNMAP_DMA, reinterpret_cast<unsigned long>(&u));
+		if (unmapped)
+			*unmapped = u.size;
+		return r;
+	}
+	int attach(khost::FakeGroup &g, int type = VFIO_CXX_GROUP_IOMMU)
+	{
+		return vfio_cxx_attach_group(c_, g.group(), type);
+	}
+	void detach(khost::FakeGroup &g) { vfio_cxx_detach_group(c_, g.group()); }
+
+	khost::FakeMm *mm_ = nullptr;
+	vfio_cxx_container *c_ = nullptr;
+};
+
+/* #2: with an IOMMU group, DMA_MAP pins the whole range, maps it and charges locked_vm. */
+TEST_F(Dma, N2_MapPinsMapsAndCharges)
+{
+	auto g = group(1);
+	ASSERT_EQ(attach(g), 0);
+	ASSERT_EQ(map(0x100000, 8 * PG, VA), 0);
+	EXPECT_EQ(khost::pinned_pages(), 8u);
+	EXPECT_EQ(khost::mm_locked_vm(mm_), 8u);
+	EXPECT_EQ(khost::mapped_bytes(g), 8 * PG);
+	EXPECT_EQ(khost::iova_to_phys(g, 0x100000 + 3 * PG + 5), (khost::pfn_of(VA + 3 * PG) << 12) + 5);
+	EXPECT_EQ(core().dma_count(), 1u);
+	EXPECT_EQ(stats().dmas_live, 1u);
+	EXPECT_EQ(stats().pages_pinned, 8u);
+	/* #40: the Dma holds an mm_count reference on the owner mm. */
+	EXPECT_EQ(khost::mm_count(mm_), 2);
+
+	unsigned long long unmapped = 0;
+	ASSERT_EQ(unmap(0x100000, 8 * PG, 0, &unmapped), 0);
+	EXPECT_EQ(unmapped, 8 * PG);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(khost::mm_locked_vm(mm_), 0u);
+	EXPECT_EQ(khost::mapped_bytes(g), 0u);
+	EXPECT_EQ(khost::mm_count(mm_), 1);
+	detach(g);
+}
+
+/* #3: with emulated groups only, DMA_MAP records the range and pins nothing. */
+TEST_F(Dma, N3_EmulatedOnlyPinsNothing)
+{
+	auto e = group(1);
+	ASSERT_EQ(attach(e, VFIO_CXX_GROUP_EMULATED), 0);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(khost::mm_locked_vm(mm_), 0u);
+	EXPECT_EQ(core().dma_count(), 1u);
+	ASSERT_EQ(unmap(0x100000, 4 * PG), 0);
+	EXPECT_EQ(core().dma_count(), 0u);
+	detach(e);
+}
+
+/* #1: bad DMA_MAP input gives -EINVAL/-EEXIST and changes nothing. */
+TEST_F(Dma, N1_BadMapInputChangesNothing)
+{
+	auto g = group(1);
+	ASSERT_EQ(attach(g), 0);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	EXPECT_EQ(map(0x200000 + 1, 4 * PG, VA), -EINVAL_);	/* misaligned iova */
+	EXPECT_EQ(map(0x200000, 4 * PG + 1, VA), -EINVAL_);	/* misaligned size */
+	EXPECT_EQ(map(0x200000, 4 * PG, VA + 1), -EINVAL_);	/* misaligned vaddr */
+	EXPECT_EQ(map(0x200000, 0, VA), -EINVAL_);		/* zero size */
+	EXPECT_EQ(map(~0UL - PG + 1, 2 * PG, VA), -EINVAL_);	/* iova wraps */
+	EXPECT_EQ(map(0x200000, 2 * PG, ~0UL - PG + 1), -EINVAL_); /* vaddr wraps */
+	EXPECT_EQ(map(0x200000, 4 * PG, VA, 0), -EINVAL_);	/* no prot */
+	EXPECT_EQ(map(0x200000, 4 * PG, VA, RW | 0x80), -EINVAL_); /* unknown flag */
+	EXPECT_EQ(map(0x100000, 4 * PG, VA + 0x100000), -EEXIST_); /* same range */
+	EXPECT_EQ(map(0x100000 + 2 * PG, 4 * PG, VA), -EEXIST_); /* overlaps the end */
+	EXPECT_EQ(map(0x100000 - PG, 2 * PG, VA), -EEXIST_);	/* overlaps the start */
+	EXPECT_EQ(map(1UL << 48, PG, VA), -EINVAL_);		/* outside the aperture */
+	EXPECT_EQ(core().dma_count(), 1u);
+	EXPECT_EQ(khost::pinned_pages(), 4u);
+	EXPECT_EQ(khost::mm_locked_vm(mm_), 4u);
+	EXPECT_EQ(khost::mapped_bytes(g), 4 * PG);
+	EXPECT_EQ(khost::mm_count(mm_), 2);
+	detach(g);
+}
+
+/* #4: over RLIMIT_MEMLOCK without CAP_IPC_LOCK: -ENOMEM, no Dma left, locked_vm restored. */
+TEST_F(Dma, N4_OverRlimitIsEnomem)
+{
+	auto g = group(1);
+	ASSERT_EQ(attach(g), 0);
+	khost::set_rlimit_memlock_pages(8);
+	ASSERT_EQ(map(0x100000, 6 * PG, VA), 0);
+	EXPECT_EQ(map(0x200000, 4 * PG, VA + 0x100000), -ENOMEM_);
+	EXPECT_EQ(core().dma_count(), 1u);
+	EXPECT_EQ(khost::mm_locked_vm(mm_), 6u);
+	EXPECT_EQ(khost::pinned_pages(), 6u);
+	EXPECT_EQ(stats().dmas_live, 1u);
+	/* #5: with CAP_IPC_LOCK no limit applies. */
+	khost::set_capable_ipc_lock(true);
+	EXPECT_EQ(map(0x200000, 4 * PG, VA + 0x100000), 0);
+	EXPECT_EQ(khost::mm_locked_vm(mm_), 10u);
+	detach(g);
+	EXPECT_EQ(khost::mm_locked_vm(mm_), 0u);
+}
+
+/* #6: VM_PFNMAP pages are mapped but neither pinned nor charged. */
+TEST_F(Dma, N6_PfnmapMappedNotCharged)
+{
+	auto g = group(1);
+	ASSERT_EQ(attach(g), 0);
+	khost::add_pfnmap_range(VA + 2 * PG, VA + 4 * PG - 1);
+	ASSERT_EQ(map(0x100000, 6 * PG, VA), 0);
+	EXPECT_EQ(khost::pinned_pages(), 4u);
+	EXPECT_EQ(khost::mm_locked_vm(mm_), 4u);
+	EXPECT_EQ(khost::mapped_bytes(g), 6 * PG);
+	EXPECT_EQ(stats().pages_pinned, 4u);
+	EXPECT_EQ(khost::iova_to_phys(g, 0x100000 + 2 * PG), khost::pfn_of(VA + 2 * PG) << 12);
+	ASSERT_EQ(unmap(0x100000, 6 * PG), 0);
+	EXPECT_EQ(khost::mm_locked_vm(mm_), 0u);
+	detach(g);
+}
+
+/* #7: a pin failure partway unpins and de-accounts everything. */
+TEST_F(Dma, N7_PinFailurePartwayUndoesAll)
+{
+	auto g = group(1);
+	ASSERT_EQ(attach(g), 0);
+	khost::set_pin_fail_at(VA + 5 * PG, -14);
+	EXPECT_EQ(map(0x100000, 8 * PG, VA), -14);
+	EXPECT_EQ(core().dma_count(), 0u);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(khost::mm_locked_vm(mm_), 0u);
+	EXPECT_EQ(khost::mapped_bytes(g), 0u);
+	EXPECT_EQ(khost::mm_count(mm_), 1);
+	detach(g);
+}
+
+/* #8: DMA_UNMAP gives back locked_vm in one update per unmapped range. */
+TEST_F(Dma, N8_OneUnchargePerRange)
+{
+	auto g = group(1);
+	ASSERT_EQ(attach(g), 0);
+	ASSERT_EQ(map(0x100000, 300 * PG, VA), 0); /* more than one pin batch */
+	EXPECT_EQ(khost::mm_charge_calls(mm_), 1);
+	const long before = khost::mm_uncharge_calls(mm_);
+	ASSERT_EQ(unmap(0x100000, 300 * PG), 0);
+	EXPECT_EQ(khost::mm_uncharge_calls(mm_) - before, 1);
+	EXPECT_EQ(khost::mm_locked_vm(mm_), 0u);
+	detach(g);
+}
+
+/* v2 unmap may not bisect a mapping; UNMAP_ALL removes everything. */
+TEST_F(Dma, UnmapBisectAndUnmapAll)
+{
+	auto g = group(1);
+	ASSERT_EQ(attach(g), 0);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	ASSERT_EQ(map(0x200000, 4 * PG, VA + 0x100000), 0);
+	EXPECT_EQ(unmap(0x100000 + PG, PG), -EINVAL_);
+	EXPECT_EQ(unmap(0x100000, 2 * PG), -EINVAL_);
+	EXPECT_EQ(core().dma_count(), 2u);
+	unsigned long long unmapped = 1;
+	EXPECT_EQ(unmap(0x300000, 4 * PG, 0, &unmapped), 0); /* nothing there */
+	EXPECT_EQ(unmapped, 0u);
+	EXPECT_EQ(unmap(0x100000, PG, uabi::DMA_UNMAP_FLAG_ALL), -EINVAL_);
+	EXPECT_EQ(unmap(0, 0, uabi::DMA_UNMAP_FLAG_ALL, &unmapped), 0);
+	EXPECT_EQ(unmapped, 8 * PG);
+	EXPECT_EQ(core().dma_count(), 0u);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	detach(g);
+}
+
+/* #24/#27: attaching an IOMMU group to a container with mappings replays every range. */
+TEST_F(Dma, N24_N27_AttachReplaysMappings)
+{
+	auto e = group(1), g = group(2), h = group(3, 1);
+	ASSERT_EQ(attach(e, VFIO_CXX_GROUP_EMULATED), 0);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	ASSERT_EQ(map(0x200000, 2 * PG, VA + 0x100000), 0);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	ASSERT_EQ(attach(g), 0);
+	EXPECT_EQ(khost::pinned_pages(), 6u);
+	EXPECT_EQ(khost::mm_locked_vm(mm_), 6u);
+	EXPECT_EQ(khost::mapped_bytes(g), 6 * PG);
+	/* A second, incompatible domain gets the same mappings; nothing pinned twice. */
+	ASSERT_EQ(attach(h), 0);
+	EXPECT_EQ(khost::mapped_bytes(h), 6 * PG);
+	EXPECT_EQ(khost::pinned_pages(), 6u);
+	EXPECT_EQ(khost::mm_locked_vm(mm_), 6u);
+	detach(h);
+	/* #26: the last IOMMU group leaves; the mappings stay for the emulated group, unpinned. */
+	detach(g);
+	EXPECT_EQ(core().dma_count(), 2u);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(khost::mm_locked_vm(mm_), 0u);
+	/* #27: re-attaching re-pins the retained ranges. */
+	ASSERT_EQ(attach(g), 0);
+	EXPECT_EQ(khost::pinned_pages(), 6u);
+	EXPECT_EQ(khost::mapped_bytes(g), 6 * PG);
+	detach(g);
+	detach(e);
+}
+
+/* Without emulated groups the mappings go with the last domain (as type1). */
+TEST_F(Dma, LastDomainTakesMappingsWithIt)
+{
+	auto g = group(1);
+	ASSERT_EQ(attach(g), 0);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	detach(g);
+	EXPECT_EQ(core().dma_count(), 0u);
+	EXPECT_EQ(stats().dmas_live, 0u);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(khost::mm_count(mm_), 1);
+}
+
+/* A new group whose reserved region covers an existing mapping is refused; nothing leaks. */
+TEST_F(Dma, R3_AttachConflictingResvRegionRefused)
+{
+	auto g = group(1), h = group(2, 1);
+	h.resv.push_back({ 0x100000, 0x1fffff });
+	ASSERT_EQ(attach(g), 0);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	EXPECT_EQ(attach(h), -EINVAL_);
+	EXPECT_EQ(h.attached_to, nullptr);
+	EXPECT_EQ(khost::domains_live(), 1);
+	EXPECT_EQ(core().group_count(), 1u);
+	EXPECT_EQ(khost::pinned_pages(), 4u);
+	detach(g);
+}
+
+/* #29: closing the container returns every pin, locked_vm and mm reference. */
+TEST_F(Dma, N29_ReleaseReturnsEverything)
+{
+	auto g = group(1), e = group(2);
+	ASSERT_EQ(attach(g), 0);
+	ASSERT_EQ(attach(e, VFIO_CXX_GROUP_EMULATED), 0);
+	for (unsigned long i = 0; i < 5; i++)
+		ASSERT_EQ(map(0x100000 * (i + 1), 2 * PG, VA + 0x100000 * i), 0);
+	EXPECT_EQ(khost::pinned_pages(), 10u);
+	EXPECT_EQ(khost::mm_count(mm_), 6);
+	detach(e);
+	detach(g);
+	vfio_cxx_release(c_);
+	c_ = nullptr;
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(khost::mm_locked_vm(mm_), 0u);
+	EXPECT_EQ(khost::mm_count(mm_), 1);
+}
+
+TEST_F(Dma, N29_ReleaseWithGroupsAndMappingsReturnsEverything)
+{
+	auto g = group(1), e = group(2);
+	ASSERT_EQ(attach(g), 0);
+	ASSERT_EQ(attach(e, VFIO_CXX_GROUP_EMULATED), 0);
+	ASSERT_EQ(map(0x100000, 3 * PG, VA), 0);
+	vfio_cxx_release(c_);
+	c_ = nullptr;
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(khost::mm_locked_vm(mm_), 0u);
+	EXPECT_EQ(khost::mm_count(mm_), 1);
+	EXPECT_EQ(g.attached_to, nullptr);
+}
+
+/* GET_INFO: page sizes and the IOVA range capability after the aperture and reserved regions. */
+TEST_F(Dma, GetInfoReportsIovaRanges)
+{
+	auto g = group(1);
+	g.resv.push_back({ 0xfee00000, 0xfeefffff }); /* MSI window */
+	ASSERT_EQ(attach(g), 0);
+	alignas(8) unsigned char buf[256] = {};
+	auto *info = reinterpret_cast<uabi::IommuInfo *>(buf);
+	info->argsz = sizeof(uabi::IommuInfo);
+	ASSERT_EQ(vfio_cxx_ioctl(c_, GET_INFO, reinterpret_cast<unsigned long>(buf)), 0);
+	EXPECT_GT(info->argsz, sizeof(uabi::IommuInfo)) << "argsz grows to fit the capabilities";
+	EXPECT_EQ(info->iova_pgsizes, g.pgsize_bitmap);
+	info->argsz = sizeof(buf);
+	ASSERT_EQ(vfio_cxx_ioctl(c_, GET_INFO, reinterpret_cast<unsigned long>(buf)), 0);
+	ASSERT_TRUE(info->flags & uabi::INFO_CAPS);
+	bool found = false;
+	for (unsigned int off = info->cap_offset; off; ) {
+		ASSERT_LT(off, sizeof(buf));
+		auto *h = reinterpret_cast<uabi::CapHeader *>(buf + off);
+		if (h->id == uabi::CAP_IOVA_RANGE) {
+			auto *cap = reinterpret_cast<uabi::CapIovaRange *>(h);
+			auto *r = reinterpret_cast<uabi::IovaRange *>(cap + 1);
+			ASSERT_EQ(cap->nr_iovas, 2u);
+			EXPECT_EQ(r[0].start, 0u);
+			EXPECT_EQ(r[0].end, 0xfedfffffu);
+			EXPECT_EQ(r[1].start, 0xfef00000u);
+			EXPECT_EQ(r[1].end, (1ULL << 48) - 1);
+			found = true;
+		}
+		off = h->next;
+	}
+	EXPECT_TRUE(found);
+	EXPECT_EQ(map(0xfee00000, PG, VA), -EINVAL_) << "reserved IOVA";
+	detach(g);
+}
+
+/* Allocation-failure sweep over attach + map + second-domain attach + unmap (R3, #7, #19). */
+TEST_F(Dma, R3_N19_AllocSweepMapAndReplay)
+{
+	vfio_cxx_release(c_);
+	c_ = nullptr;
+	long n = 1;
+	for (; n < 2000; n++) {
+		auto g = group(1), h = group(2, 1);
+		vfio_cxx_container *c = nullptr;
+		khost::fail_nth_alloc(n);
+		int ret = vfio_cxx_open(CXX_IOMMU, &c);
+		bool g_in = false, h_in = false;
+		if (ret == 0) {
+			ret = vfio_cxx_attach_group(c, g.group(), VFIO_CXX_GROUP_IOMMU);
+			g_in = ret == 0;
+			EXPECT_TRUE(ret == 0 || ret == -ENOMEM_) << "N=" << n << " ret " << ret;
+			uabi::DmaMap m{ sizeof(m), RW, VA, 0x100000, 600 * PG };
+			ret = static_cast<int>(vfio_cxx_ioctl(c, MAP_DMA, reinterpret_cast<unsigned long>(&m)));
+			EXPECT_TRUE(ret == 0 || ret == -ENOMEM_) << "N=" << n << " ret " << ret;
+			if (ret) {
+				EXPECT_EQ(khost::pinned_pages(), 0u) << "N=" << n;
+			}
+			ret = vfio_cxx_attach_group(c, h.group(), VFIO_CXX_GROUP_IOMMU);
+			h_in = ret == 0;
+			EXPECT_TRUE(ret == 0 || ret == -ENOMEM_) << "N=" << n << " ret " << ret;
+			if (h_in && g_in) {
+				EXPECT_EQ(khost::mapped_bytes(h), khost::mapped_bytes(g)) << "N=" << n;
+			}
+			uabi::DmaUnmap u{ sizeof(u), uabi::DMA_UNMAP_FLAG_ALL, 0, 0 };
+			ret = static_cast<int>(vfio_cxx_ioctl(c, UNMAP_DMA, reinterpret_cast<unsigned long>(&u)));
+			EXPECT_EQ(ret, 0) << "N=" << n << ": unmap never fails (#9)";
+		} else {
+			EXPECT_EQ(ret, -ENOMEM_) << "N=" << n;
+		}
+		const bool hit = khost::injected_failure_hit();
+		khost::fail_nth_alloc(0);
+		if (c) {
+			if (h_in)
+				vfio_cxx_detach_group(c, h.group());
+			if (g_in)
+				vfio_cxx_detach_group(c, g.group());
+			vfio_cxx_release(c);
+		}
+		EXPECT_EQ(khost::pinned_pages(), 0u) << "N=" << n;
+		EXPECT_EQ(khost::mm_locked_vm(mm_), 0u) << "N=" << n;
+		EXPECT_EQ(khost::mm_count(mm_), 1) << "N=" << n;
+		EXPECT_EQ(khost::live_allocations(), 0) << "N=" << n;
+		EXPECT_EQ(khost::domains_live(), 0) << "N=" << n;
+		EXPECT_EQ(vfio_cxx_busy(), 0) << "N=" << n;
+		if (!hit || HasFailure())
+			break;
+	}
+	EXPECT_LT(n, 2000);
+	RecordProperty("runs", static_cast<int>(n));
+}
+
+} /* namespace */

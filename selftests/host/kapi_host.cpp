@@ -1,0 +1,957 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Userspace implementation of module/kapi/kapi.h for the host unit tests.
+ * See kapi_host.h for the model and the test controls.
+ */
+#include "kapi_host.h"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iterator>
+#include <map>
+#include <new>
+#include <unordered_set>
+#include <vector>
+
+namespace {
+
+[[noreturn]] void die(const char *what)
+{
+	fprintf(stderr, "kapi_host: FATAL: %s\n", what);
+	fflush(stderr);
+	abort();
+}
+
+/* One lock for the fake's own state (never held while calling the core). */
+pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+struct StateGuard {
+	StateGuard() { pthread_mutex_lock(&state_lock); }
+	~StateGuard() { pthread_mutex_unlock(&state_lock); }
+	StateGuard(const StateGuard &) = delete;
+	StateGuard &operator=(const StateGuard &) = delete;
+};
+
+/* ---- allocation accounting ------------------------------------------- */
+
+/* An allocator that bypasses operator new, for the set of live blocks. */
+template <class T>
+struct MallocAlloc {
+	using value_type = T;
+	MallocAlloc() = default;
+	template <class U>
+	MallocAlloc(const MallocAlloc<U> &) {}
+	T *allocate(size_t n)
+	{
+		void *p = malloc(n * sizeof(T));
+		if (!p)
+			die("out of memory in the test harness");
+		return static_cast<T *>(p);
+	}
+	void deallocate(T *p, size_t) { free(p); }
+	template <class U>
+	bool operator==(const MallocAlloc<U> &) const { return true; }
+	template <class U>
+	bool operator!=(const MallocAlloc<U> &) const { return false; }
+};
+
+pthread_mutex_t alloc_lock = PTHREAD_MUTEX_INITIALIZER;
+std::unordered_set<void *, std::hash<void *>, std::equal_to<void *>, MallocAlloc<void *>> *live_blocks;
+
+std::atomic<long> fail_countdown{ 0 };
+std::atomic<bool> fail_hit{ false };
+std::atomic<long> attempts{ 0 };
+std::atomic<long> n_mutexes{ 0 };
+std::atomic<long> n_rangemaps{ 0 };
+std::atomic<int> n_domains{ 0 };
+
+/* true: this allocation must fail. */
+bool inject()
+{
+	attempts++;
+	long n = fail_countdown.load();
+	while (n > 0) {
+		if (fail_countdown.compare_exchange_weak(n, n - 1)) {
+			if (n == 1) {
+				fail_hit = true;
+				return true;
+			}
+			return false;
+		}
+	}
+	return false;
+}
+
+void track(void *p)
+{
+	pthread_mutex_lock(&alloc_lock);
+	if (!live_blocks) {
+		void *mem = malloc(sizeof(*live_blocks));
+		if (!mem)
+			die("out of memory in the test harness");
+		live_blocks = new (mem) std::remove_pointer_t<decltype(live_blocks)>();
+	}
+	live_blocks->insert(p);
+	pthread_mutex_unlock(&alloc_lock);
+}
+
+/* true if p was a kapi block (and forgets it). */
+bool untrack(void *p)
+{
+	pthread_mutex_lock(&alloc_lock);
+	bool found = live_blocks && live_blocks->erase(p);
+	pthread_mutex_unlock(&alloc_lock);
+	return found;
+}
+
+long live_count()
+{
+	pthread_mutex_lock(&alloc_lock);
+	long n = live_blocks ? static_cast<long>(live_blocks->size()) : 0;
+	pthread_mutex_unlock(&alloc_lock);
+	return n;
+}
+
+/* ---- parameters --------------------------------------------------------- */
+
+std::atomic<bool> claim_type1{ false };
+std::atomic<unsigned int> dma_entry_limit{ 65535 };
+std::atomic<bool> cap_ipc_lock{ false };
+std::atomic<unsigned long> rlimit_pages{ 16384 }; /* 64 MiB */
+
+/* ---- log ------------------------------------------------------------------ */
+
+std::vector<khost::LogLine> *log_buf;
+
+/* ---- mm ------------------------------------------------------------------- */
+
+struct MmSet {
+	std::vector<khost::FakeMm *> all;
+};
+MmSet mms;
+khost::FakeMm *current_mm;
+khost::FakeMm *default_mm;
+
+/* ---- pinning and user memory -------------------------------------------- */
+
+struct Range {
+	unsigned long start, last;
+};
+std::vector<Range> pfnmap_ranges;
+std::vector<Range> fault_ranges;
+std::map<kapi_u64, long> pins; /* pfn -> pin count */
+unsigned long pin_fail_at;
+int pin_fail_err;
+
+bool in_ranges(const std::vector<Range> &rs, unsigned long a, unsigned long n)
+{
+	for (const Range &r : rs)
+		if (n && a <= r.last && a + n - 1 >= r.start)
+			return true;
+	return false;
+}
+
+} /* namespace */
+
+namespace khost {
+
+struct FakeMm {
+	long count = 1;
+	unsigned long locked_vm = 0;
+	bool exited = false;
+	long charges = 0;
+	long uncharges = 0;
+};
+
+} /* namespace khost */
+
+namespace {
+
+/* ---- fake IOMMU domain ---------------------------------------------------- */
+
+struct Mapping {
+	kapi_u64 paddr;
+	kapi_u64 size;
+	int prot;
+};
+
+struct FakeDomain {
+	int family;
+	bool coherent;
+	kapi_u64 pgsize_bitmap;
+	kapi_u64 ap_start, ap_end;
+	std::vector<khost::FakeGroup *> groups;
+	std::map<kapi_u64, Mapping> maps; /* iova -> mapping */
+};
+
+std::vector<FakeDomain *> live_domains; /* under state_lock */
+
+int attached_groups_total()
+{
+	StateGuard g;
+	int n = 0;
+	for (FakeDomain *d : live_domains)
+		n += static_cast<int>(d->groups.size());
+	return n;
+}
+
+FakeDomain *to_fake(kapi_domain *d) { return reinterpret_cast<FakeDomain *>(d); }
+khost::FakeGroup *to_fake(kapi_group *g) { return reinterpret_cast<khost::FakeGroup *>(g); }
+
+} /* namespace */
+
+/* ---- the core's allocator: nothrow new is kapi_alloc, as in runtime.cpp -- */
+
+void *operator new(size_t size, const std::nothrow_t &) noexcept { return kapi_alloc(size); }
+void *operator new[](size_t size, const std::nothrow_t &) noexcept { return kapi_alloc(size); }
+
+/* Everything else (GoogleTest, the STL) allocates uncounted. */
+void *operator new(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+	if (!p)
+		die("operator new: out of memory");
+	return p;
+}
+void *operator new[](size_t size) { return operator new(size); }
+
+static void any_delete(void *p) noexcept
+{
+	if (!p)
+		return;
+	untrack(p); /* a kapi block (nothrow new) or not: both are malloc'd */
+	free(p);
+}
+void operator delete(void *p) noexcept { any_delete(p); }
+void operator delete[](void *p) noexcept { any_delete(p); }
+void operator delete(void *p, size_t) noexcept { any_delete(p); }
+void operator delete[](void *p, size_t) noexcept { any_delete(p); }
+void operator delete(void *p, const std::nothrow_t &) noexcept { any_delete(p); }
+void operator delete[](void *p, const std::nothrow_t &) noexcept { any_delete(p); }
+
+/* ---- kapi: memory ----------------------------------------------------------- */
+
+extern "C" void *kapi_alloc(unsigned long size) noexcept
+{
+	if (size > 0x7fffffffUL)
+		return nullptr;
+	if (inject())
+		return nullptr;
+	void *p = calloc(1, size ? size : 1);
+	if (!p)
+		return nullptr;
+	track(p);
+	return p;
+}
+
+extern "C" void kapi_free(void *p) noexcept
+{
+	if (!p)
+		return;
+	if (!untrack(p))
+		die("kapi_free of a pointer kapi_alloc did not return (double free?)");
+	free(p);
+}
+
+extern "C" void kapi_cond_resched(void) noexcept {}
+
+/* ---- kapi: user memory -------------------------------------------------------- */
+
+extern "C" int kapi_copy_from_user(void *dst, unsigned long uaddr, unsigned long n) noexcept
+{
+	{
+		StateGuard g;
+		if (!uaddr || uaddr + n < uaddr || in_ranges(fault_ranges, uaddr, n))
+			return -EFAULT;
+	}
+	if (n)
+		memcpy(dst, reinterpret_cast<const void *>(uaddr), n);
+	return 0;
+}
+
+extern "C" int kapi_copy_to_user(unsigned long uaddr, const void *src, unsigned long n) noexcept
+{
+	{
+		StateGuard g;
+		if (!uaddr || uaddr + n < uaddr || in_ranges(fault_ranges, uaddr, n))
+			return -EFAULT;
+	}
+	if (n)
+		memcpy(reinterpret_cast<void *>(uaddr), src, n);
+	return 0;
+}
+
+extern "C" int kapi_access_ok(unsigned long uaddr, unsigned long n) noexcept
+{
+	return uaddr + n >= uaddr && uaddr + n <= (1UL << 47);
+}
+
+/* ---- kapi: mm ------------------------------------------------------------------ */
+
+static khost::FakeMm *to_fake(kapi_mm *mm) { return reinterpret_cast<khost::FakeMm *>(mm); }
+
+static void mm_drop_locked(khost::FakeMm *mm)
+{
+	if (mm->count <= 0)
+		die("mm_count underflow (mmdrop without mmgrab)");
+	if (--mm->count == 0) {
+		for (auto it = mms.all.begin(); it != mms.all.end(); ++it)
+			if (*it == mm) {
+				mms.all.erase(it);
+				break;
+			}
+		if (current_mm == mm)
+			current_mm = nullptr;
+		delete mm;
+	}
+}
+
+extern "C" kapi_mm *kapi_mm_grab_current(void) noexcept
+{
+	StateGuard g;
+	if (!current_mm)
+		return nullptr;
+	current_mm->count++;
+	return reinterpret_cast<kapi_mm *>(current_mm);
+}
+
+extern "C" void kapi_mm_grab(kapi_mm *mm) noexcept
+{
+	StateGuard g;
+	if (!mm || to_fake(mm)->count <= 0)
+		die("kapi_mm_grab on a dead mm");
+	to_fake(mm)->count++;
+}
+
+extern "C" void kapi_mm_drop(kapi_mm *mm) noexcept
+{
+	StateGuard g;
+	if (!mm)
+		die("kapi_mm_drop(NULL)");
+	mm_drop_locked(to_fake(mm));
+}
+
+extern "C" int kapi_mm_is_current(kapi_mm *mm) noexcept
+{
+	StateGuard g;
+	return to_fake(mm) == current_mm;
+}
+
+extern "C" int kapi_capable_ipc_lock(void) noexcept { return cap_ipc_lock.load(); }
+extern "C" unsigned long kapi_rlimit_memlock_pages(void) noexcept { return rlimit_pages.load(); }
+
+extern "C" int kapi_mm_charge(kapi_mm *mm, unsigned long npages, int lock_cap,
+			      unsigned long limit_pages) noexcept
+{
+	StateGuard g;
+	khost::FakeMm *m = to_fake(mm);
+	if (!m || m->count <= 0)
+		die("kapi_mm_charge on a dead mm");
+	m->charges++;
+	if (m->exited)
+		return -ESRCH;
+	if (!lock_cap && m->locked_vm + npages > limit_pages)
+		return -ENOMEM;
+	m->locked_vm += npages;
+	return 0;
+}
+
+extern "C" void kapi_mm_uncharge(kapi_mm *mm, unsigned long npages) noexcept
+{
+	StateGuard g;
+	khost::FakeMm *m = to_fake(mm);
+	if (!m || m->count <= 0)
+		die("kapi_mm_uncharge on a dead mm");
+	m->uncharges++;
+	if (m->exited)
+		return; /* its locked_vm died with it */
+	if (npages > m->locked_vm)
+		die("locked_vm underflow (uncharged more than was charged)");
+	m->locked_vm -= npages;
+}
+
+extern "C" void kapi_mm_flush_deferred(void) noexcept {}
+
+extern "C" long kapi_pin_user_pages(kapi_mm *mm, unsigned long vaddr, unsigned long n, int write,
+				    kapi_u64 *pfns) noexcept
+{
+	(void)write;
+	StateGuard g;
+	khost::FakeMm *m = to_fake(mm);
+	if (!m || m->count <= 0)
+		die("kapi_pin_user_pages on a dead mm");
+	if (m->exited)
+		return -ESRCH;
+	if (!n)
+		return -EINVAL;
+	unsigned long i = 0;
+	for (; i < n; i++) {
+		const unsigned long va = vaddr + i * 4096;
+		if (pin_fail_err && va >= pin_fail_at)
+			break;
+		const kapi_u64 pfn = va >> 12;
+		if (in_ranges(pfnmap_ranges, va, 1)) {
+			pfns[i] = pfn | KAPI_PFN_RESERVED;
+		} else {
+			pins[pfn]++;
+			pfns[i] = pfn;
+		}
+	}
+	if (!i)
+		return pin_fail_err;
+	return static_cast<long>(i);
+}
+
+extern "C" void kapi_unpin_pages(kapi_u64 pfn, unsigned long npages, int dirty) noexcept
+{
+	(void)dirty;
+	StateGuard g;
+	if (pfn & KAPI_PFN_RESERVED)
+		die("kapi_unpin_pages of a reserved PFN");
+	for (unsigned long i = 0; i < npages; i++) {
+		auto it = pins.find(pfn + i);
+		if (it == pins.end())
+			die("kapi_unpin_pages of a page that is not pinned");
+		if (--it->second == 0)
+			pins.erase(it);
+	}
+}
+
+/* ---- kapi: locks ------------------------------------------------------------------ */
+
+struct kapi_mutex {
+	pthread_mutex_t m;
+	std::atomic<bool> held;
+	pthread_t owner;
+	kapi_lock_class cls;
+};
+
+namespace {
+thread_local int held_per_class[KAPI_LOCK_NR];
+}
+
+extern "C" kapi_mutex *kapi_mutex_create(kapi_lock_class cls) noexcept
+{
+	if (cls < 0 || cls >= KAPI_LOCK_NR)
+		die("kapi_mutex_create: bad lock class");
+	if (inject())
+		return nullptr;
+	auto *m = static_cast<kapi_mutex *>(malloc(sizeof(kapi_mutex)));
+	if (!m)
+		return nullptr;
+	pthread_mutex_init(&m->m, nullptr);
+	m->held = false;
+	m->cls = cls;
+	n_mutexes++;
+	return m;
+}
+
+extern "C" void kapi_mutex_destroy(kapi_mutex *m) noexcept
+{
+	if (!m)
+		die("kapi_mutex_destroy(NULL)");
+	if (m->held)
+		die("kapi_mutex_destroy of a held mutex");
+	pthread_mutex_destroy(&m->m);
+	free(m);
+	n_mutexes--;
+}
+
+extern "C" void kapi_mutex_lock(kapi_mutex *m) noexcept
+{
+	if (m->held && pthread_equal(m->owner, pthread_self()))
+		die("kapi_mutex_lock: recursive lock (self-deadlock)");
+	/* lockdep: only classes above every held one (same class: no nesting). */
+	for (int c = m->cls; c < KAPI_LOCK_NR; c++)
+		if (held_per_class[c])
+			die("kapi_mutex_lock: lock order violation");
+	pthread_mutex_lock(&m->m);
+	m->owner = pthread_self();
+	m->held = true;
+	held_per_class[m->cls]++;
+}
+
+extern "C" void kapi_mutex_unlock(kapi_mutex *m) noexcept
+{
+	if (!m->held || !pthread_equal(m->owner, pthread_self()))
+		die("kapi_mutex_unlock of a mutex this thread does not hold");
+	m->held = false;
+	held_per_class[m->cls]--;
+	pthread_mutex_unlock(&m->m);
+}
+
+extern "C" void kapi_mutex_assert_held(kapi_mutex *m) noexcept
+{
+	if (!m->held || !pthread_equal(m->owner, pthread_self()))
+		die("kapi_mutex_assert_held: mutex not held by the calling thread");
+}
+
+/* ---- kapi: log, bug, params ---------------------------------------------------- */
+
+extern "C" void kapi_log(kapi_log_level level, const char *fmt, ...) noexcept
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (getenv("KAPI_HOST_VERBOSE"))
+		fprintf(stderr, "kapi_log(%d): %s", level, buf);
+	StateGuard g;
+	if (!log_buf)
+		log_buf = new std::vector<khost::LogLine>();
+	log_buf->push_back({ level, buf });
+}
+
+extern "C" void kapi_bug(const char *msg) noexcept
+{
+	fprintf(stderr, "kapi_bug: %s\n", msg);
+	fflush(stderr);
+	abort();
+}
+
+extern "C" int kapi_param_claim_type1(void) noexcept { return claim_type1.load() ? 1 : 0; }
+extern "C" unsigned int kapi_param_dma_entry_limit(void) noexcept { return dma_entry_limit.load(); }
+
+/* ---- kapi: groups and domains ----------------------------------------------------- */
+
+extern "C" int kapi_group_id(kapi_group *g) noexcept { return to_fake(g)->id; }
+
+extern "C" int kapi_group_check_msi_isolation(kapi_group *g) noexcept
+{
+	if (to_fake(g)->msi_isolated)
+		return 0;
+	kapi_log(KAPI_LOG_WARN, "No interrupt remapping support for group %d\n", to_fake(g)->id);
+	return -EPERM;
+}
+
+extern "C" int kapi_domain_alloc(kapi_group *g, kapi_domain **out) noexcept
+{
+	if (inject())
+		return -ENOMEM;
+	khost::FakeGroup *fg = to_fake(g);
+	auto *d = new FakeDomain{ fg->family, fg->coherent, fg->pgsize_bitmap, fg->aperture_start,
+				  fg->aperture_end, {}, {} };
+	n_domains++;
+	{
+		StateGuard sg;
+		live_domains.push_back(d);
+	}
+	*out = reinterpret_cast<kapi_domain *>(d);
+	return 0;
+}
+
+extern "C" void kapi_domain_free(kapi_domain *d) noexcept
+{
+	FakeDomain *fd = to_fake(d);
+	if (!fd)
+		die("kapi_domain_free(NULL)");
+	{
+		StateGuard g;
+		if (!fd->groups.empty())
+			die("kapi_domain_free of a domain with groups attached");
+		for (auto it = live_domains.begin(); it != live_domains.end(); ++it)
+			if (*it == fd) {
+				live_domains.erase(it);
+				break;
+			}
+	}
+	delete fd;
+	n_domains--;
+}
+
+extern "C" int kapi_domain_attach_group(kapi_domain *d, kapi_group *g) noexcept
+{
+	FakeDomain *fd = to_fake(d);
+	khost::FakeGroup *fg = to_fake(g);
+	StateGuard sg;
+	/* The iommu core: a group has one domain at a time. */
+	if (fg->attached_to)
+		return -EBUSY;
+	if (fg->attach_fails)
+		return fg->attach_error;
+	/* A domain of another driver cannot take the group. */
+	if (fd->family != fg->family)
+		return -EINVAL;
+	fg->attached_to = fd;
+	fd->groups.push_back(fg);
+	return 0;
+}
+
+extern "C" void kapi_domain_detach_group(kapi_domain *d, kapi_group *g) noexcept
+{
+	FakeDomain *fd = to_fake(d);
+	khost::FakeGroup *fg = to_fake(g);
+	StateGuard sg;
+	if (fg->attached_to != fd)
+		die("kapi_domain_detach_group of a group not attached to this domain");
+	for (auto it = fd->groups.begin(); it != fd->groups.end(); ++it)
+		if (*it == fg) {
+			fd->groups.erase(it);
+			break;
+		}
+	fg->attached_to = nullptr;
+}
+
+extern "C" int kapi_domain_compatible(kapi_domain *a, kapi_domain *b) noexcept
+{
+	return to_fake(a)->family == to_fake(b)->family && to_fake(a)->coherent == to_fake(b)->coherent;
+}
+
+extern "C" int kapi_domain_enforces_coherency(kapi_domain *d) noexcept { return to_fake(d)->coherent; }
+extern "C" kapi_u64 kapi_domain_pgsize_bitmap(kapi_domain *d) noexcept { return to_fake(d)->pgsize_bitmap; }
+
+extern "C" void kapi_domain_aperture(kapi_domain *d, kapi_u64 *start, kapi_u64 *end) noexcept
+{
+	*start = to_fake(d)->ap_start;
+	*end = to_fake(d)->ap_end;
+}
+
+extern "C" int kapi_domain_map(kapi_domain *d, kapi_u64 iova, kapi_u64 paddr, kapi_u64 size,
+			       int prot) noexcept
+{
+	FakeDomain *fd = to_fake(d);
+	StateGuard sg;
+	if (!size || ((iova | paddr | size) & 0xfff) || iova + size - 1 < iova)
+		return -EINVAL;
+	if (iova < fd->ap_start || iova + size - 1 > fd->ap_end)
+		return -EINVAL;
+	auto it = fd->maps.upper_bound(iova + size - 1);
+	if (it != fd->maps.begin()) {
+		--it;
+		if (it->first + it->second.size > iova)
+			return -EEXIST;
+	}
+	fd->maps[iova] = { paddr, size, prot };
+	return 0;
+}
+
+extern "C" kapi_u64 kapi_domain_unmap(kapi_domain *d, kapi_u64 iova, kapi_u64 size) noexcept
+{
+	FakeDomain *fd = to_fake(d);
+	StateGuard sg;
+	kapi_u64 done = 0;
+	const kapi_u64 last = iova + size - 1;
+	for (auto it = fd->maps.lower_bound(iova); it != fd->maps.end() && it->first <= last;) {
+		done += it->second.size;
+		it = fd->maps.erase(it);
+	}
+	return done;
+}
+
+static kapi_u64 phys_locked(FakeDomain *fd, kapi_u64 iova)
+{
+	auto it = fd->maps.upper_bound(iova);
+	if (it == fd->maps.begin())
+		return 0;
+	--it;
+	if (iova - it->first >= it->second.size)
+		return 0;
+	return it->second.paddr + (iova - it->first);
+}
+
+extern "C" kapi_u64 kapi_domain_iova_to_phys(kapi_domain *d, kapi_u64 iova) noexcept
+{
+	StateGuard sg;
+	return phys_locked(to_fake(d), iova);
+}
+
+extern "C" int kapi_group_for_each_resv_region(kapi_group *g, kapi_resv_fn fn, void *ctx) noexcept
+{
+	khost::FakeGroup *fg = to_fake(g);
+	if (fg->resv_error)
+		return fg->resv_error;
+	for (const khost::ResvRegion &r : fg->resv)
+		fn(ctx, r.start, r.last);
+	return 0;
+}
+
+/* ---- kapi: range map ------------------------------------------------------------------ */
+
+struct kapi_rangemap {
+	pthread_mutex_t lock;
+	std::map<kapi_u64, std::pair<kapi_u64, void *>> m; /* first -> (last, entry) */
+};
+
+extern "C" kapi_rangemap *kapi_rangemap_create(void) noexcept
+{
+	if (inject())
+		return nullptr;
+	auto *m = new kapi_rangemap();
+	pthread_mutex_init(&m->lock, nullptr);
+	n_rangemaps++;
+	return m;
+}
+
+extern "C" void kapi_rangemap_destroy(kapi_rangemap *m) noexcept
+{
+	if (!m->m.empty())
+		die("kapi_rangemap_destroy of a non-empty map");
+	pthread_mutex_destroy(&m->lock);
+	delete m;
+	n_rangemaps--;
+}
+
+/* The entry intersecting [first, last] with the lowest first index, or end. */
+static std::map<kapi_u64, std::pair<kapi_u64, void *>>::iterator
+lowest_intersecting(kapi_rangemap *m, kapi_u64 first, kapi_u64 last)
+{
+	auto it = m->m.upper_bound(first);
+	if (it != m->m.begin()) {
+		auto prev = std::prev(it);
+		if (prev->second.first >= first)
+			return prev;
+	}
+	if (it != m->m.end() && it->first <= last)
+		return it;
+	return m->m.end();
+}
+
+extern "C" int kapi_rangemap_insert(kapi_rangemap *m, kapi_u64 first, kapi_u64 last,
+				    void *entry) noexcept
+{
+	if (!entry || (reinterpret_cast<uintptr_t>(entry) & 3) || last < first)
+		die("kapi_rangemap_insert: bad arguments");
+	pthread_mutex_lock(&m->lock);
+	int ret = 0;
+	if (lowest_intersecting(m, first, last) != m->m.end())
+		ret = -EEXIST;
+	else if (inject())
+		ret = -ENOMEM;
+	else
+		m->m[first] = { last, entry };
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+extern "C" void *kapi_rangemap_erase(kapi_rangemap *m, kapi_u64 index) noexcept
+{
+	pthread_mutex_lock(&m->lock);
+	void *e = nullptr;
+	auto it = lowest_intersecting(m, index, index);
+	if (it != m->m.end()) {
+		e = it->second.second;
+		m->m.erase(it);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return e;
+}
+
+extern "C" void *kapi_rangemap_find(kapi_rangemap *m, kapi_u64 first, kapi_u64 last) noexcept
+{
+	pthread_mutex_lock(&m->lock);
+	void *e = nullptr;
+	auto it = lowest_intersecting(m, first, last);
+	if (it != m->m.end())
+		e = it->second.second;
+	pthread_mutex_unlock(&m->lock);
+	return e;
+}
+
+/* ---- test controls ------------------------------------------------------------------- */
+
+namespace khost {
+
+FakeMm *mm_new()
+{
+	StateGuard g;
+	auto *mm = new FakeMm();
+	mms.all.push_back(mm);
+	return mm;
+}
+
+void mm_put(FakeMm *mm)
+{
+	StateGuard g;
+	mm_drop_locked(mm);
+}
+
+void set_current_mm(FakeMm *mm)
+{
+	StateGuard g;
+	current_mm = mm;
+}
+
+unsigned long mm_locked_vm(FakeMm *mm)
+{
+	StateGuard g;
+	return mm->locked_vm;
+}
+
+long mm_count(FakeMm *mm)
+{
+	StateGuard g;
+	return mm->count;
+}
+
+void mm_exit(FakeMm *mm)
+{
+	StateGuard g;
+	mm->exited = true;
+	mm->locked_vm = 0;
+}
+
+long mm_charge_calls(FakeMm *mm)
+{
+	StateGuard g;
+	return mm->charges;
+}
+
+long mm_uncharge_calls(FakeMm *mm)
+{
+	StateGuard g;
+	return mm->uncharges;
+}
+
+void set_capable_ipc_lock(bool cap) { cap_ipc_lock = cap; }
+void set_rlimit_memlock_pages(unsigned long pages) { rlimit_pages = pages; }
+
+void add_pfnmap_range(unsigned long start, unsigned long last)
+{
+	StateGuard g;
+	pfnmap_ranges.push_back({ start, last });
+}
+
+void set_pin_fail_at(unsigned long vaddr, int err)
+{
+	StateGuard g;
+	pin_fail_at = vaddr;
+	pin_fail_err = err;
+}
+
+unsigned long pinned_pages()
+{
+	StateGuard g;
+	unsigned long n = 0;
+	for (auto &p : pins)
+		n += static_cast<unsigned long>(p.second);
+	return n;
+}
+
+kapi_u64 pfn_of(unsigned long vaddr) { return vaddr >> 12; }
+
+void add_fault_range(unsigned long start, unsigned long last)
+{
+	StateGuard g;
+	fault_ranges.push_back({ start, last });
+}
+
+int domains_live() { return n_domains.load(); }
+
+int groups_attached() { return attached_groups_total(); }
+
+kapi_u64 iova_to_phys(FakeGroup &g, kapi_u64 iova)
+{
+	StateGuard sg;
+	if (!g.attached_to)
+		return 0;
+	return phys_locked(static_cast<FakeDomain *>(g.attached_to), iova);
+}
+
+kapi_u64 mapped_bytes(FakeGroup &g)
+{
+	StateGuard sg;
+	if (!g.attached_to)
+		return 0;
+	kapi_u64 n = 0;
+	for (auto &m : static_cast<FakeDomain *>(g.attached_to)->maps)
+		n += m.second.size;
+	return n;
+}
+
+void fail_nth_alloc(long n)
+{
+	fail_hit = false;
+	fail_countdown = n;
+}
+
+bool injected_failure_hit() { return fail_hit.load(); }
+long alloc_attempts() { return attempts.load(); }
+long live_allocations() { return live_count(); }
+long live_mutexes() { return n_mutexes.load(); }
+long live_rangemaps() { return n_rangemaps.load(); }
+
+void set_claim_type1(bool on) { claim_type1 = on; }
+void set_dma_entry_limit(unsigned int n) { dma_entry_limit = n; }
+
+const std::vector<LogLine> &log_lines()
+{
+	StateGuard g;
+	if (!log_buf)
+		log_buf = new std::vector<LogLine>();
+	return *log_buf;
+}
+
+int log_count(const std::string &needle)
+{
+	StateGuard g;
+	int n = 0;
+	if (log_buf)
+		for (const LogLine &l : *log_buf)
+			if (l.text.find(needle) != std::string::npos)
+				n++;
+	return n;
+}
+
+void clear_log()
+{
+	StateGuard g;
+	if (log_buf)
+		log_buf->clear();
+}
+
+void reset()
+{
+	fail_countdown = 0;
+	fail_hit = false;
+	attempts = 0;
+	claim_type1 = false;
+	dma_entry_limit = 65535;
+	cap_ipc_lock = false;
+	rlimit_pages = 16384;
+	clear_log();
+	StateGuard g;
+	pfnmap_ranges.clear();
+	fault_ranges.clear();
+	pin_fail_at = 0;
+	pin_fail_err = 0;
+	if (!default_mm) {
+		default_mm = new FakeMm();
+		mms.all.push_back(default_mm);
+	}
+	current_mm = default_mm;
+}
+
+std::string leak_report()
+{
+	std::string r;
+	auto add = [&r](const char *what, long n) {
+		if (n)
+			r += std::string(what) + "=" + std::to_string(n) + " ";
+	};
+	add("kapi_alloc blocks", live_count());
+	add("mutexes", n_mutexes.load());
+	add("rangemaps", n_rangemaps.load());
+	add("domains", n_domains.load());
+	add("attached groups", attached_groups_total());
+	add("pinned pages", static_cast<long>(pinned_pages()));
+	StateGuard g;
+	for (FakeMm *mm : mms.all) {
+		if (mm == default_mm) {
+			add("default mm extra mm_count", mm->count - 1);
+			add("default mm locked_vm", static_cast<long>(mm->locked_vm));
+		} else {
+			add("live test mm (not put, or a reference leaked)", 1);
+			add("mm locked_vm", static_cast<long>(mm->locked_vm));
+		}
+	}
+	return r;
+}
+
+} /* namespace khost */
