@@ -34,6 +34,9 @@ export PAHOLE_LANG_EXCLUDE := $(shell cat $(TOP)/scripts/pahole-flags)
 
 HARNESS := $(OUT)/harness
 SELFTEST := $(OUT)/vm/vfio_cxx_test
+# Differential suite: every test once against vfio_iommu_type1, once against us.
+TYPE1_TEST := $(OUT)/vm/type1_api_test
+VM_SUITES := $(SELFTEST) $(TYPE1_TEST)
 DEMO := $(OUT)/vm/vfio_cxx_demo
 
 .PHONY: all module clean help deps deps-host deps-build deps-vm check demo \
@@ -92,8 +95,8 @@ $(HARNESS)/kselftest_harness.h:
 
 VM_CFLAGS := -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-clobbered -I$(HARNESS) -I$(TOP)/uapi
 
-selftests: $(SELFTEST) $(DEMO)
-$(SELFTEST): $(TOP)/selftests/vm/vfio_cxx_test.c $(TOP)/uapi/linux/vfio_cxx.h | harness
+selftests: $(VM_SUITES) $(DEMO)
+$(OUT)/vm/%: $(TOP)/selftests/vm/%.c $(TOP)/uapi/linux/vfio_cxx.h | harness
 	@mkdir -p $(dir $@)
 	gcc $(VM_CFLAGS) -o $@ $<
 $(DEMO): $(TOP)/scripts/demo/vfio_cxx_demo.c $(TOP)/uapi/linux/vfio_cxx.h
@@ -106,11 +109,15 @@ lane-vm: deps-vm
 	@$(MAKE) --no-print-directory selftests || printf 'not ok 1 - VM selftests failed to build\n1..1\n' >$(RESULTS)/vm-build-error.tap
 	@for k in $(KVERS); do \
 		[ -f $(OUT)/build-$$k/vfio_iommu_cxx.ko ] || $(TOP)/scripts/build-lane.sh $$k >/dev/null; \
-		$(TOP)/scripts/vm-lane.sh $$k $(OUT)/build-$$k $(SELFTEST); \
+		$(TOP)/scripts/vm-lane.sh $$k $(OUT)/build-$$k $(VM_SUITES); \
 		cp $(OUT)/vm-$$k/guest.tap $(RESULTS)/vm-$$k-guest.tap; \
-		cp $(OUT)/vm-$$k/selftest.tap $(RESULTS)/vm-$$k-selftest.tap; \
-		cat $(RESULTS)/vm-$$k-guest.tap; grep -E '^(not )?ok|^# (Totals|FAIL)' $(RESULTS)/vm-$$k-selftest.tap; \
+		cat $(RESULTS)/vm-$$k-guest.tap; \
+		for t in $(notdir $(VM_SUITES)); do \
+			cp $(OUT)/vm-$$k/$$t.tap $(RESULTS)/vm-$$k-$$t.tap; \
+			grep -E '^(not )?ok|^# (Totals|FAIL)' $(RESULTS)/vm-$$k-$$t.tap; \
+		done; \
 	done
+	@python3 $(TOP)/scripts/differential.py $(RESULTS) | tee $(OUT)/differential.txt
 
 summary:
 	@python3 $(TOP)/scripts/summarize.py $(RESULTS)

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # One virtme-ng boot of a kernel with an emulated Intel IOMMU and QEMU's edu
-# device, running the VM selftest suite against vfio_iommu_cxx.
-#   scripts/vm-lane.sh <kernel release> <module dir> <selftest binary>
-# Results: $OUT/vm-<kver>/{guest.tap,selftest.tap,dmesg.txt,console.log}
+# device, running the VM selftest suites against vfio_iommu_cxx (and, for the
+# differential suite, against vfio_iommu_type1 in the same boot).
+#   scripts/vm-lane.sh <kernel release> <module dir> <selftest binary>...
+# Results: $OUT/vm-<kver>/{guest.tap,<suite>.tap,dmesg.txt,console.log}
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-kver=$1 moddir=$2 test=$3
+kver=$1 moddir=$2
+shift 2
+tests=("$@")
 out=${OUT:-$top/out}/vm-$kver
 rm -rf "$out"
 mkdir -p "$out"
@@ -17,17 +20,20 @@ qemu_opts='-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,cac
 share=$(cd "$top" && pwd)
 shared_out=$(cd "$out" && pwd)
 start=$(date +%s)
-timeout 900 vng -r "/boot/vmlinuz-$kver" --disable-kvm --memory 2G \
+timeout 1500 vng -r "/boot/vmlinuz-$kver" --disable-kvm --memory 2G \
 	--append 'intel_iommu=on' --qemu-opts="$qemu_opts" \
 	--rwdir="$share=$share" $( [ "${shared_out#"$share"/}" = "$shared_out" ] && echo "--rwdir=$shared_out=$shared_out" ) \
-	--exec "bash $share/selftests/vm/guest-run.sh $moddir/vfio_iommu_cxx.ko $test $shared_out" \
+	--exec "bash $share/selftests/vm/guest-run.sh $moddir/vfio_iommu_cxx.ko $shared_out ${tests[*]}" \
 	>"$out/console.log" 2>&1 </dev/null
 rc=$?
 echo "vm-lane: $kver: vng exit $rc after $(( $(date +%s) - start ))s" >&2
 if [ ! -s "$out/guest.tap" ]; then
 	{ echo "not ok 1 - $kver: VM boot produced no results (vng exit $rc, see console.log)"; echo "1..1"; } >"$out/guest.tap"
 fi
-if [ ! -s "$out/selftest.tap" ]; then
-	{ echo "not ok 1 - $kver: selftest suite did not run"; echo "1..1"; } >"$out/selftest.tap"
-fi
+for t in "${tests[@]}"; do
+	name=$(basename "$t")
+	if ! grep -qE '^(not )?ok ' "$out/$name.tap" 2>/dev/null; then
+		{ echo "not ok 1 - $kver: $name did not run (see console.log)"; echo "1..1"; } >"$out/$name.tap"
+	fi
+done
 exit 0

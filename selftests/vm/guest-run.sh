@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside a virtme-ng guest (see scripts/vm-lane.sh).
-#   guest-run.sh <vfio_iommu_cxx.ko> <selftest binary> <results dir>
-# Binds QEMU's edu device to vfio-pci, loads the module, runs the kselftest
+#   guest-run.sh <vfio_iommu_cxx.ko> <results dir> <selftest binary>...
+# Binds QEMU's edu device to vfio-pci, loads the module, runs each kselftest
 # suite, unloads the module and checks the kernel log and taint.  Writes
-# guest.tap (its own checks), selftest.tap (the suite) and dmesg.txt.
+# guest.tap (its own checks), <suite>.tap for each suite and dmesg.txt.
 set -u
-ko=$1 test=$2 out=$3
+ko=$1 out=$2
+shift 2
 mkdir -p "$out"
 tap=$out/guest.tap
 n=0
@@ -47,8 +48,11 @@ result $? "edu bound to vfio-pci as /dev/vfio/$group"
 insmod "$ko"
 result $? "insmod $(basename "$ko")"
 
-VFIO_CXX_GROUP=$group timeout 300 "$test" >"$out/selftest.tap" 2>&1
-echo "# selftest exit status $?" >>"$tap"
+for test in "$@"; do
+	name=$(basename "$test")
+	VFIO_CXX_GROUP=$group timeout 600 "$test" >"$out/$name.tap" 2>&1
+	echo "# $name exit status $?" >>"$tap"
+done
 
 rmmod vfio_iommu_cxx
 result $? "rmmod vfio_iommu_cxx after the suite"
