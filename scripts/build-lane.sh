@@ -13,7 +13,9 @@ mkdir -p "$bdir" "$out/results"
 tap=$out/results/build-$kver.tap
 
 # Build from a copy so that each kernel keeps its own objects.
+mkdir -p "$bdir/scripts"
 cp -a "$top/Kbuild" "$top/module" "$top/uapi" "$bdir/"
+cp -a "$top/scripts/kbuild-cxx.mk" "$bdir/scripts/"
 start=$(date +%s)
 make -C "$kdir" M="$bdir" MODULE_PAHOLE_FLAGS="$(cat "$top/scripts/pahole-flags")" modules >"$bdir/build.log" 2>&1
 rc=$?
