@@ -57,7 +57,8 @@ void shift_left(u64 *map, u64 nbits, unsigned int shift)
 } /* namespace */
 
 Container::Container(bool v2) noexcept
-	: lock_(KAPI_LOCK_CONTAINER), dmas_(kapi_rangemap_create()),
+	: devices_lock_(KAPI_LOCK_DEVICES), devices_(kapi_devlist_create()),
+	  lock_(KAPI_LOCK_CONTAINER), dmas_(kapi_rangemap_create()),
 	  dma_avail_(kapi_param_dma_entry_limit()), v2_(v2)
 {
 	g_stats.containers_live.inc();
@@ -86,6 +87,8 @@ Container::~Container()
 	}
 	if (dmas_)
 		kapi_rangemap_destroy(dmas_);
+	if (devices_)
+		kapi_devlist_destroy(devices_);
 	g_stats.containers_live.dec();
 }
 
@@ -107,7 +110,7 @@ Result<Owned<Container>> Container::create(unsigned long type) noexcept
 	if (!serves_type(type))
 		return Result<Owned<Container>>::error(-err::INVAL);
 	Owned<Container> c(make<Container>(type != abi::TYPE1_IOMMU));
-	if (!c || !c->lock_.valid() || !c->dmas_)
+	if (!c || !c->lock_.valid() || !c->dmas_ || !c->devices_lock_.valid() || !c->devices_)
 		return Result<Owned<Container>>::error(-err::NOMEM);
 	return Result<Owned<Container>>(move(c));
 }
@@ -353,6 +356,7 @@ int Container::attach_group(kapi_group *g, int type) noexcept
 	if (type != VFIO_CXX_GROUP_IOMMU && type != VFIO_CXX_GROUP_EMULATED)
 		return -err::INVAL;
 
+	Guard devices(devices_lock_);
 	Guard guard(lock_);
 	if (find_group(g))
 		return -err::BUSY;
@@ -396,8 +400,19 @@ void Container::detach(Group &grp) noexcept
 			delete d;
 		}
 		iommu_groups_--;
-	} else {
-		emulated_groups_--;
+	} else if (--emulated_groups_ == 0) {
+		/*
+		 * The last external group takes every external pin with it,
+		 * whatever its count (R9, B20).  With no IOMMU group left either,
+		 * the mappings go too (as type1).
+		 */
+		for_each_dma(0, U64_MAX, [this](Dma &dma) {
+			if (domains_.empty())
+				remove_dma(dma);
+			else
+				give_back(dma, ext_release_all(dma));
+			return true;
+		});
 	}
 	groups_.remove(grp);
 	delete &grp;
@@ -412,6 +427,7 @@ void Container::detach(Group &grp) noexcept
 
 void Container::detach_group(kapi_group *g) noexcept
 {
+	Guard devices(devices_lock_);
 	Guard guard(lock_);
 	Group *grp = find_group(g);
 	if (!grp) {
@@ -459,7 +475,12 @@ int Container::map_runs(Dma &d, kapi_domain *dom) noexcept
 int Container::pin_map(Dma &d) noexcept
 {
 	const u64 npages = d.size >> abi::PAGE_SHIFT;
-	int ret = kapi_mm_charge(d.mm(), npages, d.lock_cap, kapi_rlimit_memlock_pages());
+	/*
+	 * Pages that mdev drivers pinned are charged already: charge only the
+	 * rest, in one update (B24, B25, R6).
+	 */
+	const u64 prev = d.locked;
+	int ret = kapi_mm_charge(d.mm(), npages - prev, d.lock_cap, d.limit);
 	if (ret)
 		return ret;
 	d.locked = npages;
@@ -503,6 +524,7 @@ int Container::pin_map(Dma &d) noexcept
 	if (!ret) {
 		d.iommu_mapped = true;
 		g_stats.pages_pinned.add(d.runs.pinned_pages());
+		ext_adopt(d);
 		if (const u64 rsvd = d.runs.reserved_pages()) {
 			kapi_mm_uncharge(d.mm(), rsvd);
 			d.locked -= rsvd;
@@ -520,15 +542,33 @@ int Container::pin_map(Dma &d) noexcept
 			kapi_unpin_pages(r.pfn, r.npages, 0);
 	});
 	d.runs.free();
-	kapi_mm_uncharge(d.mm(), d.locked);
-	d.locked = 0;
+	kapi_mm_uncharge(d.mm(), npages - prev);
+	d.locked = prev;
 	return ret;
+}
+
+/* Bring d's locked_vm charge to target pages, in one update (R6, R7). */
+void Container::settle(Dma &d, u64 target) noexcept
+{
+	if (target < d.locked) {
+		kapi_mm_uncharge(d.mm(), d.locked - target);
+	} else if (target > d.locked) {
+		/*
+		 * Only records that kept their own pin of a page the user replaced
+		 * (ext_adopt): pinned already, so charged without a limit check.
+		 */
+		if (kapi_mm_charge(d.mm(), target - d.locked, 1, 0))
+			return; /* the mm is gone, and its locked_vm with it */
+	}
+	d.locked = target;
 }
 
 /*
  * Unmap d from every domain (gathered IOTLB invalidation, one sync per
- * domain before any page is released), unpin its pages and give back its
- * locked_vm in one update (behaviour 8).  The Dma itself stays.
+ * domain before any page is released) and unpin its pages (behaviour 8).
+ * Pages that external records borrow keep their pin, which passes to the
+ * record; what stays charged is exactly those records' pages, reached in
+ * one update that never dips below them (B26).  The Dma itself stays.
  */
 void Container::unmap_unpin(Dma &d) noexcept
 {
@@ -536,20 +576,45 @@ void Container::unmap_unpin(Dma &d) noexcept
 		for (Domain &dom : domains_)
 			kapi_domain_unmap(dom.raw(), d.iova, d.size);
 	const int dirty = (d.prot & KAPI_IOMMU_WRITE) != 0;
-	d.runs.for_each([dirty](u64, const PinRun &r) {
-		if (!r.reserved())
-			kapi_unpin_pages(r.pfn, r.npages, dirty);
+	d.runs.for_each([&](u64 off, const PinRun &r) {
+		if (r.reserved())
+			return;
+		const u64 end = off + r.npages;
+		u64 from = off;
+		for (unsigned long idx = off; d.ext_pages && idx < end; idx++) {
+			ExtPin e(kapi_xmap_find(d.ext, &idx, end - 1));
+			if (!e.present())
+				break;
+			if (e.own() || e.reserved())
+				continue;
+			if (idx > from)
+				kapi_unpin_pages(r.pfn + (from - off), idx - from, dirty);
+			kapi_xmap_store(d.ext, idx, e.with_own(true).raw());
+			d.ext_owned++;
+			from = idx + 1;
+		}
+		if (end > from)
+			kapi_unpin_pages(r.pfn + (from - off), end - from, dirty);
 		kapi_cond_resched();
 	});
 	g_stats.pages_pinned.sub(d.runs.pinned_pages());
 	d.runs.free();
-	kapi_mm_uncharge(d.mm(), d.locked);
-	d.locked = 0;
 	d.iommu_mapped = false;
+	settle(d, d.ext_owned);
 }
 
 void Container::remove_dma(Dma &d) noexcept
 {
+	if (d.ext_pages) {
+		/*
+		 * No pin survives its mapping (B11).  After an unmap notification
+		 * this is a vendor driver that ignored dma_unmap: it loses them.
+		 */
+		if (d.unmapping)
+			VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: %llu pages of iova 0x%llx still pinned after dma_unmap; released\n",
+					   d.ext_pages, d.iova);
+		ext_release_all(d); /* their charge goes in unmap_unpin's one update */
+	}
 	unmap_unpin(d);
 	kapi_rangemap_erase(dmas_, d.iova);
 	if (d.vaddr_invalid)
@@ -572,6 +637,7 @@ int Container::change_owner(Dma &d) noexcept
 	if (!ret) {
 		kapi_mm_uncharge(d.mm(), d.locked);
 		d.set_mm(mm, cap);
+		d.limit = kapi_rlimit_memlock_pages();
 	}
 	kapi_mm_drop(mm);
 	return ret;
@@ -626,6 +692,7 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 		kapi_mm_drop(mm);
 		return -err::NOMEM;
 	}
+	nd->limit = kapi_rlimit_memlock_pages();
 	int ret = kapi_rangemap_insert(dmas_, iova, iova + size - 1, nd.get());
 	if (ret)
 		return ret;
@@ -663,6 +730,7 @@ int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcep
 	u64 iova = unmap.iova, size = unmap.size, unmapped = 0;
 	int ret = -err::INVAL;
 
+	Guard devices(devices_lock_);
 	Guard guard(lock_);
 	unmap.size = 0;
 	/* Emulated devices cannot pin safely while vaddrs change. */
@@ -722,10 +790,26 @@ int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcep
 			unmapped += d.size;
 			return true;
 		}
+		if (d.ext_pages && ndevices_) {
+			/*
+			 * B10, R4: every vendor driver drops its pins in the range
+			 * before the unmap returns.  lock_ is dropped for them (their
+			 * unpin_pages takes it); d cannot go meanwhile, since deleting
+			 * a Dma needs devices_lock_, and takes no new pins.
+			 */
+			d.unmapping = true;
+			Unlock unlocked(lock_);
+			kapi_devlist_notify_unmap(devices_, d.iova, d.size);
+		}
 		if (get_dirty) {
 			ret = report_dirty(bitmap->data, d, iova, ctz(pgsize));
-			if (ret)
+			if (ret) {
+				/* d stays: settle what its vendor drivers unpinned. */
+				d.unmapping = false;
+				if (!d.iommu_mapped)
+					settle(d, d.ext_owned);
 				return false;
+			}
 		}
 		unmapped += d.size;
 		remove_dma(d);
@@ -813,10 +897,11 @@ int Container::iova_dirty_bitmap(u64 ubitmap, u64 iova, u64 size, u64 pgshift) n
 		ret = report_dirty(ubitmap, dma, iova, pgshift);
 		if (ret)
 			return false;
-		/* Re-arm: only pages pinned by emulated devices stay dirty (none yet). */
+		/* Re-arm: only pages pinned by emulated devices stay dirty. */
 		const u64 words = abi::dirty_bitmap_bytes(dma.size >> pgshift) / 8 + 1;
 		for (u64 w = 0; w < words; w++)
 			dma.bitmap[w] = 0;
+		mark_ext_dirty(dma);
 		return true;
 	});
 	return ret;
@@ -860,6 +945,10 @@ long Container::dirty_pages(unsigned long arg) noexcept
 			return ret;
 		}
 		dirty_tracking_ = true;
+		for_each_dma(0, U64_MAX, [this](Dma &d) {
+			mark_ext_dirty(d);
+			return true;
+		});
 		return 0;
 	}
 	if (dirty.flags & abi::DIRTY_PAGES_FLAG_STOP) {

@@ -13,10 +13,18 @@
  * iommu_mapped (pinned once, mapped into every Domain).  With no Domain
  * (emulated groups only) Dmas only record the range.
  *
- * Locking: lock_ (KAPI_LOCK_CONTAINER) protects everything here.  Under it
- * the container may take an mm's mmap lock (pinning, locked_vm charges), the
- * IOMMU driver's locks and the maple tree's internal lock; nothing that
- * holds any of those ever takes lock_.  The VFIO core serialises
+ * Locking, in this order:
+ *   devices_lock_ (KAPI_LOCK_DEVICES): the list of emulated devices to tell
+ *     about unmaps, and the right to delete a Dma.  Taken by DMA_UNMAP,
+ *     group attach/detach and device (un)registration, before lock_.  The
+ *     unmap notification runs under it with lock_ dropped, so the vendor
+ *     drivers' unpin_pages (which takes lock_) can run (seed 001, R4), and
+ *     no Dma can disappear meanwhile.
+ *   lock_ (KAPI_LOCK_CONTAINER): everything else here.  Under it the
+ *     container may take an mm's mmap lock (pinning, locked_vm charges), the
+ *     IOMMU driver's locks and the xarray/maple tree internal locks; nothing
+ *     that holds any of those ever takes lock_ or devices_lock_.
+ * pin_pages/unpin_pages/dma_rw take lock_ only.  The VFIO core serialises
  * open/release against everything else.
  */
 #ifndef VFIO_CXX_CONTAINER_H
@@ -39,6 +47,8 @@ struct Stats {
 	Counter domains_live;
 	Counter dmas_live;
 	Counter pages_pinned;
+	Counter external_pages;
+	Counter devices_registered;
 };
 extern constinit Stats g_stats;
 
@@ -87,6 +97,13 @@ public:
 	void detach_group(kapi_group *g) noexcept;
 	long ioctl(unsigned int cmd, unsigned long arg) noexcept;
 
+	/* mdev ("external") interface, external.cpp */
+	int pin_pages(u64 iova, int npage, int prot, u64 *pfns) noexcept;
+	void unpin_pages(u64 iova, int npage) noexcept;
+	int dma_rw(u64 iova, void *data, u64 count, bool write) noexcept;
+	void register_device(kapi_device *dev) noexcept;
+	void unregister_device(kapi_device *dev) noexcept;
+
 	/* VFIO_CHECK_EXTENSION before VFIO_SET_IOMMU (no container yet). */
 	static long check_extension_global(unsigned long ext) noexcept;
 	/* Whether VFIO_SET_IOMMU(type) selects this backend. */
@@ -97,6 +114,9 @@ public:
 	size_t domain_count() noexcept;
 	size_t dma_count() noexcept;
 	u64 pages_pinned() noexcept;
+	/* Distinct externally pinned pages, and the pins they hold in all. */
+	u64 external_pages() noexcept;
+	u64 external_refs() noexcept;
 	bool v2() const noexcept { return v2_; }
 
 private:
@@ -128,6 +148,20 @@ private:
 	int map_runs(Dma &d, kapi_domain *dom) noexcept;
 	void unmap_unpin(Dma &d) noexcept;
 	void remove_dma(Dma &d) noexcept;
+	void settle(Dma &d, u64 target) noexcept;
+
+	/* external pins, external.cpp; lock_ held */
+	int ext_pin(Dma &d, u64 iova, u64 n, u64 *pfns) noexcept;
+	int ext_borrow(Dma &d, u64 idx, u64 *pfn) noexcept;
+	int ext_gup(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcept;
+	u64 ext_unpin(Dma &d, u64 idx, u64 n) noexcept;
+	u64 ext_drop(Dma &d, u64 idx, ExtPin e) noexcept;
+	u64 ext_release_all(Dma &d) noexcept;
+	void ext_adopt(Dma &d) noexcept;
+	void unpin_locked(u64 iova, u64 npage) noexcept;
+	void give_back(Dma &d, u64 npages) noexcept;
+	void mark_dirty(Dma &d, u64 offset, u64 len) noexcept;
+	void mark_ext_dirty(Dma &d) noexcept;
 	int report_dirty(u64 ubitmap, Dma &d, u64 base_iova, u64 pgshift) noexcept;
 	int iova_dirty_bitmap(u64 ubitmap, u64 iova, u64 size, u64 pgshift) noexcept;
 	void free_bitmaps() noexcept;
@@ -147,6 +181,9 @@ private:
 		}
 	}
 
+	Mutex devices_lock_;
+	kapi_devlist *devices_;
+	u32 ndevices_ = 0; /* written under both locks */
 	Mutex lock_;
 	List<Group, &Group::node> groups_;
 	List<Domain, &Domain::node> domains_;

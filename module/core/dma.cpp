@@ -58,6 +58,8 @@ u64 RunList::bytes() const noexcept
 
 Dma::~Dma()
 {
+	if (ext)
+		kapi_xmap_destroy(ext);
 	free_bitmap();
 	kapi_mm_drop(mm_);
 }

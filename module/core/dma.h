@@ -4,10 +4,15 @@
  *
  * Owner: the Container, through its range map (iova -> Dma).  The Dma owns
  * an mm_count reference on the mm whose pages it maps (mmgrab at MAP time,
- * never mm_users), the list of pinned page runs, and the dirty bitmap while
- * dirty tracking is on.  Pages in the run list are pinned once per Dma and
- * mapped into every IOMMU domain of the container; `locked` is what was
- * charged to mm->locked_vm for them and is given back in one update.
+ * never mm_users), the list of pinned page runs, the records of the pages
+ * that mdev drivers pinned (`ext`), and the dirty bitmap while dirty
+ * tracking is on.  Pages in the run list are pinned once per Dma and mapped
+ * into every IOMMU domain of the container.
+ *
+ * `locked` is exactly what this Dma has charged to mm->locked_vm: with an
+ * IOMMU mapping, every non-reserved page of the range; without one, every
+ * externally pinned page whose record holds its own pin.  Every change is
+ * applied as one delta (seed 001, R6/R7).
  */
 #ifndef VFIO_CXX_DMA_H
 #define VFIO_CXX_DMA_H
@@ -85,6 +90,51 @@ private:
 	u64 runs_ = 0;
 };
 
+/*
+ * A page pinned through vfio_pin_pages(), packed in one xarray value (the
+ * index is the page's offset in its Dma): PFN, pin count and two flags.
+ *   own:      the record holds a page pin of its own (taken by GUP while the
+ *             Dma had no IOMMU mapping).  Otherwise it borrows the pin of
+ *             the Dma's IOMMU mapping, so a page pinned by both is pinned
+ *             and charged once.  Ownership moves with the IOMMU mapping:
+ *             Container::unmap_unpin() hands the mapping's pin to borrowing
+ *             records, Container::pin_map() takes the records' own pins back.
+ *   reserved: a reserved page (the zero page): no pin, no charge.
+ */
+class ExtPin {
+public:
+	static constexpr u64 PFN_MASK = (u64(1) << 40) - 1;
+	static constexpr unsigned int REF_SHIFT = 40;
+	static constexpr u64 REF_MAX = (u64(1) << 20) - 1;
+	static constexpr u64 OWN = u64(1) << 60;
+	static constexpr u64 RESERVED = u64(1) << 61;
+
+	constexpr explicit ExtPin(u64 v) noexcept : v_(v) {}
+	static constexpr ExtPin make(u64 pfn, bool own, bool reserved) noexcept
+	{
+		return ExtPin((pfn & PFN_MASK) | (u64(1) << REF_SHIFT) | (own ? OWN : 0) |
+			      (reserved ? RESERVED : 0));
+	}
+	bool present() const noexcept { return v_ != 0; }
+	u64 raw() const noexcept { return v_; }
+	u64 pfn() const noexcept { return v_ & PFN_MASK; }
+	u64 refs() const noexcept { return (v_ >> REF_SHIFT) & REF_MAX; }
+	bool own() const noexcept { return v_ & OWN; }
+	bool reserved() const noexcept { return v_ & RESERVED; }
+	/* The record holds a page pin that goes when the record goes. */
+	bool holds_pin() const noexcept { return own() && !reserved(); }
+	ExtPin with_refs(u64 r) const noexcept
+	{
+		return ExtPin((v_ & ~(REF_MAX << REF_SHIFT)) | (r << REF_SHIFT));
+	}
+	ExtPin with_own(bool own) const noexcept { return ExtPin(own ? v_ | OWN : v_ & ~OWN); }
+
+private:
+	u64 v_;
+};
+static_assert((ExtPin::OWN | ExtPin::RESERVED | (ExtPin::REF_MAX << ExtPin::REF_SHIFT) |
+	       ExtPin::PFN_MASK) <= KAPI_XMAP_VALUE_MAX, "ExtPin fits an xarray value");
+
 class Dma {
 public:
 	Dma(u64 iova, u64 size, u64 vaddr, int prot, kapi_mm *mm, bool lock_cap) noexcept
@@ -115,9 +165,15 @@ private:
 
 public:
 	bool lock_cap;
-	u64 locked = 0; /* pages charged to mm_->locked_vm */
+	u64 limit = 0;	/* RLIMIT_MEMLOCK in pages of the process that mapped it */
+	u64 locked = 0; /* pages charged to mm_->locked_vm (see above) */
 	RunList runs;
 	u64 *bitmap = nullptr; /* dirty bitmap, one bit per min page, while tracking */
+
+	kapi_xmap *ext = nullptr; /* ExtPin records, created on the first pin */
+	u64 ext_pages = 0;	  /* records in ext */
+	u64 ext_owned = 0;	  /* records that hold a page pin (holds_pin()) */
+	bool unmapping = false;	  /* DMA_UNMAP under way: no new external pins */
 };
 
 } /* namespace vfio_cxx */

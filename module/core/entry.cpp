@@ -54,6 +54,33 @@ extern "C" void vfio_cxx_detach_group(vfio_cxx_container *c, kapi_group *g) noex
 	to_core(c)->detach_group(g);
 }
 
+extern "C" int vfio_cxx_pin_pages(vfio_cxx_container *c, kapi_group *, kapi_u64 iova, int npage,
+				  int prot, kapi_u64 *pfns) noexcept
+{
+	return to_core(c)->pin_pages(iova, npage, prot, pfns);
+}
+
+extern "C" void vfio_cxx_unpin_pages(vfio_cxx_container *c, kapi_u64 iova, int npage) noexcept
+{
+	to_core(c)->unpin_pages(iova, npage);
+}
+
+extern "C" int vfio_cxx_dma_rw(vfio_cxx_container *c, kapi_u64 iova, void *data,
+			       unsigned long count, int write) noexcept
+{
+	return to_core(c)->dma_rw(iova, data, count, write != 0);
+}
+
+extern "C" void vfio_cxx_register_device(vfio_cxx_container *c, kapi_device *dev) noexcept
+{
+	to_core(c)->register_device(dev);
+}
+
+extern "C" void vfio_cxx_unregister_device(vfio_cxx_container *c, kapi_device *dev) noexcept
+{
+	to_core(c)->unregister_device(dev);
+}
+
 extern "C" void vfio_cxx_get_stats(vfio_cxx_stats *s) noexcept
 {
 	s->containers_live = g_stats.containers_live.read();
@@ -62,11 +89,14 @@ extern "C" void vfio_cxx_get_stats(vfio_cxx_stats *s) noexcept
 	s->domains_live = g_stats.domains_live.read();
 	s->dmas_live = g_stats.dmas_live.read();
 	s->pages_pinned = g_stats.pages_pinned.read();
+	s->external_pages = g_stats.external_pages.read();
+	s->devices_registered = g_stats.devices_registered.read();
 }
 
 extern "C" int vfio_cxx_busy(void) noexcept
 {
 	return g_stats.containers_live.read() || g_stats.groups_attached.read() ||
 	       g_stats.domains_live.read() || g_stats.dmas_live.read() ||
-	       g_stats.pages_pinned.read();
+	       g_stats.pages_pinned.read() || g_stats.external_pages.read() ||
+	       g_stats.devices_registered.read();
 }

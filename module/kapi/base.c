@@ -31,6 +31,7 @@ void kapi_cond_resched(void)
 /* One lockdep class per kapi_lock_class, named after it. */
 static struct lock_class_key kapi_lock_keys[KAPI_LOCK_NR];
 static const char *const kapi_lock_names[KAPI_LOCK_NR] = {
+	[KAPI_LOCK_DEVICES] = "vfio_cxx_devices",
 	[KAPI_LOCK_CONTAINER] = "vfio_cxx_container",
 };
 

@@ -91,6 +91,22 @@ long kapi_pin_user_pages(struct kapi_mm *mm, unsigned long vaddr, unsigned long 
 /* Unpin npages physically contiguous pages from pfn, dirtying them if asked. */
 void kapi_unpin_pages(kapi_u64 pfn, unsigned long npages, int dirty) KAPI_NOEXCEPT;
 
+/*
+ * What a PFN is: KAPI_PFN_PAGE (a normal page that a pin holds),
+ * KAPI_PFN_RESERVED_PAGE (a struct page that is reserved, such as the zero
+ * page: no pin, no charge) or KAPI_PFN_INVALID (no struct page: MMIO).
+ */
+enum { KAPI_PFN_PAGE = 0, KAPI_PFN_RESERVED_PAGE = 1, KAPI_PFN_INVALID = 2 };
+int kapi_pfn_kind(kapi_u64 pfn) KAPI_NOEXCEPT;
+
+/*
+ * Copy len bytes between buf and mm's user memory at vaddr (write: buf ->
+ * user), from any context: the caller need not be a thread of mm.  0,
+ * -EFAULT if any byte is not accessible, -EPERM if mm has exited.
+ */
+int kapi_mm_rw(struct kapi_mm *mm, unsigned long vaddr, void *buf, unsigned long len,
+	       int write) KAPI_NOEXCEPT;
+
 /* ---- locks ------------------------------------------------------------- */
 
 /*
@@ -99,7 +115,8 @@ void kapi_unpin_pages(kapi_u64 pfn, unsigned long npages, int dirty) KAPI_NOEXCE
  * may only be taken while holding locks of lower classes.
  */
 enum kapi_lock_class {
-	KAPI_LOCK_CONTAINER = 0,	/* Container::lock_ */
+	KAPI_LOCK_DEVICES = 0,		/* Container::devices_lock_ */
+	KAPI_LOCK_CONTAINER,		/* Container::lock_ */
 	KAPI_LOCK_NR
 };
 
@@ -193,6 +210,58 @@ void *kapi_rangemap_erase(struct kapi_rangemap *m, kapi_u64 index) KAPI_NOEXCEPT
 /* The entry of the lowest range intersecting [first, last], or NULL. */
 void *kapi_rangemap_find(struct kapi_rangemap *m, kapi_u64 first, kapi_u64 last) KAPI_NOEXCEPT;
 
+/* ---- index map: the kernel's xarray -------------------------------------- */
+
+/*
+ * unsigned long index -> value, value in [1, 2^62): stored as xarray value
+ * entries, so a dense run of 64 indices costs one 576-byte node (9 bytes an
+ * index).  The map has its own internal lock; callers still serialise
+ * updates with their own (container) lock.
+ */
+#define KAPI_XMAP_VALUE_MAX ((1ULL << 62) - 1)
+struct kapi_xmap;
+struct kapi_xmap *kapi_xmap_create(void) KAPI_NOEXCEPT;
+/* The map must be empty. */
+void kapi_xmap_destroy(struct kapi_xmap *m) KAPI_NOEXCEPT;
+/*
+ * 0 or -ENOMEM.  Replacing the value of a present index never allocates
+ * and never fails.
+ */
+int kapi_xmap_store(struct kapi_xmap *m, unsigned long index, kapi_u64 value) KAPI_NOEXCEPT;
+/* The value at index, 0 if absent. */
+kapi_u64 kapi_xmap_load(struct kapi_xmap *m, unsigned long index) KAPI_NOEXCEPT;
+void kapi_xmap_erase(struct kapi_xmap *m, unsigned long index) KAPI_NOEXCEPT;
+/*
+ * The first present index in [*index, last]: stores it in *index and
+ * returns its value, or returns 0 if there is none.
+ */
+kapi_u64 kapi_xmap_find(struct kapi_xmap *m, unsigned long *index, unsigned long last) KAPI_NOEXCEPT;
+
+/* ---- emulated (mdev) devices of a container ----------------------------- */
+
+/*
+ * struct vfio_device, owned by the VFIO core and its vendor driver.  The
+ * VFIO core registers a device with the container's backend while the
+ * device is open; the backend keeps the ones that can be told about unmaps
+ * on a list linked through the device itself (no allocation).  The list is
+ * protected by the caller's lock (Container::devices_lock_).
+ */
+struct kapi_device;
+struct kapi_devlist;
+struct kapi_devlist *kapi_devlist_create(void) KAPI_NOEXCEPT;
+/* The list must be empty. */
+void kapi_devlist_destroy(struct kapi_devlist *l) KAPI_NOEXCEPT;
+/* Adds dev if its driver implements dma_unmap; returns whether it did. */
+int kapi_devlist_add(struct kapi_devlist *l, struct kapi_device *dev) KAPI_NOEXCEPT;
+/* Removes dev if it is on the list; returns whether it was. */
+int kapi_devlist_del(struct kapi_devlist *l, struct kapi_device *dev) KAPI_NOEXCEPT;
+/*
+ * Calls dma_unmap(iova, length) of every device on the list.  The vendor
+ * drivers unpin synchronously from there, which re-enters the backend's
+ * unpin_pages: the caller must not hold the container lock.
+ */
+void kapi_devlist_notify_unmap(struct kapi_devlist *l, kapi_u64 iova, kapi_u64 length) KAPI_NOEXCEPT;
+
 /* ---- the core's side: implemented in C++, called by kapi --------------- */
 
 /* enum vfio_group_type, checked against the kernel's in abi_check.c */
@@ -211,6 +280,19 @@ long vfio_cxx_ioctl(struct vfio_cxx_container *c, unsigned int cmd, unsigned lon
 int vfio_cxx_attach_group(struct vfio_cxx_container *c, struct kapi_group *g, int type) KAPI_NOEXCEPT;
 void vfio_cxx_detach_group(struct vfio_cxx_container *c, struct kapi_group *g) KAPI_NOEXCEPT;
 
+/*
+ * The mdev ("external") pinning interface.  pin_pages stores npage PFNs in
+ * pfns and returns npage, or returns a negative errno with every pin of
+ * the call undone and pfns zeroed.  prot is KAPI_IOMMU_READ/WRITE.
+ */
+int vfio_cxx_pin_pages(struct vfio_cxx_container *c, struct kapi_group *g, kapi_u64 iova,
+		       int npage, int prot, kapi_u64 *pfns) KAPI_NOEXCEPT;
+void vfio_cxx_unpin_pages(struct vfio_cxx_container *c, kapi_u64 iova, int npage) KAPI_NOEXCEPT;
+int vfio_cxx_dma_rw(struct vfio_cxx_container *c, kapi_u64 iova, void *data, unsigned long count,
+		    int write) KAPI_NOEXCEPT;
+void vfio_cxx_register_device(struct vfio_cxx_container *c, struct kapi_device *dev) KAPI_NOEXCEPT;
+void vfio_cxx_unregister_device(struct vfio_cxx_container *c, struct kapi_device *dev) KAPI_NOEXCEPT;
+
 struct vfio_cxx_stats {
 	unsigned long long containers_live;
 	unsigned long long containers_opened;	/* since load */
@@ -218,6 +300,8 @@ struct vfio_cxx_stats {
 	unsigned long long domains_live;
 	unsigned long long dmas_live;		/* DMA mappings, all containers */
 	unsigned long long pages_pinned;	/* pinned for IOMMU mappings */
+	unsigned long long external_pages;	/* distinct pages pinned by mdev drivers */
+	unsigned long long devices_registered;	/* emulated devices told about unmaps */
 };
 void vfio_cxx_get_stats(struct vfio_cxx_stats *s) KAPI_NOEXCEPT;
 /* Nonzero if anything is still allocated (checked at module exit). */

@@ -5,6 +5,7 @@
  */
 #include <linux/debugfs.h>
 #include <linux/err.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/seq_file.h>
@@ -65,18 +66,71 @@ static void cxx_detach_group(void *iommu_data, struct iommu_group *group)
 }
 
 /*
- * pin_pages, unpin_pages, dma_rw and the device hooks are left NULL: the
- * VFIO core answers -ENOTTY/-EINVAL for a backend without them (seed 001,
- * R1).  mdev support arrives with them.
+ * The core fills the caller's page array with PFNs (a struct page * and a
+ * PFN have the same size) and this converts them in place: no allocation
+ * on the pin path.
+ */
+static int cxx_pin_pages(void *iommu_data, struct iommu_group *group, dma_addr_t user_iova,
+			 int npage, int prot, struct page **pages)
+{
+	kapi_u64 *pfns = (kapi_u64 *)pages;
+	int i, ret;
+
+	BUILD_BUG_ON(sizeof(*pages) != sizeof(*pfns));
+	if (!iommu_data || !pages || npage <= 0)
+		return -EINVAL;
+	ret = vfio_cxx_pin_pages(iommu_data, (struct kapi_group *)group, user_iova, npage, prot,
+				 pfns);
+	if (ret < 0) {
+		memset(pages, 0, npage * sizeof(*pages));
+		return ret;
+	}
+	for (i = 0; i < ret; i++)
+		pages[i] = pfn_to_page(pfns[i]);
+	return ret;
+}
+
+static void cxx_unpin_pages(void *iommu_data, dma_addr_t user_iova, int npage)
+{
+	if (iommu_data && npage > 0)
+		vfio_cxx_unpin_pages(iommu_data, user_iova, npage);
+}
+
+static int cxx_dma_rw(void *iommu_data, dma_addr_t user_iova, void *data, size_t count,
+		      bool write)
+{
+	if (!iommu_data || !data)
+		return -EINVAL;
+	return vfio_cxx_dma_rw(iommu_data, user_iova, data, count, write);
+}
+
+static void cxx_register_device(void *iommu_data, struct vfio_device *vdev)
+{
+	vfio_cxx_register_device(iommu_data, (struct kapi_device *)vdev);
+}
+
+static void cxx_unregister_device(void *iommu_data, struct vfio_device *vdev)
+{
+	vfio_cxx_unregister_device(iommu_data, (struct kapi_device *)vdev);
+}
+
+/*
+ * group_iommu_domain is left NULL: nothing in the VFIO core of 6.1 or 6.12
+ * calls it (type1 still provides it from an older interface).
  */
 static const struct vfio_iommu_driver_ops cxx_ops = {
-	.name		= "vfio-iommu-cxx",
-	.owner		= THIS_MODULE,
-	.open		= cxx_open,
-	.release	= cxx_release,
-	.ioctl		= cxx_ioctl,
-	.attach_group	= cxx_attach_group,
-	.detach_group	= cxx_detach_group,
+	.name			= "vfio-iommu-cxx",
+	.owner			= THIS_MODULE,
+	.open			= cxx_open,
+	.release		= cxx_release,
+	.ioctl			= cxx_ioctl,
+	.attach_group		= cxx_attach_group,
+	.detach_group		= cxx_detach_group,
+	.pin_pages		= cxx_pin_pages,
+	.unpin_pages		= cxx_unpin_pages,
+	.dma_rw			= cxx_dma_rw,
+	.register_device	= cxx_register_device,
+	.unregister_device	= cxx_unregister_device,
 };
 
 /* debugfs: vfio_iommu_cxx/stats, read by the selftests and the demo. */
@@ -93,6 +147,8 @@ static int stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "domains_live %llu\n", st.domains_live);
 	seq_printf(s, "dmas_live %llu\n", st.dmas_live);
 	seq_printf(s, "pages_pinned %llu\n", st.pages_pinned);
+	seq_printf(s, "external_pages %llu\n", st.external_pages);
+	seq_printf(s, "devices_registered %llu\n", st.devices_registered);
 	seq_printf(s, "compat_range %s\n", VFIO_CXX_COMPAT_RANGE);
 	return 0;
 }

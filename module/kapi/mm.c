@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kapi: user copies, mm references, pinning and locked_vm accounting. */
 #include <linux/capability.h>
+#include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/sched/mm.h>
@@ -317,4 +318,76 @@ retry:
 void kapi_unpin_pages(kapi_u64 pfn, unsigned long npages, int dirty)
 {
 	unpin_user_page_range_dirty_lock(pfn_to_page(pfn), npages, dirty);
+}
+
+int kapi_pfn_kind(kapi_u64 pfn)
+{
+	if (!pfn_valid(pfn))
+		return KAPI_PFN_INVALID;
+	if (PageReserved(pfn_to_page(pfn)) || is_zero_pfn(pfn))
+		return KAPI_PFN_RESERVED_PAGE;
+	return KAPI_PFN_PAGE;
+}
+
+/*
+ * One page of a remote mm at a time: a short-lived reference (not a
+ * long-term pin), mapped with kmap_local_page.  Works from the owner, from
+ * another process and from a kernel thread alike, without borrowing the mm
+ * (kthread_use_mm) or touching current's address space.
+ */
+static int mm_rw_remote(struct mm_struct *mm, unsigned long vaddr, void *buf,
+			unsigned long len, int write)
+{
+	unsigned int flags = write ? FOLL_WRITE : 0;
+	int ret = 0;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	while (len) {
+		unsigned long off = offset_in_page(vaddr);
+		unsigned long n = min_t(unsigned long, len, PAGE_SIZE - off);
+		struct page *page;
+		void *kaddr;
+		long got;
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+		got = get_user_pages_remote(mm, vaddr, 1, flags, &page, NULL);
+#else
+		got = get_user_pages_remote(mm, vaddr, 1, flags, &page, NULL, NULL);
+#endif
+		if (got != 1) {
+			ret = -EFAULT;
+			break;
+		}
+		kaddr = kmap_local_page(page);
+		if (write) {
+			memcpy(kaddr + off, buf, n);
+			set_page_dirty_lock(page);
+		} else {
+			memcpy(buf, kaddr + off, n);
+		}
+		kunmap_local(kaddr);
+		put_page(page);
+		vaddr += n;
+		buf += n;
+		len -= n;
+	}
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+int kapi_mm_rw(struct kapi_mm *kmm, unsigned long vaddr, void *buf, unsigned long len, int write)
+{
+	struct mm_struct *mm = to_mm(kmm);
+	int ret;
+
+	if (!mmget_not_zero(mm))
+		return -EPERM;
+	if (current->mm == mm)
+		ret = (write ? copy_to_user((void __user *)vaddr, buf, len) :
+			       copy_from_user(buf, (const void __user *)vaddr, len)) ? -EFAULT : 0;
+	else
+		ret = mm_rw_remote(mm, vaddr, buf, len, write);
+	mmput(mm);
+	return ret;
 }

@@ -69,6 +69,8 @@ std::atomic<bool> fail_hit{ false };
 std::atomic<long> attempts{ 0 };
 std::atomic<long> n_mutexes{ 0 };
 std::atomic<long> n_rangemaps{ 0 };
+std::atomic<long> n_xmaps{ 0 };
+std::atomic<long> n_devlists{ 0 };
 std::atomic<int> n_domains{ 0 };
 
 /* true: this allocation must fail. */
@@ -754,6 +756,161 @@ extern "C" void *kapi_rangemap_find(kapi_rangemap *m, kapi_u64 first, kapi_u64 l
 	return e;
 }
 
+/* ---- kapi: index map (the xarray) and device lists ---------------------------------- */
+
+struct kapi_xmap {
+	pthread_mutex_t lock;
+	std::map<unsigned long, kapi_u64> m;
+};
+
+extern "C" kapi_xmap *kapi_xmap_create(void) noexcept
+{
+	if (inject())
+		return nullptr;
+	auto *m = new kapi_xmap();
+	pthread_mutex_init(&m->lock, nullptr);
+	n_xmaps++;
+	return m;
+}
+
+extern "C" void kapi_xmap_destroy(kapi_xmap *m) noexcept
+{
+	if (!m->m.empty())
+		die("kapi_xmap_destroy of a non-empty map");
+	pthread_mutex_destroy(&m->lock);
+	delete m;
+	n_xmaps--;
+}
+
+extern "C" int kapi_xmap_store(kapi_xmap *m, unsigned long index, kapi_u64 value) noexcept
+{
+	if (!value || value > KAPI_XMAP_VALUE_MAX)
+		die("kapi_xmap_store: value out of range");
+	pthread_mutex_lock(&m->lock);
+	int ret = 0;
+	auto it = m->m.find(index);
+	if (it != m->m.end())
+		it->second = value; /* a replacement never allocates */
+	else if (inject())
+		ret = -ENOMEM;
+	else
+		m->m[index] = value;
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+extern "C" kapi_u64 kapi_xmap_load(kapi_xmap *m, unsigned long index) noexcept
+{
+	pthread_mutex_lock(&m->lock);
+	auto it = m->m.find(index);
+	kapi_u64 v = it == m->m.end() ? 0 : it->second;
+	pthread_mutex_unlock(&m->lock);
+	return v;
+}
+
+extern "C" void kapi_xmap_erase(kapi_xmap *m, unsigned long index) noexcept
+{
+	pthread_mutex_lock(&m->lock);
+	m->m.erase(index);
+	pthread_mutex_unlock(&m->lock);
+}
+
+extern "C" kapi_u64 kapi_xmap_find(kapi_xmap *m, unsigned long *index, unsigned long last) noexcept
+{
+	pthread_mutex_lock(&m->lock);
+	kapi_u64 v = 0;
+	auto it = m->m.lower_bound(*index);
+	if (it != m->m.end() && it->first <= last) {
+		*index = it->first;
+		v = it->second;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return v;
+}
+
+struct kapi_devlist {
+	std::vector<khost::FakeDevice *> devs;
+};
+
+static khost::FakeDevice *to_fake(kapi_device *d) { return reinterpret_cast<khost::FakeDevice *>(d); }
+
+extern "C" kapi_devlist *kapi_devlist_create(void) noexcept
+{
+	if (inject())
+		return nullptr;
+	n_devlists++;
+	return new kapi_devlist();
+}
+
+extern "C" void kapi_devlist_destroy(kapi_devlist *l) noexcept
+{
+	if (!l->devs.empty())
+		die("kapi_devlist_destroy of a non-empty list");
+	delete l;
+	n_devlists--;
+}
+
+extern "C" int kapi_devlist_add(kapi_devlist *l, kapi_device *dev) noexcept
+{
+	khost::FakeDevice *d = to_fake(dev);
+	if (!d->on_unmap)
+		return 0;
+	for (khost::FakeDevice *x : l->devs)
+		if (x == d)
+			die("kapi_devlist_add: device registered twice");
+	l->devs.push_back(d);
+	return 1;
+}
+
+extern "C" int kapi_devlist_del(kapi_devlist *l, kapi_device *dev) noexcept
+{
+	for (auto it = l->devs.begin(); it != l->devs.end(); ++it)
+		if (*it == to_fake(dev)) {
+			l->devs.erase(it);
+			return 1;
+		}
+	return 0;
+}
+
+extern "C" void kapi_devlist_notify_unmap(kapi_devlist *l, kapi_u64 iova, kapi_u64 length) noexcept
+{
+	/* The vendor's callback re-enters the core: no core lock may be held. */
+	if (khost::core_lock_held())
+		die("dma_unmap notification with the container lock held");
+	for (khost::FakeDevice *d : l->devs) {
+		d->unmap_calls++;
+		d->on_unmap(iova, length);
+	}
+}
+
+extern "C" int kapi_pfn_kind(kapi_u64 pfn) noexcept
+{
+	StateGuard g;
+	if (in_ranges(pfnmap_ranges, pfn << 12, 1))
+		return KAPI_PFN_INVALID;
+	return KAPI_PFN_PAGE;
+}
+
+extern "C" int kapi_mm_rw(kapi_mm *mm, unsigned long vaddr, void *buf, unsigned long len,
+			  int write) noexcept
+{
+	{
+		StateGuard g;
+		khost::FakeMm *m = to_fake(mm);
+		if (!m || m->count <= 0)
+			die("kapi_mm_rw on a dead mm");
+		if (m->exited)
+			return -EPERM;
+		if (in_ranges(fault_ranges, vaddr, len))
+			return -EFAULT;
+	}
+	if (write)
+		memcpy(reinterpret_cast<void *>(vaddr), buf, len);
+	else
+		memcpy(buf, reinterpret_cast<const void *>(vaddr), len);
+	return 0;
+}
+
 /* ---- test controls ------------------------------------------------------------------- */
 
 namespace khost {
@@ -877,6 +1034,8 @@ long live_allocations() { return live_count(); }
 long live_mutexes() { return n_mutexes.load(); }
 long live_rangemaps() { return n_rangemaps.load(); }
 
+bool core_lock_held() { return held_per_class[KAPI_LOCK_CONTAINER] != 0; }
+
 void set_claim_type1(bool on) { claim_type1 = on; }
 void set_dma_entry_limit(unsigned int n) { dma_entry_limit = n; }
 
@@ -938,6 +1097,8 @@ std::string leak_report()
 	add("kapi_alloc blocks", live_count());
 	add("mutexes", n_mutexes.load());
 	add("rangemaps", n_rangemaps.load());
+	add("xmaps", n_xmaps.load());
+	add("device lists", n_devlists.load());
 	add("domains", n_domains.load());
 	add("attached groups", attached_groups_total());
 	add("pinned pages", static_cast<long>(pinned_pages()));

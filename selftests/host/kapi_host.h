@@ -14,6 +14,7 @@
 #ifndef VFIO_CXX_KAPI_HOST_H
 #define VFIO_CXX_KAPI_HOST_H
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,22 @@ struct FakeGroup {
 
 	kapi_group *group() { return reinterpret_cast<kapi_group *>(this); }
 };
+
+/* ---- fake emulated (mdev) device --------------------------------------------- */
+
+/*
+ * A fake vfio_device.  Pass it to the core as kapi_device * via dev().  With
+ * on_unmap set it is a driver with a dma_unmap callback, which the core
+ * calls (with no core lock held) to make it drop its pins.
+ */
+struct FakeDevice {
+	std::function<void(kapi_u64 iova, kapi_u64 length)> on_unmap;
+	int unmap_calls = 0;
+
+	kapi_device *dev() { return reinterpret_cast<kapi_device *>(this); }
+};
+/* Whether the calling thread holds a container lock (KAPI_LOCK_CONTAINER). */
+bool core_lock_held();
 
 /* ---- fake mm ------------------------------------------------------------ */
 

@@ -37,6 +37,21 @@ private:
 	Mutex &m_;
 };
 
+/* Drops a held mutex for its scope and takes it back at the end. */
+class [[nodiscard]] Unlock {
+public:
+	explicit Unlock(Mutex &m) noexcept : m_(m)
+	{
+		m_.assert_held();
+		m_.unlock();
+	}
+	VFIO_CXX_NO_COPY(Unlock);
+	~Unlock() { m_.lock(); }
+
+private:
+	Mutex &m_;
+};
+
 } /* namespace vfio_cxx */
 
 #endif

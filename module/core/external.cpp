@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The mdev ("external", seed 001 R11) side of a container: pin_pages,
+ * unpin_pages and dma_rw for emulated devices, and the devices to tell
+ * about unmaps.  Behaviour numbers refer to
+ * shared/requirements-from-seeds.md.
+ *
+ * Each Dma keeps its externally pinned pages as ExtPin records in an
+ * xarray keyed by page offset (R5: compact, per mapping, keyed by IOVA).
+ * Accounting: without an IOMMU domain each page gets one charge when its
+ * record is created (B21); with one, the IOMMU mapping already pinned and
+ * charged the whole range and a record only borrows that pin (B2, B22).
+ */
+#include "container.h"
+
+#include <vfio_cxx/abi.h>
+#include <vfio_cxx/errno.h>
+#include <vfio_cxx/log.h>
+
+namespace vfio_cxx {
+
+namespace {
+constexpr u64 PIN_BATCH = abi::PAGE_SIZE / sizeof(u64); /* as kapi_pin_user_pages */
+
+u64 min_u64(u64 a, u64 b) { return a < b ? a : b; }
+} /* namespace */
+
+/* ---- records ------------------------------------------------------------- */
+
+/* Give n pages of d's charge back, unless the unmap under way does it once. */
+void Container::give_back(Dma &d, u64 npages) noexcept
+{
+	if (!npages || d.unmapping)
+		return;
+	kapi_mm_uncharge(d.mm(), npages);
+	d.locked -= npages;
+}
+
+/*
+ * Drop record e at idx completely.  Returns the pages whose charge the
+ * caller must give back (1 if the record held a charged pin).
+ */
+u64 Container::ext_drop(Dma &d, u64 idx, ExtPin e) noexcept
+{
+	kapi_xmap_erase(d.ext, idx);
+	d.ext_pages--;
+	g_stats.external_pages.dec();
+	if (!e.holds_pin())
+		return 0;
+	kapi_unpin_pages(e.pfn(), 1, (d.prot & KAPI_IOMMU_WRITE) != 0);
+	d.ext_owned--;
+	/* With an IOMMU mapping an own pin is an uncharged extra (ext_adopt). */
+	return d.iommu_mapped ? 0 : 1;
+}
+
+/* One unpin of each page in [idx, idx + n); returns pages to give back. */
+u64 Container::ext_unpin(Dma &d, u64 idx, u64 n) noexcept
+{
+	u64 unc = 0;
+	if (!d.ext_pages)
+		return 0;
+	for (u64 i = idx; i < idx + n; i++) {
+		ExtPin e(kapi_xmap_load(d.ext, i));
+		if (!e.present())
+			continue; /* never pinned: ignored (B18) */
+		if (e.refs() > 1)
+			kapi_xmap_store(d.ext, i, e.with_refs(e.refs() - 1).raw());
+		else
+			unc += ext_drop(d, i, e);
+	}
+	return unc;
+}
+
+/* Every record of d, whatever its pin count (R9); returns pages to give back. */
+u64 Container::ext_release_all(Dma &d) noexcept
+{
+	u64 unc = 0;
+	unsigned long idx = 0;
+	while (d.ext_pages) {
+		ExtPin e(kapi_xmap_find(d.ext, &idx, ~0UL));
+		if (!e.present())
+			VFIO_CXX_BUG("vfio_iommu_cxx: external record count out of step");
+		unc += ext_drop(d, idx, e);
+	}
+	return unc;
+}
+
+/*
+ * A fresh IOMMU mapping of d now pins every page: records that held their
+ * own pin of the same page let it go and borrow the mapping's (a page is
+ * pinned once).  A record whose page is not the one the mapping pinned (the
+ * user replaced the memory under a live pin) keeps its own pin, uncharged.
+ */
+void Container::ext_adopt(Dma &d) noexcept
+{
+	if (!d.ext_owned)
+		return;
+	kapi_domain *dom = domains_.front()->raw();
+	const int dirty = (d.prot & KAPI_IOMMU_WRITE) != 0;
+	unsigned long idx = 0;
+	for (;;) {
+		ExtPin e(kapi_xmap_find(d.ext, &idx, ~0UL));
+		if (!e.present())
+			break;
+		if (e.holds_pin() &&
+		    kapi_domain_iova_to_phys(dom, d.iova + (u64(idx) << abi::PAGE_SHIFT)) >>
+				    abi::PAGE_SHIFT == e.pfn()) {
+			kapi_unpin_pages(e.pfn(), 1, dirty);
+			kapi_xmap_store(d.ext, idx, e.with_own(false).raw());
+			d.ext_owned--;
+		}
+		if (idx == ~0UL)
+			break;
+		idx++;
+	}
+}
+
+/* With an IOMMU mapping: record the mapped page at idx, borrowing its pin. */
+int Container::ext_borrow(Dma &d, u64 idx, u64 *pfn) noexcept
+{
+	const u64 iova = d.iova + (idx << abi::PAGE_SHIFT);
+	const u64 pa = kapi_domain_iova_to_phys(domains_.front()->raw(), iova);
+	if (!pa) {
+		VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: iova 0x%llx of a live mapping is not in its domain\n",
+				   iova);
+		return -err::FAULT;
+	}
+	const u64 p = pa >> abi::PAGE_SHIFT;
+	const int kind = kapi_pfn_kind(p);
+	/* No struct page (MMIO): nothing a vendor driver can use (as type1). */
+	if (kind == KAPI_PFN_INVALID || p > ExtPin::PFN_MASK)
+		return -err::INVAL;
+	int ret = kapi_xmap_store(d.ext, idx, ExtPin::make(p, false, kind != KAPI_PFN_PAGE).raw());
+	if (ret)
+		return ret;
+	d.ext_pages++;
+	g_stats.external_pages.inc();
+	*pfn = p;
+	return 0;
+}
+
+/*
+ * Without an IOMMU mapping: pin up to n absent pages from idx in the owner
+ * mm (never current's, B16), charge them in one update and record them.
+ * *recorded says how many were recorded, also on error (the caller undoes
+ * them); what was pinned but not recorded is released here (B19).
+ */
+int Container::ext_gup(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcept
+{
+	*recorded = 0;
+	const long got = kapi_pin_user_pages(d.mm(), d.vaddr + (idx << abi::PAGE_SHIFT), n,
+					     (d.prot & KAPI_IOMMU_WRITE) != 0, pfns);
+	if (got <= 0)
+		return got ? static_cast<int>(got) : -err::FAULT;
+	const u64 cnt = static_cast<u64>(got);
+
+	u64 charge = 0;
+	int ret = 0;
+	for (u64 k = 0; k < cnt; k++) {
+		const u64 p = pfns[k] & ~KAPI_PFN_RESERVED;
+		if (!(pfns[k] & KAPI_PFN_RESERVED))
+			charge++;
+		else if (kapi_pfn_kind(p) == KAPI_PFN_INVALID)
+			ret = -err::INVAL; /* MMIO: no page to hand out (as type1) */
+		if (p > ExtPin::PFN_MASK)
+			ret = -err::INVAL;
+	}
+	/* B23, R13: the limit of the mapping's owner, only when charging. */
+	bool charged = false;
+	if (!ret) {
+		ret = kapi_mm_charge(d.mm(), charge, d.lock_cap, d.limit);
+		charged = !ret;
+	}
+	u64 k = 0;
+	if (charged) {
+		d.locked += charge;
+		for (; k < cnt; k++) {
+			const bool rsvd = pfns[k] & KAPI_PFN_RESERVED;
+			const u64 p = pfns[k] & ~KAPI_PFN_RESERVED;
+			ret = kapi_xmap_store(d.ext, idx + k, ExtPin::make(p, true, rsvd).raw());
+			if (ret)
+				break;
+			pfns[k] = p;
+			d.ext_pages++;
+			d.ext_owned += !rsvd;
+			g_stats.external_pages.inc();
+		}
+	}
+	*recorded = k;
+	if (ret) {
+		u64 unc = 0;
+		for (; k < cnt; k++) {
+			if (pfns[k] & KAPI_PFN_RESERVED)
+				continue;
+			kapi_unpin_pages(pfns[k], 1, 0);
+			unc++;
+		}
+		if (charged)
+			give_back(d, unc);
+	}
+	return ret;
+}
+
+/*
+ * Pin n pages of d from iova, all or nothing: one more pin on each page
+ * already recorded (B17), a borrowed pin with an IOMMU mapping, GUP in
+ * batches without one.
+ */
+int Container::ext_pin(Dma &d, u64 iova, u64 n, u64 *pfns) noexcept
+{
+	if (!d.ext) {
+		d.ext = kapi_xmap_create();
+		if (!d.ext)
+			return -err::NOMEM;
+	}
+	const u64 base = (iova - d.iova) >> abi::PAGE_SHIFT;
+	u64 done = 0;
+	int ret = 0;
+	while (done < n && !ret) {
+		const u64 idx = base + done;
+		ExtPin e(kapi_xmap_load(d.ext, idx));
+		if (e.present()) {
+			if (e.refs() == ExtPin::REF_MAX) {
+				ret = -err::NOSPC;
+				break;
+			}
+			kapi_xmap_store(d.ext, idx, e.with_refs(e.refs() + 1).raw());
+			pfns[done++] = e.pfn();
+		} else if (d.iommu_mapped) {
+			ret = ext_borrow(d, idx, &pfns[done]);
+			if (!ret)
+				done++;
+		} else {
+			u64 m = 1;
+			while (done + m < n && m < PIN_BATCH && !kapi_xmap_load(d.ext, idx + m))
+				m++;
+			u64 recorded;
+			ret = ext_gup(d, idx, m, &pfns[done], &recorded);
+			done += recorded;
+		}
+	}
+	if (ret)
+		give_back(d, ext_unpin(d, base, done));
+	return ret;
+}
+
+/* ---- dirty tracking of pinned and written pages ------------------------ */
+
+void Container::mark_dirty(Dma &d, u64 offset, u64 len) noexcept
+{
+	if (!dirty_tracking_ || !d.bitmap || !len)
+		return;
+	const unsigned int shift = __builtin_ctzll(min_pgsize());
+	for (u64 b = offset >> shift; b <= (offset + len - 1) >> shift; b++)
+		d.bitmap[b / 64] |= u64(1) << (b % 64);
+}
+
+/* A pinned page may be written at any time: it stays dirty (as type1). */
+void Container::mark_ext_dirty(Dma &d) noexcept
+{
+	if (!d.ext_pages)
+		return;
+	unsigned long idx = 0;
+	for (;;) {
+		if (!ExtPin(kapi_xmap_find(d.ext, &idx, ~0UL)).present())
+			break;
+		mark_dirty(d, u64(idx) << abi::PAGE_SHIFT, abi::PAGE_SIZE);
+		if (idx == ~0UL)
+			break;
+		idx++;
+	}
+}
+
+/* ---- the backend ops ----------------------------------------------------- */
+
+void Container::unpin_locked(u64 iova, u64 npage) noexcept
+{
+	for (u64 i = 0; i < npage;) {
+		const u64 cur = iova + (i << abi::PAGE_SHIFT);
+		Dma *d = find_dma(cur, cur);
+		if (!d) {
+			i++; /* nothing is pinned where nothing is mapped */
+			continue;
+		}
+		const u64 n = min_u64(npage - i, (d->last() - cur + 1) >> abi::PAGE_SHIFT);
+		give_back(*d, ext_unpin(*d, (cur - d->iova) >> abi::PAGE_SHIFT, n));
+		i += n;
+	}
+}
+
+int Container::pin_pages(u64 user_iova, int npage, int prot, u64 *pfns) noexcept
+{
+	if (!v2_)
+		return -err::ACCES; /* as type1: v2 containers only */
+	if (!pfns || npage <= 0 || (user_iova & (abi::PAGE_SIZE - 1)) ||
+	    (prot & ~(KAPI_IOMMU_READ | KAPI_IOMMU_WRITE)))
+		return -err::INVAL;
+	const u64 n = static_cast<u64>(npage);
+	if (user_iova + (n << abi::PAGE_SHIFT) - 1 < user_iova)
+		return -err::INVAL;
+
+	Guard guard(lock_);
+	/* Vendor drivers cannot pin while vaddrs are being updated (as type1). */
+	if (vaddr_invalid_count_)
+		return -err::BUSY;
+	/* B13/B14: an external group, and a device that can be told about unmaps. */
+	if (!emulated_groups_ || !ndevices_)
+		return -err::INVAL;
+
+	int ret = 0;
+	u64 i = 0;
+	while (i < n) {
+		const u64 iova = user_iova + (i << abi::PAGE_SHIFT);
+		Dma *d = find_dma(iova, iova);
+		if (!d || d->unmapping) {
+			ret = -err::INVAL; /* B15 */
+			break;
+		}
+		if ((d->prot & prot) != prot) {
+			ret = -err::PERM;
+			break;
+		}
+		const u64 m = min_u64(n - i, (d->last() - iova + 1) >> abi::PAGE_SHIFT);
+		ret = ext_pin(*d, iova, m, pfns + i);
+		if (ret)
+			break;
+		mark_dirty(*d, iova - d->iova, m << abi::PAGE_SHIFT);
+		i += m;
+	}
+	if (ret) {
+		/* B15/B19: undo this call's pins in the mappings before the failure. */
+		unpin_locked(user_iova, i);
+		for (u64 k = 0; k < n; k++)
+			pfns[k] = 0;
+		return ret;
+	}
+	return npage;
+}
+
+void Container::unpin_pages(u64 iova, int npage) noexcept
+{
+	if (!v2_ || npage <= 0 || (iova & (abi::PAGE_SIZE - 1)))
+		return;
+	Guard guard(lock_);
+	unpin_locked(iova, static_cast<u64>(npage));
+}
+
+int Container::dma_rw(u64 iova, void *data, u64 count, bool write) noexcept
+{
+	Guard guard(lock_);
+	if (vaddr_invalid_count_)
+		return -err::BUSY;
+	u8 *buf = static_cast<u8 *>(data);
+	while (count) {
+		Dma *d = find_dma(iova, iova);
+		if (!d)
+			return -err::INVAL;
+		/* As type1: reading needs READ, writing needs READ and WRITE. */
+		if ((write && !(d->prot & KAPI_IOMMU_WRITE)) || !(d->prot & KAPI_IOMMU_READ))
+			return -err::PERM;
+		const u64 off = iova - d->iova;
+		const u64 n = min_u64(count, d->size - off);
+		int ret = kapi_mm_rw(d->mm(), d->vaddr + off, buf, n, write);
+		if (ret)
+			return ret;
+		if (write)
+			mark_dirty(*d, off, n);
+		iova += n;
+		buf += n;
+		count -= n;
+	}
+	return 0;
+}
+
+void Container::register_device(kapi_device *dev) noexcept
+{
+	Guard devices(devices_lock_);
+	Guard guard(lock_);
+	if (kapi_devlist_add(devices_, dev)) {
+		ndevices_++;
+		g_stats.devices_registered.inc();
+	}
+}
+
+void Container::unregister_device(kapi_device *dev) noexcept
+{
+	Guard devices(devices_lock_);
+	Guard guard(lock_);
+	if (kapi_devlist_del(devices_, dev)) {
+		ndevices_--;
+		g_stats.devices_registered.dec();
+	}
+}
+
+/* ---- introspection -------------------------------------------------------- */
+
+u64 Container::external_pages() noexcept
+{
+	Guard guard(lock_);
+	u64 n = 0;
+	for_each_dma(0, ~u64(0), [&n](Dma &d) {
+		n += d.ext_pages;
+		return true;
+	});
+	return n;
+}
+
+u64 Container::external_refs() noexcept
+{
+	Guard guard(lock_);
+	u64 n = 0;
+	for_each_dma(0, ~u64(0), [&n](Dma &d) {
+		unsigned long idx = 0;
+		while (d.ext_pages) {
+			ExtPin e(kapi_xmap_find(d.ext, &idx, ~0UL));
+			if (!e.present())
+				break;
+			n += e.refs();
+			if (idx == ~0UL)
+				break;
+			idx++;
+		}
+		return true;
+	});
+	return n;
+}
+
+} /* namespace vfio_cxx */

@@ -1,0 +1,686 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mdev ("external") pinning: pin_pages / unpin_pages / dma_rw, unmap
+ * notification and locked_vm accounting in every hot-plug order, against
+ * the fake IOMMU, mm and devices of kapi_host.cpp.  Test names carry the
+ * behaviour numbers of shared/requirements-from-seeds.md.
+ */
+#include "test_common.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "core/container.h"
+#include <vfio_cxx/abi.h>
+
+using namespace vt;
+namespace uabi = vfio_cxx::abi;
+
+namespace {
+
+constexpr unsigned long PG = 4096;
+constexpr unsigned long VA = 0x7f0000000000UL; /* fake user addresses (pins only) */
+constexpr unsigned int RW = uabi::DMA_MAP_FLAG_READ | uabi::DMA_MAP_FLAG_WRITE;
+constexpr int R = KAPI_IOMMU_READ, W = KAPI_IOMMU_WRITE;
+constexpr int EACCES_ = 13, EFAULT_ = 14;
+
+/*
+ * A vendor driver: remembers what it pinned (iova -> count) and, told about
+ * an unmap, unpins everything it holds in the range, re-entering the core
+ * as a real mdev driver does.
+ */
+struct Vendor {
+	khost::FakeDevice dev;
+	vfio_cxx_container *c = nullptr;
+	std::map<unsigned long long, int> held;
+	bool ignore_unmap = false;
+
+	explicit Vendor(bool can_unmap = true)
+	{
+		if (can_unmap)
+			dev.on_unmap = [this](kapi_u64 iova, kapi_u64 len) {
+				if (ignore_unmap)
+					return;
+				for (auto it = held.begin(); it != held.end();) {
+					if (it->first >= iova && it->first < iova + len) {
+						for (int i = 0; i < it->second; i++)
+							vfio_cxx_unpin_pages(c, it->first, 1);
+						it = held.erase(it);
+					} else {
+						++it;
+					}
+				}
+			};
+	}
+	int pin(unsigned long long iova, int n, int prot, std::vector<kapi_u64> *out = nullptr)
+	{
+		std::vector<kapi_u64> pfns(n, 0xdead);
+		int r = vfio_cxx_pin_pages(c, nullptr, iova, n, prot, pfns.data());
+		if (r > 0)
+			for (int i = 0; i < n; i++)
+				held[iova + i * PG]++;
+		if (out)
+			*out = pfns;
+		return r;
+	}
+	void unpin(unsigned long long iova, int n)
+	{
+		vfio_cxx_unpin_pages(c, iova, n);
+		for (int i = 0; i < n; i++) {
+			auto it = held.find(iova + i * PG);
+			if (it != held.end() && --it->second == 0)
+				held.erase(it);
+		}
+	}
+	/* What a closing device does: drop every pin. */
+	void unpin_all()
+	{
+		for (auto &[iova, n] : held)
+			for (int i = 0; i < n; i++)
+				vfio_cxx_unpin_pages(c, iova, 1);
+		held.clear();
+	}
+};
+
+class External : public CoreTest {
+protected:
+	void SetUp() override
+	{
+		CoreTest::SetUp();
+		khost::set_claim_type1(true); /* mdev pinning is Type1v2's API */
+		mm_ = khost::mm_new();
+		khost::set_current_mm(mm_);
+		c_ = open_ok(TYPE1v2);
+	}
+	void TearDown() override
+	{
+		if (c_)
+			vfio_cxx_release(c_);
+		khost::set_current_mm(nullptr);
+		khost::mm_put(mm_);
+		CoreTest::TearDown();
+	}
+	vfio_cxx::Container &core() { return *reinterpret_cast<vfio_cxx::Container *>(c_); }
+	long map(unsigned long iova, unsigned long size, unsigned long vaddr, unsigned int flags = RW)
+	{
+		uabi::DmaMap m{ sizeof(m), flags, vaddr, iova, size };
+		return vfio_cxx_ioctl(c_, MAP_DMA, reinterpret_cast<unsigned long>(&m));
+	}
+	long unmap(unsigned long iova, unsigned long size)
+	{
+		uabi::DmaUnmap u{ sizeof(u), 0, iova, size };
+		return vfio_cxx_ioctl(c_, UNMAP_DMA, reinterpret_cast<unsigned long>(&u));
+	}
+	int attach(khost::FakeGroup &g, int type = VFIO_CXX_GROUP_IOMMU)
+	{
+		return vfio_cxx_attach_group(c_, g.group(), type);
+	}
+	void detach(khost::FakeGroup &g) { vfio_cxx_detach_group(c_, g.group()); }
+	/* An emulated group with one open device registered, as the VFIO core does. */
+	void open_mdev(khost::FakeGroup &g, Vendor &v)
+	{
+		v.c = c_;
+		ASSERT_EQ(attach(g, VFIO_CXX_GROUP_EMULATED), 0);
+		vfio_cxx_register_device(c_, v.dev.dev());
+	}
+	/* Device close (the driver unpins), then group detach. */
+	void close_mdev(khost::FakeGroup &g, Vendor &v)
+	{
+		v.unpin_all();
+		vfio_cxx_unregister_device(c_, v.dev.dev());
+		detach(g);
+	}
+	unsigned long locked() { return khost::mm_locked_vm(mm_); }
+
+	khost::FakeMm *mm_ = nullptr;
+	vfio_cxx_container *c_ = nullptr;
+};
+
+/* #13: pin_pages needs an external group; #14: and a device with dma_unmap. */
+TEST_F(External, N13_N14_PinNeedsExternalGroupAndNotifier)
+{
+	auto g = group(1);
+	Vendor v;
+	v.c = c_;
+	ASSERT_EQ(attach(g), 0);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	kapi_u64 pfn = 0;
+	EXPECT_EQ(vfio_cxx_pin_pages(c_, nullptr, 0x100000, 1, R, &pfn), -EINVAL_);
+
+	auto e = group(2);
+	ASSERT_EQ(attach(e, VFIO_CXX_GROUP_EMULATED), 0);
+	/* No device registered yet. */
+	EXPECT_EQ(v.pin(0x100000, 1, R), -EINVAL_);
+	/* A driver without dma_unmap is never registered (#14). */
+	Vendor mute(false);
+	mute.c = c_;
+	vfio_cxx_register_device(c_, mute.dev.dev());
+	EXPECT_EQ(stats().devices_registered, 0u);
+	EXPECT_EQ(mute.pin(0x100000, 1, R), -EINVAL_);
+	vfio_cxx_unregister_device(c_, mute.dev.dev());
+
+	vfio_cxx_register_device(c_, v.dev.dev());
+	EXPECT_EQ(stats().devices_registered, 1u);
+	EXPECT_EQ(v.pin(0x100000, 1, R), 1);
+	close_mdev(e, v);
+	detach(g);
+	EXPECT_EQ(locked(), 0u);
+}
+
+/* R1/seed 001: pinning is for v2 containers only, as type1 (-EACCES). */
+TEST_F(External, V1ContainerRefusesPins)
+{
+	vfio_cxx_release(c_);
+	c_ = open_ok(TYPE1);
+	auto e = group(1);
+	Vendor v;
+	open_mdev(e, v);
+	ASSERT_EQ(map(0x100000, PG, VA), 0);
+	EXPECT_EQ(v.pin(0x100000, 1, R), -EACCES_);
+	close_mdev(e, v);
+}
+
+/* #3, #16, #21: mdev-only: MAP pins nothing; a pin charges each new page once, in the owner mm. */
+TEST_F(External, N3_N16_N21_PinInOwnerMmChargedOnce)
+{
+	auto e = group(1);
+	Vendor v;
+	open_mdev(e, v);
+	ASSERT_EQ(map(0x100000, 8 * PG, VA), 0);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(locked(), 0u);
+
+	/* The caller is another process: pages and charge still come from the owner (#16). */
+	khost::FakeMm *other = khost::mm_new();
+	khost::set_current_mm(other);
+	std::vector<kapi_u64> pfns;
+	ASSERT_EQ(v.pin(0x100000 + 2 * PG, 3, R | W, &pfns), 3);
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ(pfns[i], khost::pfn_of(VA + (2 + i) * PG));
+	EXPECT_EQ(locked(), 3u);
+	EXPECT_EQ(khost::mm_locked_vm(other), 0u);
+	EXPECT_EQ(khost::pinned_pages(), 3u);
+	EXPECT_EQ(stats().external_pages, 3u);
+
+	/* Overlapping pin: only the two new pages are charged. */
+	ASSERT_EQ(v.pin(0x100000 + 3 * PG, 4, R), 4);
+	EXPECT_EQ(locked(), 5u);
+	EXPECT_EQ(khost::pinned_pages(), 5u);
+	EXPECT_EQ(core().external_pages(), 5u);
+	EXPECT_EQ(core().external_refs(), 7u);
+
+	khost::set_current_mm(mm_);
+	khost::mm_put(other);
+	close_mdev(e, v);
+	/* #29: back to baseline. */
+	EXPECT_EQ(locked(), 0u);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(stats().external_pages, 0u);
+}
+
+/* #17: pinned twice, a page stays pinned until unpinned twice; #18: unpinning nothing is ignored. */
+TEST_F(External, N17_N18_PinTwiceUnpinTwice)
+{
+	auto e = group(1);
+	Vendor v;
+	open_mdev(e, v);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	ASSERT_EQ(v.pin(0x100000, 1, R), 1);
+	ASSERT_EQ(v.pin(0x100000, 1, R), 1);
+	EXPECT_EQ(khost::pinned_pages(), 1u);
+	EXPECT_EQ(locked(), 1u);
+	v.unpin(0x100000, 1);
+	EXPECT_EQ(khost::pinned_pages(), 1u);
+	EXPECT_EQ(locked(), 1u);
+	v.unpin(0x100000, 1);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(locked(), 0u);
+	/* #18: never pinned, outside every mapping, misaligned: all ignored. */
+	vfio_cxx_unpin_pages(c_, 0x100000 + PG, 2);
+	vfio_cxx_unpin_pages(c_, 0x900000, 1);
+	vfio_cxx_unpin_pages(c_, 0x100001, 1);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(locked(), 0u);
+	close_mdev(e, v);
+}
+
+/* #15: an IOVA outside every mapping fails the call, and the call's earlier pins are undone. */
+TEST_F(External, N15_PinOutsideMappingsUndoesTheCall)
+{
+	auto e = group(1);
+	Vendor v;
+	open_mdev(e, v);
+	ASSERT_EQ(map(0x100000, 2 * PG, VA), 0);
+	ASSERT_EQ(map(0x102000, 2 * PG, VA + 0x10000), 0); /* adjacent, another Dma */
+	ASSERT_EQ(v.pin(0x100000, 1, R), 1);		      /* held before the failing call */
+	std::vector<kapi_u64> pfns;
+	/* 4 mapped pages across two Dmas, then a hole. */
+	EXPECT_EQ(v.pin(0x100000, 5, R, &pfns), -EINVAL_);
+	for (kapi_u64 p : pfns)
+		EXPECT_EQ(p, 0u);
+	EXPECT_EQ(khost::pinned_pages(), 1u);
+	EXPECT_EQ(locked(), 1u);
+	EXPECT_EQ(core().external_refs(), 1u);
+	/* Misaligned and wrapping requests, and a bad prot. */
+	EXPECT_EQ(v.pin(0x100001, 1, R), -EINVAL_);
+	EXPECT_EQ(v.pin(~0ULL & ~(PG - 1), 2, R), -EINVAL_);
+	EXPECT_EQ(v.pin(0x100000, 1, 4), -EINVAL_);
+	close_mdev(e, v);
+	EXPECT_EQ(locked(), 0u);
+}
+
+/* A pin for writing on a read-only mapping is refused (as type1: -EPERM). */
+TEST_F(External, WritePinOnReadOnlyMappingIsEperm)
+{
+	auto e = group(1);
+	Vendor v;
+	open_mdev(e, v);
+	ASSERT_EQ(map(0x100000, 2 * PG, VA, uabi::DMA_MAP_FLAG_READ), 0);
+	EXPECT_EQ(v.pin(0x100000, 1, R | W), -EPERM_);
+	EXPECT_EQ(v.pin(0x100000, 1, R), 1);
+	close_mdev(e, v);
+}
+
+/* #23: a vendor pin past RLIMIT_MEMLOCK is -ENOMEM and pins nothing; #5: CAP_IPC_LOCK lifts it. */
+TEST_F(External, N23_VendorPinOverRlimit)
+{
+	auto e = group(1);
+	Vendor v;
+	open_mdev(e, v);
+	khost::set_capable_ipc_lock(false);
+	khost::set_rlimit_memlock_pages(2);
+	ASSERT_EQ(map(0x100000, 8 * PG, VA), 0); /* the limit is taken from the mapper */
+	khost::set_rlimit_memlock_pages(1000);	 /* not the caller's */
+	ASSERT_EQ(v.pin(0x100000, 2, R), 2);
+	EXPECT_EQ(v.pin(0x100000 + 2 * PG, 1, R), -ENOMEM_);
+	EXPECT_EQ(khost::pinned_pages(), 2u);
+	EXPECT_EQ(locked(), 2u);
+	/* Re-pinning a charged page needs no charge (R13: no limit check). */
+	EXPECT_EQ(v.pin(0x100000, 1, R), 1);
+	close_mdev(e, v);
+	EXPECT_EQ(locked(), 0u);
+}
+
+/* #19: an allocation failure anywhere in a pin fails it with -ENOMEM and leaks nothing. */
+TEST_F(External, N19_AllocationFailureSweep)
+{
+	auto e = group(1);
+	Vendor v;
+	open_mdev(e, v);
+	ASSERT_EQ(map(0x100000, 16 * PG, VA), 0);
+	ASSERT_EQ(v.pin(0x100000, 2, R), 2); /* the record map exists; failures hit records */
+	int failures = 0;
+	for (long n = 1; n < 64; n++) {
+		khost::fail_nth_alloc(n);
+		int r = v.pin(0x100000, 16, R);
+		bool hit = khost::injected_failure_hit();
+		khost::fail_nth_alloc(0);
+		if (!hit) {
+			ASSERT_EQ(r, 16);
+			break;
+		}
+		failures++;
+		ASSERT_EQ(r, -ENOMEM_);
+		EXPECT_EQ(khost::pinned_pages(), 2u) << "n=" << n;
+		EXPECT_EQ(locked(), 2u) << "n=" << n;
+		EXPECT_EQ(core().external_refs(), 2u) << "n=" << n;
+	}
+	EXPECT_GT(failures, 0);
+	EXPECT_EQ(khost::pinned_pages(), 16u);
+	EXPECT_EQ(locked(), 16u);
+	close_mdev(e, v);
+	EXPECT_EQ(locked(), 0u);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+}
+
+/* #2, #22: with an IOMMU domain a vendor pin borrows the mapping's pin: pinned and charged once. */
+TEST_F(External, N2_N22_WithDomainPinnedAndChargedOnce)
+{
+	auto g = group(1);
+	auto e = group(2);
+	Vendor v;
+	ASSERT_EQ(attach(g), 0);
+	open_mdev(e, v);
+	ASSERT_EQ(map(0x100000, 8 * PG, VA), 0);
+	EXPECT_EQ(khost::pinned_pages(), 8u);
+	EXPECT_EQ(locked(), 8u);
+	const long charges = khost::mm_charge_calls(mm_), uncharges = khost::mm_uncharge_calls(mm_);
+	std::vector<kapi_u64> pfns;
+	ASSERT_EQ(v.pin(0x100000 + PG, 3, R | W, &pfns), 3);
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ(pfns[i], khost::pfn_of(VA + (1 + i) * PG));
+	EXPECT_EQ(khost::pinned_pages(), 8u);
+	EXPECT_EQ(locked(), 8u);
+	v.unpin(0x100000 + PG, 3);
+	EXPECT_EQ(khost::pinned_pages(), 8u);
+	EXPECT_EQ(locked(), 8u);
+	EXPECT_EQ(khost::mm_charge_calls(mm_), charges);
+	EXPECT_EQ(khost::mm_uncharge_calls(mm_), uncharges);
+	close_mdev(e, v);
+	detach(g);
+}
+
+/*
+ * #9, #10, #11, #8/R7: DMA_UNMAP over vendor pins tells the driver first,
+ * which unpins (re-entering the core with no core lock held), always
+ * succeeds, leaves no pin and gives the charge back in one update.
+ */
+TEST_F(External, N9_N10_N11_UnmapNotifiesAndReleases)
+{
+	auto e = group(1);
+	Vendor v;
+	open_mdev(e, v);
+	ASSERT_EQ(map(0x100000, 8 * PG, VA), 0);
+	ASSERT_EQ(map(0x200000, 2 * PG, VA + 0x100000), 0);
+	ASSERT_EQ(v.pin(0x100000, 4, R), 4);
+	ASSERT_EQ(v.pin(0x100000 + 6 * PG, 2, R), 2);
+	ASSERT_EQ(v.pin(0x200000, 1, R), 1);
+	EXPECT_EQ(locked(), 7u);
+	const long uncharges = khost::mm_uncharge_calls(mm_);
+	ASSERT_EQ(unmap(0x100000, 8 * PG), 0);
+	EXPECT_EQ(v.dev.unmap_calls, 1);
+	EXPECT_EQ(khost::mm_uncharge_calls(mm_), uncharges + 1); /* R7: one update */
+	EXPECT_EQ(locked(), 1u);
+	EXPECT_EQ(khost::pinned_pages(), 1u);
+	EXPECT_EQ(core().dma_count(), 1u);
+	/* A mapping without pins is unmapped without a notification. */
+	ASSERT_EQ(v.pin(0x200000, 1, R), 1);
+	v.unpin(0x200000, 1);
+	v.unpin(0x200000, 1);
+	ASSERT_EQ(unmap(0x200000, 2 * PG), 0);
+	EXPECT_EQ(v.dev.unmap_calls, 1);
+	EXPECT_EQ(locked(), 0u);
+	close_mdev(e, v);
+}
+
+/* #11: a driver that ignores dma_unmap loses its pins: the unmap still succeeds, once warned. */
+TEST_F(External, N11_IgnoredNotificationStillReleases)
+{
+	auto e = group(1);
+	Vendor v;
+	open_mdev(e, v);
+	v.ignore_unmap = true;
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	ASSERT_EQ(v.pin(0x100000, 2, R), 2);
+	khost::clear_log();
+	ASSERT_EQ(unmap(0x100000, 4 * PG), 0);
+	EXPECT_EQ(v.dev.unmap_calls, 1);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(locked(), 0u);
+	EXPECT_EQ(khost::log_count("still pinned after dma_unmap"), 1);
+	v.held.clear(); /* the driver's stale view; its unpins would be ignored anyway */
+	close_mdev(e, v);
+}
+
+/* #12: after unmap and remap of the same IOVA to new memory, a pin returns the new page. */
+TEST_F(External, N12_RemapPinsNewMemory)
+{
+	auto e = group(1);
+	Vendor v;
+	open_mdev(e, v);
+	std::vector<kapi_u64> pfns;
+	ASSERT_EQ(map(0x100000, PG, VA), 0);
+	ASSERT_EQ(v.pin(0x100000, 1, R, &pfns), 1);
+	EXPECT_EQ(pfns[0], khost::pfn_of(VA));
+	ASSERT_EQ(unmap(0x100000, PG), 0);
+	ASSERT_EQ(map(0x100000, PG, VA + 0x40000), 0);
+	ASSERT_EQ(v.pin(0x100000, 1, R, &pfns), 1);
+	EXPECT_EQ(pfns[0], khost::pfn_of(VA + 0x40000));
+	close_mdev(e, v);
+}
+
+/* No new pins in a mapping while its unmap notification runs. */
+TEST_F(External, NoPinWhileUnmapping)
+{
+	auto e = group(1);
+	Vendor v;
+	open_mdev(e, v);
+	ASSERT_EQ(map(0x100000, 2 * PG, VA), 0);
+	ASSERT_EQ(v.pin(0x100000, 1, R), 1);
+	int repin = 1;
+	auto inner = v.dev.on_unmap;
+	v.dev.on_unmap = [&](kapi_u64 iova, kapi_u64 len) {
+		inner(iova, len);
+		kapi_u64 pfn;
+		repin = vfio_cxx_pin_pages(c_, nullptr, 0x100000 + PG, 1, R, &pfn);
+	};
+	ASSERT_EQ(unmap(0x100000, 2 * PG), 0);
+	EXPECT_EQ(repin, -EINVAL_);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	close_mdev(e, v);
+}
+
+/*
+ * #24, #25, #27 (mdev first): vendor pins, then a passthrough group: the
+ * replay charges only the pages not pinned yet, in one update, so
+ * RLIMIT_MEMLOCK = mapped size is enough, and every page is pinned once.
+ */
+TEST_F(External, N24_N25_MdevThenPassthroughChargesTheRest)
+{
+	auto e = group(1);
+	auto g = group(2);
+	Vendor v;
+	khost::set_capable_ipc_lock(false);
+	khost::set_rlimit_memlock_pages(8);
+	open_mdev(e, v);
+	ASSERT_EQ(map(0x100000, 8 * PG, VA), 0);
+	ASSERT_EQ(v.pin(0x100000, 3, R), 3);
+	ASSERT_EQ(v.pin(0x100000, 1, R), 1);
+	EXPECT_EQ(locked(), 3u);
+	const long charges = khost::mm_charge_calls(mm_);
+	ASSERT_EQ(attach(g), 0);
+	EXPECT_EQ(khost::mm_charge_calls(mm_), charges + 1);
+	EXPECT_EQ(locked(), 8u);
+	EXPECT_EQ(khost::pinned_pages(), 8u); /* pinned once, not 11 */
+	EXPECT_EQ(khost::mapped_bytes(g), 8 * PG);
+	/* The vendor's pins stay valid and counted. */
+	EXPECT_EQ(core().external_refs(), 4u);
+	v.unpin(0x100000, 3);
+	EXPECT_EQ(locked(), 8u);
+	EXPECT_EQ(khost::pinned_pages(), 8u);
+	close_mdev(e, v);
+	detach(g);
+	EXPECT_EQ(locked(), 0u);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+}
+
+/* #25 (passthrough first): the same limit is enough the other way round. */
+TEST_F(External, N25_PassthroughThenMdev)
+{
+	auto g = group(1);
+	auto e = group(2);
+	Vendor v;
+	khost::set_capable_ipc_lock(false);
+	khost::set_rlimit_memlock_pages(8);
+	ASSERT_EQ(attach(g), 0);
+	ASSERT_EQ(map(0x100000, 8 * PG, VA), 0);
+	open_mdev(e, v);
+	ASSERT_EQ(v.pin(0x100000, 8, R | W), 8);
+	EXPECT_EQ(locked(), 8u);
+	EXPECT_EQ(khost::pinned_pages(), 8u);
+	close_mdev(e, v);
+	detach(g);
+	EXPECT_EQ(locked(), 0u);
+}
+
+/*
+ * #26, #27: the last passthrough group leaves while vendor pins remain:
+ * every Dma stays, the vendor pages keep their pin (handed over from the
+ * IOMMU mapping), and locked_vm goes to the vendor count in one update
+ * that never dips below it.  A passthrough group coming back re-pins.
+ */
+TEST_F(External, N26_N27_DetachPassthroughKeepsVendorPins)
+{
+	auto g = group(1);
+	auto e = group(2);
+	Vendor v;
+	ASSERT_EQ(attach(g), 0);
+	open_mdev(e, v);
+	ASSERT_EQ(map(0x100000, 8 * PG, VA), 0);
+	ASSERT_EQ(v.pin(0x100000 + 2 * PG, 3, R), 3);
+	ASSERT_EQ(v.pin(0x100000 + 7 * PG, 1, R), 1);
+	const long charges = khost::mm_charge_calls(mm_), uncharges = khost::mm_uncharge_calls(mm_);
+	detach(g);
+	EXPECT_EQ(khost::mm_uncharge_calls(mm_), uncharges + 1);
+	EXPECT_EQ(khost::mm_charge_calls(mm_), charges);
+	EXPECT_EQ(locked(), 4u);
+	EXPECT_EQ(khost::pinned_pages(), 4u);
+	EXPECT_EQ(core().dma_count(), 1u);
+	/* The vendor's pins are its own now: unpinning gives the charge back. */
+	v.unpin(0x100000 + 7 * PG, 1);
+	EXPECT_EQ(locked(), 3u);
+	EXPECT_EQ(khost::pinned_pages(), 3u);
+
+	ASSERT_EQ(attach(g), 0); /* #27 */
+	EXPECT_EQ(locked(), 8u);
+	EXPECT_EQ(khost::pinned_pages(), 8u);
+	EXPECT_EQ(khost::mapped_bytes(g), 8 * PG);
+	close_mdev(e, v);
+	detach(g);
+	EXPECT_EQ(locked(), 0u);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+}
+
+/* #28: the same group twice is -EBUSY; two mdev groups share the external side. */
+TEST_F(External, N28_TwoMdevGroups)
+{
+	auto e1 = group(1);
+	auto e2 = group(2);
+	Vendor v1, v2;
+	open_mdev(e1, v1);
+	EXPECT_EQ(attach(e1, VFIO_CXX_GROUP_EMULATED), -EBUSY_);
+	open_mdev(e2, v2);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	ASSERT_EQ(v1.pin(0x100000, 2, R), 2);
+	ASSERT_EQ(v2.pin(0x100000 + PG, 2, R), 2);
+	EXPECT_EQ(locked(), 3u);
+	EXPECT_EQ(khost::pinned_pages(), 3u);
+	ASSERT_EQ(unmap(0x100000, 4 * PG), 0);
+	EXPECT_EQ(v1.dev.unmap_calls, 1);
+	EXPECT_EQ(v2.dev.unmap_calls, 1);
+	EXPECT_EQ(locked(), 0u);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	close_mdev(e1, v1);
+	close_mdev(e2, v2);
+}
+
+/*
+ * #20, R9: when the last external group goes, every vendor pin goes with
+ * it, whatever its count, even if the driver forgot some.
+ */
+TEST_F(External, N20_LastExternalDetachReleasesEveryPin)
+{
+	auto g = group(1);
+	auto e = group(2);
+	Vendor v;
+	open_mdev(e, v);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	ASSERT_EQ(v.pin(0x100000, 2, R), 2);
+	ASSERT_EQ(v.pin(0x100000, 2, R), 2); /* count 2 */
+	vfio_cxx_unregister_device(c_, v.dev.dev());
+	detach(e); /* the driver never unpinned */
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(locked(), 0u);
+	EXPECT_EQ(core().dma_count(), 0u); /* no group left: the mappings go too (as type1) */
+
+	/* With a passthrough group, the mappings and their IOMMU pins stay. */
+	ASSERT_EQ(attach(g), 0);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	open_mdev(e, v);
+	ASSERT_EQ(v.pin(0x100000, 2, R), 2);
+	vfio_cxx_unregister_device(c_, v.dev.dev());
+	detach(e);
+	EXPECT_EQ(core().external_pages(), 0u);
+	EXPECT_EQ(khost::pinned_pages(), 4u);
+	EXPECT_EQ(locked(), 4u);
+	detach(g);
+	v.held.clear();
+}
+
+/* #29: closing the container with vendor pins and mappings returns to the baseline. */
+TEST_F(External, N29_ReleaseReturnsToBaseline)
+{
+	auto g = group(1);
+	auto e = group(2);
+	Vendor v;
+	open_mdev(e, v);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	ASSERT_EQ(v.pin(0x100000, 3, R), 3);
+	ASSERT_EQ(attach(g), 0);
+	ASSERT_EQ(map(0x200000, 4 * PG, VA + 0x100000), 0);
+	ASSERT_EQ(v.pin(0x200000, 1, R), 1);
+	EXPECT_EQ(locked(), 8u);
+	/* What the VFIO core does at close: devices, then groups, then release. */
+	close_mdev(e, v);
+	detach(g);
+	vfio_cxx_release(c_);
+	c_ = nullptr;
+	EXPECT_EQ(locked(), 0u);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(khost::mm_count(mm_), 1);
+}
+
+/* dma_rw: reads and writes through the owner's memory, across mappings, with type1's checks. */
+TEST_F(External, DmaRwRoundTrip)
+{
+	auto e = group(1);
+	Vendor v;
+	open_mdev(e, v);
+	auto *buf = static_cast<unsigned char *>(aligned_alloc(PG, 4 * PG));
+	ASSERT_NE(buf, nullptr);
+	memset(buf, 0, 4 * PG);
+	const unsigned long va = reinterpret_cast<unsigned long>(buf);
+	ASSERT_EQ(map(0x100000, 2 * PG, va), 0);
+	ASSERT_EQ(map(0x102000, 2 * PG, va + 2 * PG), 0);
+	ASSERT_EQ(map(0x200000, PG, va, uabi::DMA_MAP_FLAG_READ), 0);
+
+	std::vector<unsigned char> in(3 * PG), out(3 * PG);
+	for (size_t i = 0; i < in.size(); i++)
+		in[i] = static_cast<unsigned char>(i * 7 + 3);
+	/* From another process's context (type1 would fail: see differences.rst). */
+	khost::FakeMm *other = khost::mm_new();
+	khost::set_current_mm(other);
+	ASSERT_EQ(vfio_cxx_dma_rw(c_, 0x100000 + 100, in.data(), in.size(), 1), 0);
+	EXPECT_EQ(memcmp(buf + 100, in.data(), in.size()), 0);
+	ASSERT_EQ(vfio_cxx_dma_rw(c_, 0x100000 + 100, out.data(), out.size(), 0), 0);
+	EXPECT_EQ(out, in);
+	khost::set_current_mm(mm_);
+	khost::mm_put(other);
+
+	EXPECT_EQ(vfio_cxx_dma_rw(c_, 0x200000, in.data(), 16, 1), -EPERM_);
+	EXPECT_EQ(vfio_cxx_dma_rw(c_, 0x200000, out.data(), 16, 0), 0);
+	EXPECT_EQ(vfio_cxx_dma_rw(c_, 0x300000, out.data(), 16, 0), -EINVAL_);
+	/* Running off the end of the mappings. */
+	EXPECT_EQ(vfio_cxx_dma_rw(c_, 0x103000, out.data(), 2 * PG, 0), -EINVAL_);
+	khost::add_fault_range(va + 3 * PG, va + 4 * PG - 1);
+	EXPECT_EQ(vfio_cxx_dma_rw(c_, 0x103000, out.data(), 16, 0), -EFAULT_);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(locked(), 0u);
+	close_mdev(e, v);
+	vfio_cxx_release(c_);
+	c_ = nullptr;
+	free(buf);
+}
+
+/* Pins wait for VFIO_UPDATE_VADDR to finish (as type1: -EBUSY). */
+TEST_F(External, PinWhileVaddrInvalidIsEbusy)
+{
+	auto g = group(1);
+	ASSERT_EQ(attach(g), 0);
+	ASSERT_EQ(map(0x100000, 2 * PG, VA), 0);
+	uabi::DmaUnmap u{ sizeof(u), uabi::DMA_UNMAP_FLAG_VADDR, 0x100000, 2 * PG };
+	ASSERT_EQ(vfio_cxx_ioctl(c_, UNMAP_DMA, reinterpret_cast<unsigned long>(&u)), 0);
+	auto e = group(2);
+	Vendor v;
+	open_mdev(e, v);
+	EXPECT_EQ(v.pin(0x100000, 1, R), -EBUSY_);
+	kapi_u64 b = 0;
+	EXPECT_EQ(vfio_cxx_dma_rw(c_, 0x100000, &b, sizeof(b), 0), -EBUSY_);
+	close_mdev(e, v);
+	detach(g);
+	(void)EFAULT_;
+}
+
+} /* namespace */
