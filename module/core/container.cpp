@@ -6,6 +6,7 @@
  * places where we deliberately differ.
  */
 #include "container.h"
+#include "registry.h"
 
 #include <vfio_cxx/abi.h>
 #include <vfio_cxx/errno.h>
@@ -18,7 +19,6 @@ constinit Stats g_stats;
 namespace {
 
 constexpr u64 U64_MAX = ~u64(0);
-constexpr u64 PIN_BATCH = abi::PAGE_SIZE / sizeof(u64); /* PFNs per pin call */
 
 int ctz(u64 v) { return __builtin_ctzll(v); }
 
@@ -56,10 +56,12 @@ void shift_left(u64 *map, u64 nbits, unsigned int shift)
 
 } /* namespace */
 
-Container::Container(bool v2) noexcept
+Container::Container(bool v2, bool cxx) noexcept
 	: devices_lock_(KAPI_LOCK_DEVICES), devices_(kapi_devlist_create()),
 	  lock_(KAPI_LOCK_CONTAINER), dmas_(kapi_rangemap_create()),
-	  dma_avail_(kapi_param_dma_entry_limit()), v2_(v2)
+	  dma_avail_(kapi_param_dma_entry_limit()), v2_(v2), cxx_(cxx),
+	  exit_policy_(kapi_param_exit_policy() == abi::EXIT_RELEASE ? abi::EXIT_RELEASE
+								    : abi::EXIT_KEEP)
 {
 	g_stats.containers_live.inc();
 	g_stats.containers_opened.inc();
@@ -67,6 +69,21 @@ Container::Container(bool v2) noexcept
 
 Container::~Container()
 {
+	Registry::remove(*this); /* first: no snapshot may see the teardown */
+	/*
+	 * Stop watching owner mms first, holding no lock: a running exit
+	 * handler finishes before its watch is gone, one that the unregister
+	 * itself runs stands down (closing_), and none runs later (B44).
+	 */
+	if (lock_.valid()) {
+		Guard g(lock_);
+		closing_ = true;
+	}
+	while (MmWatch *mw = watches_.front()) {
+		watches_.remove(*mw);
+		kapi_mm_watch_destroy(mw->w);
+		delete mw;
+	}
 	if (lock_.valid()) {
 		Guard g(lock_);
 		/*
@@ -84,7 +101,12 @@ Container::~Container()
 				remove_dma(d);
 				return true;
 			});
+		/* B37: every region at once, whoever else holds the mm. */
+		while (Prereg *p = preregs_.front())
+			free_prereg(*p);
 	}
+	if (prereg_mm_)
+		kapi_mm_drop(prereg_mm_);
 	if (dmas_)
 		kapi_rangemap_destroy(dmas_);
 	if (devices_)
@@ -109,9 +131,10 @@ Result<Owned<Container>> Container::create(unsigned long type) noexcept
 {
 	if (!serves_type(type))
 		return Result<Owned<Container>>::error(-err::INVAL);
-	Owned<Container> c(make<Container>(type != abi::TYPE1_IOMMU));
+	Owned<Container> c(make<Container>(type != abi::TYPE1_IOMMU, type == abi::CXX_IOMMU));
 	if (!c || !c->lock_.valid() || !c->dmas_ || !c->devices_lock_.valid() || !c->devices_)
 		return Result<Owned<Container>>::error(-err::NOMEM);
+	Registry::add(*c, type);
 	return Result<Owned<Container>>(move(c));
 }
 
@@ -166,8 +189,17 @@ long Container::ioctl(unsigned int cmd, unsigned long arg) noexcept
 		return map_dma(arg);
 	case abi::IOMMU_UNMAP_DMA:
 		return unmap_dma(arg);
-	case abi::IOMMU_DIRTY_PAGES:
+	case abi::IOMMU_DIRTY_PAGES: {
+		/* == IOMMU_REGISTER_MEMORY: flags == 0 registers (uapi/linux/vfio_cxx.h). */
+		abi::DirtyBitmap head;
+		if (cxx_ && !kapi_copy_from_user(&head, arg, sizeof(head)) && !head.flags)
+			return prereg_ioctl(arg, true);
 		return dirty_pages(arg);
+	}
+	case abi::IOMMU_UNREGISTER_MEMORY:
+		return cxx_ ? prereg_ioctl(arg, false) : -err::NOTTY;
+	case abi::CXX_EXIT_POLICY:
+		return set_exit_policy(arg);
 	default:
 		return -err::NOTTY;
 	}
@@ -472,55 +504,57 @@ int Container::map_runs(Dma &d, kapi_domain *dom) noexcept
  * second update (behaviour 6).  On failure everything is undone
  * (behaviour 7).
  */
+/* Map d's runs into every domain; on failure nothing stays mapped. */
+int Container::map_all(Dma &d) noexcept
+{
+	size_t mapped_domains = 0;
+	int ret = 0;
+	for (Domain &dom : domains_) {
+		ret = map_runs(d, dom.raw());
+		if (ret)
+			break;
+		mapped_domains++;
+	}
+	if (ret)
+		for (Domain &dom : domains_) {
+			if (!mapped_domains--)
+				break;
+			kapi_domain_unmap(dom.raw(), d.iova, d.size);
+		}
+	return ret;
+}
+
 int Container::pin_map(Dma &d) noexcept
 {
 	const u64 npages = d.size >> abi::PAGE_SHIFT;
+	if (Prereg *p = d.prereg) {
+		/* B39: the region's pages, already pinned and charged. */
+		int ret = d.runs.append_range(p->runs, (d.vaddr - p->vaddr) >> abi::PAGE_SHIFT, npages)
+				  ? map_all(d)
+				  : -err::NOMEM;
+		if (ret) {
+			d.runs.free();
+			return ret;
+		}
+		d.iommu_mapped = true;
+		ext_adopt(d);
+		return 0;
+	}
 	/*
 	 * Pages that mdev drivers pinned are charged already: charge only the
 	 * rest, in one update (B24, B25, R6).
 	 */
 	const u64 prev = d.locked;
 	int ret = kapi_mm_charge(d.mm(), npages - prev, d.lock_cap, d.limit);
+	if (ret == -err::NOMEM)
+		Registry::memlock_denied(*this, npages - prev, d.limit);
 	if (ret)
 		return ret;
 	d.locked = npages;
 
-	u64 *pfns = static_cast<u64 *>(kapi_alloc(PIN_BATCH * sizeof(u64)));
-	if (!pfns)
-		ret = -err::NOMEM;
-	const bool write = d.prot & KAPI_IOMMU_WRITE;
-	for (u64 done = 0; !ret && done < npages;) {
-		const u64 want = npages - done < PIN_BATCH ? npages - done : PIN_BATCH;
-		long got = kapi_pin_user_pages(d.mm(), d.vaddr + (done << abi::PAGE_SHIFT), want, write,
-					       pfns);
-		if (got < 0) {
-			ret = static_cast<int>(got);
-			break;
-		}
-		for (long i = 0; i < got; i++) {
-			if (!d.runs.append(pfns[i], 1)) {
-				/* Not recorded, so unpinned here. */
-				for (long j = i; j < got; j++)
-					if (!(pfns[j] & KAPI_PFN_RESERVED))
-						kapi_unpin_pages(pfns[j], 1, 0);
-				ret = -err::NOMEM;
-				break;
-			}
-		}
-		done += static_cast<u64>(got);
-		kapi_cond_resched();
-	}
-	kapi_free(pfns);
-
-	size_t mapped_domains = 0;
-	if (!ret) {
-		for (Domain &dom : domains_) {
-			ret = map_runs(d, dom.raw());
-			if (ret)
-				break;
-			mapped_domains++;
-		}
-	}
+	ret = pin_user_range(d.mm(), d.vaddr, npages, (d.prot & KAPI_IOMMU_WRITE) != 0, d.runs);
+	if (!ret)
+		ret = map_all(d);
 	if (!ret) {
 		d.iommu_mapped = true;
 		g_stats.pages_pinned.add(d.runs.pinned_pages());
@@ -532,16 +566,7 @@ int Container::pin_map(Dma &d) noexcept
 		return 0;
 	}
 
-	for (Domain &dom : domains_) {
-		if (!mapped_domains--)
-			break;
-		kapi_domain_unmap(dom.raw(), d.iova, d.size);
-	}
-	d.runs.for_each([](u64, const PinRun &r) {
-		if (!r.reserved())
-			kapi_unpin_pages(r.pfn, r.npages, 0);
-	});
-	d.runs.free();
+	unpin_runs(d.runs, false);
 	kapi_mm_uncharge(d.mm(), npages - prev);
 	d.locked = prev;
 	return ret;
@@ -575,6 +600,12 @@ void Container::unmap_unpin(Dma &d) noexcept
 	if (d.iommu_mapped)
 		for (Domain &dom : domains_)
 			kapi_domain_unmap(dom.raw(), d.iova, d.size);
+	if (d.prereg) {
+		/* The region keeps the pins, and records keep borrowing them. */
+		d.runs.free();
+		d.iommu_mapped = false;
+		return;
+	}
 	const int dirty = (d.prot & KAPI_IOMMU_WRITE) != 0;
 	d.runs.for_each([&](u64 off, const PinRun &r) {
 		if (r.reserved())
@@ -603,6 +634,27 @@ void Container::unmap_unpin(Dma &d) noexcept
 	settle(d, d.ext_owned);
 }
 
+/*
+ * B10, R4: every vendor driver drops its pins in d before d goes.  lock_ is
+ * dropped for them (their unpin_pages takes it); d cannot go meanwhile,
+ * since deleting a Dma needs devices_lock_ (held), and takes no new pins.
+ */
+void Container::notify_unmap(Dma &d) noexcept
+{
+	devices_lock_.assert_held();
+	if (!d.ext_pages || !ndevices_)
+		return;
+	d.unmapping = true;
+	Unlock unlocked(lock_);
+	kapi_devlist_notify_unmap(devices_, d.iova, d.size);
+}
+
+void Container::notify_remove(Dma &d) noexcept
+{
+	notify_unmap(d);
+	remove_dma(d);
+}
+
 void Container::remove_dma(Dma &d) noexcept
 {
 	if (d.ext_pages) {
@@ -616,6 +668,8 @@ void Container::remove_dma(Dma &d) noexcept
 		ext_release_all(d); /* their charge goes in unmap_unpin's one update */
 	}
 	unmap_unpin(d);
+	if (d.prereg)
+		d.prereg->used--;
 	kapi_rangemap_erase(dmas_, d.iova);
 	if (d.vaddr_invalid)
 		vaddr_invalid_count_--;
@@ -693,6 +747,10 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 		return -err::NOMEM;
 	}
 	nd->limit = kapi_rlimit_memlock_pages();
+	if (Prereg *p = find_prereg(mm, vaddr, size)) {
+		nd->prereg = p;
+		p->used++;
+	}
 	int ret = kapi_rangemap_insert(dmas_, iova, iova + size - 1, nd.get());
 	if (ret)
 		return ret;
@@ -700,7 +758,8 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 	g_stats.dmas_live.inc();
 	Dma &dma = *nd.release();
 
-	if (!domains_.empty())
+	ret = watch_mm(dma.mm());
+	if (!ret && !domains_.empty())
 		ret = pin_map(dma);
 	if (!ret && dirty_tracking_)
 		ret = dma.alloc_bitmap(ctz(pgsize));
@@ -790,17 +849,7 @@ int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcep
 			unmapped += d.size;
 			return true;
 		}
-		if (d.ext_pages && ndevices_) {
-			/*
-			 * B10, R4: every vendor driver drops its pins in the range
-			 * before the unmap returns.  lock_ is dropped for them (their
-			 * unpin_pages takes it); d cannot go meanwhile, since deleting
-			 * a Dma needs devices_lock_, and takes no new pins.
-			 */
-			d.unmapping = true;
-			Unlock unlocked(lock_);
-			kapi_devlist_notify_unmap(devices_, d.iova, d.size);
-		}
+		notify_unmap(d);
 		if (get_dirty) {
 			ret = report_dirty(bitmap->data, d, iova, ctz(pgsize));
 			if (ret) {
@@ -1068,6 +1117,17 @@ long Container::get_info(unsigned long arg) noexcept
 		if (!avail)
 			return -err::NOMEM;
 		avail->avail = dma_avail_;
+
+		if (cxx_) {
+			auto *pc = static_cast<abi::CapPrereg *>(
+				caps.add(sizeof(abi::CapPrereg), abi::CAP_CXX_PREREG, 1));
+			if (!pc)
+				return -err::NOMEM;
+			pc->flags = 0;
+			pc->nr_regions = static_cast<u32>(preregs_.size());
+			for (Prereg &p : preregs_)
+				pc->pinned_bytes += p.size;
+		}
 
 		/* An emulated-only container has no IOVA list: no capability. */
 		if (!iovas_.empty()) {

@@ -49,6 +49,8 @@ struct Stats {
 	Counter pages_pinned;
 	Counter external_pages;
 	Counter devices_registered;
+	Counter prereg_pages;
+	Counter mm_exits;
 };
 extern constinit Stats g_stats;
 
@@ -86,6 +88,24 @@ private:
 	bool emulated_;
 };
 
+class Container;
+
+/*
+ * An mm whose exit the container watches (exit policy RELEASE).  Owner: the
+ * Container (watches_).  `released` is set, under the container lock, by
+ * the first run of the exit handler; later runs do nothing (B44).
+ */
+struct MmWatch {
+	MmWatch(Container &c, kapi_mm *mm) noexcept : owner(c), mm(mm) {}
+	VFIO_CXX_NO_COPY(MmWatch);
+
+	ListNode node;
+	Container &owner;
+	kapi_mm *const mm; /* identity only: the MMU notifier holds the mm_count */
+	kapi_mm_watch *w = nullptr;
+	bool released = false;
+};
+
 class Container {
 public:
 	/* The container for VFIO_SET_IOMMU(type), or -EINVAL/-ENOMEM. */
@@ -104,6 +124,9 @@ public:
 	void register_device(kapi_device *dev) noexcept;
 	void unregister_device(kapi_device *dev) noexcept;
 
+	/* the exit handler of a watched mm, prereg.cpp */
+	void mm_released(MmWatch &mw) noexcept;
+
 	/* VFIO_CHECK_EXTENSION before VFIO_SET_IOMMU (no container yet). */
 	static long check_extension_global(unsigned long ext) noexcept;
 	/* Whether VFIO_SET_IOMMU(type) selects this backend. */
@@ -117,12 +140,32 @@ public:
 	/* Distinct externally pinned pages, and the pins they hold in all. */
 	u64 external_pages() noexcept;
 	u64 external_refs() noexcept;
+	u64 prereg_pages() noexcept;
+	size_t prereg_count() noexcept;
+	/* Mappings whose owner mm has exited (kept under the KEEP policy). */
+	size_t orphaned_dmas() noexcept;
+	/* The same, lock_ held (the registry's snapshots). */
+	u64 prereg_pages_locked() noexcept;
+	size_t orphaned_dmas_locked() noexcept;
+	u32 exit_policy() noexcept;
 	bool v2() const noexcept { return v2_; }
+
+	/*
+	 * The registry of live containers (registry.cpp): set by
+	 * Registry::add() before the container is published, then immutable.
+	 */
+	ListNode reg_node;
+	u64 id = 0;		/* unique, increasing; 0: not registered */
+	u64 owner_mm_id = 0;	/* kapi_mm_id() of the creator's mm */
+	u32 owner_tgid = 0;
+	u32 owner_uid = 0;	/* effective uid */
+	u32 iommu_type = 0;	/* the VFIO_SET_IOMMU type */
 
 private:
 	template <class T, class... Args>
 	friend T *make(Args &&...args) noexcept;
-	explicit Container(bool v2) noexcept;
+	friend class Registry; /* snapshots read the state under lock_ */
+	Container(bool v2, bool cxx) noexcept;
 
 	/* ioctls */
 	long check_extension(unsigned long ext) noexcept;
@@ -130,6 +173,8 @@ private:
 	long map_dma(unsigned long arg) noexcept;
 	long unmap_dma(unsigned long arg) noexcept;
 	long dirty_pages(unsigned long arg) noexcept;
+	long prereg_ioctl(unsigned long arg, bool reg) noexcept;
+	long set_exit_policy(unsigned long arg) noexcept;
 
 	/* everything below: lock_ held */
 	Group *find_group(kapi_group *g) noexcept;
@@ -145,10 +190,20 @@ private:
 	int change_owner(Dma &d) noexcept;
 	Dma *find_dma(u64 first, u64 last) noexcept;
 	int pin_map(Dma &d) noexcept;
+	int map_all(Dma &d) noexcept;
 	int map_runs(Dma &d, kapi_domain *dom) noexcept;
 	void unmap_unpin(Dma &d) noexcept;
 	void remove_dma(Dma &d) noexcept;
 	void settle(Dma &d, u64 target) noexcept;
+	void notify_unmap(Dma &d) noexcept;
+	void notify_remove(Dma &d) noexcept;
+
+	/* preregistered memory and mm exit, prereg.cpp; lock_ held */
+	int register_memory(u64 vaddr, u64 size) noexcept;
+	int unregister_memory(u64 vaddr, u64 size) noexcept;
+	Prereg *find_prereg(kapi_mm *mm, u64 vaddr, u64 size) noexcept;
+	void free_prereg(Prereg &p) noexcept;
+	int watch_mm(kapi_mm *mm) noexcept;
 
 	/* external pins, external.cpp; lock_ held */
 	int ext_pin(Dma &d, u64 iova, u64 n, u64 *pfns) noexcept;
@@ -196,6 +251,12 @@ private:
 	u32 vaddr_invalid_count_ = 0;
 	bool dirty_tracking_ = false;
 	bool v2_;
+	bool cxx_;		  /* VFIO_CXX_IOMMU: prereg and our GET_INFO capability */
+	List<Prereg, &Prereg::node> preregs_;
+	kapi_mm *prereg_mm_ = nullptr; /* mm_count reference: the mm of every region */
+	List<MmWatch, &MmWatch::node> watches_;
+	u32 exit_policy_;
+	bool closing_ = false;	  /* release under way: exit handlers stand down */
 };
 
 } /* namespace vfio_cxx */

@@ -37,6 +37,19 @@ bool RunList::append(u64 pfn, u64 npages) noexcept
 	return true;
 }
 
+bool RunList::append_range(const RunList &src, u64 first, u64 npages) noexcept
+{
+	const u64 end = first + npages;
+	bool ok = true;
+	src.for_each([&](u64 off, const PinRun &r) {
+		const u64 lo = off > first ? off : first;
+		const u64 hi = off + r.npages < end ? off + r.npages : end;
+		if (ok && lo < hi)
+			ok = append(r.pfn + (lo - off), hi - lo);
+	});
+	return ok;
+}
+
 void RunList::free() noexcept
 {
 	while (head_) {
@@ -54,6 +67,47 @@ u64 RunList::bytes() const noexcept
 	for (const Chunk *c = head_; c; c = c->next)
 		n += sizeof(Chunk);
 	return n;
+}
+
+int pin_user_range(kapi_mm *mm, u64 vaddr, u64 npages, bool write, RunList &runs) noexcept
+{
+	constexpr u64 batch = abi::PAGE_SIZE / sizeof(u64); /* PFNs per pin call */
+	u64 *pfns = static_cast<u64 *>(kapi_alloc(batch * sizeof(u64)));
+	if (!pfns)
+		return -err::NOMEM;
+	int ret = 0;
+	for (u64 done = 0; !ret && done < npages;) {
+		const u64 want = npages - done < batch ? npages - done : batch;
+		long got = kapi_pin_user_pages(mm, vaddr + (done << abi::PAGE_SHIFT), want, write, pfns);
+		if (got < 0) {
+			ret = static_cast<int>(got);
+			break;
+		}
+		for (long i = 0; i < got; i++) {
+			if (!runs.append(pfns[i], 1)) {
+				/* Not recorded, so unpinned here. */
+				for (long j = i; j < got; j++)
+					if (!(pfns[j] & KAPI_PFN_RESERVED))
+						kapi_unpin_pages(pfns[j], 1, 0);
+				ret = -err::NOMEM;
+				break;
+			}
+		}
+		done += static_cast<u64>(got);
+		kapi_cond_resched();
+	}
+	kapi_free(pfns);
+	return ret;
+}
+
+void unpin_runs(RunList &runs, bool dirty) noexcept
+{
+	runs.for_each([dirty](u64, const PinRun &r) {
+		if (!r.reserved())
+			kapi_unpin_pages(r.pfn, r.npages, dirty);
+		kapi_cond_resched();
+	});
+	runs.free();
 }
 
 Dma::~Dma()

@@ -19,6 +19,7 @@
 
 #include <vfio_cxx/abi.h>
 #include <vfio_cxx/base.h>
+#include <vfio_cxx/list.h>
 #include "../kapi/kapi.h"
 
 namespace vfio_cxx {
@@ -52,6 +53,8 @@ public:
 	 * reservedness, which is part of pfn); false on ENOMEM.
 	 */
 	[[nodiscard]] bool append(u64 pfn, u64 npages) noexcept;
+	/* Append the runs of src's pages [first, first + npages); false on ENOMEM. */
+	[[nodiscard]] bool append_range(const RunList &src, u64 first, u64 npages) noexcept;
 	u64 pages() const noexcept { return pages_; }
 	u64 reserved_pages() const noexcept { return reserved_; }
 	/* Pages holding a pin: all but the reserved ones. */
@@ -135,6 +138,32 @@ private:
 static_assert((ExtPin::OWN | ExtPin::RESERVED | (ExtPin::REF_MAX << ExtPin::REF_SHIFT) |
 	       ExtPin::PFN_MASK) <= KAPI_XMAP_VALUE_MAX, "ExtPin fits an xarray value");
 
+/*
+ * A region of user memory preregistered in a container (seeds 000/002):
+ * pinned and charged once, up front, in the container's prereg owner mm.
+ * DMA mappings that lie inside it take their pages from it (B39).  Owner:
+ * the Container (its preregs_ list); `used` counts the Dmas it backs, and
+ * it cannot be unregistered while any is left (B36).
+ */
+class Prereg {
+public:
+	Prereg(u64 vaddr, u64 size) noexcept : vaddr(vaddr), size(size) {}
+	VFIO_CXX_NO_COPY(Prereg);
+
+	u64 last() const noexcept { return vaddr + size - 1; }
+	bool contains(u64 va, u64 len) const noexcept
+	{
+		return va >= vaddr && va + len - 1 <= last();
+	}
+
+	ListNode node;
+	const u64 vaddr;
+	const u64 size;
+	RunList runs;
+	u64 locked = 0; /* pages charged to the owner mm's locked_vm */
+	u64 used = 0;	/* Dmas backed by it */
+};
+
 class Dma {
 public:
 	Dma(u64 iova, u64 size, u64 vaddr, int prot, kapi_mm *mm, bool lock_cap) noexcept
@@ -146,6 +175,11 @@ public:
 
 	u64 last() const noexcept { return iova + size - 1; }
 	kapi_mm *mm() const noexcept { return mm_; }
+	/*
+	 * Whether an externally pinned page with its own pin is charged: not
+	 * when the IOMMU mapping or a preregistered region charged the range.
+	 */
+	bool charges_external() const noexcept { return !iommu_mapped && !prereg; }
 	/* Move ownership to the calling process's mm (UPDATE_VADDR); takes a reference. */
 	void set_mm(kapi_mm *mm, bool cap) noexcept;
 
@@ -170,11 +204,21 @@ public:
 	RunList runs;
 	u64 *bitmap = nullptr; /* dirty bitmap, one bit per min page, while tracking */
 
+	Prereg *prereg = nullptr;  /* the region its pages come from (no pins of its own) */
 	kapi_xmap *ext = nullptr; /* ExtPin records, created on the first pin */
 	u64 ext_pages = 0;	  /* records in ext */
 	u64 ext_owned = 0;	  /* records that hold a page pin (holds_pin()) */
 	bool unmapping = false;	  /* DMA_UNMAP under way: no new external pins */
 };
+
+/*
+ * Pin npages of mm from vaddr for long-term DMA, appending them to runs.
+ * On error, what was pinned stays in runs for the caller to release with
+ * unpin_runs().
+ */
+int pin_user_range(kapi_mm *mm, u64 vaddr, u64 npages, bool write, RunList &runs) noexcept;
+/* Unpin every page of runs that holds a pin, and forget them all. */
+void unpin_runs(RunList &runs, bool dirty) noexcept;
 
 } /* namespace vfio_cxx */
 

@@ -91,6 +91,8 @@ extern "C" void vfio_cxx_get_stats(vfio_cxx_stats *s) noexcept
 	s->pages_pinned = g_stats.pages_pinned.read();
 	s->external_pages = g_stats.external_pages.read();
 	s->devices_registered = g_stats.devices_registered.read();
+	s->prereg_pages = g_stats.prereg_pages.read();
+	s->mm_exits = g_stats.mm_exits.read();
 }
 
 extern "C" int vfio_cxx_busy(void) noexcept
@@ -98,5 +100,5 @@ extern "C" int vfio_cxx_busy(void) noexcept
 	return g_stats.containers_live.read() || g_stats.groups_attached.read() ||
 	       g_stats.domains_live.read() || g_stats.dmas_live.read() ||
 	       g_stats.pages_pinned.read() || g_stats.external_pages.read() ||
-	       g_stats.devices_registered.read();
+	       g_stats.devices_registered.read() || g_stats.prereg_pages.read();
 }

@@ -12,6 +12,7 @@
  * charged the whole range and a record only borrows that pin (B2, B22).
  */
 #include "container.h"
+#include "registry.h"
 
 #include <vfio_cxx/abi.h>
 #include <vfio_cxx/errno.h>
@@ -50,7 +51,7 @@ u64 Container::ext_drop(Dma &d, u64 idx, ExtPin e) noexcept
 	kapi_unpin_pages(e.pfn(), 1, (d.prot & KAPI_IOMMU_WRITE) != 0);
 	d.ext_owned--;
 	/* With an IOMMU mapping an own pin is an uncharged extra (ext_adopt). */
-	return d.iommu_mapped ? 0 : 1;
+	return d.charges_external() ? 1 : 0;
 }
 
 /* One unpin of each page in [idx, idx + n); returns pages to give back. */
@@ -158,7 +159,7 @@ int Container::ext_gup(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcep
 	int ret = 0;
 	for (u64 k = 0; k < cnt; k++) {
 		const u64 p = pfns[k] & ~KAPI_PFN_RESERVED;
-		if (!(pfns[k] & KAPI_PFN_RESERVED))
+		if (!(pfns[k] & KAPI_PFN_RESERVED) && d.charges_external())
 			charge++;
 		else if (kapi_pfn_kind(p) == KAPI_PFN_INVALID)
 			ret = -err::INVAL; /* MMIO: no page to hand out (as type1) */
@@ -169,6 +170,8 @@ int Container::ext_gup(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcep
 	bool charged = false;
 	if (!ret) {
 		ret = kapi_mm_charge(d.mm(), charge, d.lock_cap, d.limit);
+		if (ret == -err::NOMEM)
+			Registry::memlock_denied(*this, charge, d.limit);
 		charged = !ret;
 	}
 	u64 k = 0;
@@ -195,7 +198,7 @@ int Container::ext_gup(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcep
 			kapi_unpin_pages(pfns[k], 1, 0);
 			unc++;
 		}
-		if (charged)
+		if (charged && d.charges_external())
 			give_back(d, unc);
 	}
 	return ret;

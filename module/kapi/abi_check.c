@@ -81,3 +81,16 @@ static_assert(VFIO_IOMMU_DIRTY_PAGES_FLAG_START == 1 && VFIO_IOMMU_DIRTY_PAGES_F
 	      VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP == 4, "dirty flags");
 LAYOUT(vfio_iommu_type1_dirty_bitmap_get, 40);
 static_assert(KAPI_IOMMU_READ == IOMMU_READ && KAPI_IOMMU_WRITE == IOMMU_WRITE, "IOMMU prot");
+static_assert(VFIO_IOMMU_SPAPR_REGISTER_MEMORY == ((';' << 8) | 117) &&
+	      VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY == ((';' << 8) | 118), "sPAPR prereg ioctls");
+LAYOUT(vfio_iommu_spapr_register_memory, 24);
+FIELD(vfio_iommu_spapr_register_memory, vaddr, 8);
+FIELD(vfio_iommu_spapr_register_memory, size, 16);
+LAYOUT(vfio_cxx_info_cap_prereg, 24);
+FIELD(vfio_cxx_info_cap_prereg, nr_regions, 12);
+FIELD(vfio_cxx_info_cap_prereg, pinned_bytes, 16);
+static_assert(VFIO_CXX_INFO_CAP_PREREG == 0x5643, "prereg cap id");
+LAYOUT(vfio_cxx_exit_policy, 16);
+FIELD(vfio_cxx_exit_policy, policy, 8);
+static_assert(VFIO_CXX_EXIT_POLICY == ((';' << 8) | 0xc0), "VFIO_CXX_EXIT_POLICY");
+static_assert(VFIO_CXX_EXIT_KEEP == 0 && VFIO_CXX_EXIT_RELEASE == 1, "exit policies");

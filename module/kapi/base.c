@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kapi: memory, locks, logging. */
 #include <linux/bug.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/random.h>
+#include <linux/siphash.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/limits.h>
@@ -10,6 +14,7 @@
 #include <linux/slab.h>
 
 #include "kapi.h"
+#include "internal.h"
 
 void *kapi_alloc(unsigned long size)
 {
@@ -31,6 +36,7 @@ void kapi_cond_resched(void)
 /* One lockdep class per kapi_lock_class, named after it. */
 static struct lock_class_key kapi_lock_keys[KAPI_LOCK_NR];
 static const char *const kapi_lock_names[KAPI_LOCK_NR] = {
+	[KAPI_LOCK_REGISTRY] = "vfio_cxx_registry",
 	[KAPI_LOCK_DEVICES] = "vfio_cxx_devices",
 	[KAPI_LOCK_CONTAINER] = "vfio_cxx_container",
 };
@@ -70,6 +76,45 @@ void kapi_mutex_unlock(struct kapi_mutex *m)
 void kapi_mutex_assert_held(struct kapi_mutex *m)
 {
 	lockdep_assert_held(&m->m);
+}
+
+/* The registry's static mutex, given its lockdep class at module init. */
+static struct kapi_mutex kapi_registry_lock;
+
+struct kapi_mutex *kapi_registry_mutex(void)
+{
+	return &kapi_registry_lock;
+}
+
+/* Key of kapi_mm_id(): user space sees hashes, never kernel pointers. */
+static siphash_key_t kapi_mm_id_key;
+
+void kapi_base_init(void)
+{
+	__mutex_init(&kapi_registry_lock.m, kapi_lock_names[KAPI_LOCK_REGISTRY],
+		     &kapi_lock_keys[KAPI_LOCK_REGISTRY]);
+	get_random_bytes(&kapi_mm_id_key, sizeof(kapi_mm_id_key));
+}
+
+unsigned int kapi_current_tgid(void)
+{
+	return task_tgid_nr(current);
+}
+
+unsigned int kapi_current_euid(void)
+{
+	return from_kuid_munged(&init_user_ns, current_euid());
+}
+
+int kapi_capable_sys_admin(void)
+{
+	return capable(CAP_SYS_ADMIN);
+}
+
+kapi_u64 kapi_mm_id(struct kapi_mm *mm)
+{
+	/* Never 0 for a real mm: 0 means "none" to user space. */
+	return mm ? siphash_1u64((u64)(unsigned long)mm, &kapi_mm_id_key) | 1 : 0;
 }
 
 void kapi_log(enum kapi_log_level level, const char *fmt, ...)

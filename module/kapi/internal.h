@@ -3,7 +3,12 @@
 #ifndef VFIO_CXX_KAPI_INTERNAL_H
 #define VFIO_CXX_KAPI_INTERNAL_H
 
+/* base.c: the registry mutex and the mm id key; before anything else. */
+void kapi_base_init(void);
 int kapi_mm_init(void);
+/* netlink.c: the vfio_cxx generic netlink family. */
+int kapi_netlink_init(void);
+void kapi_netlink_exit(void);
 void kapi_mm_exit(void);
 
 #endif

@@ -76,6 +76,23 @@ int kapi_mm_charge(struct kapi_mm *mm, unsigned long npages, int lock_cap,
 void kapi_mm_uncharge(struct kapi_mm *mm, unsigned long npages) KAPI_NOEXCEPT;
 /* Wait for deferred uncharges queued so far (tests, module exit). */
 void kapi_mm_flush_deferred(void) KAPI_NOEXCEPT;
+/* Whether mm's address space is gone (mm_users is 0): its owner exited. */
+int kapi_mm_exited(struct kapi_mm *mm) KAPI_NOEXCEPT;
+
+/*
+ * Watching an mm for its exit (an MMU notifier with only a release
+ * callback).  The core's vfio_cxx_mm_released(ctx, w) runs for each watch,
+ * at most once: from the exit path (exit_mmap, in a sleepable context,
+ * before the pages are freed) or, if the mm is still alive then, from
+ * kapi_mm_watch_destroy().  0, -ENOMEM, -EINTR or -ESRCH (already exited).
+ */
+struct kapi_mm_watch;
+int kapi_mm_watch_create(struct kapi_mm *mm, void *ctx, struct kapi_mm_watch **out) KAPI_NOEXCEPT;
+/*
+ * Stop watching and free w.  Waits for a running callback; the caller must
+ * hold no lock that the callback takes.
+ */
+void kapi_mm_watch_destroy(struct kapi_mm_watch *w) KAPI_NOEXCEPT;
 
 /*
  * Pin up to n pages of mm at vaddr for long-term DMA (FOLL_LONGTERM, and
@@ -115,7 +132,8 @@ int kapi_mm_rw(struct kapi_mm *mm, unsigned long vaddr, void *buf, unsigned long
  * may only be taken while holding locks of lower classes.
  */
 enum kapi_lock_class {
-	KAPI_LOCK_DEVICES = 0,		/* Container::devices_lock_ */
+	KAPI_LOCK_REGISTRY = 0,		/* the registry of live containers (registry.cpp) */
+	KAPI_LOCK_DEVICES,		/* Container::devices_lock_ */
 	KAPI_LOCK_CONTAINER,		/* Container::lock_ */
 	KAPI_LOCK_NR
 };
@@ -126,6 +144,45 @@ void kapi_mutex_destroy(struct kapi_mutex *m) KAPI_NOEXCEPT;
 void kapi_mutex_lock(struct kapi_mutex *m) KAPI_NOEXCEPT;
 void kapi_mutex_unlock(struct kapi_mutex *m) KAPI_NOEXCEPT;
 void kapi_mutex_assert_held(struct kapi_mutex *m) KAPI_NOEXCEPT;
+/*
+ * The module's one static mutex of class KAPI_LOCK_REGISTRY (never
+ * created or destroyed by the core; valid from module init to exit).
+ */
+struct kapi_mutex *kapi_registry_mutex(void) KAPI_NOEXCEPT;
+
+/* ---- the calling task (observability, ownership) ------------------------ */
+
+/* current's thread-group id (its pid as user space sees it, in the init ns). */
+unsigned int kapi_current_tgid(void) KAPI_NOEXCEPT;
+/* current's effective uid, in the initial user namespace. */
+unsigned int kapi_current_euid(void) KAPI_NOEXCEPT;
+int kapi_capable_sys_admin(void) KAPI_NOEXCEPT;
+/*
+ * An opaque identity of an mm for user space: a keyed hash of the pointer
+ * (siphash, key drawn at module load), stable for the mm's life, never the
+ * pointer itself; 0 for NULL.
+ */
+kapi_u64 kapi_mm_id(struct kapi_mm *mm) KAPI_NOEXCEPT;
+
+/* ---- events: the netlink multicast group "events" (netlink.c) ----------- */
+
+enum kapi_event_type {
+	KAPI_EVENT_CONTAINER_CREATED = 1,
+	KAPI_EVENT_CONTAINER_RELEASED = 2,
+	KAPI_EVENT_MEMLOCK_DENIED = 3,	/* RLIMIT_MEMLOCK refused a charge */
+	KAPI_EVENT_MM_EXITED = 4,	/* an owner mm exited with mappings left */
+};
+struct kapi_event {
+	kapi_u64 container_id;
+	kapi_u64 mm_id;
+	unsigned int tgid;		/* the container's owner */
+	unsigned int uid;		/* the container's owner */
+	kapi_u64 pages;			/* MEMLOCK_DENIED: asked; MM_EXITED: left pinned */
+	kapi_u64 limit_pages;		/* MEMLOCK_DENIED: the limit */
+	kapi_u64 mappings;		/* MM_EXITED: mappings left */
+};
+/* Sends the event to the listeners, if any; never fails, may sleep. */
+void kapi_emit_event(enum kapi_event_type type, const struct kapi_event *ev) KAPI_NOEXCEPT;
 
 /* ---- logging ----------------------------------------------------------- */
 
@@ -147,6 +204,8 @@ void kapi_bug(const char *msg) KAPI_NOEXCEPT;
 int kapi_param_claim_type1(void) KAPI_NOEXCEPT;
 /* dma_entry_limit: most mappings per container (type1's parameter). */
 unsigned int kapi_param_dma_entry_limit(void) KAPI_NOEXCEPT;
+/* exit_policy: VFIO_CXX_EXIT_KEEP (0, default) or VFIO_CXX_EXIT_RELEASE (1). */
+unsigned int kapi_param_exit_policy(void) KAPI_NOEXCEPT;
 
 /* ---- IOMMU groups and domains ------------------------------------------ */
 
@@ -292,6 +351,8 @@ int vfio_cxx_dma_rw(struct vfio_cxx_container *c, kapi_u64 iova, void *data, uns
 		    int write) KAPI_NOEXCEPT;
 void vfio_cxx_register_device(struct vfio_cxx_container *c, struct kapi_device *dev) KAPI_NOEXCEPT;
 void vfio_cxx_unregister_device(struct vfio_cxx_container *c, struct kapi_device *dev) KAPI_NOEXCEPT;
+/* The exit of a watched mm (kapi_mm_watch_create's ctx). */
+void vfio_cxx_mm_released(void *ctx, struct kapi_mm_watch *w) KAPI_NOEXCEPT;
 
 struct vfio_cxx_stats {
 	unsigned long long containers_live;
@@ -302,10 +363,77 @@ struct vfio_cxx_stats {
 	unsigned long long pages_pinned;	/* pinned for IOMMU mappings */
 	unsigned long long external_pages;	/* distinct pages pinned by mdev drivers */
 	unsigned long long devices_registered;	/* emulated devices told about unmaps */
+	unsigned long long prereg_pages;	/* pinned by preregistered regions */
+	unsigned long long mm_exits;		/* owner exits handled (exit policy release) */
 };
 void vfio_cxx_get_stats(struct vfio_cxx_stats *s) KAPI_NOEXCEPT;
 /* Nonzero if anything is still allocated (checked at module exit). */
 int vfio_cxx_busy(void) KAPI_NOEXCEPT;
+
+/*
+ * Introspection (registry.cpp), for the netlink family.  A viewer is the
+ * caller's effective uid and whether it has CAP_SYS_ADMIN: without it, only
+ * containers created by a task of the same euid are visible.  Each call
+ * takes one consistent snapshot under the registry and container locks.
+ */
+#define VFIO_CXX_INFO_GROUPS_MAX 16
+struct vfio_cxx_container_info {
+	kapi_u64 id;			/* unique, increasing from 1 per module load */
+	kapi_u64 mm_id;			/* kapi_mm_id() of the creator's mm */
+	unsigned int tgid;		/* the creating process (VFIO_SET_IOMMU) */
+	unsigned int uid;		/* its effective uid */
+	unsigned int type;		/* VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_CXX_IOMMU */
+	unsigned int groups;
+	unsigned int domains;
+	unsigned int ngroup_ids;	/* min(groups, VFIO_CXX_INFO_GROUPS_MAX) */
+	int group_ids[VFIO_CXX_INFO_GROUPS_MAX];
+	kapi_u64 mappings;
+	kapi_u64 mapped_bytes;
+	kapi_u64 pages_pinned;		/* for IOMMU mappings */
+	kapi_u64 external_pages;	/* distinct pages pinned by mdev drivers */
+	kapi_u64 prereg_pages;		/* pinned for preregistered regions */
+	kapi_u64 locked_pages;		/* charged to locked_vm, all mms */
+	kapi_u64 orphaned_mappings;	/* mappings of mms that have exited */
+};
+/* Mapping flags */
+#define VFIO_CXX_MAPPING_IOMMU_MAPPED	1u	/* pinned and in every domain */
+#define VFIO_CXX_MAPPING_VADDR_INVALID	2u	/* between UPDATE_VADDR steps */
+struct vfio_cxx_mapping_info {
+	kapi_u64 iova;
+	kapi_u64 size;
+	kapi_u64 vaddr;
+	kapi_u64 mm_id;
+	kapi_u64 pages_pinned;
+	kapi_u64 external_pages;
+	kapi_u64 locked_pages;
+	unsigned int prot;		/* KAPI_IOMMU_READ | KAPI_IOMMU_WRITE */
+	unsigned int flags;		/* VFIO_CXX_MAPPING_* */
+};
+/* The visible container with the lowest id > after: 0, or -ENOENT if none. */
+int vfio_cxx_container_next(kapi_u64 after, unsigned int uid, int admin,
+			    struct vfio_cxx_container_info *out) KAPI_NOEXCEPT;
+/* Container id: 0, -ENOENT (no such container) or -EPERM (not visible). */
+int vfio_cxx_container_get(kapi_u64 id, unsigned int uid, int admin,
+			   struct vfio_cxx_container_info *out) KAPI_NOEXCEPT;
+/*
+ * The mapping of container id with the lowest iova >= from: 0; 1 if there
+ * is none (the end of the dump); -ENOENT or -EPERM as above.
+ */
+int vfio_cxx_mapping_next(kapi_u64 id, kapi_u64 from, unsigned int uid, int admin,
+			  struct vfio_cxx_mapping_info *out) KAPI_NOEXCEPT;
+struct vfio_cxx_prereg_info {
+	kapi_u64 vaddr;
+	kapi_u64 size;			/* bytes, all pinned */
+	kapi_u64 mm_id;			/* kapi_mm_id() of the mm that registered it */
+	kapi_u64 users;			/* DMA mappings backed by the region */
+};
+/*
+ * The preregistered region of container id with the lowest vaddr >=
+ * from_vaddr: 0; 1 if there is none (the end of the dump); -ENOENT or
+ * -EPERM as above.
+ */
+int vfio_cxx_prereg_next(kapi_u64 id, kapi_u64 from_vaddr, unsigned int uid, int admin,
+			 struct vfio_cxx_prereg_info *out) KAPI_NOEXCEPT;
 
 #ifdef __cplusplus
 }

@@ -34,6 +34,16 @@ unsigned int kapi_param_dma_entry_limit(void)
 	return READ_ONCE(dma_entry_limit);
 }
 
+static unsigned int exit_policy;
+module_param(exit_policy, uint, 0644);
+MODULE_PARM_DESC(exit_policy,
+		 "What a container does with the pages of a process that exits: 0 keep them until unmap or close (Type1, default), 1 release them at once; per container: VFIO_CXX_EXIT_POLICY");
+
+unsigned int kapi_param_exit_policy(void)
+{
+	return READ_ONCE(exit_policy);
+}
+
 #if VFIO_CXX_HAVE_CONTAINER
 
 static void *cxx_open(unsigned long arg)
@@ -149,6 +159,8 @@ static int stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "pages_pinned %llu\n", st.pages_pinned);
 	seq_printf(s, "external_pages %llu\n", st.external_pages);
 	seq_printf(s, "devices_registered %llu\n", st.devices_registered);
+	seq_printf(s, "prereg_pages %llu\n", st.prereg_pages);
+	seq_printf(s, "mm_exits %llu\n", st.mm_exits);
 	seq_printf(s, "compat_range %s\n", VFIO_CXX_COMPAT_RANGE);
 	return 0;
 }
@@ -156,13 +168,22 @@ DEFINE_SHOW_ATTRIBUTE(stats);
 
 static int __init vfio_iommu_cxx_init(void)
 {
-	int ret = kapi_mm_init();
+	int ret;
 
+	kapi_base_init();
+	ret = kapi_mm_init();
 	if (ret)
 		return ret;
+	ret = kapi_netlink_init();
+	if (ret) {
+		pr_err("vfio_iommu_cxx: genl_register_family failed: %d\n", ret);
+		kapi_mm_exit();
+		return ret;
+	}
 	ret = vfio_register_iommu_driver(&cxx_ops);
 	if (ret) {
 		pr_err("vfio_iommu_cxx: vfio_register_iommu_driver failed: %d\n", ret);
+		kapi_netlink_exit();
 		kapi_mm_exit();
 		return ret;
 	}
@@ -177,6 +198,7 @@ static void __exit vfio_iommu_cxx_exit(void)
 {
 	debugfs_remove_recursive(debug_dir);
 	vfio_unregister_iommu_driver(&cxx_ops);
+	kapi_netlink_exit();
 	kapi_mm_exit();
 	/* Module references pin us while any container exists. */
 	WARN_ON(vfio_cxx_busy());

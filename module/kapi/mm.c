@@ -3,6 +3,7 @@
 #include <linux/capability.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/mmu_notifier.h>
 #include <linux/mmap_lock.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -89,7 +90,7 @@ int kapi_mm_charge(struct kapi_mm *kmm, unsigned long npages, int lock_cap,
 			mm->locked_vm = locked;
 		mmap_write_unlock(mm);
 	}
-	mmput(mm);
+	mmput_async(mm);
 	return ret;
 }
 
@@ -171,7 +172,7 @@ void kapi_mm_uncharge(struct kapi_mm *kmm, unsigned long npages)
 	if (mm_write_trylock(mm)) {
 		uncharge_locked(mm, npages);
 		mmap_write_unlock(mm);
-		mmput(mm);
+		mmput_async(mm);
 		return;
 	}
 	/*
@@ -310,7 +311,7 @@ retry:
 	}
 	if (locked)
 		mmap_read_unlock(mm);
-	mmput(mm);
+	mmput_async(mm);
 	free_page((unsigned long)pages);
 	return ret;
 }
@@ -388,6 +389,72 @@ int kapi_mm_rw(struct kapi_mm *kmm, unsigned long vaddr, void *buf, unsigned lon
 			       copy_from_user(buf, (const void __user *)vaddr, len)) ? -EFAULT : 0;
 	else
 		ret = mm_rw_remote(mm, vaddr, buf, len, write);
-	mmput(mm);
+	mmput_async(mm);
 	return ret;
+}
+
+/*
+ * mm_users is raised only around a GUP or a charge, and always dropped with
+ * mmput_async(): callers hold the container lock, and if theirs were the
+ * last reference the exit path (exit_mmap -> the MMU notifier's release ->
+ * the core's exit handler) would take that lock in this thread (seed 004).
+ */
+
+int kapi_mm_exited(struct kapi_mm *kmm)
+{
+	return atomic_read(&to_mm(kmm)->mm_users) == 0;
+}
+
+struct kapi_mm_watch {
+	struct mmu_notifier mn;
+	void *ctx;
+};
+
+/*
+ * Called once per watch (the MMU notifier core unhashes the subscription
+ * before the exit path and mmu_notifier_unregister() can both call it, and
+ * the core's handler is idempotent besides), in a sleepable SRCU section.
+ */
+static void watch_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct kapi_mm_watch *w = container_of(mn, struct kapi_mm_watch, mn);
+
+	vfio_cxx_mm_released(w->ctx, w);
+}
+
+/* No invalidate callbacks: nothing here runs in an invalidate path (B46). */
+static const struct mmu_notifier_ops watch_ops = {
+	.release = watch_release,
+};
+
+int kapi_mm_watch_create(struct kapi_mm *kmm, void *ctx, struct kapi_mm_watch **out)
+{
+	struct mm_struct *mm = to_mm(kmm);
+	struct kapi_mm_watch *w;
+	int ret;
+
+	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
+	if (!w)
+		return -ENOMEM;
+	w->mn.ops = &watch_ops;
+	w->ctx = ctx;
+	if (!mmget_not_zero(mm)) {
+		kfree(w);
+		return -ESRCH;
+	}
+	ret = mmu_notifier_register(&w->mn, mm);
+	mmput_async(mm);
+	if (ret) {
+		kfree(w);
+		return ret;
+	}
+	*out = w;
+	return 0;
+}
+
+void kapi_mm_watch_destroy(struct kapi_mm_watch *w)
+{
+	/* Runs release if the mm is alive, and waits for one that is running. */
+	mmu_notifier_unregister(&w->mn, w->mn.mm);
+	kfree(w);
 }

@@ -17,48 +17,7 @@ constexpr unsigned long PG = 4096;
 constexpr unsigned long VA = 0x7f0000000000UL; /* fake user addresses: never dereferenced */
 constexpr unsigned int RW = uabi::DMA_MAP_FLAG_READ | uabi::DMA_MAP_FLAG_WRITE;
 
-class Dma : public CoreTest {
-protected:
-	void SetUp() override
-	{
-		CoreTest::SetUp();
-		mm_ = khost::mm_new();
-		khost::set_current_mm(mm_);
-		c_ = open_ok();
-	}
-	void TearDown() override
-	{
-		if (c_)
-			vfio_cxx_release(c_);
-		khost::set_current_mm(nullptr);
-		khost::mm_put(mm_);
-		CoreTest::TearDown();
-	}
-	vfio_cxx::Container &core() { return *reinterpret_cast<vfio_cxx::Container *>(c_); }
-	long map(unsigned long iova, unsigned long size, unsigned long vaddr, unsigned int flags = RW)
-	{
-		uabi::DmaMap m{ sizeof(m), flags, vaddr, iova, size };
-		return vfio_cxx_ioctl(c_, MAP_DMA, reinterpret_cast<unsigned long>(&m));
-	}
-	/* Returns the ioctl's result; *unmapped gets the size written back. */
-	long unmap(unsigned long iova, unsigned long size, unsigned int flags = 0,
-		   unsigned long long *unmapped = nullptr)
-	{
-		uabi::DmaUnmap u{ sizeof(u), flags, iova, size };
-		long r = vfio_cxx_ioctl(c_, UNMAP_DMA, reinterpret_cast<unsigned long>(&u));
-		if (unmapped)
-			*unmapped = u.size;
-		return r;
-	}
-	int attach(khost::FakeGroup &g, int type = VFIO_CXX_GROUP_IOMMU)
-	{
-		return vfio_cxx_attach_group(c_, g.group(), type);
-	}
-	void detach(khost::FakeGroup &g) { vfio_cxx_detach_group(c_, g.group()); }
-
-	khost::FakeMm *mm_ = nullptr;
-	vfio_cxx_container *c_ = nullptr;
-};
+class Dma : public ContainerTest {};
 
 /* #2: with an IOMMU group, DMA_MAP pins the whole range, maps it and charges locked_vm. */
 TEST_F(Dma, N2_MapPinsMapsAndCharges)

@@ -84,40 +84,10 @@ struct Vendor {
 	}
 };
 
-class External : public CoreTest {
+class External : public ContainerTest {
 protected:
-	void SetUp() override
-	{
-		CoreTest::SetUp();
-		khost::set_claim_type1(true); /* mdev pinning is Type1v2's API */
-		mm_ = khost::mm_new();
-		khost::set_current_mm(mm_);
-		c_ = open_ok(TYPE1v2);
-	}
-	void TearDown() override
-	{
-		if (c_)
-			vfio_cxx_release(c_);
-		khost::set_current_mm(nullptr);
-		khost::mm_put(mm_);
-		CoreTest::TearDown();
-	}
-	vfio_cxx::Container &core() { return *reinterpret_cast<vfio_cxx::Container *>(c_); }
-	long map(unsigned long iova, unsigned long size, unsigned long vaddr, unsigned int flags = RW)
-	{
-		uabi::DmaMap m{ sizeof(m), flags, vaddr, iova, size };
-		return vfio_cxx_ioctl(c_, MAP_DMA, reinterpret_cast<unsigned long>(&m));
-	}
-	long unmap(unsigned long iova, unsigned long size)
-	{
-		uabi::DmaUnmap u{ sizeof(u), 0, iova, size };
-		return vfio_cxx_ioctl(c_, UNMAP_DMA, reinterpret_cast<unsigned long>(&u));
-	}
-	int attach(khost::FakeGroup &g, int type = VFIO_CXX_GROUP_IOMMU)
-	{
-		return vfio_cxx_attach_group(c_, g.group(), type);
-	}
-	void detach(khost::FakeGroup &g) { vfio_cxx_detach_group(c_, g.group()); }
+	External() : ContainerTest(TYPE1v2) {} /* mdev pinning is Type1v2's API */
+
 	/* An emulated group with one open device registered, as the VFIO core does. */
 	void open_mdev(khost::FakeGroup &g, Vendor &v)
 	{
@@ -132,10 +102,6 @@ protected:
 		vfio_cxx_unregister_device(c_, v.dev.dev());
 		detach(g);
 	}
-	unsigned long locked() { return khost::mm_locked_vm(mm_); }
-
-	khost::FakeMm *mm_ = nullptr;
-	vfio_cxx_container *c_ = nullptr;
 };
 
 /* #13: pin_pages needs an external group; #14: and a device with dma_unmap. */

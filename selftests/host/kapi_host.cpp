@@ -70,6 +70,7 @@ std::atomic<long> attempts{ 0 };
 std::atomic<long> n_mutexes{ 0 };
 std::atomic<long> n_rangemaps{ 0 };
 std::atomic<long> n_xmaps{ 0 };
+std::atomic<long> n_watches{ 0 };
 std::atomic<long> n_devlists{ 0 };
 std::atomic<int> n_domains{ 0 };
 
@@ -124,6 +125,7 @@ long live_count()
 
 std::atomic<bool> claim_type1{ false };
 std::atomic<unsigned int> dma_entry_limit{ 65535 };
+std::atomic<unsigned int> exit_policy_param{ 0 };
 std::atomic<bool> cap_ipc_lock{ false };
 std::atomic<unsigned long> rlimit_pages{ 16384 }; /* 64 MiB */
 
@@ -164,6 +166,7 @@ bool in_ranges(const std::vector<Range> &rs, unsigned long a, unsigned long n)
 namespace khost {
 
 struct FakeMm {
+	std::vector<kapi_mm_watch *> watches;
 	long count = 1;
 	unsigned long locked_vm = 0;
 	bool exited = false;
@@ -380,6 +383,64 @@ extern "C" void kapi_mm_uncharge(kapi_mm *mm, unsigned long npages) noexcept
 
 extern "C" void kapi_mm_flush_deferred(void) noexcept {}
 
+extern "C" int kapi_mm_exited(kapi_mm *mm) noexcept
+{
+	StateGuard g;
+	return to_fake(mm)->exited;
+}
+
+/* A watch holds an mm_count reference, as an MMU notifier does. */
+struct kapi_mm_watch {
+	khost::FakeMm *mm;
+	void *ctx;
+	bool released;
+};
+
+extern "C" int kapi_mm_watch_create(kapi_mm *mm, void *ctx, kapi_mm_watch **out) noexcept
+{
+	if (inject())
+		return -ENOMEM;
+	StateGuard g;
+	khost::FakeMm *m = to_fake(mm);
+	if (!m || m->count <= 0)
+		die("kapi_mm_watch_create on a dead mm");
+	if (m->exited)
+		return -ESRCH;
+	auto *w = new kapi_mm_watch{ m, ctx, false };
+	m->count++;
+	m->watches.push_back(w);
+	n_watches++;
+	*out = w;
+	return 0;
+}
+
+extern "C" void kapi_mm_watch_destroy(kapi_mm_watch *w) noexcept
+{
+	if (khost::core_lock_held())
+		die("kapi_mm_watch_destroy with the container lock held (the release callback takes it)");
+	bool run = false;
+	{
+		StateGuard g;
+		/* mmu_notifier_unregister runs release itself while the mm lives. */
+		if (!w->released && !w->mm->exited) {
+			w->released = true;
+			run = true;
+		}
+	}
+	if (run)
+		vfio_cxx_mm_released(w->ctx, w);
+	StateGuard g;
+	auto &ws = w->mm->watches;
+	for (auto it = ws.begin(); it != ws.end(); ++it)
+		if (*it == w) {
+			ws.erase(it);
+			break;
+		}
+	mm_drop_locked(w->mm);
+	n_watches--;
+	delete w;
+}
+
 extern "C" long kapi_pin_user_pages(kapi_mm *mm, unsigned long vaddr, unsigned long n, int write,
 				    kapi_u64 *pfns) noexcept
 {
@@ -494,6 +555,45 @@ extern "C" void kapi_mutex_assert_held(kapi_mutex *m) noexcept
 		die("kapi_mutex_assert_held: mutex not held by the calling thread");
 }
 
+/* The registry's static mutex: never created, never counted as live. */
+extern "C" kapi_mutex *kapi_registry_mutex(void) noexcept
+{
+	static kapi_mutex *m = [] {
+		auto *r = static_cast<kapi_mutex *>(malloc(sizeof(kapi_mutex)));
+		pthread_mutex_init(&r->m, nullptr);
+		r->held = false;
+		r->cls = KAPI_LOCK_REGISTRY;
+		return r;
+	}();
+	return m;
+}
+
+/* ---- kapi: the calling task, events ----------------------------------------------- */
+
+namespace {
+std::atomic<unsigned int> cur_tgid{ 4242 };
+std::atomic<unsigned int> cur_euid{ 0 };
+std::atomic<bool> cap_sys_admin{ true };
+std::vector<khost::Event> *event_buf;
+}
+
+extern "C" unsigned int kapi_current_tgid(void) noexcept { return cur_tgid.load(); }
+extern "C" unsigned int kapi_current_euid(void) noexcept { return cur_euid.load(); }
+extern "C" int kapi_capable_sys_admin(void) noexcept { return cap_sys_admin.load(); }
+extern "C" kapi_u64 kapi_mm_id(kapi_mm *mm) noexcept
+{
+	/* Opaque, like the kernel's keyed hash: never the pointer itself. */
+	return mm ? ((reinterpret_cast<uintptr_t>(mm) * 0x9e3779b97f4a7c15ULL) ^ 0x5bd1e995ULL) | 1 : 0;
+}
+
+extern "C" void kapi_emit_event(kapi_event_type type, const kapi_event *ev) noexcept
+{
+	StateGuard g;
+	if (!event_buf)
+		event_buf = new std::vector<khost::Event>();
+	event_buf->push_back({ type, *ev });
+}
+
 /* ---- kapi: log, bug, params ---------------------------------------------------- */
 
 extern "C" void kapi_log(kapi_log_level level, const char *fmt, ...) noexcept
@@ -520,6 +620,7 @@ extern "C" void kapi_bug(const char *msg) noexcept
 
 extern "C" int kapi_param_claim_type1(void) noexcept { return claim_type1.load() ? 1 : 0; }
 extern "C" unsigned int kapi_param_dma_entry_limit(void) noexcept { return dma_entry_limit.load(); }
+extern "C" unsigned int kapi_param_exit_policy(void) noexcept { return exit_policy_param.load(); }
 
 /* ---- kapi: groups and domains ----------------------------------------------------- */
 
@@ -949,9 +1050,26 @@ long mm_count(FakeMm *mm)
 
 void mm_exit(FakeMm *mm)
 {
+	std::vector<kapi_mm_watch *> run;
+	{
+		StateGuard g;
+		mm->exited = true;
+		mm->locked_vm = 0;
+		/* The exit path calls each watch's release once (exit_mmap). */
+		for (kapi_mm_watch *w : mm->watches)
+			if (!w->released) {
+				w->released = true;
+				run.push_back(w);
+			}
+	}
+	for (kapi_mm_watch *w : run)
+		vfio_cxx_mm_released(w->ctx, w);
+}
+
+long mm_watches(FakeMm *mm)
+{
 	StateGuard g;
-	mm->exited = true;
-	mm->locked_vm = 0;
+	return static_cast<long>(mm->watches.size());
 }
 
 long mm_charge_calls(FakeMm *mm)
@@ -1038,6 +1156,7 @@ bool core_lock_held() { return held_per_class[KAPI_LOCK_CONTAINER] != 0; }
 
 void set_claim_type1(bool on) { claim_type1 = on; }
 void set_dma_entry_limit(unsigned int n) { dma_entry_limit = n; }
+void set_exit_policy(unsigned int p) { exit_policy_param = p; }
 
 const std::vector<LogLine> &log_lines()
 {
@@ -1058,6 +1177,23 @@ int log_count(const std::string &needle)
 	return n;
 }
 
+void set_current_tgid(unsigned int tgid) { cur_tgid = tgid; }
+void set_current_euid(unsigned int uid) { cur_euid = uid; }
+void set_capable_sys_admin(bool cap) { cap_sys_admin = cap; }
+
+std::vector<Event> events()
+{
+	StateGuard g;
+	return event_buf ? *event_buf : std::vector<Event>();
+}
+
+void clear_events()
+{
+	StateGuard g;
+	if (event_buf)
+		event_buf->clear();
+}
+
 void clear_log()
 {
 	StateGuard g;
@@ -1072,8 +1208,13 @@ void reset()
 	attempts = 0;
 	claim_type1 = false;
 	dma_entry_limit = 65535;
+	exit_policy_param = 0;
 	cap_ipc_lock = false;
 	rlimit_pages = 16384;
+	cur_tgid = 4242;
+	cur_euid = 0;
+	cap_sys_admin = true;
+	clear_events();
 	clear_log();
 	StateGuard g;
 	pfnmap_ranges.clear();
@@ -1098,6 +1239,7 @@ std::string leak_report()
 	add("mutexes", n_mutexes.load());
 	add("rangemaps", n_rangemaps.load());
 	add("xmaps", n_xmaps.load());
+	add("mm watches", n_watches.load());
 	add("device lists", n_devlists.load());
 	add("domains", n_domains.load());
 	add("attached groups", attached_groups_total());

@@ -77,8 +77,13 @@ void mm_put(FakeMm *mm);
 void set_current_mm(FakeMm *mm);
 unsigned long mm_locked_vm(FakeMm *mm);
 long mm_count(FakeMm *mm);
-/* The owner exited: pinning fails with -ESRCH, charges with -ESRCH. */
+/*
+ * The owner exited: pinning fails with -ESRCH, charges with -ESRCH, and
+ * every kapi_mm_watch of the mm gets its release callback (once).
+ */
 void mm_exit(FakeMm *mm);
+/* Live kapi_mm_watch objects on mm. */
+long mm_watches(FakeMm *mm);
 /* How many kapi_mm_charge / kapi_mm_uncharge calls reached this mm. */
 long mm_charge_calls(FakeMm *mm);
 long mm_uncharge_calls(FakeMm *mm);
@@ -131,6 +136,7 @@ long live_rangemaps();
 
 void set_claim_type1(bool on);
 void set_dma_entry_limit(unsigned int n);
+void set_exit_policy(unsigned int policy);
 
 /* ---- log ------------------------------------------------------------------- */
 
@@ -142,6 +148,21 @@ const std::vector<LogLine> &log_lines();
 /* How many captured lines contain needle. */
 int log_count(const std::string &needle);
 void clear_log();
+
+/* ---- the calling task, events ------------------------------------------- */
+
+/* What kapi_current_tgid/euid/capable_sys_admin answer (4242, 0, true). */
+void set_current_tgid(unsigned int tgid);
+void set_current_euid(unsigned int uid);
+void set_capable_sys_admin(bool cap);
+
+struct Event {
+	kapi_event_type type;
+	kapi_event ev;
+};
+/* The events kapi_emit_event() was given since the last reset(), in order. */
+std::vector<Event> events();
+void clear_events();
 
 /*
  * Restore every default (claim_type1 off, no injection, no fault ranges,

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "kapi_host.h"
+#include "core/container.h"
+#include <vfio_cxx/abi.h>
 
 namespace vt {
 
@@ -74,6 +76,65 @@ protected:
 	}
 
 	vfio_cxx_stats base_{};
+};
+
+/*
+ * A test with its own owner mm (the current mm) and one open container of
+ * the given type, and the Type1 ioctls as helpers.
+ */
+class ContainerTest : public CoreTest {
+protected:
+	static constexpr unsigned int RW_FLAGS = 3; /* VFIO_DMA_MAP_FLAG_READ | _WRITE */
+
+	explicit ContainerTest(unsigned long type = CXX_IOMMU) : type_(type) {}
+	void SetUp() override
+	{
+		CoreTest::SetUp();
+		khost::set_claim_type1(true); /* harmless for CXX_IOMMU containers */
+		mm_ = khost::mm_new();
+		khost::set_current_mm(mm_);
+		c_ = open_ok(type_);
+	}
+	void TearDown() override
+	{
+		if (c_)
+			vfio_cxx_release(c_);
+		khost::set_current_mm(nullptr);
+		khost::mm_put(mm_);
+		CoreTest::TearDown();
+	}
+	vfio_cxx::Container &core(vfio_cxx_container *c = nullptr)
+	{
+		return *reinterpret_cast<vfio_cxx::Container *>(c ? c : c_);
+	}
+	long map(unsigned long iova, unsigned long size, unsigned long vaddr,
+		 unsigned int flags = RW_FLAGS, vfio_cxx_container *c = nullptr)
+	{
+		vfio_cxx::abi::DmaMap m{ sizeof(m), flags, vaddr, iova, size };
+		return vfio_cxx_ioctl(c ? c : c_, MAP_DMA, reinterpret_cast<unsigned long>(&m));
+	}
+	/* Returns the ioctl's result; *unmapped gets the size written back. */
+	long unmap(unsigned long iova, unsigned long size, unsigned int flags = 0,
+		   unsigned long long *unmapped = nullptr)
+	{
+		vfio_cxx::abi::DmaUnmap u{ sizeof(u), flags, iova, size };
+		long r = vfio_cxx_ioctl(c_, UNMAP_DMA, reinterpret_cast<unsigned long>(&u));
+		if (unmapped)
+			*unmapped = u.size;
+		return r;
+	}
+	int attach(khost::FakeGroup &g, int type = VFIO_CXX_GROUP_IOMMU)
+	{
+		return vfio_cxx_attach_group(c_, g.group(), type);
+	}
+	void detach(khost::FakeGroup &g) { vfio_cxx_detach_group(c_, g.group()); }
+	unsigned long locked() { return khost::mm_locked_vm(mm_); }
+
+	khost::FakeMm *mm_ = nullptr;
+	vfio_cxx_container *c_ = nullptr;
+
+private:
+	unsigned long type_;
 };
 
 } /* namespace vt */

@@ -29,6 +29,10 @@ constexpr u32 IOMMU_GET_INFO = ioc(0, VFIO_TYPE, VFIO_BASE + 12, 0);
 constexpr u32 IOMMU_MAP_DMA = ioc(0, VFIO_TYPE, VFIO_BASE + 13, 0);
 constexpr u32 IOMMU_UNMAP_DMA = ioc(0, VFIO_TYPE, VFIO_BASE + 14, 0);
 constexpr u32 IOMMU_DIRTY_PAGES = ioc(0, VFIO_TYPE, VFIO_BASE + 17, 0);
+/* sPAPR prereg: REGISTER shares its number with DIRTY_PAGES (uapi/linux/vfio_cxx.h). */
+constexpr u32 IOMMU_REGISTER_MEMORY = ioc(0, VFIO_TYPE, VFIO_BASE + 17, 0);
+constexpr u32 IOMMU_UNREGISTER_MEMORY = ioc(0, VFIO_TYPE, VFIO_BASE + 18, 0);
+constexpr u32 CXX_EXIT_POLICY = ioc(0, VFIO_TYPE, 0xc0, 0);
 
 /* Extensions (VFIO_CHECK_EXTENSION / VFIO_SET_IOMMU arguments). */
 constexpr unsigned long TYPE1_IOMMU = 1;
@@ -130,6 +134,35 @@ struct DirtyBitmapGet {
 	Bitmap bitmap;
 };
 
+/* struct vfio_iommu_spapr_register_memory */
+struct RegisterMemory {
+	u32 argsz;
+	u32 flags;
+	u64 vaddr;
+	u64 size;
+};
+constexpr u32 REGISTER_MEMORY_MINSZ = 24;
+
+/* struct vfio_cxx_info_cap_prereg */
+constexpr u16 CAP_CXX_PREREG = 0x5643;
+struct CapPrereg {
+	CapHeader header;
+	u32 flags;
+	u32 nr_regions;
+	u64 pinned_bytes;
+};
+
+/* struct vfio_cxx_exit_policy */
+struct ExitPolicy {
+	u32 argsz;
+	u32 flags;
+	u32 policy;
+	u32 pad;
+};
+constexpr u32 EXIT_KEEP = 0;
+constexpr u32 EXIT_RELEASE = 1;
+constexpr u32 EXIT_POLICY_MINSZ = 12;
+
 /* type1's limits on dirty bitmaps */
 constexpr u64 DIRTY_BITMAP_PAGES_MAX = 0x7fffffffULL; /* INT_MAX */
 constexpr u64 dirty_bitmap_bytes(u64 npages) { return ((npages + 63) / 64) * 8; }
@@ -143,6 +176,8 @@ static_assert(VFIO_CXX_OFF(CapDmaAvail, avail) == 8);
 static_assert(sizeof(DmaMap) == DMA_MAP_MINSZ && VFIO_CXX_OFF(DmaMap, size) == 24);
 static_assert(sizeof(Bitmap) == 24 && sizeof(DmaUnmap) == DMA_UNMAP_MINSZ);
 static_assert(sizeof(DirtyBitmap) == DIRTY_MINSZ && sizeof(DirtyBitmapGet) == 40);
+static_assert(sizeof(RegisterMemory) == REGISTER_MEMORY_MINSZ && sizeof(CapPrereg) == 24);
+static_assert(sizeof(ExitPolicy) == 16 && VFIO_CXX_OFF(ExitPolicy, policy) == 8);
 #undef VFIO_CXX_OFF
 
 } /* namespace vfio_cxx::abi */

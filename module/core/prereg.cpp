@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-container preregistered memory (seeds 000/002) and the owner-exit
+ * policy (seed 004).  Behaviour numbers refer to
+ * shared/requirements-from-seeds.md.
+ *
+ * Every mm kept here is held by mm_count (mmgrab), never mm_users (B40):
+ * the container's prereg owner (prereg_mm_), each Dma's owner, and the MMU
+ * notifier of a watched mm.  Releasing the container therefore frees every
+ * region at once, whatever else holds the mm (B37), and uses no task.
+ */
+#include "container.h"
+#include "registry.h"
+
+#include <vfio_cxx/abi.h>
+#include <vfio_cxx/errno.h>
+#include <vfio_cxx/log.h>
+
+namespace vfio_cxx {
+
+/* ---- preregistered regions ----------------------------------------------- */
+
+Prereg *Container::find_prereg(kapi_mm *mm, u64 vaddr, u64 size) noexcept
+{
+	if (mm != prereg_mm_)
+		return nullptr;
+	for (Prereg &p : preregs_)
+		if (p.contains(vaddr, size))
+			return &p;
+	return nullptr;
+}
+
+void Container::free_prereg(Prereg &p) noexcept
+{
+	unpin_runs(p.runs, true); /* devices may have written anywhere */
+	kapi_mm_uncharge(prereg_mm_, p.locked);
+	g_stats.prereg_pages.sub(p.size >> abi::PAGE_SHIFT);
+	preregs_.remove(p);
+	delete &p;
+}
+
+int Container::register_memory(u64 vaddr, u64 size) noexcept
+{
+	lock_.assert_held();
+	/* B41: every region of a container belongs to one mm. */
+	if (prereg_mm_ && !kapi_mm_is_current(prereg_mm_))
+		return -err::PERM;
+	for (Prereg &p : preregs_) {
+		if (p.vaddr == vaddr && p.size == size)
+			return -err::BUSY; /* B33: nothing changes, no count raised */
+		if (vaddr <= p.last() && vaddr + size - 1 >= p.vaddr)
+			return -err::INVAL;
+	}
+	kapi_mm *mm = prereg_mm_ ? prereg_mm_ : kapi_mm_grab_current();
+	if (!mm)
+		return -err::SRCH;
+	const bool new_mm = mm != prereg_mm_;
+
+	const u64 npages = size >> abi::PAGE_SHIFT;
+	Owned<Prereg> p(make<Prereg>(vaddr, size));
+	int ret = p ? 0 : -err::NOMEM;
+	if (!ret) {
+		ret = kapi_mm_charge(mm, npages, kapi_capable_ipc_lock(), kapi_rlimit_memlock_pages());
+		if (ret == -err::NOMEM)
+			Registry::memlock_denied(*this, npages, kapi_rlimit_memlock_pages());
+	}
+	if (!ret) {
+		p->locked = npages;
+		ret = pin_user_range(mm, vaddr, npages, true, p->runs);
+		/* RAM only (as sPAPR): MMIO cannot be registered. */
+		if (!ret && p->runs.reserved_pages())
+			ret = -err::FAULT;
+		if (!ret)
+			ret = watch_mm(mm);
+		if (ret) {
+			unpin_runs(p->runs, false);
+			kapi_mm_uncharge(mm, npages);
+		}
+	}
+	if (ret) {
+		if (new_mm)
+			kapi_mm_drop(mm);
+		return ret;
+	}
+	prereg_mm_ = mm;
+	g_stats.prereg_pages.add(npages);
+	preregs_.push_back(*p.release());
+	return 0;
+}
+
+int Container::unregister_memory(u64 vaddr, u64 size) noexcept
+{
+	lock_.assert_held();
+	if (prereg_mm_ && !kapi_mm_is_current(prereg_mm_))
+		return -err::PERM;
+	for (Prereg &p : preregs_) {
+		if (p.vaddr != vaddr || p.size != size)
+			continue;
+		if (p.used)
+			return -err::BUSY; /* B36: the region stays */
+		free_prereg(p);
+		return 0;
+	}
+	return -err::NOENT; /* B35 */
+}
+
+long Container::prereg_ioctl(unsigned long arg, bool reg) noexcept
+{
+	abi::RegisterMemory r;
+	if (kapi_copy_from_user(&r, arg, abi::REGISTER_MEMORY_MINSZ))
+		return -err::FAULT;
+	if (r.argsz < abi::REGISTER_MEMORY_MINSZ || r.flags)
+		return -err::INVAL;
+	/* B32: aligned, not empty, not wrapping. */
+	if (!r.size || ((r.vaddr | r.size) & (abi::PAGE_SIZE - 1)) || r.vaddr + r.size - 1 < r.vaddr)
+		return -err::INVAL;
+	Guard guard(lock_);
+	return reg ? register_memory(r.vaddr, r.size) : unregister_memory(r.vaddr, r.size);
+}
+
+/* ---- the owner-exit policy ------------------------------------------------ */
+
+/*
+ * With the RELEASE policy, make sure mm's exit is watched.  Failure leaves
+ * nothing behind (B45); the caller unwinds what it was setting up.
+ */
+int Container::watch_mm(kapi_mm *mm) noexcept
+{
+	lock_.assert_held();
+	if (exit_policy_ != abi::EXIT_RELEASE)
+		return 0;
+	for (MmWatch &mw : watches_)
+		if (mw.mm == mm && !mw.released)
+			return 0;
+	Owned<MmWatch> mw(make<MmWatch>(*this, mm));
+	if (!mw)
+		return -err::NOMEM;
+	int ret = kapi_mm_watch_create(mm, mw.get(), &mw->w);
+	if (ret)
+		return ret;
+	watches_.push_back(*mw.release());
+	return 0;
+}
+
+/*
+ * The exit of a watched mm (from exit_mmap, before its pages are freed, or
+ * from kapi_mm_watch_destroy at close): unmap everything the mm owns, with
+ * the mdev drivers told first, unpin it, and free its regions (B42).  Runs
+ * its work at most once per watch (B44); the locks make a concurrent close
+ * wait for it, and close sets closing_ first so that a run it causes itself
+ * stands down.  It sleeps only where the exit path may (no invalidate
+ * callback exists, B46).
+ */
+void Container::mm_released(MmWatch &mw) noexcept
+{
+	Guard devices(devices_lock_);
+	Guard guard(lock_);
+	if (mw.released)
+		return;
+	mw.released = true;
+	if (closing_ || exit_policy_ != abi::EXIT_RELEASE)
+		return;
+	u64 dmas = 0, pages = 0;
+	for_each_dma(0, ~u64(0), [&](Dma &d) {
+		if (d.mm() == mw.mm) {
+			pages += d.runs.pinned_pages() + d.ext_owned;
+			notify_remove(d);
+			dmas++;
+		}
+		return true;
+	});
+	u64 regions = 0;
+	if (prereg_mm_ == mw.mm)
+		while (Prereg *p = preregs_.front()) {
+			if (p->used)
+				VFIO_CXX_BUG("vfio_iommu_cxx: region still used after its mm's mappings went");
+			pages += p->runs.pinned_pages();
+			free_prereg(*p);
+			regions++;
+		}
+	g_stats.mm_exits.inc();
+	Registry::mm_exited(*this, mw.mm, dmas, pages);
+	kapi_log(KAPI_LOG_DEBUG, "vfio_iommu_cxx: owner exited: released %llu mappings, %llu regions\n",
+		 dmas, regions);
+}
+
+long Container::set_exit_policy(unsigned long arg) noexcept
+{
+	abi::ExitPolicy e;
+	if (kapi_copy_from_user(&e, arg, abi::EXIT_POLICY_MINSZ))
+		return -err::FAULT;
+	if (e.argsz < abi::EXIT_POLICY_MINSZ || e.flags || e.policy > abi::EXIT_RELEASE)
+		return -err::INVAL;
+	Guard devices(devices_lock_);
+	Guard guard(lock_);
+	const u32 old = exit_policy_;
+	exit_policy_ = e.policy;
+	/* Watch the owners of what exists already (an exited one is orphaned). */
+	int ret = 0;
+	auto watch = [&](kapi_mm *mm) {
+		if (!ret && !kapi_mm_exited(mm)) {
+			ret = watch_mm(mm);
+			if (ret == -err::SRCH)
+				ret = 0;
+		}
+	};
+	for_each_dma(0, ~u64(0), [&](Dma &d) {
+		watch(d.mm());
+		return ret == 0;
+	});
+	if (prereg_mm_)
+		watch(prereg_mm_);
+	if (ret)
+		exit_policy_ = old;
+	return ret;
+}
+
+/* ---- introspection -------------------------------------------------------- */
+
+u64 Container::prereg_pages_locked() noexcept
+{
+	lock_.assert_held();
+	u64 n = 0;
+	for (Prereg &p : preregs_)
+		n += p.size >> abi::PAGE_SHIFT;
+	return n;
+}
+
+u64 Container::prereg_pages() noexcept
+{
+	Guard guard(lock_);
+	return prereg_pages_locked();
+}
+
+size_t Container::prereg_count() noexcept
+{
+	Guard guard(lock_);
+	return preregs_.size();
+}
+
+size_t Container::orphaned_dmas() noexcept
+{
+	Guard guard(lock_);
+	return orphaned_dmas_locked();
+}
+
+size_t Container::orphaned_dmas_locked() noexcept
+{
+	lock_.assert_held();
+	size_t n = 0;
+	for_each_dma(0, ~u64(0), [&n](Dma &d) {
+		n += kapi_mm_exited(d.mm()) != 0;
+		return true;
+	});
+	return n;
+}
+
+u32 Container::exit_policy() noexcept
+{
+	Guard guard(lock_);
+	return exit_policy_;
+}
+
+} /* namespace vfio_cxx */
+
+extern "C" void vfio_cxx_mm_released(void *ctx, kapi_mm_watch *) noexcept
+{
+	auto *mw = static_cast<vfio_cxx::MmWatch *>(ctx);
+	mw->owner.mm_released(*mw);
+}
