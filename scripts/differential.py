@@ -4,10 +4,12 @@
 
 Usage: differential.py <results dir>
 
-type1_api_test runs every test twice in one boot, as the kselftest fixture
-variants "type1" (the in-tree vfio_iommu_type1 serves the container) and
-"cxx" (we serve it).  For each kernel's vm-<kver>-type1_api_test.tap this
-writes differential-<kver>.tap into the results dir, one TAP line per test:
+The differential suites (type1_api_test, mdev_test, and the Type1-semantics
+tests of prereg_test) run each test twice in one boot, as the kselftest
+fixture variants "type1" (the in-tree vfio_iommu_type1 serves the container)
+and "cxx" (we serve it).  For each kernel this pairs the variants found in
+its vm-<kver>-<suite>.tap files and writes differential-<kver>.tap into the
+results dir, one TAP line per test:
 "ok" when both variants gave the same result, "not ok" on a divergence or a
 test that ran against one backend only.  Intended differences are not
 hidden here: a test covering one asserts each backend's own documented
@@ -19,6 +21,7 @@ import os
 import re
 import sys
 
+FILE = re.compile(r"^vm-(.+)-([a-z0-9_]+_test)\.tap$")
 LINE = re.compile(r"^(ok|not ok)\s+\d+\s+(\S+?)\.(type1|cxx)\.(\S+)(.*)$")
 
 
@@ -30,39 +33,42 @@ def result(status, rest):
 
 def main():
     d = sys.argv[1]
-    files = sorted(glob.glob(os.path.join(d, "vm-*-type1_api_test.tap")))
-    if not files:
-        print("differential: no type1_api_test results")
+    by_kver = {}
+    for path in sorted(glob.glob(os.path.join(d, "vm-*_test.tap"))):
+        m = FILE.match(os.path.basename(path))
+        if m:
+            by_kver.setdefault(m.group(1), []).append((m.group(2), path))
+    if not by_kver:
+        print("differential: no VM suite results")
         return 0
-    for path in files:
-        kver = os.path.basename(path)[len("vm-"):-len("-type1_api_test.tap")]
+    for kver, suites in sorted(by_kver.items()):
         res = {}
         order = []
-        with open(path, errors="replace") as fh:
-            for line in fh:
-                m = LINE.match(line.rstrip("\n"))
-                if not m:
-                    continue
-                status, fixture, variant, test, rest = m.groups()
-                key = f"{fixture}.{test}"
-                if key not in res:
-                    res[key] = {}
-                    order.append(key)
-                res[key][variant] = result(status, rest)
+        for suite, path in suites:
+            with open(path, errors="replace") as fh:
+                for line in fh:
+                    m = LINE.match(line.rstrip("\n"))
+                    if not m:
+                        continue
+                    status, fixture, variant, test, rest = m.groups()
+                    key = f"{suite}:{fixture}.{test}"
+                    if key not in res:
+                        res[key] = {}
+                        order.append(key)
+                    res[key][variant] = result(status, rest)
+        if not order:
+            continue
         tap = [f"TAP version 13", f"# differential type1 vs cxx on {kver}"]
         print(f"differential on {kver}:")
-        print(f"  {'test':60s} {'type1':6s} {'cxx':6s}")
+        print(f"  {'test':70s} {'type1':6s} {'cxx':6s}")
         diverged = 0
         for i, key in enumerate(order, 1):
             t = res[key].get("type1", "absent")
             c = res[key].get("cxx", "absent")
             same = t == c and t != "absent"
             diverged += not same
-            print(f"  {key:60s} {t:6s} {c:6s}{'' if same else '  <-- DIVERGES'}")
+            print(f"  {key:70s} {t:6s} {c:6s}{'' if same else '  <-- DIVERGES'}")
             tap.append(f"{'ok' if same else 'not ok'} {i} - {kver}: {key} type1={t} cxx={c}")
-        if not order:
-            tap.append(f"not ok 1 - {kver}: no paired results in {os.path.basename(path)}")
-            order = [None]
         tap.append(f"1..{len(order)}")
         print(f"  {len(order)} tests, {diverged} divergences")
         with open(os.path.join(d, f"differential-{kver}.tap"), "w") as out:

@@ -4,6 +4,9 @@
 # device, running the VM selftest suites against vfio_iommu_cxx (and, for the
 # differential suite, against vfio_iommu_type1 in the same boot).
 #   scripts/vm-lane.sh <kernel release> <module dir> <selftest binary>...
+# The test mediated-device driver is loaded in the guest too when
+# $VFIO_CXX_MTEST_KO names it, or else when <module dir>/mtest/vfio_cxx_mtest.ko
+# exists (scripts/build-mtest.sh).
 # Results: $OUT/vm-<kver>/{guest.tap,<suite>.tap,dmesg.txt,console.log}
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,11 +22,13 @@ qemu_opts='-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,cac
 # Shared folders must be given as --rwdir=path=path with vng 1.35.
 share=$(cd "$top" && pwd)
 shared_out=$(cd "$out" && pwd)
+mtest=${VFIO_CXX_MTEST_KO:-$moddir/mtest/vfio_cxx_mtest.ko}
+[ -f "$mtest" ] && mtest=$(cd "$(dirname "$mtest")" && pwd)/$(basename "$mtest") || mtest=
 start=$(date +%s)
 timeout 1500 vng -r "/boot/vmlinuz-$kver" --disable-kvm --memory 2G \
 	--append 'intel_iommu=on' --qemu-opts="$qemu_opts" \
 	--rwdir="$share=$share" $( [ "${shared_out#"$share"/}" = "$shared_out" ] && echo "--rwdir=$shared_out=$shared_out" ) \
-	--exec "bash $share/selftests/vm/guest-run.sh $moddir/vfio_iommu_cxx.ko $shared_out ${tests[*]}" \
+	--exec "VFIO_CXX_MTEST_KO=$mtest bash $share/selftests/vm/guest-run.sh $moddir/vfio_iommu_cxx.ko $shared_out ${tests[*]}" \
 	>"$out/console.log" 2>&1 </dev/null
 rc=$?
 echo "vm-lane: $kver: vng exit $rc after $(( $(date +%s) - start ))s" >&2

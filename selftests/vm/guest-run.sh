@@ -2,6 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside a virtme-ng guest (see scripts/vm-lane.sh).
 #   guest-run.sh <vfio_iommu_cxx.ko> <results dir> <selftest binary>...
+# With VFIO_CXX_MTEST_KO=<vfio_cxx_mtest.ko> in the environment it also loads
+# mdev and the test mediated-device driver before the suites and unloads it
+# after them.
 # Binds QEMU's edu device to vfio-pci, loads the module, runs each kselftest
 # suite, unloads the module and checks the kernel log and taint.  Writes
 # guest.tap (its own checks), <suite>.tap for each suite and dmesg.txt.
@@ -48,17 +51,28 @@ result $? "edu bound to vfio-pci as /dev/vfio/$group"
 insmod "$ko"
 result $? "insmod $(basename "$ko")"
 
+mtest=${VFIO_CXX_MTEST_KO:-}
+if [ -n "$mtest" ]; then
+	modprobe mdev && insmod "$mtest"
+	result $? "modprobe mdev and insmod $(basename "$mtest")"
+fi
+
 for test in "$@"; do
 	name=$(basename "$test")
-	VFIO_CXX_GROUP=$group timeout 600 "$test" >"$out/$name.tap" 2>&1
+	VFIO_CXX_GROUP=$group VFIO_CXX_KO=$ko timeout 600 "$test" >"$out/$name.tap" 2>&1
 	echo "# $name exit status $?" >>"$tap"
 done
+
+if [ -n "$mtest" ]; then
+	rmmod vfio_cxx_mtest
+	result $? "rmmod vfio_cxx_mtest after the suites"
+fi
 
 rmmod vfio_iommu_cxx
 result $? "rmmod vfio_iommu_cxx after the suite"
 
 dmesg >"$out/dmesg.txt"
-bad=$(grep -E 'WARNING:|BUG:|Oops|general protection fault|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|kmemleak|Call Trace:' "$out/dmesg.txt")
+bad=$(grep -E 'WARNING:|BUG:|Oops|general protection fault|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|kmemleak: .*suspected memory leak|Call Trace:' "$out/dmesg.txt")
 [ -z "$bad" ]
 result $? "kernel log has no WARN/BUG/oops/lockdep/KASAN/kmemleak report"
 [ -n "$bad" ] && echo "$bad" | head -20 | sed 's/^/# /' >>"$tap"

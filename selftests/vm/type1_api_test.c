@@ -38,6 +38,7 @@
 #include <linux/vfio.h>
 
 #include "kselftest_harness.h"
+#include "vm_util.h"
 
 /*
  * GCC inlines each single-use TEST_F body into the harness wrapper that
@@ -46,11 +47,7 @@
  */
 #pragma GCC diagnostic ignored "-Wclobbered"
 
-#define MODDIR "/sys/module/vfio_iommu_cxx"
-#define STATS "/sys/kernel/debug/vfio_iommu_cxx/stats"
-#define PARAM_CLAIM MODDIR "/parameters/claim_type1"
 
-#define PG 4096UL
 
 /* QEMU edu device (hw/misc/edu.c). */
 #define EDU_IDENT 0x00
@@ -71,89 +68,16 @@
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
 
-static long stat_get(const char *key)
-{
-	char name[64];
-	long long v;
-	long ret = -1;
-	FILE *f = fopen(STATS, "r");
 
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", name, &v) == 2)
-		if (!strcmp(name, key))
-			ret = v;
-	fclose(f);
-	return ret;
-}
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
-}
-
-static int group_number(void)
-{
-	const char *g = getenv("VFIO_CXX_GROUP");
-
-	return g ? atoi(g) : -1;
-}
-
-static int module_loaded(void)
-{
-	return access(MODDIR, F_OK) == 0;
-}
 
 /* VmLck of this process in KiB (mm->locked_vm, which type1 charges). */
-static long vmlck_kb(void)
-{
-	char line[256];
-	long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
 
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmLck:", 6))
-			v = atol(line + 6);
-	if (f)
-		fclose(f);
-	return v;
-}
 
-static void *anon(size_t sz)
-{
-	void *p = mmap(NULL, sz, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	if (p != MAP_FAILED)
-		memset(p, 0x5a, sz);	/* real pages, never the zero page */
-	return p;
-}
-
-static int dma_map(int c, void *vaddr, uint64_t iova, uint64_t size, uint32_t flags)
-{
-	struct vfio_iommu_type1_dma_map m = {
-		.argsz = sizeof(m), .flags = flags,
-		.vaddr = (uintptr_t)vaddr, .iova = iova, .size = size,
-	};
-
-	return ioctl(c, VFIO_IOMMU_MAP_DMA, &m) ? -errno : 0;
-}
-
-static int map_rw(int c, void *vaddr, uint64_t iova, uint64_t size)
-{
-	return dma_map(c, vaddr, iova, size,
-		       VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
-}
 
 /* Returns -errno, or 0 and the unmapped size in *out. */
-static int dma_unmap(int c, uint64_t iova, uint64_t size, uint32_t flags, uint64_t *out)
+static int unmap_flags(int c, uint64_t iova, uint64_t size, uint32_t flags, uint64_t *out)
 {
 	struct vfio_iommu_type1_dma_unmap u = {
 		.argsz = sizeof(u), .flags = flags, .iova = iova, .size = size,
@@ -170,7 +94,7 @@ static int dma_unmap(int c, uint64_t iova, uint64_t size, uint32_t flags, uint64
 static long long unmap_all(int c)
 {
 	uint64_t sz = 0;
-	int r = dma_unmap(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &sz);
+	int r = unmap_flags(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &sz);
 
 	return r ? r : (long long)sz;
 }
@@ -218,7 +142,7 @@ static int open_container(int cxx, int *container, int *group, int *served_by_cx
 	*container = open("/dev/vfio/vfio", O_RDWR);
 	if (*container < 0)
 		return -3;
-	snprintf(path, sizeof(path), "/dev/vfio/%d", group_number());
+	snprintf(path, sizeof(path), "/dev/vfio/%d", edu_group_number());
 	*group = open(path, O_RDWR);
 	if (*group < 0)
 		return -4;
@@ -239,7 +163,7 @@ FIXTURE_SETUP(t1)
 	int cxx = -1, r;
 
 	self->container = self->group = self->dev = -1;
-	ASSERT_LE(0, group_number()) TH_LOG("VFIO_CXX_GROUP is not set");
+	ASSERT_LE(0, edu_group_number()) TH_LOG("VFIO_CXX_GROUP is not set");
 	if (variant->cxx && !module_loaded())
 		SKIP(return, "vfio_iommu_cxx is not loaded");
 	r = open_container(variant->cxx, &self->container, &self->group, &cxx);
@@ -270,7 +194,7 @@ static int edu_bdf(char *bdf, size_t len)
 	DIR *d;
 	int found = -1;
 
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", group_number());
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", edu_group_number());
 	d = opendir(path);
 	if (!d)
 		return -1;
@@ -389,23 +313,7 @@ static int edu_to_ram(FIXTURE_DATA(t1) *self, uint64_t iova)
 	return edu_dma(self, EDU_BUF, iova, XFER, EDU_CMD_TO_RAM);
 }
 
-static void fill(void *p, size_t sz, unsigned int seed)
-{
-	unsigned char *c = p;
 
-	for (size_t i = 0; i < sz; i++)
-		c[i] = (unsigned char)(seed * 131 + i * 7 + (i >> 8));
-}
-
-static int check(const void *p, size_t sz, unsigned int seed)
-{
-	const unsigned char *c = p;
-
-	for (size_t i = 0; i < sz; i++)
-		if (c[i] != (unsigned char)(seed * 131 + i * 7 + (i >> 8)))
-			return 0;
-	return 1;
-}
 
 /* ------------------------------------------------------------------ */
 /* 1. end-to-end DMA through the IOMMU (B2, B11, B12)                  */
@@ -444,7 +352,7 @@ TEST_F(t1, b2_b11_b12_edu_dma_translation_and_unmap_fault)
 	ASSERT_TRUE(check(a, XFER, 1));
 
 	/* Unmap a, load a new pattern from c, write to a's old IOVA. */
-	ASSERT_EQ(0, dma_unmap(self->container, ia, PG, 0, &sz));
+	ASSERT_EQ(0, unmap_flags(self->container, ia, PG, 0, &sz));
 	ASSERT_EQ(PG, sz);
 	fill(c, PG, 2);
 	ASSERT_EQ(0, edu_to_dev(self, ic));
@@ -463,7 +371,7 @@ TEST_F(t1, b2_b11_b12_edu_dma_translation_and_unmap_fault)
 	ASSERT_TRUE(check(a, XFER, 1));
 
 	/* READ-only mapping: device may read it but its writes fault. */
-	ASSERT_EQ(0, dma_unmap(self->container, ib, PG, 0, &sz));
+	ASSERT_EQ(0, unmap_flags(self->container, ib, PG, 0, &sz));
 	ASSERT_EQ(PG, sz);
 	ASSERT_EQ(0, dma_map(self->container, b, ib, PG, VFIO_DMA_MAP_FLAG_READ));
 	fill(b, PG, 3);
@@ -482,25 +390,7 @@ TEST_F(t1, b2_b11_b12_edu_dma_translation_and_unmap_fault)
 /* ------------------------------------------------------------------ */
 /* 2. RLIMIT_MEMLOCK and locked_vm (B4, B5, B7, B8, B29)               */
 
-static int drop_cap_ipc_lock(void)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2];
 
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	d[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
-	d[CAP_IPC_LOCK / 32].permitted &= ~(1u << (CAP_IPC_LOCK % 32));
-	d[CAP_IPC_LOCK / 32].inheritable &= ~(1u << (CAP_IPC_LOCK % 32));
-	return syscall(SYS_capset, &h, d) ? -1 : 0;
-}
-
-static int set_memlock(unsigned long bytes)
-{
-	struct rlimit rl = { .rlim_cur = bytes, .rlim_max = bytes };
-
-	return setrlimit(RLIMIT_MEMLOCK, &rl);
-}
 
 /*
  * B4/B7/B8/B29: without CAP_IPC_LOCK, MAP over RLIMIT_MEMLOCK fails with
@@ -528,7 +418,7 @@ TEST_F(t1, b4_b7_b8_b29_rlimit_memlock_without_cap_ipc_lock)
 	EXPECT_EQ(-ENOMEM, map_rw(self->container, buf + 12 * PG, 0x200000, 8 * PG));
 	EXPECT_EQ(base + 12 * 4, vmlck_kb()) TH_LOG("partial map left a charge (B7)");
 	/* Nothing left at that IOVA: unmapping it finds nothing. */
-	EXPECT_EQ(0, dma_unmap(self->container, 0x200000, 8 * PG, 0, &sz));
+	EXPECT_EQ(0, unmap_flags(self->container, 0x200000, 8 * PG, 0, &sz));
 	EXPECT_EQ(0u, sz);
 	/* The remaining 4 pages fit exactly; one page more does not. */
 	ASSERT_EQ(0, map_rw(self->container, buf + 12 * PG, 0x200000, 4 * PG));
@@ -536,15 +426,15 @@ TEST_F(t1, b4_b7_b8_b29_rlimit_memlock_without_cap_ipc_lock)
 	EXPECT_EQ(-ENOMEM, map_rw(self->container, buf + 16 * PG, 0x300000, PG));
 	EXPECT_EQ(-ENOMEM, map_rw(self->container, buf + 16 * PG, 0x300000, PG))
 		TH_LOG("a failed map must not leave an EEXIST-ing vfio_dma (B4)");
-	EXPECT_EQ(0, dma_unmap(self->container, 0x300000, PG, 0, &sz));
+	EXPECT_EQ(0, unmap_flags(self->container, 0x300000, PG, 0, &sz));
 	EXPECT_EQ(0u, sz);
 	EXPECT_EQ(base + 16 * 4, vmlck_kb());
 
 	/* B8: UNMAP gives back exactly each range. */
-	ASSERT_EQ(0, dma_unmap(self->container, 0x200000, 4 * PG, 0, &sz));
+	ASSERT_EQ(0, unmap_flags(self->container, 0x200000, 4 * PG, 0, &sz));
 	EXPECT_EQ(4 * PG, sz);
 	EXPECT_EQ(base + 12 * 4, vmlck_kb());
-	ASSERT_EQ(0, dma_unmap(self->container, 0x100000, 12 * PG, 0, &sz));
+	ASSERT_EQ(0, unmap_flags(self->container, 0x100000, 12 * PG, 0, &sz));
 	EXPECT_EQ(12 * PG, sz);
 	EXPECT_EQ(base, vmlck_kb());
 
@@ -578,7 +468,7 @@ TEST_F(t1, b5_rlimit_memlock_ignored_with_cap_ipc_lock)
 	ASSERT_EQ(0, set_memlock(base * 1024 + PG));
 	ASSERT_EQ(0, map_rw(self->container, buf, 0x100000, 16 * PG));
 	EXPECT_EQ(base + 16 * 4, vmlck_kb());
-	ASSERT_EQ(0, dma_unmap(self->container, 0x100000, 16 * PG, 0, &sz));
+	ASSERT_EQ(0, unmap_flags(self->container, 0x100000, 16 * PG, 0, &sz));
 	EXPECT_EQ(16 * PG, sz);
 	EXPECT_EQ(base, vmlck_kb());
 	munmap(buf, 16 * PG);
@@ -595,7 +485,7 @@ TEST_F(t1, b7_map_with_hole_efault_unwinds)
 	ASSERT_EQ(0, munmap(buf + 4 * PG, PG));
 	EXPECT_EQ(-EFAULT, map_rw(self->container, buf, 0x100000, 8 * PG));
 	EXPECT_EQ(base, vmlck_kb());
-	EXPECT_EQ(0, dma_unmap(self->container, 0x100000, 8 * PG, 0, &sz));
+	EXPECT_EQ(0, unmap_flags(self->container, 0x100000, 8 * PG, 0, &sz));
 	EXPECT_EQ(0u, sz);
 	/* The first half maps fine at the same IOVA. */
 	ASSERT_EQ(0, map_rw(self->container, buf, 0x100000, 4 * PG));
@@ -695,23 +585,23 @@ TEST_F(t1, b1_unmap_bad_input_and_unmap_all)
 	ASSERT_EQ(0, map_rw(c, buf + 4 * PG, 0x200000, 4 * PG));
 
 	/* Bisecting a mapping (start, end, or both) is EINVAL in v2. */
-	EXPECT_EQ(-EINVAL, dma_unmap(c, 0x101000, PG, 0, &sz));
-	EXPECT_EQ(-EINVAL, dma_unmap(c, 0x100000, PG, 0, &sz));
-	EXPECT_EQ(-EINVAL, dma_unmap(c, 0x101000, 2 * PG, 0, &sz));
-	EXPECT_EQ(-EINVAL, dma_unmap(c, 0x0ff000, 2 * PG, 0, &sz));
+	EXPECT_EQ(-EINVAL, unmap_flags(c, 0x101000, PG, 0, &sz));
+	EXPECT_EQ(-EINVAL, unmap_flags(c, 0x100000, PG, 0, &sz));
+	EXPECT_EQ(-EINVAL, unmap_flags(c, 0x101000, 2 * PG, 0, &sz));
+	EXPECT_EQ(-EINVAL, unmap_flags(c, 0x0ff000, 2 * PG, 0, &sz));
 	/* Misaligned / zero / wrapping. */
-	EXPECT_EQ(-EINVAL, dma_unmap(c, 0x100800, PG, 0, &sz));
-	EXPECT_EQ(-EINVAL, dma_unmap(c, 0x100000, 0x800, 0, &sz));
-	EXPECT_EQ(-EINVAL, dma_unmap(c, 0x100000, 0, 0, &sz));
-	EXPECT_EQ(-EINVAL, dma_unmap(c, 0xfffffffffffff000ULL, 2 * PG, 0, &sz));
+	EXPECT_EQ(-EINVAL, unmap_flags(c, 0x100800, PG, 0, &sz));
+	EXPECT_EQ(-EINVAL, unmap_flags(c, 0x100000, 0x800, 0, &sz));
+	EXPECT_EQ(-EINVAL, unmap_flags(c, 0x100000, 0, 0, &sz));
+	EXPECT_EQ(-EINVAL, unmap_flags(c, 0xfffffffffffff000ULL, 2 * PG, 0, &sz));
 	/* Unknown flags; GET_DIRTY_BITMAP with ALL or VADDR. */
-	EXPECT_EQ(-EINVAL, dma_unmap(c, 0x100000, 2 * PG, 1u << 3, &sz));
-	EXPECT_EQ(-EINVAL, dma_unmap(c, 0x100000, 2 * PG, 1u << 31, &sz));
-	EXPECT_EQ(-EINVAL, dma_unmap(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL |
+	EXPECT_EQ(-EINVAL, unmap_flags(c, 0x100000, 2 * PG, 1u << 3, &sz));
+	EXPECT_EQ(-EINVAL, unmap_flags(c, 0x100000, 2 * PG, 1u << 31, &sz));
+	EXPECT_EQ(-EINVAL, unmap_flags(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL |
 				     VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, &sz));
 	/* UNMAP_ALL needs iova == size == 0. */
-	EXPECT_EQ(-EINVAL, dma_unmap(c, 0x100000, 0, VFIO_DMA_UNMAP_FLAG_ALL, &sz));
-	EXPECT_EQ(-EINVAL, dma_unmap(c, 0, 2 * PG, VFIO_DMA_UNMAP_FLAG_ALL, &sz));
+	EXPECT_EQ(-EINVAL, unmap_flags(c, 0x100000, 0, VFIO_DMA_UNMAP_FLAG_ALL, &sz));
+	EXPECT_EQ(-EINVAL, unmap_flags(c, 0, 2 * PG, VFIO_DMA_UNMAP_FLAG_ALL, &sz));
 	/* argsz too small. */
 	u = (struct vfio_iommu_type1_dma_unmap){ .argsz = sizeof(u) - 1,
 		.iova = 0x100000, .size = 2 * PG };
@@ -725,9 +615,9 @@ TEST_F(t1, b1_unmap_bad_input_and_unmap_all)
 	EXPECT_EQ(PG, u.size);
 
 	/* Empty range: success, size 0. */
-	EXPECT_EQ(0, dma_unmap(c, 0x300000, 16 * PG, 0, &sz));
+	EXPECT_EQ(0, unmap_flags(c, 0x300000, 16 * PG, 0, &sz));
 	EXPECT_EQ(0u, sz);
-	EXPECT_EQ(0, dma_unmap(c, 0x104000, 0xfc000, 0, &sz));
+	EXPECT_EQ(0, unmap_flags(c, 0x104000, 0xfc000, 0, &sz));
 	EXPECT_EQ(0u, sz);
 	/* Everything survived: re-mapping any of it is EEXIST. */
 	EXPECT_EQ(-EEXIST, map_rw(c, buf, 0x100000, PG));
@@ -735,7 +625,7 @@ TEST_F(t1, b1_unmap_bad_input_and_unmap_all)
 	EXPECT_EQ(-EEXIST, map_rw(c, buf, 0x203000, PG));
 
 	/* A range covering two whole mappings removes both, with a gap inside. */
-	EXPECT_EQ(0, dma_unmap(c, 0x0f0000, 0x20000, 0, &sz));
+	EXPECT_EQ(0, unmap_flags(c, 0x0f0000, 0x20000, 0, &sz));
 	EXPECT_EQ(4 * PG, sz);
 	EXPECT_EQ(0, map_rw(c, buf, 0x100000, 4 * PG));
 	ASSERT_EQ(0, map_rw(c, buf + 4 * PG, 0x400000, PG));
@@ -1077,7 +967,7 @@ TEST_F(t1, update_vaddr)
 	EXPECT_EQ(-ENOENT, dma_map(c, a, 0x700000, PG, VFIO_DMA_MAP_FLAG_VADDR));
 
 	/* Invalidate: reports the size, DMA to the pages goes on. */
-	ASSERT_EQ(0, dma_unmap(c, io, PG, VFIO_DMA_UNMAP_FLAG_VADDR, &sz));
+	ASSERT_EQ(0, unmap_flags(c, io, PG, VFIO_DMA_UNMAP_FLAG_VADDR, &sz));
 	EXPECT_EQ(PG, sz);
 	EXPECT_EQ(base + 16, vmlck_kb()) TH_LOG("invalidation keeps the pins");
 	fill(x + 2 * PG, PG, 5);
@@ -1087,13 +977,13 @@ TEST_F(t1, update_vaddr)
 	/* Still there: a plain MAP over it is EEXIST. */
 	EXPECT_EQ(-EEXIST, map_rw(c, x, io, PG));
 	/* Invalidating twice: EINVAL, size not reported. */
-	EXPECT_EQ(-EINVAL, dma_unmap(c, io, PG, VFIO_DMA_UNMAP_FLAG_VADDR, &sz));
+	EXPECT_EQ(-EINVAL, unmap_flags(c, io, PG, VFIO_DMA_UNMAP_FLAG_VADDR, &sz));
 	/*
 	 * A range that meets an already-invalid mapping after a valid one:
 	 * EINVAL, and the valid one it had invalidated is made valid again.
 	 */
-	ASSERT_EQ(0, dma_unmap(c, io3, PG, VFIO_DMA_UNMAP_FLAG_VADDR, &sz));
-	EXPECT_EQ(-EINVAL, dma_unmap(c, io2, io3 + PG - io2, VFIO_DMA_UNMAP_FLAG_VADDR, &sz));
+	ASSERT_EQ(0, unmap_flags(c, io3, PG, VFIO_DMA_UNMAP_FLAG_VADDR, &sz));
+	EXPECT_EQ(-EINVAL, unmap_flags(c, io2, io3 + PG - io2, VFIO_DMA_UNMAP_FLAG_VADDR, &sz));
 	EXPECT_EQ(-EINVAL, dma_map(c, x, io2, 2 * PG, VFIO_DMA_MAP_FLAG_VADDR))
 		TH_LOG("io2 must have been rolled back to valid");
 	EXPECT_EQ(0, dma_map(c, x + 2 * PG, io3, PG, VFIO_DMA_MAP_FLAG_VADDR));
@@ -1125,7 +1015,7 @@ TEST_F(t1, update_vaddr)
 	EXPECT_TRUE(check(x + 2 * PG, XFER, 7));
 
 	/* UNMAP_ALL with VADDR invalidates all and reports the total. */
-	ASSERT_EQ(0, dma_unmap(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR, &sz));
+	ASSERT_EQ(0, unmap_flags(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR, &sz));
 	EXPECT_EQ(4 * PG, sz);
 	EXPECT_EQ(0, dma_map(c, b, io, PG, VFIO_DMA_MAP_FLAG_VADDR));
 	EXPECT_EQ(0, dma_map(c, x, io2, 2 * PG, VFIO_DMA_MAP_FLAG_VADDR));
@@ -1146,9 +1036,9 @@ TEST_F(t1, update_vaddr_invalid_mapping_unmaps)
 
 	ASSERT_NE(MAP_FAILED, x);
 	ASSERT_EQ(0, map_rw(self->container, x, 0x100000, 2 * PG));
-	ASSERT_EQ(0, dma_unmap(self->container, 0x100000, 2 * PG, VFIO_DMA_UNMAP_FLAG_VADDR, &sz));
+	ASSERT_EQ(0, unmap_flags(self->container, 0x100000, 2 * PG, VFIO_DMA_UNMAP_FLAG_VADDR, &sz));
 	EXPECT_EQ(2 * PG, sz);
-	ASSERT_EQ(0, dma_unmap(self->container, 0x100000, 2 * PG, 0, &sz));
+	ASSERT_EQ(0, unmap_flags(self->container, 0x100000, 2 * PG, 0, &sz));
 	EXPECT_EQ(2 * PG, sz);
 	EXPECT_EQ(base, vmlck_kb());
 	EXPECT_EQ(-ENOENT, dma_map(self->container, x, 0x100000, 2 * PG, VFIO_DMA_MAP_FLAG_VADDR));

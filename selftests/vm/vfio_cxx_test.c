@@ -22,28 +22,12 @@
 #include <linux/vfio.h>
 
 #include "kselftest_harness.h"
+#include "vm_util.h"
 #include "../../uapi/linux/vfio_cxx.h"
 
 #define MODNAME "vfio_iommu_cxx"
-#define STATS "/sys/kernel/debug/vfio_iommu_cxx/stats"
-#define PARAM_CLAIM "/sys/module/vfio_iommu_cxx/parameters/claim_type1"
 #define REFCNT "/sys/module/vfio_iommu_cxx/refcnt"
 
-static long stat_get(const char *key)
-{
-	char name[64];
-	long long v;
-	long ret = -1;
-	FILE *f = fopen(STATS, "r");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", name, &v) == 2)
-		if (!strcmp(name, key))
-			ret = v;
-	fclose(f);
-	return ret;
-}
 
 static long read_long(const char *path)
 {
@@ -64,24 +48,6 @@ static long read_long(const char *path)
 	return strtol(buf, NULL, 10);
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
-}
-
-static int group_number(void)
-{
-	const char *g = getenv("VFIO_CXX_GROUP");
-
-	return g ? atoi(g) : -1;
-}
 
 FIXTURE(vfio) {
 	int container;
@@ -93,7 +59,7 @@ FIXTURE(vfio) {
 FIXTURE_SETUP(vfio)
 {
 	char path[64];
-	int n = group_number();
+	int n = edu_group_number();
 
 	self->container = -1;
 	self->group = -1;
@@ -116,11 +82,6 @@ FIXTURE_TEARDOWN(vfio)
 	if (self->container >= 0)
 		close(self->container);
 	write_str(PARAM_CLAIM, "1");
-}
-
-static int set_container(int group, int container)
-{
-	return ioctl(group, VFIO_GROUP_SET_CONTAINER, &container);
 }
 
 TEST_F(vfio, api_version)
@@ -267,33 +228,20 @@ TEST_F(vfio, map_pins_in_our_backend_close_releases)
 	munmap(buf, sz);
 }
 
-static long vmlck_kb(void)
-{
-	char line[256];
-	long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmLck:", 6))
-			v = atol(line + 6);
-	if (f)
-		fclose(f);
-	return v;
-}
 
 static int edu_device_fd(int group)
 {
 	char path[128], link[128];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", group_number());
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", edu_group_number());
 	for (int i = 0; i < 256; i++) {
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/0000:00:%02x.0/iommu_group", i);
 		n = readlink(path, link, sizeof(link) - 1);
 		if (n <= 0)
 			continue;
 		link[n] = 0;
-		if (atoi(strrchr(link, '/') + 1) == group_number()) {
+		if (atoi(strrchr(link, '/') + 1) == edu_group_number()) {
 			snprintf(path, sizeof(path), "0000:00:%02x.0", i);
 			return ioctl(group, VFIO_GROUP_GET_DEVICE_FD, path);
 		}
