@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The debug-kernel lane: build vfio_iommu_cxx.ko (with its KUnit suites)
+# against the debug kernel, boot it once under TCG with the same machine as
+# lane-vm (q35, emulated Intel IOMMU, edu), run KUnit and the VM selftest
+# suites (selftests/vm/debug-guest-run.sh), then check kmemleak and the log.
+#   scripts/debug-lane.sh <selftest binary>...
+# Results: $OUT/results/{build-<krel>,vm-debug-*}.tap; logs in $OUT/vm-debug/.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+tests=("$@")
+OUT=${OUT:-$top/out}
+export OUT
+results=$OUT/results
+out=$OUT/vm-debug
+rm -rf "$out"
+mkdir -p "$out" "$results"
+
+fail() { { echo "not ok 1 - debug lane: $1"; echo "1..1"; } >"$results/vm-debug-error.tap"; cat "$results/vm-debug-error.tap"; exit 0; }
+
+kdir=$("$top/scripts/debug-kernel.sh") || fail "no debug kernel (scripts/debug-kernel.sh failed)"
+krel=$(basename "$(ls -d "$kdir"/lib/modules/*/ | head -1)")
+"$top/scripts/build-lane.sh" "$krel" | grep -E '^(not )?ok'
+moddir=$OUT/build-$krel
+[ -f "$moddir/vfio_iommu_cxx.ko" ] || fail "vfio_iommu_cxx.ko did not build against $krel"
+# The test mediated-device driver (build-lane.sh builds it), for the mdev suite.
+mtest=$moddir/mtest/vfio_cxx_mtest.ko
+[ -f "$mtest" ] || mtest=
+
+# kunit.py (tools/testing/kunit/) from the same source package, never committed.
+"$top/scripts/linux-source.sh" 6.12 "$OUT/src-6.12" tools/testing/kunit
+
+qemu_opts='-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on -device edu'
+share=$top
+start=$(date +%s)
+# vng looks for the modules next to the image (the nearest ancestor with
+# lib/modules/); from the cache it would link the guest's /lib/modules to
+# /var/cache, which the guest hides.  A copy outside the cache makes it use
+# the host's /lib/modules/<release>, where debug-kernel.sh installed them.
+cp "$kdir/bzImage" "$out/bzImage"
+timeout 1500 vng -r "$out/bzImage" --disable-kvm --memory 2G \
+	--append 'intel_iommu=on' --qemu-opts="$qemu_opts" \
+	--rwdir="$share=$share" $( [ "${out#"$share"/}" = "$out" ] && echo "--rwdir=$out=$out" ) \
+	--exec "VFIO_CXX_MTEST_KO=$mtest bash $share/selftests/vm/debug-guest-run.sh $moddir/vfio_iommu_cxx.ko $out ${tests[*]}" \
+	>"$out/console.log" 2>&1 </dev/null
+rc=$?
+echo "debug-lane: $krel: vng exit $rc after $(( $(date +%s) - start ))s" >&2
+
+copy() { # copy <file in $out> <results name> <what>
+	if grep -qE '^(not )?ok ' "$out/$1" 2>/dev/null; then
+		cp "$out/$1" "$results/$2"
+	else
+		{ echo "not ok 1 - debug lane: $3 did not run (vng exit $rc, see $out/console.log)"; echo "1..1"; } >"$results/$2"
+	fi
+	grep -E '^(not )?ok|^# (Totals|FAIL|kmemleak)' "$results/$2"
+}
+copy debug.tap vm-debug-checks.tap "the debug guest"
+copy guest.tap vm-debug-guest.tap "guest-run.sh"
+for t in "${tests[@]}"; do
+	name=$(basename "$t")
+	copy "$name.tap" "vm-debug-$name.tap" "$name"
+done
+
+# KUnit: the KTAP from debugfs, checked by kunit.py parse; summarize.py
+# counts each test case (the leaves of the KTAP tree).
+if [ -s "$out/kunit.ktap" ]; then
+	python3 "$OUT/src-6.12/tools/testing/kunit/kunit.py" parse --json="$out/kunit.json" \
+		"$out/kunit.ktap" >"$out/kunit-parse.txt" 2>&1
+	prc=$?
+	cat "$out/kunit-parse.txt"
+	cp "$out/kunit.ktap" "$results/vm-debug-kunit.tap"
+	# It exits 1 when a test failed (counted from the KTAP itself); a crash,
+	# a parse error or missing tests are failures of their own.
+	if grep -qiE 'Traceback|could not find|\[ERROR\]' "$out/kunit-parse.txt" ||
+	   { [ $prc != 0 ] && ! grep -qE '^ *not ok ' "$out/kunit.ktap"; }; then
+		{ echo "not ok 1 - kunit.py parse rejected the KUnit results (exit $prc, see $out/kunit-parse.txt)"; echo "1..1"; } \
+			>"$results/vm-debug-kunit-parse.tap"
+	fi
+else
+	{ echo "not ok 1 - debug lane: no KUnit results (see $out/console.log)"; echo "1..1"; } >"$results/vm-debug-kunit.tap"
+fi
+exit 0
