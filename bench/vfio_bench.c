@@ -1,0 +1,712 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio_bench: vfio_iommu_cxx against the in-tree vfio_iommu_type1, side by
+ * side in one boot (issue 8).  Runs inside the guest of scripts/bench.sh
+ * (bench/guest-bench.sh), as root, with QEMU's edu device bound to vfio-pci
+ * ($VFIO_CXX_GROUP), vfio_iommu_cxx and the test mdev driver
+ * (selftests/mdev/) loaded.
+ *
+ * Backends, chosen per container:
+ *   type1   claim_type1=0, VFIO_TYPE1v2_IOMMU: the in-tree vfio_iommu_type1
+ *   cxx     claim_type1=1, VFIO_TYPE1v2_IOMMU: vfio_iommu_cxx
+ *   cxxpre  VFIO_CXX_IOMMU (vfio_iommu_cxx with preregistered memory)
+ * The containers_opened counter of our debugfs stats proves which served.
+ * Within each round the backends alternate (the first one alternates from
+ * round to round), so that drifts of the (shared, TCG) machine hit both.
+ *
+ * Output, on stdout, one sample per line (the report, bench/report.py, takes
+ * medians):
+ *   S <workload> <backend> <metric> <value>
+ *   I <key> <value...>          (information)
+ *   E <message>                 (a workload that could not run)
+ *
+ *   vfio_bench [-r rounds] [-R scaling rounds] [-s MiB] [-H hugetlb MiB]
+ *              [-n max mappings] [-t tracking devices] [-w workloads]
+ * workloads: comma list of map4k,thp,hugetlb,prereg,pin,rw,track,scale
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+#include <linux/vfio_cxx.h>
+
+#include "../selftests/vm/vm_util.h"
+
+#define IOVA_BIG	0x100000000ULL	/* 4 GiB: 1 GiB aligned, far from the MSI window */
+#define IOVA_MDEV	0x100000ULL
+#define MB		(1024UL * 1024UL)
+#define HPAGE		(2 * MB)
+#define RW		(MTEST_PROT_READ | MTEST_PROT_WRITE)
+
+enum backend { TYPE1, CXX, CXXPRE };
+static const char *const bname[] = { "type1", "cxx", "cxxpre" };
+
+static int rounds = 5, srounds = 3;
+static unsigned long map_mib = 256, huge_mib = 256;
+static unsigned long max_maps = 65536;
+static int track_devs = 4;
+static const char *workloads = "map4k,thp,hugetlb,prereg,pin,rw,track,scale";
+static int edu = -1;	/* the edu group fd */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void sample(const char *w, int b, const char *metric, double v)
+{
+	printf("S %s %s %s %.6g\n", w, bname[b], metric, v);
+	fflush(stdout);
+}
+
+static int want(const char *w)
+{
+	const char *p = workloads;
+	size_t n = strlen(w);
+
+	while ((p = strstr(p, w))) {
+		if ((p == workloads || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/* Backend order of round r: type1 first in even rounds. */
+static int order(int r, int i, int a, int b)
+{
+	return ((r + i) & 1) ? b : a;
+}
+
+/*
+ * A container of backend b with the given groups attached.  Returns the fd,
+ * or -1 (with a message) when it could not be made or the wrong backend
+ * served.
+ */
+static int open_container(int b, const int *groups, int ngroups)
+{
+	long opened0, opened1;
+	int c, i;
+
+	if (write_str(PARAM_CLAIM, b == TYPE1 ? "0" : "1")) {
+		printf("E cannot write %s\n", PARAM_CLAIM);
+		return -1;
+	}
+	opened0 = stat_get("containers_opened");
+	c = open("/dev/vfio/vfio", O_RDWR);
+	if (c < 0)
+		return -1;
+	for (i = 0; i < ngroups; i++)
+		if (set_container(groups[i], c)) {
+			printf("E set_container: %s\n", strerror(errno));
+			goto fail;
+		}
+	if (ioctl(c, VFIO_SET_IOMMU, b == CXXPRE ? VFIO_CXX_IOMMU : VFIO_TYPE1v2_IOMMU)) {
+		printf("E VFIO_SET_IOMMU %s: %s\n", bname[b], strerror(errno));
+		goto fail;
+	}
+	opened1 = stat_get("containers_opened");
+	if ((opened1 == opened0 + 1) != (b != TYPE1)) {
+		printf("E the wrong backend served a %s container\n", bname[b]);
+		goto fail;
+	}
+	return c;
+fail:
+	for (i = 0; i < ngroups; i++)
+		unset_container(groups[i]);
+	close(c);
+	return -1;
+}
+
+static void close_container(int c, const int *groups, int ngroups)
+{
+	for (int i = 0; i < ngroups; i++)
+		unset_container(groups[i]);
+	close(c);
+}
+
+/* Anonymous memory, touched: 4K pages (no THP), THP, or hugetlbfs. */
+enum mem { MEM_4K, MEM_THP, MEM_HUGETLB };
+
+static void *alloc_mem(size_t sz, enum mem kind)
+{
+	char *p;
+
+	if (kind == MEM_HUGETLB) {
+		p = mmap(NULL, sz, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+	} else {
+		p = mmap(NULL, sz + HPAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		p = (char *)(((uintptr_t)p + HPAGE - 1) & ~(HPAGE - 1));
+		madvise(p, sz, kind == MEM_THP ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	}
+	memset(p, 0x5a, sz);
+	return p;
+}
+
+static long anon_huge_kb(void)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "AnonHugePages:", 14))
+			v = atol(line + 14);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* ------------------------------------------------------------------ */
+/* MAP_DMA + UNMAP_DMA of a large region, edu group attached          */
+
+static void bench_map(const char *w, enum mem kind, size_t sz)
+{
+	char *buf = alloc_mem(sz, kind);
+
+	if (!buf) {
+		printf("E %s: cannot allocate %zu MiB: %s\n", w, sz / MB, strerror(errno));
+		return;
+	}
+	printf("I %s_mib %zu\n", w, sz / MB);
+	if (kind == MEM_THP)
+		printf("I %s_anon_huge_kb %ld\n", w, anon_huge_kb());
+	for (int r = 0; r < rounds; r++)
+		for (int i = 0; i < 2; i++) {
+			int b = order(r, i, TYPE1, CXX);
+			int c = open_container(b, &edu, 1);
+			uint64_t t0, t1, t2;
+			long long u;
+
+			if (c < 0)
+				goto out;
+			t0 = now_ns();
+			if (map_rw(c, buf, IOVA_BIG, sz)) {
+				printf("E %s %s: MAP_DMA: %s\n", w, bname[b], strerror(errno));
+				close_container(c, &edu, 1);
+				goto out;
+			}
+			t1 = now_ns();
+			u = dma_unmap(c, IOVA_BIG, sz);
+			t2 = now_ns();
+			close_container(c, &edu, 1);
+			if (u != (long long)sz) {
+				printf("E %s %s: UNMAP_DMA: %lld\n", w, bname[b], u);
+				goto out;
+			}
+			sample(w, b, "map_ms", (t1 - t0) / 1e6);
+			sample(w, b, "unmap_ms", (t2 - t1) / 1e6);
+			sample(w, b, "map_unmap_ms", (t2 - t0) / 1e6);
+		}
+out:
+	munmap(buf, sz);
+}
+
+/* ------------------------------------------------------------------ */
+/* MAP_DMA inside a preregistered region (ours) against type1's MAP  */
+
+static int prereg(int c, unsigned long req, void *vaddr, uint64_t size)
+{
+	struct vfio_iommu_spapr_register_memory m = {
+		.argsz = sizeof(m), .flags = 0, .vaddr = (uintptr_t)vaddr, .size = size,
+	};
+
+	return ioctl(c, req, &m) ? -errno : 0;
+}
+
+static void bench_prereg(size_t sz)
+{
+	const char *w = "prereg";
+	char *buf = alloc_mem(sz, MEM_4K);
+
+	if (!buf) {
+		printf("E prereg: cannot allocate\n");
+		return;
+	}
+	printf("I prereg_mib %zu\n", sz / MB);
+	for (int r = 0; r < rounds; r++)
+		for (int i = 0; i < 2; i++) {
+			int b = order(r, i, TYPE1, CXXPRE);
+			int c = open_container(b, &edu, 1);
+			uint64_t t0, t1, t2, tr = 0;
+
+			if (c < 0)
+				goto out;
+			if (b == CXXPRE) {
+				t0 = now_ns();
+				if (prereg(c, VFIO_CXX_REGISTER_MEMORY, buf, sz)) {
+					printf("E prereg: REGISTER_MEMORY: %s\n", strerror(errno));
+					close_container(c, &edu, 1);
+					goto out;
+				}
+				tr = now_ns() - t0;
+			}
+			t0 = now_ns();
+			if (map_rw(c, buf, IOVA_BIG, sz)) {
+				printf("E prereg %s: MAP_DMA: %s\n", bname[b], strerror(errno));
+				close_container(c, &edu, 1);
+				goto out;
+			}
+			t1 = now_ns();
+			dma_unmap(c, IOVA_BIG, sz);
+			t2 = now_ns();
+			if (b == CXXPRE) {
+				uint64_t t3 = now_ns();
+
+				prereg(c, VFIO_CXX_UNREGISTER_MEMORY, buf, sz);
+				sample(w, b, "register_ms", tr / 1e6);
+				sample(w, b, "unregister_ms", (now_ns() - t3) / 1e6);
+			}
+			close_container(c, &edu, 1);
+			sample(w, b, "map_ms", (t1 - t0) / 1e6);
+			sample(w, b, "unmap_ms", (t2 - t1) / 1e6);
+			sample(w, b, "map_unmap_ms", (t2 - t0) / 1e6);
+		}
+out:
+	munmap(buf, sz);
+}
+
+/* ------------------------------------------------------------------ */
+/* mdev: pin/unpin, dma_rw, tracking memory                           */
+
+/* A container of backend b holding the mdev's group (and edu's). */
+static int mdev_container(int b, struct mdev *m, int with_edu, int *groups, int *ng)
+{
+	int c;
+
+	*ng = 0;
+	groups[(*ng)++] = m->group;
+	if (with_edu)
+		groups[(*ng)++] = edu;
+	c = open_container(b, groups, *ng);
+	if (c < 0)
+		return -1;
+	if (mdev_open_dev(m)) {
+		printf("E cannot open the mdev device\n");
+		close_container(c, groups, *ng);
+		return -1;
+	}
+	return c;
+}
+
+static void mdev_container_close(int c, struct mdev *m, const int *groups, int ng)
+{
+	mdev_close_dev(m);
+	close_container(c, groups, ng);
+}
+
+static long long cmd(struct mdev *m, uint64_t c)
+{
+	if (reg_w(m, MTEST_REG_CMD, c))
+		return LLONG_MIN;
+	return (long long)reg_r(m, MTEST_REG_RESULT);
+}
+
+static void bench_pin(void)
+{
+	static const int npages[] = { 1, 64, 512 };
+	const size_t sz = MTEST_PIN_MAX * PG;
+	char *buf = alloc_mem(sz, MEM_4K);
+	struct mdev m;
+
+	if (!buf || mdev_create(&m)) {
+		printf("E pin: cannot create the mdev\n");
+		return;
+	}
+	for (int with_edu = 0; with_edu < 2; with_edu++) {
+		char w[32];
+
+		snprintf(w, sizeof(w), "pin_%s", with_edu ? "edu" : "mdev");
+		for (int r = 0; r < rounds; r++)
+			for (int i = 0; i < 2; i++) {
+				int b = order(r, i, TYPE1, CXX), groups[2], ng;
+				int c = mdev_container(b, &m, with_edu, groups, &ng);
+
+				if (c < 0)
+					goto out;
+				if (map_rw(c, buf, IOVA_MDEV, sz)) {
+					printf("E %s: MAP_DMA: %s\n", w, strerror(errno));
+					mdev_container_close(c, &m, groups, ng);
+					goto out;
+				}
+				/* The register write + read of a command that does nothing. */
+				const int nnop = 1000;
+				uint64_t t0 = now_ns();
+
+				for (int k = 0; k < nnop; k++)
+					cmd(&m, 0);
+				double nop_us = (now_ns() - t0) / 1e3 / nnop;
+
+				sample(w, b, "cmd_overhead_us", nop_us);
+				for (unsigned int j = 0; j < sizeof(npages) / sizeof(npages[0]); j++) {
+					int n = npages[j], iters = n == 1 ? 400 : n == 64 ? 100 : 40;
+					char metric[48];
+
+					reg_w(&m, MTEST_REG_IOVA, IOVA_MDEV);
+					reg_w(&m, MTEST_REG_NPAGES, n);
+					reg_w(&m, MTEST_REG_PROT, RW);
+					t0 = now_ns();
+					for (int k = 0; k < iters; k++) {
+						long long p = cmd(&m, MTEST_CMD_PIN), u = cmd(&m, MTEST_CMD_UNPIN);
+
+						if (p != n || u != n) {
+							printf("E %s %s: pin %d -> %lld, unpin -> %lld\n",
+							       w, bname[b], n, p, u);
+							mdev_container_close(c, &m, groups, ng);
+							goto out;
+						}
+					}
+					double us = (now_ns() - t0) / 1e3 / iters;
+
+					snprintf(metric, sizeof(metric), "pin_unpin_%d_us", n);
+					sample(w, b, metric, us);
+					/* Net of the two commands' register traffic. */
+					snprintf(metric, sizeof(metric), "pin_unpin_%d_net_us", n);
+					sample(w, b, metric, us - 2 * nop_us);
+				}
+				if (!with_edu) {
+					/* vfio_dma_rw throughput, 64 KiB a command. */
+					const int iters = 200;
+					const uint64_t len = MTEST_BUF_SIZE;
+
+					reg_w(&m, MTEST_REG_IOVA, IOVA_MDEV);
+					reg_w(&m, MTEST_REG_LEN, len);
+					for (int dir = 0; dir < 2; dir++) {
+						uint64_t c2 = dir ? MTEST_CMD_RW_READ : MTEST_CMD_RW_WRITE;
+
+						t0 = now_ns();
+						for (int k = 0; k < iters; k++)
+							if (cmd(&m, c2) != 0) {
+								printf("E rw %s: command %llu failed\n", bname[b],
+								       (unsigned long long)c2);
+								mdev_container_close(c, &m, groups, ng);
+								goto out;
+							}
+						double s = (now_ns() - t0) / 1e9;
+
+						sample("rw", b, dir ? "read_MBps" : "write_MBps",
+						       iters * (double)len / MB / s);
+					}
+				}
+				dma_unmap(c, IOVA_MDEV, sz);
+				mdev_container_close(c, &m, groups, ng);
+			}
+	}
+out:
+	mdev_destroy(&m);
+	munmap(buf, sz);
+}
+
+/* Sum over all slab caches of active_objs * objsize, and the top caches. */
+struct slab { char name[64]; long active, size; };
+
+/*
+ * SLUB counts the free objects of per-cpu (partial) slabs as active in
+ * /proc/slabinfo; shrinking every cache first flushes them to the node
+ * lists, so that the counts are exact (and reuse of freed objects shows).
+ */
+static void shrink_slabs(void)
+{
+	char path[320];
+	FILE *l = popen("ls /sys/kernel/slab", "r");
+
+	while (l && fgets(path + 200, 100, l)) {
+		path[200 + strcspn(path + 200, "\n")] = 0;
+		snprintf(path, 200, "/sys/kernel/slab/%s/shrink", path + 200);
+		write_str(path, "1");
+	}
+	if (l)
+		pclose(l);
+}
+
+static int read_slabs(struct slab *s, int max)
+{
+	char line[512];
+	int n = 0;
+	FILE *f;
+
+	shrink_slabs();
+	f = fopen("/proc/slabinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f) && n < max) {
+		struct slab x;
+
+		if (line[0] == '#' || !strncmp(line, "slabinfo", 8))
+			continue;
+		if (sscanf(line, "%63s %ld %*d %ld", x.name, &x.active, &x.size) == 3)
+			s[n++] = x;
+	}
+	fclose(f);
+	return n;
+}
+
+#define MAXSLABS 512
+
+static void slab_delta(const char *w, int b, struct slab *s0, int n0, long pages)
+{
+	static struct slab s1[MAXSLABS];
+	int n1 = read_slabs(s1, MAXSLABS);
+	long total = 0;
+
+	for (int i = 0; i < n1; i++) {
+		long before = 0;
+
+		for (int j = 0; j < n0; j++)
+			if (!strcmp(s0[j].name, s1[i].name))
+				before = s0[j].active;
+		long d = (s1[i].active - before) * s1[i].size;
+
+		total += d;
+		if (d >= 4096 || d <= -4096)
+			printf("I %s_%s_slab %s %ld\n", w, bname[b], s1[i].name, d);
+	}
+	sample(w, b, "slab_bytes", (double)total);
+	sample(w, b, "bytes_per_page", (double)total / pages);
+	for (int i = 0; i < n1; i++) {
+		long before = 0;
+
+		for (int j = 0; j < n0; j++)
+			if (!strcmp(s0[j].name, s1[i].name))
+				before = s0[j].active;
+		if (!strcmp(s1[i].name, "radix_tree_node") || !strcmp(s1[i].name, "kmalloc-64") ||
+		    !strcmp(s1[i].name, "kmalloc-cg-64")) {
+			char metric[160];
+
+			snprintf(metric, sizeof(metric), "%s_bytes_per_page", s1[i].name);
+			sample(w, b, metric, (double)(s1[i].active - before) * s1[i].size / pages);
+		}
+	}
+}
+
+/*
+ * Pins N = track_devs * 4096 distinct pages through track_devs mdevs in
+ * chunks of 512 (dense), or one page in every 64 (sparse), and measures the
+ * slab growth.
+ */
+static void bench_track(void)
+{
+	const int per_dev = MTEST_PIN_CAP;
+	const size_t sz = (size_t)track_devs * per_dev * PG;
+	static struct slab s0[MAXSLABS];
+	struct mdev m[8];
+	char *buf = alloc_mem(sz, MEM_4K);
+	int ok = 1;
+
+	if (track_devs > 8)
+		track_devs = 8;
+	for (int d = 0; d < track_devs; d++)
+		m[d].uuid[0] = 0, m[d].group = m[d].dev = -1;
+	if (!buf) {
+		printf("E track: cannot allocate\n");
+		return;
+	}
+	for (int d = 0; d < track_devs && ok; d++)
+		ok = !mdev_create(&m[d]);
+	if (!ok) {
+		printf("E track: cannot create %d mdevs\n", track_devs);
+		goto out;
+	}
+	printf("I track_pages %d\n", track_devs * per_dev);
+	for (int sparse = 0; sparse < 2; sparse++) {
+		const char *w = sparse ? "track_sparse" : "track";
+		/* sparse: one page in 64, through one device (its 4096 entries) */
+		long pages = sparse ? (long)(sz / PG / 64) : (long)(sz / PG);
+
+		for (int r = 0; r < rounds; r++)
+			for (int i = 0; i < 2; i++) {
+				int b = order(r, i, TYPE1, CXX), groups[8], c, ns;
+				long ext;
+
+				for (int d = 0; d < track_devs; d++)
+					groups[d] = m[d].group;
+				c = open_container(b, groups, track_devs);
+				if (c < 0)
+					goto out;
+				for (int d = 0; d < track_devs && ok; d++)
+					ok = !mdev_open_dev(&m[d]);
+				if (!ok || map_rw(c, buf, IOVA_MDEV, sz)) {
+					printf("E track: set-up failed\n");
+					for (int d = 0; d < track_devs; d++)
+						mdev_close_dev(&m[d]);
+					close_container(c, groups, track_devs);
+					goto out;
+				}
+				ns = read_slabs(s0, MAXSLABS);
+				for (long p = 0; p < pages && ok; ) {
+					if (sparse) {
+						struct mdev *md = &m[p / per_dev];
+
+						ok = run_cmd(md, MTEST_CMD_PIN, IOVA_MDEV + (uint64_t)p * 64 * PG,
+							     1, RW, 0) == 1;
+						p++;
+					} else {
+						struct mdev *md = &m[p / per_dev];
+
+						ok = run_cmd(md, MTEST_CMD_PIN, IOVA_MDEV + (uint64_t)p * PG,
+							     MTEST_PIN_MAX, RW, 0) == MTEST_PIN_MAX;
+						p += MTEST_PIN_MAX;
+					}
+				}
+				if (!ok)
+					printf("E track %s: a pin failed\n", bname[b]);
+				else
+					slab_delta(w, b, s0, ns, pages);
+				ext = b == CXX ? stat_get("external_pages") : -1;
+				if (ext >= 0)
+					printf("I %s_cxx_external_pages %ld\n", w, ext);
+				for (int d = 0; d < track_devs; d++) {
+					run_cmd(&m[d], MTEST_CMD_UNPIN_ALL, 0, 0, 0, 0);
+					mdev_close_dev(&m[d]);
+				}
+				dma_unmap(c, IOVA_MDEV, sz);
+				close_container(c, groups, track_devs);
+				if (!ok)
+					goto out;
+			}
+	}
+out:
+	for (int d = 0; d < track_devs; d++)
+		mdev_destroy(&m[d]);
+	munmap(buf, sz);
+}
+
+/* ------------------------------------------------------------------ */
+/* scaling: per-op MAP/UNMAP cost as the number of mappings grows     */
+
+static void bench_scale(const char *w, int with_edu)
+{
+	const size_t sz = max_maps * PG;
+	char *buf = alloc_mem(sz, MEM_4K);
+	struct mdev m;
+	int groups[1];
+
+	m.uuid[0] = 0, m.group = m.dev = -1;
+	if (!buf) {
+		printf("E %s: cannot allocate\n", w);
+		return;
+	}
+	if (with_edu) {
+		groups[0] = edu;
+	} else {
+		/* no IOMMU domain: an mdev-only container; MAP_DMA pins nothing */
+		if (mdev_create(&m)) {
+			printf("E %s: cannot create the mdev\n", w);
+			goto out;
+		}
+		groups[0] = m.group;
+	}
+	for (int r = 0; r < srounds; r++)
+		for (unsigned long n = 1; n <= max_maps; n *= 4)
+			for (int i = 0; i < 2; i++) {
+				int b = order(r, i, TYPE1, CXX);
+				int c = open_container(b, groups, 1);
+				char metric[48];
+				uint64_t t0, t1, t2;
+
+				if (c < 0)
+					goto out;
+				t0 = now_ns();
+				for (unsigned long k = 0; k < n; k++)
+					if (map_rw(c, buf + k * PG, IOVA_MDEV + k * 2 * PG, PG)) {
+						printf("E %s %s: MAP_DMA #%lu: %s\n", w, bname[b], k,
+						       strerror(errno));
+						close_container(c, groups, 1);
+						goto out;
+					}
+				t1 = now_ns();
+				/* unmap in an order that is not the map order */
+				for (unsigned long k = 0; k < n; k++) {
+					/* n is a power of 2: an odd multiplier permutes */
+					unsigned long j = (k * 40503UL) & (n - 1);
+
+					if (dma_unmap(c, IOVA_MDEV + j * 2 * PG, PG) != (long long)PG) {
+						printf("E %s %s: UNMAP_DMA #%lu failed\n", w, bname[b], j);
+						close_container(c, groups, 1);
+						goto out;
+					}
+				}
+				t2 = now_ns();
+				close_container(c, groups, 1);
+				snprintf(metric, sizeof(metric), "map_us_n%lu", n);
+				sample(w, b, metric, (t1 - t0) / 1e3 / n);
+				snprintf(metric, sizeof(metric), "unmap_us_n%lu", n);
+				sample(w, b, metric, (t2 - t1) / 1e3 / n);
+			}
+out:
+	if (!with_edu)
+		mdev_destroy(&m);
+	munmap(buf, sz);
+}
+
+int main(int argc, char **argv)
+{
+	char path[64];
+	int opt;
+
+	while ((opt = getopt(argc, argv, "r:R:s:H:n:t:w:")) != -1) {
+		switch (opt) {
+		case 'r': rounds = atoi(optarg); break;
+		case 'R': srounds = atoi(optarg); break;
+		case 's': map_mib = strtoul(optarg, NULL, 0); break;
+		case 'H': huge_mib = strtoul(optarg, NULL, 0); break;
+		case 'n': max_maps = strtoul(optarg, NULL, 0); break;
+		case 't': track_devs = atoi(optarg); break;
+		case 'w': workloads = optarg; break;
+		default:
+			fprintf(stderr, "usage: %s [-r rounds] [-R scaling rounds] [-s MiB] "
+				"[-H hugetlb MiB] [-n max mappings] [-t devices] [-w list]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (!module_loaded()) {
+		printf("E vfio_iommu_cxx is not loaded\n");
+		return 1;
+	}
+	snprintf(path, sizeof(path), "/dev/vfio/%d", edu_group_number());
+	edu = open(path, O_RDWR);
+	if (edu < 0) {
+		printf("E cannot open the edu group %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	printf("I rounds %d\nI scale_rounds %d\n", rounds, srounds);
+	if (want("map4k"))
+		bench_map("map4k", MEM_4K, map_mib * MB);
+	if (want("thp"))
+		bench_map("thp", MEM_THP, map_mib * MB);
+	if (want("hugetlb"))
+		bench_map("hugetlb", MEM_HUGETLB, huge_mib * MB);
+	if (want("prereg"))
+		bench_prereg(map_mib * MB);
+	if (want("pin") || want("rw"))
+		bench_pin();
+	if (want("track"))
+		bench_track();
+	if (want("scale")) {
+		bench_scale("scale_edu", 1);
+		bench_scale("scale_nodomain", 0);
+	}
+	write_str(PARAM_CLAIM, "1");
+	printf("I done 1\n");
+	return 0;
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# `make bench`: vfio_iommu_cxx against vfio_iommu_type1, side by side in one
+# TCG boot of a Debian kernel (q35 + intel-iommu + edu, as scripts/vm-lane.sh),
+# then the report: bench/results/{results.md,results.json,scaling.png}.
+#   scripts/bench.sh <kernel release>
+# Environment:
+#   BENCH_ARGS     arguments of vfio_bench (default: -r 5 -R 3 -s 1024 -H 256 -n 65536 -t 4)
+#   BENCH_MEM      guest memory (default 4G)
+#   BENCH_RESULTS  where the report goes (default bench/results)
+# Raw samples, the console log and the guest's dmesg: $OUT/bench-<kver>/.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+kver=${1:?usage: $0 <kernel release>}
+OUT=${OUT:-$top/out}
+export OUT
+out=$OUT/bench-$kver
+results=${BENCH_RESULTS:-$top/bench/results}
+args=${BENCH_ARGS:--r 5 -R 3 -s 1024 -H 256 -n 65536 -t 4}
+mem=${BENCH_MEM:-4G}
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+# The plot needs matplotlib (Debian's python3-matplotlib); installed once,
+# as scripts/deps.sh installs what is missing.
+if ! dpkg-query -W -f='${Status}\n' python3-matplotlib 2>/dev/null | grep -q '^install ok installed$'; then
+	echo "bench: installing python3-matplotlib"
+	$SUDO apt-get update -q >/dev/null
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends python3-matplotlib >/dev/null ||
+		echo "bench: python3-matplotlib not installed; the report will have no plot" >&2
+fi
+
+bdir=$OUT/build-$kver
+if ! "$top/scripts/build-lane.sh" "$kver" >/dev/null; then
+	[ -f "$bdir/vfio_iommu_cxx.ko" ] || { echo "bench: the module does not build for $kver (see $bdir/build.log)" >&2; exit 1; }
+	echo "bench: the build lane reported failures for $kver; benchmarking $bdir/vfio_iommu_cxx.ko anyway" >&2
+fi
+"$top/scripts/build-mtest.sh" "$kver" || { echo "bench: vfio_cxx_mtest does not build (see $bdir/mtest/build.log)" >&2; exit 1; }
+mkdir -p "$OUT/bench"
+gcc -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-clobbered -Wno-format-truncation \
+	-I"$top/uapi" -o "$OUT/bench/vfio_bench" "$top/bench/vfio_bench.c" || exit 1
+
+rm -rf "$out"
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+share=$(cd "$top" && pwd)
+qemu_opts='-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on -device edu'
+echo "bench: booting $kver (TCG, $mem) with: vfio_bench $args"
+start=$(date +%s)
+# shellcheck disable=SC2086
+timeout 3600 vng -r "/boot/vmlinuz-$kver" --disable-kvm --memory "$mem" \
+	--append 'intel_iommu=on' --qemu-opts="$qemu_opts" \
+	--rwdir="$share=$share" $( [ "${out#"$share"/}" = "$out" ] && echo "--rwdir=$out=$out" ) \
+	--exec "bash $share/bench/guest-bench.sh $bdir/vfio_iommu_cxx.ko $bdir/mtest/vfio_cxx_mtest.ko $out $OUT/bench/vfio_bench $args" \
+	>"$out/console.log" 2>&1 </dev/null
+rc=$?
+echo "bench: vng exit $rc after $(( $(date +%s) - start ))s"
+cat "$out/guest.log" 2>/dev/null
+grep '^E ' "$out/raw.txt" 2>/dev/null | sed 's/^E /bench: error: /'
+[ -s "$out/raw.txt" ] || { echo "bench: no samples (see $out/console.log)" >&2; exit 1; }
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+$py "$top/bench/report.py" "$out/raw.txt" "$results" --kver "$kver" --args "$args" --mem "$mem" \
+	--seconds $(( $(date +%s) - start ))
