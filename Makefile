@@ -36,11 +36,19 @@ HARNESS := $(OUT)/harness
 SELFTEST := $(OUT)/vm/vfio_cxx_test
 # Differential suite: every test once against vfio_iommu_type1, once against us.
 TYPE1_TEST := $(OUT)/vm/type1_api_test
-VM_SUITES := $(SELFTEST) $(TYPE1_TEST)
+# Differential mdev suite, driving the test mediated device (selftests/mdev/).
+MDEV_TEST := $(OUT)/vm/mdev_test
+# Netlink family and vfio-cxx-stat, and the DKMS-installed module (issue 7).
+NETLINK_TEST := $(OUT)/vm/netlink_test
+# Preregistered memory and the owner-exit policy (ours; one differential test).
+PREREG_TEST := $(OUT)/vm/prereg_test
+VM_SUITES := $(SELFTEST) $(TYPE1_TEST) $(MDEV_TEST) $(PREREG_TEST) $(NETLINK_TEST)
+TOOL := $(OUT)/tool/vfio-cxx-stat
 DEMO := $(OUT)/vm/vfio_cxx_demo
 
-.PHONY: all module clean help deps deps-host deps-build deps-vm check demo \
-	lane-host lane-build lane-vm harness selftests summary
+.PHONY: all module clean help deps deps-host deps-build deps-vm deps-debug check demo \
+	lane-host lane-build lane-vm lane-debug harness selftests summary \
+	tool dkms-install dkms-uninstall lane-dkms print-kvers bench
 
 all: module
 
@@ -59,6 +67,11 @@ help:
 	@echo "make lane-host   GoogleTest unit tests of the C++ core under ASan/UBSan"
 	@echo "make lane-build  build against both Debian kernels; compat, objtool, runtime and symbol checks"
 	@echo "make lane-vm     boot each Debian kernel in virtme-ng and run the kselftest suite"
+	@echo "make lane-dkms   install the module through DKMS (its VM smoke test runs in lane-vm)"
+	@echo "make tool        build out/tool/vfio-cxx-stat (netlink: containers, mappings, events)"
+	@echo "make dkms-install  add, build and install the module with DKMS for the Debian kernels"
+	@echo "make lane-debug  debug kernel (KASAN, lockdep, kmemleak): KUnit and the VM suites, leak and splat checks"
+	@echo "make bench       vfio_iommu_cxx vs vfio_iommu_type1 in one 6.12 VM boot: bench/results/ (table, JSON, plot)"
 
 deps:
 	$(TOP)/scripts/deps.sh all
@@ -68,6 +81,8 @@ deps-build:
 	$(TOP)/scripts/deps.sh build
 deps-vm:
 	$(TOP)/scripts/deps.sh vm
+deps-debug:
+	$(TOP)/scripts/deps.sh debug
 
 # ---- lanes: each writes result files into $(RESULTS) ------------------------
 
@@ -99,6 +114,30 @@ selftests: $(VM_SUITES) $(DEMO)
 $(OUT)/vm/%: $(TOP)/selftests/vm/%.c $(TOP)/uapi/linux/vfio_cxx.h | harness
 	@mkdir -p $(dir $@)
 	gcc $(VM_CFLAGS) -o $@ $<
+$(VM_SUITES): $(TOP)/selftests/vm/vm_util.h
+$(MDEV_TEST) $(PREREG_TEST): $(TOP)/selftests/mdev/mtest_regs.h
+$(NETLINK_TEST): $(TOOL)
+
+# vfio-cxx-stat: the netlink family's command-line tool (libnl-genl-3).
+tool: $(TOOL)
+$(TOOL): $(TOP)/tools/vfio-cxx-stat/vfio-cxx-stat.cpp $(TOP)/uapi/linux/vfio_cxx_netlink.h
+	@mkdir -p $(dir $@)
+	g++ -std=gnu++17 -O2 -g -Wall -Wextra -Werror $$(pkg-config --cflags libnl-genl-3.0) \
+		-o $@ $< $$(pkg-config --libs libnl-genl-3.0)
+
+# DKMS: install the module for the Debian kernels (/usr/src/vfio-iommu-cxx-<ver>,
+# then /lib/modules/<kver>/updates/dkms/); modprobe vfio_iommu_cxx then loads it.
+# The lanes insmod their own build by path, so an installed copy never
+# shadows it; netlink_test's last test modprobes the installed one.
+print-kvers:
+	@echo $(KVERS)
+dkms-install: deps-build
+	$(TOP)/scripts/dkms-install.sh $(KVERS)
+dkms-uninstall:
+	$(TOP)/scripts/dkms-install.sh --remove
+lane-dkms: deps-build
+	@mkdir -p $(RESULTS)
+	-$(TOP)/scripts/dkms-install.sh $(KVERS) >$(RESULTS)/dkms.tap; cat $(RESULTS)/dkms.tap
 $(DEMO): $(TOP)/scripts/demo/vfio_cxx_demo.c $(TOP)/uapi/linux/vfio_cxx.h
 	@mkdir -p $(dir $@)
 	gcc $(VM_CFLAGS) -o $@ $<
@@ -109,6 +148,8 @@ lane-vm: deps-vm
 	@$(MAKE) --no-print-directory selftests || printf 'not ok 1 - VM selftests failed to build\n1..1\n' >$(RESULTS)/vm-build-error.tap
 	@for k in $(KVERS); do \
 		[ -f $(OUT)/build-$$k/vfio_iommu_cxx.ko ] || $(TOP)/scripts/build-lane.sh $$k >/dev/null; \
+		$(TOP)/scripts/build-mtest.sh $$k || { rm -f $(OUT)/build-$$k/mtest/vfio_cxx_mtest.ko; \
+			echo "vfio_cxx_mtest failed to build, see $(OUT)/build-$$k/mtest/build.log"; }; \
 		$(TOP)/scripts/vm-lane.sh $$k $(OUT)/build-$$k $(VM_SUITES); \
 		cp $(OUT)/vm-$$k/guest.tap $(RESULTS)/vm-$$k-guest.tap; \
 		cat $(RESULTS)/vm-$$k-guest.tap; \
@@ -119,6 +160,15 @@ lane-vm: deps-vm
 	done
 	@python3 $(TOP)/scripts/differential.py $(RESULTS) | tee $(OUT)/differential.txt
 
+# The debug kernel (scripts/debug-kernel.sh: cached by config hash, seeded
+# from ../shared/kernels/ or built), one TCG boot: KUnit, then $(VM_SUITES),
+# then kmemleak and the kernel log (scripts/debug-lane.sh).
+lane-debug: deps-debug
+	@mkdir -p $(RESULTS)
+	@rm -f $(RESULTS)/vm-debug-*.tap
+	@$(MAKE) --no-print-directory selftests || printf 'not ok 1 - VM selftests failed to build\n1..1\n' >$(RESULTS)/vm-debug-build-error.tap
+	@$(TOP)/scripts/debug-lane.sh $(VM_SUITES)
+
 summary:
 	@python3 $(TOP)/scripts/summarize.py $(RESULTS)
 
@@ -127,11 +177,21 @@ check: deps
 	@rm -rf $(RESULTS)
 	@t0=$$(date +%s); $(MAKE) --no-print-directory lane-host; t1=$$(date +%s); \
 	 $(MAKE) --no-print-directory lane-build; t2=$$(date +%s); \
+	 $(MAKE) --no-print-directory lane-dkms; \
 	 $(MAKE) --no-print-directory lane-vm; t3=$$(date +%s); \
-	 echo "lane durations: host $$((t1-t0))s, build $$((t2-t1))s, vm $$((t3-t2))s"
+	 $(MAKE) --no-print-directory lane-debug; t4=$$(date +%s); \
+	 echo "lane durations: host $$((t1-t0))s, build $$((t2-t1))s, vm $$((t3-t2))s, debug $$((t4-t3))s"
 	@python3 $(TOP)/scripts/summarize.py $(RESULTS)
 
 # ---- demo --------------------------------------------------------------------
+
+# ---- benchmark (issue 8) ----------------------------------------------------
+
+# Both backends side by side in one TCG boot of the Debian 6.12 kernel;
+# BENCH_ARGS/BENCH_MEM tune it (scripts/bench.sh).  The report
+# goes to bench/results/ (results.md, results.json, scaling.png).
+bench: deps-vm
+	@$(TOP)/scripts/bench.sh $(KVER_612)
 
 demo: deps
 	@$(MAKE) --no-print-directory selftests

@@ -14,7 +14,7 @@ tap=$out/results/build-$kver.tap
 
 # Build from a copy so that each kernel keeps its own objects.
 mkdir -p "$bdir/scripts"
-cp -a "$top/Kbuild" "$top/module" "$top/uapi" "$bdir/"
+cp -a "$top/Kbuild" "$top/module" "$top/uapi" "$top/kunit" "$bdir/"
 cp -a "$top/scripts/kbuild-cxx.mk" "$bdir/scripts/"
 start=$(date +%s)
 make -C "$kdir" M="$bdir" MODULE_PAHOLE_FLAGS="$(cat "$top/scripts/pahole-flags")" modules >"$bdir/build.log" 2>&1
@@ -34,3 +34,34 @@ secs=$(( $(date +%s) - start ))
 	fi
 } >"$tap"
 cat "$tap"
+
+# The test mediated-device driver (selftests/mdev/), used by the VM lane.
+mtap=$out/results/build-$kver-mtest.tap
+mdir=$bdir/mtest
+"$top/scripts/build-mtest.sh" "$kver" "$kdir"
+mrc=$?
+{
+	echo "TAP version 13"
+	if [ $mrc = 0 ]; then
+		echo "ok 1 - vfio_cxx_mtest.ko builds against $kver with -Werror"
+		# KASAN kernels (the debug lane) give each object its globals' (un)registration.
+		arrays='|init_array|fini_array'
+		nm -u "$mdir/mtest_engine.o" | grep -qw __asan_register_globals && arrays=
+		bad=$(readelf -SW "$mdir/mtest_engine.o" | grep -oE "\.(eh_frame|gcc_except_table|ctors|dtors$arrays)\b" | sort -u)
+		[ -z "$bad" ] && echo "ok 2 - vfio_cxx_mtest C++ object has no exception/constructor sections" ||
+			echo "not ok 2 - vfio_cxx_mtest C++ object has no exception/constructor sections # $bad"
+		bad=$(grep -i objtool "$mdir/build.log" | head -5)
+		[ -z "$bad" ] && echo "ok 3 - vfio_cxx_mtest objtool silent" ||
+			{ echo "not ok 3 - vfio_cxx_mtest objtool silent"; echo "$bad" | sed 's/^/# /'; }
+		missing=$(nm -u "$mdir/vfio_cxx_mtest.ko" | awk '{print $2}' |
+			grep -vxF -f <(awk '{print $2}' "$kdir/Module.symvers") | tr '\n' ' ')
+		[ -z "$missing" ] && echo "ok 4 - vfio_cxx_mtest undefined symbols are all exported by $kver" ||
+			echo "not ok 4 - vfio_cxx_mtest undefined symbols are all exported by $kver # missing: $missing"
+		echo "1..4"
+	else
+		grep -E 'error|warning' "$mdir/build.log" | head -30 | sed 's/^/# /'
+		echo "not ok 1 - vfio_cxx_mtest.ko builds against $kver with -Werror"
+		echo "1..1"
+	fi
+} >"$mtap"
+cat "$mtap"

@@ -3,7 +3,7 @@
 # Install what vfio-cxx needs on Debian 12, idempotently.  Safe to run as
 # often as you like: it only calls apt when something is missing.
 #
-#   scripts/deps.sh [host|build|vm|all]      (default: all)
+#   scripts/deps.sh [host|build|vm|debug|all]      (default: all)
 #
 # Kernels follow Debian's meta-packages (never a pinned ABI):
 #   6.1  : linux-image-amd64      / linux-headers-amd64
@@ -41,6 +41,9 @@ build_pkgs=(build-essential gcc-12 g++-12 linux-headers-amd64 linux-headers-6.12
 	    linux-source-6.1 linux-source-6.12 xz-utils zstd binutils dwarves kmod dkms)
 vm_pkgs=(linux-image-amd64 linux-image-6.12-amd64 qemu-system-x86 qemu-utils
 	 python3-argcomplete python3-requests busybox-static udev iproute2 pciutils)
+# The debug kernel (scripts/debug-kernel.sh): kconfig, and a build when no
+# prebuilt kernel matches.
+debug_pkgs=(flex bison bc libelf-dev libssl-dev cpio)
 
 install_virtme_ng() {
 	command -v vng >/dev/null && return 0
@@ -62,6 +65,7 @@ case $what in
 host)  install_missing "${host_pkgs[@]}" ;;
 build) install_missing "${host_pkgs[@]}" "${build_pkgs[@]}" ;;
 vm)    install_missing "${build_pkgs[@]}" "${vm_pkgs[@]}"; install_virtme_ng ;;
-all)   install_missing "${host_pkgs[@]}" "${build_pkgs[@]}" "${vm_pkgs[@]}"; install_virtme_ng ;;
-*)     echo "usage: $0 [host|build|vm|all]" >&2; exit 2 ;;
+debug) install_missing "${build_pkgs[@]}" "${vm_pkgs[@]}" "${debug_pkgs[@]}"; install_virtme_ng ;;
+all)   install_missing "${host_pkgs[@]}" "${build_pkgs[@]}" "${vm_pkgs[@]}" "${debug_pkgs[@]}"; install_virtme_ng ;;
+*)     echo "usage: $0 [host|build|vm|debug|all]" >&2; exit 2 ;;
 esac

@@ -14,6 +14,12 @@ vfio-cxx-kflags := $(KBUILD_CPPFLAGS) $(KBUILD_CFLAGS)
 vfio-cxx-c-only := $(shell LC_ALL=C $(VFIO_CXX_CXX) $(vfio-cxx-kflags) -x c++ -c -o /dev/null /dev/null 2>&1 | \
 	sed -n "s/.*'\(-[^']*\)' is \(not \)\{0,1\}valid for.*/\1/p")
 
+# KASAN instruments C++ as Kbuild instruments C (scripts/Makefile.lib adds
+# $(CFLAGS_KASAN) per object): on a KASAN kernel (the debug lane) the core's
+# memory accesses are checked too.  Its global-registration constructor is
+# the one .init_array entry the build lane allows there.
+vfio-cxx-kasan := $(if $(filter y,$(CONFIG_KASAN)),$(if $(filter y,$(CONFIG_KASAN_HW_TAGS)),,$(CFLAGS_KASAN)))
+
 # C++ DWARF stays in the objects (for debuggers and ORC-independent tools);
 # pahole is told to skip C++ units when it makes the module's BTF (Makefile).
 vfio-cxx-flags = -Wp,-MMD,$(depfile) $(NOSTDINC_FLAGS) \
@@ -22,7 +28,7 @@ vfio-cxx-flags = -Wp,-MMD,$(depfile) $(NOSTDINC_FLAGS) \
 	-std=gnu++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics \
 	-nostdinc++ -ffreestanding -fcheck-new -fno-use-cxa-atexit \
 	-Werror -Wno-missing-field-initializers \
-	-DVFIO_CXX_KERNEL $(VFIO_CXX_INCLUDES)
+	-DVFIO_CXX_KERNEL $(VFIO_CXX_INCLUDES) $(vfio-cxx-kasan)
 
 quiet_cmd_cc_o_cpp = CXX [M]  $@
       cmd_cc_o_cpp = $(VFIO_CXX_CXX) $(vfio-cxx-flags) -c -o $@ $< $(cmd_objtool)

@@ -8,6 +8,13 @@ Reads every *.tap (TAP / KTAP: top-level "ok N" / "not ok N" lines, with
 "# SKIP" directives) and *.xml (GoogleTest JUnit output) file, prints one line
 per file, then, last, "N passed, N failed, N skipped".  Exits 1 if anything
 failed or no result was found at all.
+
+A file that starts with "KTAP version" (KUnit's output) is a tree: suites
+hold test cases, indented, and a parameterised case holds its parameters.
+There every leaf counts, at any depth: a result line counts unless it closes
+subtests (the result line just before it is indented deeper).  So each KUnit
+test case counts once, a suite that failed before running any case counts
+as one failure, and a suite's own summary line is not counted again.
 """
 import glob
 import os
@@ -18,20 +25,39 @@ import xml.etree.ElementTree as ET
 TAP = re.compile(r"^(not ok|ok)\b[^#]*(#\s*(SKIP|TODO)\b.*)?", re.I)
 
 
+KTAP_RESULT = re.compile(r"^(\s*)(not ok|ok)\b")
+
+
+def ktap_leaves(lines):
+    """The result lines of a KTAP tree that close no subtests, unindented."""
+    prev = None
+    for line in lines:
+        m = KTAP_RESULT.match(line)
+        if not m:
+            continue
+        depth = len(m.group(1).expandtabs(8))
+        if prev is None or prev <= depth:
+            yield line.lstrip()
+        prev = depth
+
+
 def count_tap(path):
     p = f = s = 0
     with open(path, errors="replace") as fh:
-        for line in fh:
-            m = TAP.match(line.rstrip("\n"))
-            if not m:
-                continue
-            directive = (m.group(3) or "").upper()
-            if directive == "SKIP":
-                s += 1
-            elif m.group(1) == "ok" or directive == "TODO":
-                p += 1
-            else:
-                f += 1
+        lines = [line.rstrip("\n") for line in fh]
+    if next((l for l in lines if l.strip()), "").startswith("KTAP version"):
+        lines = list(ktap_leaves(lines))
+    for line in lines:
+        m = TAP.match(line)
+        if not m:
+            continue
+        directive = (m.group(3) or "").upper()
+        if directive == "SKIP":
+            s += 1
+        elif m.group(1) == "ok" or directive == "TODO":
+            p += 1
+        else:
+            f += 1
     return p, f, s
 
 

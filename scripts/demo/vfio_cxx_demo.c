@@ -26,6 +26,7 @@
 #include <linux/vfio.h>
 
 #include "../../uapi/linux/vfio_cxx.h"
+#include "../../selftests/vm/vm_util.h"
 
 #define EDU_DMA_SRC	0x80
 #define EDU_DMA_DST	0x88
@@ -88,19 +89,6 @@ static int edu_dma(uint64_t src, uint64_t dst, uint64_t n, int to_ram)
 	return -1;
 }
 
-static long vmlck_kb(void)
-{
-	char line[256];
-	long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmLck:", 6))
-			v = atol(line + 6);
-	if (f)
-		fclose(f);
-	return v;
-}
 
 int main(int argc, char **argv)
 {
