@@ -43,6 +43,11 @@ NETLINK_TEST := $(OUT)/vm/netlink_test
 # Preregistered memory and the owner-exit policy (ours; one differential test).
 PREREG_TEST := $(OUT)/vm/prereg_test
 VM_SUITES := $(SELFTEST) $(TYPE1_TEST) $(MDEV_TEST) $(PREREG_TEST) $(NETLINK_TEST)
+# Debug-kernel lane only: the fail_nth sweep (needs fault injection) and the
+# bounded model-checked ioctl fuzzer (KASAN/lockdep/kmemleak watch it).
+FAIL_NTH_TEST := $(OUT)/vm/fail_nth_test
+FUZZ_TEST := $(OUT)/vm/fuzz_test
+DEBUG_SUITES := $(FAIL_NTH_TEST) $(FUZZ_TEST)
 TOOL := $(OUT)/tool/vfio-cxx-stat
 DEMO := $(OUT)/vm/vfio_cxx_demo
 
@@ -110,12 +115,12 @@ $(HARNESS)/kselftest_harness.h:
 
 VM_CFLAGS := -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-clobbered -I$(HARNESS) -I$(TOP)/uapi
 
-selftests: $(VM_SUITES) $(DEMO)
+selftests: $(VM_SUITES) $(DEBUG_SUITES) $(DEMO)
 $(OUT)/vm/%: $(TOP)/selftests/vm/%.c $(TOP)/uapi/linux/vfio_cxx.h | harness
 	@mkdir -p $(dir $@)
-	gcc $(VM_CFLAGS) -o $@ $<
-$(VM_SUITES): $(TOP)/selftests/vm/vm_util.h
-$(MDEV_TEST) $(PREREG_TEST): $(TOP)/selftests/mdev/mtest_regs.h
+	gcc $(VM_CFLAGS) -pthread -o $@ $<
+$(VM_SUITES) $(DEBUG_SUITES): $(TOP)/selftests/vm/vm_util.h
+$(MDEV_TEST) $(PREREG_TEST) $(DEBUG_SUITES): $(TOP)/selftests/mdev/mtest_regs.h
 $(NETLINK_TEST): $(TOOL)
 
 # vfio-cxx-stat: the netlink family's command-line tool (libnl-genl-3).
@@ -167,7 +172,7 @@ lane-debug: deps-debug
 	@mkdir -p $(RESULTS)
 	@rm -f $(RESULTS)/vm-debug-*.tap
 	@$(MAKE) --no-print-directory selftests || printf 'not ok 1 - VM selftests failed to build\n1..1\n' >$(RESULTS)/vm-debug-build-error.tap
-	@$(TOP)/scripts/debug-lane.sh $(VM_SUITES)
+	@$(TOP)/scripts/debug-lane.sh $(VM_SUITES) $(DEBUG_SUITES)
 
 summary:
 	@python3 $(TOP)/scripts/summarize.py $(RESULTS)

@@ -446,11 +446,166 @@ static void container_release_after_mm_gone(struct kunit *test)
 	iommu_group_put(grp);
 }
 
+/* Is the page that backs a user address pinned for DMA (FOLL_PIN)? */
+static bool user_page_dma_pinned(struct kunit *test, unsigned long addr)
+{
+	struct page *page;
+	bool pinned;
+
+	KUNIT_ASSERT_EQ(test, get_user_pages_fast(addr, 1, 0, &page), 1);
+	pinned = folio_maybe_dma_pinned(page_folio(page));
+	put_page(page);
+	return pinned;
+}
+
+/*
+ * B31, B33, B37, B40 (seed 000's situation): a preregistered region pins
+ * and charges its pages in the caller's mm, holding mm_count only; with an
+ * extra mmgrab held by someone else (here, the test), closing the container
+ * still unpins and uncharges everything at once.
+ */
+static void container_prereg_release_with_extra_mmgrab(struct kunit *test)
+{
+	const unsigned long npages = 8;
+	unsigned long buf = user_buf(test, npages), uarg = user_buf(test, 1), i;
+	struct vfio_iommu_spapr_register_memory reg;
+	struct mm_struct *mm = current->mm;
+	struct vfio_cxx_container *c = NULL;
+	struct vfio_cxx_stats s0, s1;
+	struct iommu_group *grp;
+	unsigned long locked;
+	int count, users;
+
+	for (i = 0; i < npages; i++)	/* real pages, not the zero page */
+		KUNIT_ASSERT_EQ(test, kapi_copy_to_user(buf + i * PAGE_SIZE, &i, sizeof(i)), 0);
+	grp = iommu_group_alloc();
+	KUNIT_ASSERT_FALSE(test, IS_ERR(grp));
+	stats(&s0);
+	count = atomic_read(&mm->mm_count);
+	users = atomic_read(&mm->mm_users);
+	locked = mm->locked_vm;
+
+	KUNIT_ASSERT_EQ(test, vfio_cxx_open(VFIO_CXX_IOMMU, &c), 0);
+	KUNIT_ASSERT_EQ(test, vfio_cxx_attach_group(c, (struct kapi_group *)grp,
+						    VFIO_CXX_GROUP_EMULATED), 0);
+	reg = (struct vfio_iommu_spapr_register_memory){
+		.argsz = sizeof(reg), .vaddr = buf, .size = npages * PAGE_SIZE,
+	};
+	KUNIT_EXPECT_EQ(test, uioctl(test, c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, uarg, &reg,
+				     sizeof(reg)), 0L);
+	/* B33: the same region again: -EBUSY, and nothing more is held. */
+	KUNIT_EXPECT_EQ(test, uioctl(test, c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, uarg, &reg,
+				     sizeof(reg)), (long)-EBUSY);
+	stats(&s1);
+	KUNIT_EXPECT_EQ(test, s1.prereg_pages, s0.prereg_pages + npages);
+	KUNIT_EXPECT_EQ(test, mm->locked_vm, locked + npages);
+	for (i = 0; i < npages; i++)
+		KUNIT_EXPECT_TRUE(test, user_page_dma_pinned(test, buf + i * PAGE_SIZE));
+	/* B40: mm_count rises, mm_users does not. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&mm->mm_count), count + 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&mm->mm_users), users);
+
+	/* B37: someone else keeps the mm_struct alive; close frees at once. */
+	mmgrab(mm);
+	vfio_cxx_detach_group(c, (struct kapi_group *)grp);
+	vfio_cxx_release(c);
+	kapi_mm_flush_deferred();
+	stats(&s1);
+	KUNIT_EXPECT_EQ(test, s1.prereg_pages, s0.prereg_pages);
+	KUNIT_EXPECT_EQ(test, s1.containers_live, s0.containers_live);
+	KUNIT_EXPECT_EQ(test, mm->locked_vm, locked);
+	for (i = 0; i < npages; i++)
+		KUNIT_EXPECT_FALSE(test, user_page_dma_pinned(test, buf + i * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, atomic_read(&mm->mm_count), count + 1);	/* ours only */
+	KUNIT_EXPECT_EQ(test, atomic_read(&mm->mm_users), users);
+	mmdrop(mm);
+	iommu_group_put(grp);
+}
+
+/*
+ * B16, B17, B18, B21, B29: external (mdev) pins of an emulated-only
+ * container, through the pin_pages/unpin_pages entry points: each page is
+ * pinned once in the owner's mm however often a vendor pins it, charged
+ * once, released when the last pin goes, and everything still pinned is
+ * released by close.
+ */
+static void container_external_pins_refcount(struct kunit *test)
+{
+	const unsigned long npages = 4;
+	unsigned long buf = user_buf(test, npages), uarg = user_buf(test, 1), i;
+	struct vfio_iommu_type1_dma_map map;
+	struct mm_struct *mm = current->mm;
+	struct vfio_cxx_container *c = NULL;
+	kapi_u64 pfns[4], again[4];
+	struct vfio_cxx_stats s0, s1;
+	struct iommu_group *grp;
+	unsigned long locked;
+
+	for (i = 0; i < npages; i++)
+		KUNIT_ASSERT_EQ(test, kapi_copy_to_user(buf + i * PAGE_SIZE, &i, sizeof(i)), 0);
+	grp = iommu_group_alloc();
+	KUNIT_ASSERT_FALSE(test, IS_ERR(grp));
+	stats(&s0);
+	locked = mm->locked_vm;
+	KUNIT_ASSERT_EQ(test, vfio_cxx_open(VFIO_TYPE1v2_IOMMU, &c), 0);
+	KUNIT_ASSERT_EQ(test, vfio_cxx_attach_group(c, (struct kapi_group *)grp,
+						    VFIO_CXX_GROUP_EMULATED), 0);
+	map = (struct vfio_iommu_type1_dma_map){
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = buf, .iova = 0x100000, .size = npages * PAGE_SIZE,
+	};
+	KUNIT_ASSERT_EQ(test, uioctl(test, c, VFIO_IOMMU_MAP_DMA, uarg, &map, sizeof(map)), 0L);
+
+	/* B15: outside every mapping: refused, nothing pinned. */
+	KUNIT_EXPECT_LT(test, vfio_cxx_pin_pages(c, (struct kapi_group *)grp, 0x200000, 1,
+						 KAPI_IOMMU_READ, pfns), 0);
+	KUNIT_ASSERT_EQ(test, vfio_cxx_pin_pages(c, (struct kapi_group *)grp, 0x100000, npages,
+						 KAPI_IOMMU_READ | KAPI_IOMMU_WRITE, pfns), (int)npages);
+	KUNIT_ASSERT_EQ(test, vfio_cxx_pin_pages(c, (struct kapi_group *)grp, 0x100000, npages,
+						 KAPI_IOMMU_READ, again), (int)npages);
+	for (i = 0; i < npages; i++) {
+		KUNIT_EXPECT_EQ(test, pfns[i], again[i]);
+		KUNIT_EXPECT_TRUE(test, user_page_dma_pinned(test, buf + i * PAGE_SIZE));
+	}
+	stats(&s1);
+	KUNIT_EXPECT_EQ(test, s1.external_pages, s0.external_pages + npages);
+	KUNIT_EXPECT_EQ(test, mm->locked_vm, locked + npages);	/* charged once */
+
+	/* One unpin each: still pinned (a second reference remains). */
+	vfio_cxx_unpin_pages(c, 0x100000, npages);
+	KUNIT_EXPECT_TRUE(test, user_page_dma_pinned(test, buf));
+	KUNIT_EXPECT_EQ(test, mm->locked_vm, locked + npages);
+	/* The last reference of page 0 goes: unpinned and uncharged. */
+	vfio_cxx_unpin_pages(c, 0x100000, 1);
+	kapi_mm_flush_deferred();
+	KUNIT_EXPECT_FALSE(test, user_page_dma_pinned(test, buf));
+	KUNIT_EXPECT_EQ(test, mm->locked_vm, locked + npages - 1);
+	/* B18: unpinning a page that is not pinned changes nothing. */
+	vfio_cxx_unpin_pages(c, 0x100000, 1);
+	kapi_mm_flush_deferred();
+	KUNIT_EXPECT_EQ(test, mm->locked_vm, locked + npages - 1);
+
+	/* B29: close releases the pins that are left. */
+	vfio_cxx_detach_group(c, (struct kapi_group *)grp);
+	vfio_cxx_release(c);
+	kapi_mm_flush_deferred();
+	stats(&s1);
+	KUNIT_EXPECT_EQ(test, s1.external_pages, s0.external_pages);
+	KUNIT_EXPECT_EQ(test, s1.dmas_live, s0.dmas_live);
+	KUNIT_EXPECT_EQ(test, mm->locked_vm, locked);
+	for (i = 0; i < npages; i++)
+		KUNIT_EXPECT_FALSE(test, user_page_dma_pinned(test, buf + i * PAGE_SIZE));
+	iommu_group_put(grp);
+}
+
 static struct kunit_case container_cases[] = {
 	KUNIT_CASE(container_check_extension),
 	KUNIT_CASE(container_open_release),
 	KUNIT_CASE(container_emulated_map_unmap),
 	KUNIT_CASE(container_release_after_mm_gone),
+	KUNIT_CASE(container_prereg_release_with_extra_mmgrab),
+	KUNIT_CASE(container_external_pins_refcount),
 	{}
 };
 

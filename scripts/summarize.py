@@ -25,6 +25,7 @@ import xml.etree.ElementTree as ET
 TAP = re.compile(r"^(not ok|ok)\b[^#]*(#\s*(SKIP|TODO)\b.*)?", re.I)
 
 
+PLAN = re.compile(r"^1\.\.(\d+)\s*$")
 KTAP_RESULT = re.compile(r"^(\s*)(not ok|ok)\b")
 
 
@@ -45,6 +46,20 @@ def count_tap(path):
     p = f = s = 0
     with open(path, errors="replace") as fh:
         lines = [line.rstrip("\n") for line in fh]
+    # The plan ("1..N", unindented, first or last) must be there and its N
+    # must match the top-level results: a run cut short (a crashed guest, a
+    # killed suite) fails for every result it did not write.
+    plans = [int(m.group(1)) for m in (PLAN.match(l) for l in lines) if m]
+    top = sum(1 for l in lines if TAP.match(l))
+    missing = 0
+    if len(plans) != 1:
+        missing = 1
+        print(f"  {os.path.basename(path)}: {'no' if not plans else 'more than one'} TAP plan line "
+              "(the run did not finish): counted as 1 failure")
+    elif plans[0] > top:
+        missing = plans[0] - top
+        print(f"  {os.path.basename(path)}: plan 1..{plans[0]} but {top} results: "
+              f"{missing} missing, counted as failures")
     if next((l for l in lines if l.strip()), "").startswith("KTAP version"):
         lines = list(ktap_leaves(lines))
     for line in lines:
@@ -58,7 +73,7 @@ def count_tap(path):
             p += 1
         else:
             f += 1
-    return p, f, s
+    return p, f + missing, s
 
 
 def count_gtest(path):
@@ -78,6 +93,33 @@ def count_gtest(path):
     return p, f, s
 
 
+METRIC = re.compile(r"^#\s*metric\s+(\w+)\s+(?:(\S+)\s+)?(\d+)\s*$")
+
+
+def metrics(files):
+    """Totals of the "# metric <name> [<label>] <n>" lines of the TAP files
+    (fail_nth_test.c: injection points per sequence; fuzz_test.c: calls)."""
+    tot = {}
+    for path in files:
+        if path.endswith(".xml"):
+            continue
+        with open(path, errors="replace") as fh:
+            for line in fh:
+                m = METRIC.match(line.strip())
+                if m:
+                    tot[m.group(1)] = tot.get(m.group(1), 0) + int(m.group(3))
+    return tot
+
+
+def kunit_cases(files):
+    n = 0
+    for path in files:
+        if os.path.basename(path).endswith("kunit.tap"):
+            p, f, s = count_tap(path)
+            n += p + f + s
+    return n
+
+
 def main():
     d = sys.argv[1]
     files = sorted(glob.glob(os.path.join(d, "*.tap")) + glob.glob(os.path.join(d, "*.xml")))
@@ -93,6 +135,11 @@ def main():
     if not files:
         print("  no result files")
         tf = 1
+    extra = metrics(files)
+    k = kunit_cases(files)
+    if k or extra:
+        print(f"debug lane: KUnit {k} test cases, fail_nth {extra.get('fail_nth_points', 0)} "
+              f"injection points covered, fuzz {extra.get('fuzz_calls', 0)} ioctl calls")
     line = f"{tp} passed, {tf} failed"
     if ts:
         line += f", {ts} skipped"

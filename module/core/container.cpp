@@ -851,7 +851,15 @@ int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcep
 		}
 		notify_unmap(d);
 		if (get_dirty) {
-			ret = report_dirty(bitmap->data, d, iova, ctz(pgsize));
+			/*
+			 * notify_unmap() ran without the container lock: a
+			 * DIRTY_PAGES STOP may have ended tracking (and freed
+			 * the bitmaps) meanwhile.  Then there is no bitmap to
+			 * report, and the request fails as if tracking had
+			 * been off from the start (found by fuzz_test).
+			 */
+			ret = dirty_tracking_ && d.bitmap ?
+				report_dirty(bitmap->data, d, iova, ctz(pgsize)) : -err::INVAL;
 			if (ret) {
 				/* d stays: settle what its vendor drivers unpinned. */
 				d.unmapping = false;

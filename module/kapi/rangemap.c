@@ -29,6 +29,17 @@ int kapi_rangemap_insert(struct kapi_rangemap *m, kapi_u64 first, kapi_u64 last,
 {
 	if (WARN_ON(!entry || first > last))
 		return -EINVAL;
+	/*
+	 * A store of the whole index space is a new root for the maple tree
+	 * (6.12: mas_wr_store_type() -> wr_new_root), and mas_insert() looks
+	 * for existing entries only for the other store types, so
+	 * mtree_insert_range() would replace the whole tree and return 0.
+	 * Every entry overlaps that range.  Callers serialize updates of a
+	 * map (kapi.h), so the check and the insert cannot be split by one.
+	 * KUnit: rangemap_full_range_over_existing.
+	 */
+	if (first == 0 && last == ULONG_MAX && !mtree_empty(&m->mt))
+		return -EEXIST;
 	return mtree_insert_range(&m->mt, first, last, entry, GFP_KERNEL_ACCOUNT);
 }
 

@@ -650,3 +650,50 @@ TEST_F(External, PinWhileVaddrInvalidIsEbusy)
 }
 
 } /* namespace */
+
+/*
+ * The unmap notification runs without the container lock (R4), so another
+ * thread can stop dirty tracking meanwhile, which frees every bitmap.  An
+ * UNMAP with GET_DIRTY_BITMAP then has nothing to report: it fails with
+ * EINVAL, as if tracking had been off, and keeps the mapping (found by the
+ * debug lane's fuzzer as a NULL dereference in report_dirty).
+ */
+TEST_F(External, DirtyStopDuringUnmapNotificationFailsCleanly)
+{
+	auto g = group(1);
+	auto e = group(2);
+	Vendor v;
+	ASSERT_EQ(attach(g), 0);
+	open_mdev(e, v);
+	ASSERT_EQ(map(0x100000, 8 * PG, VA), 0);
+	ASSERT_EQ(v.pin(0x100000, 2, R), 2);
+
+	uabi::DirtyBitmap d{ sizeof(d), uabi::DIRTY_PAGES_FLAG_START };
+	ASSERT_EQ(vfio_cxx_ioctl(c_, uabi::IOMMU_DIRTY_PAGES, reinterpret_cast<unsigned long>(&d)), 0);
+	auto vendor_unmap = v.dev.on_unmap;
+	int stops = 0;
+	v.dev.on_unmap = [&](kapi_u64 iova, kapi_u64 len) {
+		uabi::DirtyBitmap s{ sizeof(s), uabi::DIRTY_PAGES_FLAG_STOP };
+		stops++;
+		EXPECT_EQ(vfio_cxx_ioctl(c_, uabi::IOMMU_DIRTY_PAGES, reinterpret_cast<unsigned long>(&s)), 0);
+		vendor_unmap(iova, len);
+	};
+
+	unsigned long long bits[2] = { 0, 0 };
+	struct {
+		uabi::DmaUnmap u;
+		uabi::Bitmap b;
+	} req{ { sizeof(req), uabi::DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, 0x100000, 8 * PG },
+	       { PG, sizeof(bits), reinterpret_cast<unsigned long>(bits) } };
+	EXPECT_EQ(vfio_cxx_ioctl(c_, uabi::IOMMU_UNMAP_DMA, reinterpret_cast<unsigned long>(&req)),
+		  -EINVAL_);
+	EXPECT_EQ(stops, 1);
+	EXPECT_EQ(core().dma_count(), 1u);	/* the mapping stays */
+	EXPECT_TRUE(v.held.empty());		/* the vendor let go of its pins */
+	EXPECT_EQ(locked(), 8u);		/* the IOMMU mapping still holds its pages */
+	v.dev.on_unmap = vendor_unmap;
+	ASSERT_EQ(unmap(0x100000, 8 * PG), 0);
+	EXPECT_EQ(locked(), 0u);
+	close_mdev(e, v);
+	detach(g);
+}

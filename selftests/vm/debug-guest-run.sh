@@ -7,7 +7,7 @@
 # 2. KUnit: load the module with KUnit's filter set to our suites (they run
 #    at load), keep /sys/kernel/debug/kunit/<suite>/results as one KTAP
 #    document (kunit.ktap), unload.
-# 3. The VM selftest suites through guest-run.sh, unchanged, with the KUnit
+# 3. The VM selftest suites through guest-run.sh, our variants only (-V type1), with the KUnit
 #    filter set to match nothing so that its insmod does not run them again.
 # 4. kmemleak scan (twice, 6 s apart: kmemleak reports only objects older
 #    than 5 s) and the whole kernel log: any leak, KASAN report, lockdep
@@ -60,9 +60,16 @@ result $? "KUnit results collected from debugfs"
 rmmod vfio_iommu_cxx
 result $? "rmmod after the KUnit suites"
 
-# 3. The VM suites, as lane-vm runs them.
+# 3. The VM suites, as lane-vm runs them, but our backend's variants only:
+#    the type1 variants are lane-vm's differential, and the in-tree type1
+#    has a lock-order inversion of its own that lockdep reports as soon as
+#    a vendor driver unpins from dma_unmap (device_list_lock is held across
+#    the callback, whose vfio_unpin_pages takes iommu->lock, while
+#    register_device and the notification take them the other way round;
+#    see Documentation/differences.rst).  Lockdep stops at its first report,
+#    which would hide any of ours.
 printf '%s' 'vfio_cxx_none_' >"$glob"
-bash "$here/guest-run.sh" "$ko" "$out" "$@"
+VFIO_CXX_SUITE_ARGS="-V type1" bash "$here/guest-run.sh" "$ko" "$out" "$@"
 
 # 4. Leaks and splats after everything.
 sleep 6; echo scan >"$kml"; sleep 6; echo scan >"$kml"
@@ -72,7 +79,7 @@ result $? "kmemleak: no new unreferenced object after KUnit and the VM suites"
 grep -E '^unreferenced object|^  (comm|backtrace)|^    \[' "$out/kmemleak.txt" | head -40 | sed 's/^/# /' >>"$tap"
 
 dmesg >"$out/dmesg-debug.txt"
-bad=$(grep -E 'WARNING:|BUG:|Oops|general protection fault|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|kmemleak: .*suspected memory leak|Call Trace:' "$out/dmesg-debug.txt")
+bad=$(awk -f "$here/dmesg-bad.awk" "$out/dmesg-debug.txt")
 [ -z "$bad" ]
 result $? "kernel log (boot to end) has no WARN/BUG/KASAN/lockdep/kmemleak report"
 [ -n "$bad" ] && echo "$bad" | head -20 | sed 's/^/# /' >>"$tap"

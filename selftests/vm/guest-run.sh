@@ -4,11 +4,13 @@
 #   guest-run.sh <vfio_iommu_cxx.ko> <results dir> <selftest binary>...
 # With VFIO_CXX_MTEST_KO=<vfio_cxx_mtest.ko> in the environment it also loads
 # mdev and the test mediated-device driver before the suites and unloads it
-# after them.
+# after them.  VFIO_CXX_SUITE_ARGS, if set, is passed to every suite
+# (kselftest_harness options, e.g. "-V type1").
 # Binds QEMU's edu device to vfio-pci, loads the module, runs each kselftest
 # suite, unloads the module and checks the kernel log and taint.  Writes
 # guest.tap (its own checks), <suite>.tap for each suite and dmesg.txt.
 set -u
+here=$(cd "$(dirname "$0")" && pwd)
 ko=$1 out=$2
 shift 2
 mkdir -p "$out"
@@ -59,7 +61,8 @@ fi
 
 for test in "$@"; do
 	name=$(basename "$test")
-	VFIO_CXX_GROUP=$group VFIO_CXX_KO=$ko timeout 600 "$test" >"$out/$name.tap" 2>&1
+	# shellcheck disable=SC2086 # VFIO_CXX_SUITE_ARGS: harness options, split
+	VFIO_CXX_GROUP=$group VFIO_CXX_KO=$ko timeout 600 "$test" ${VFIO_CXX_SUITE_ARGS:-} >"$out/$name.tap" 2>&1
 	echo "# $name exit status $?" >>"$tap"
 done
 
@@ -72,7 +75,7 @@ rmmod vfio_iommu_cxx
 result $? "rmmod vfio_iommu_cxx after the suite"
 
 dmesg >"$out/dmesg.txt"
-bad=$(grep -E 'WARNING:|BUG:|Oops|general protection fault|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|kmemleak: .*suspected memory leak|Call Trace:' "$out/dmesg.txt")
+bad=$(awk -f "$here/dmesg-bad.awk" "$out/dmesg.txt")
 [ -z "$bad" ]
 result $? "kernel log has no WARN/BUG/oops/lockdep/KASAN/kmemleak report"
 [ -n "$bad" ] && echo "$bad" | head -20 | sed 's/^/# /' >>"$tap"
