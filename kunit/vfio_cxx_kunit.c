@@ -523,14 +523,25 @@ static void container_prereg_release_with_extra_mmgrab(struct kunit *test)
 }
 
 /*
- * B16, B17, B18, B21, B29: external (mdev) pins of an emulated-only
+ * B14-B18, B20, B21, B29: external (mdev) pins of an emulated-only
  * container, through the pin_pages/unpin_pages entry points: each page is
  * pinned once in the owner's mm however often a vendor pins it, charged
  * once, released when the last pin goes, and everything still pinned is
  * released by close.
  */
+/* A vendor driver as the VFIO core registers it: needs a dma_unmap op. */
+static void kunit_vendor_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
+{
+}
+
+static const struct vfio_device_ops kunit_vendor_ops = {
+	.name = "vfio_cxx_kunit_vendor",
+	.dma_unmap = kunit_vendor_dma_unmap,
+};
+
 static void container_external_pins_refcount(struct kunit *test)
 {
+	struct vfio_device *vdev = kunit_kzalloc(test, sizeof(*vdev), GFP_KERNEL);
 	const unsigned long npages = 4;
 	unsigned long buf = user_buf(test, npages), uarg = user_buf(test, 1), i;
 	struct vfio_iommu_type1_dma_map map;
@@ -556,6 +567,12 @@ static void container_external_pins_refcount(struct kunit *test)
 		.vaddr = buf, .iova = 0x100000, .size = npages * PAGE_SIZE,
 	};
 	KUNIT_ASSERT_EQ(test, uioctl(test, c, VFIO_IOMMU_MAP_DMA, uarg, &map, sizeof(map)), 0L);
+	/* B14: no pins before a device that can be told about unmaps. */
+	KUNIT_EXPECT_EQ(test, vfio_cxx_pin_pages(c, (struct kapi_group *)grp, 0x100000, 1,
+						 KAPI_IOMMU_READ, pfns), -EINVAL);
+	KUNIT_ASSERT_NOT_NULL(test, vdev);
+	vdev->ops = &kunit_vendor_ops;
+	vfio_cxx_register_device(c, (struct kapi_device *)vdev);
 
 	/* B15: outside every mapping: refused, nothing pinned. */
 	KUNIT_EXPECT_LT(test, vfio_cxx_pin_pages(c, (struct kapi_group *)grp, 0x200000, 1,
@@ -586,7 +603,8 @@ static void container_external_pins_refcount(struct kunit *test)
 	kapi_mm_flush_deferred();
 	KUNIT_EXPECT_EQ(test, mm->locked_vm, locked + npages - 1);
 
-	/* B29: close releases the pins that are left. */
+	/* B20, B29: the device goes, then its group: every pin left is released. */
+	vfio_cxx_unregister_device(c, (struct kapi_device *)vdev);
 	vfio_cxx_detach_group(c, (struct kapi_group *)grp);
 	vfio_cxx_release(c);
 	kapi_mm_flush_deferred();

@@ -477,20 +477,43 @@ Dma *Container::find_dma(u64 first, u64 last) noexcept
 	return static_cast<Dma *>(kapi_rangemap_find(dmas_, first, last));
 }
 
-/* Map d's pinned runs into one domain; on failure unmap what was mapped. */
+/*
+ * Map d's pinned runs into one domain, KAPI_MAP_SEGS_MAX runs per call (one
+ * IOTLB sync each, instead of one per run); on failure unmap what was
+ * mapped.
+ */
 int Container::map_runs(Dma &d, kapi_domain *dom) noexcept
 {
+	u64 pfns[KAPI_MAP_SEGS_MAX], npages[KAPI_MAP_SEGS_MAX];
+	unsigned int n = 0;
+	u64 first = 0, next = 0; /* the batch's first page, and the page after it */
+	u64 mapped = 0;		 /* bytes of d mapped so far */
 	int ret = 0;
-	u64 mapped = 0;
+	auto flush = [&]() {
+		if (!n || ret)
+			return;
+		ret = kapi_domain_map_segs(dom, d.iova + (first << abi::PAGE_SHIFT), pfns, npages, n,
+					   d.prot);
+		if (!ret)
+			mapped = next << abi::PAGE_SHIFT;
+		n = 0;
+		kapi_cond_resched();
+	};
 	d.runs.for_each([&](u64 off, const PinRun &r) {
+		if (n && off != next)
+			flush(); /* runs are IOVA-consecutive; never batch across a gap */
 		if (ret)
 			return;
-		ret = kapi_domain_map(dom, d.iova + (off << abi::PAGE_SHIFT), r.paddr(),
-				      r.npages << abi::PAGE_SHIFT, d.prot);
-		if (!ret)
-			mapped = (off + r.npages) << abi::PAGE_SHIFT;
-		kapi_cond_resched();
+		if (!n)
+			first = off;
+		pfns[n] = r.pfn;
+		npages[n] = r.npages;
+		n++;
+		next = off + r.npages;
+		if (n == KAPI_MAP_SEGS_MAX)
+			flush();
 	});
+	flush();
 	if (ret && mapped)
 		kapi_domain_unmap(dom, d.iova, mapped);
 	return ret;
@@ -853,13 +876,20 @@ int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcep
 		if (get_dirty) {
 			/*
 			 * notify_unmap() ran without the container lock: a
-			 * DIRTY_PAGES STOP may have ended tracking (and freed
-			 * the bitmaps) meanwhile.  Then there is no bitmap to
-			 * report, and the request fails as if tracking had
-			 * been off from the start (found by fuzz_test).
+			 * DIRTY_PAGES STOP may have ended tracking and freed
+			 * the bitmaps meanwhile (found by fuzz_test as a NULL
+			 * dereference).  The request was made while tracking
+			 * was on, so the unmap goes ahead and reports every
+			 * page of d dirty, which is what the device may have
+			 * written; ENOMEM leaves d mapped.
 			 */
-			ret = dirty_tracking_ && d.bitmap ?
-				report_dirty(bitmap->data, d, iova, ctz(pgsize)) : -err::INVAL;
+			if (!d.bitmap) {
+				ret = d.alloc_bitmap(ctz(pgsize));
+				if (!ret)
+					set_bits(d.bitmap, d.size >> ctz(pgsize));
+			}
+			if (!ret)
+				ret = report_dirty(bitmap->data, d, iova, ctz(pgsize));
 			if (ret) {
 				/* d stays: settle what its vendor drivers unpinned. */
 				d.unmapping = false;

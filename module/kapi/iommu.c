@@ -4,6 +4,7 @@
 #include <linux/iommu.h>
 #include <linux/irqdomain.h>
 #include <linux/moduleparam.h>
+#include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/version.h>
 
@@ -142,7 +143,7 @@ void kapi_domain_aperture(struct kapi_domain *d, kapi_u64 *start, kapi_u64 *end)
 	*end = d->domain->geometry.aperture_end;
 }
 
-int kapi_domain_map(struct kapi_domain *d, kapi_u64 iova, kapi_u64 paddr, kapi_u64 size, int prot)
+static int iommu_prot(int prot)
 {
 	int iprot = IOMMU_CACHE;
 
@@ -150,11 +151,97 @@ int kapi_domain_map(struct kapi_domain *d, kapi_u64 iova, kapi_u64 paddr, kapi_u
 		iprot |= IOMMU_READ;
 	if (prot & KAPI_IOMMU_WRITE)
 		iprot |= IOMMU_WRITE;
+	return iprot;
+}
+
+static int map_one(struct iommu_domain *domain, u64 iova, u64 paddr, u64 size, int iprot)
+{
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-	return iommu_map(d->domain, iova, paddr, size, iprot, GFP_KERNEL_ACCOUNT);
+	return iommu_map(domain, iova, paddr, size, iprot, GFP_KERNEL_ACCOUNT);
 #else
-	return iommu_map(d->domain, iova, paddr, size, iprot);
+	return iommu_map(domain, iova, paddr, size, iprot);
 #endif
+}
+
+int kapi_domain_map(struct kapi_domain *d, kapi_u64 iova, kapi_u64 paddr, kapi_u64 size, int prot)
+{
+	return map_one(d->domain, iova, paddr, size, iommu_prot(prot));
+}
+
+/* iommu_map_sg() of sgl[0..n): 0 or -errno (it undoes its own part). */
+static int map_sg(struct iommu_domain *domain, u64 iova, struct scatterlist *sgl,
+		  unsigned int n, u64 bytes, int iprot)
+{
+	ssize_t mapped;
+
+	sg_mark_end(&sgl[n - 1]);
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	mapped = iommu_map_sg(domain, iova, sgl, n, iprot, GFP_KERNEL_ACCOUNT);
+#else
+	mapped = iommu_map_sg(domain, iova, sgl, n, iprot);
+#endif
+	if (mapped < 0)
+		return mapped;
+	if (mapped != bytes) {
+		/* 6.1 returns 0 (having undone everything) on failure. */
+		if (mapped)
+			iommu_unmap(domain, iova, mapped);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int kapi_domain_map_segs(struct kapi_domain *d, kapi_u64 iova, const kapi_u64 *pfns,
+			 const kapi_u64 *npages, unsigned int n, int prot)
+{
+	struct scatterlist sgl[KAPI_MAP_SEGS_MAX];
+	const int iprot = iommu_prot(prot);
+	/* at: the next segment's IOVA; done: all of [iova, done) is mapped. */
+	u64 at = iova, done = iova, sg_bytes = 0;
+	unsigned int i, nsg = 0;
+	int ret = 0;
+
+	if (WARN_ON(n > KAPI_MAP_SEGS_MAX))
+		return -EINVAL;
+	sg_init_table(sgl, KAPI_MAP_SEGS_MAX);
+	for (i = 0; i < n && !ret; i++) {
+		const u64 pfn = pfns[i] & ~KAPI_PFN_RESERVED;
+		const u64 len = npages[i] << PAGE_SHIFT;
+
+		if (!(pfns[i] & KAPI_PFN_RESERVED) && pfn_valid(pfn) && len <= UINT_MAX) {
+			sg_set_page(&sgl[nsg++], pfn_to_page(pfn), len, 0);
+			sg_bytes += len;
+			at += len;
+			continue;
+		}
+		/* No struct page (MMIO): no scatterlist entry; map it alone. */
+		if (nsg) {
+			ret = map_sg(d->domain, done, sgl, nsg, sg_bytes, iprot);
+			if (ret)
+				break;
+			done += sg_bytes;
+			sg_init_table(sgl, KAPI_MAP_SEGS_MAX);
+			nsg = 0;
+			sg_bytes = 0;
+		}
+		ret = map_one(d->domain, at, pfn << PAGE_SHIFT, len, iprot);
+		if (!ret)
+			done = at += len;
+	}
+	if (!ret && nsg) {
+		ret = map_sg(d->domain, done, sgl, nsg, sg_bytes, iprot);
+		if (!ret)
+			done += sg_bytes;
+	}
+	if (ret && done > iova) {
+		/* What this call mapped before the failure. */
+		struct iommu_iotlb_gather gather;
+
+		iommu_iotlb_gather_init(&gather);
+		iommu_unmap_fast(d->domain, iova, done - iova, &gather);
+		iommu_iotlb_sync(d->domain, &gather);
+	}
+	return ret;
 }
 
 kapi_u64 kapi_domain_unmap(struct kapi_domain *d, kapi_u64 iova, kapi_u64 size)

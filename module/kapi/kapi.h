@@ -235,6 +235,16 @@ enum { KAPI_IOMMU_READ = 1, KAPI_IOMMU_WRITE = 2 };
 int kapi_domain_map(struct kapi_domain *d, kapi_u64 iova, kapi_u64 paddr, kapi_u64 size,
 		    int prot) KAPI_NOEXCEPT;
 /*
+ * Map IOVA-consecutive segments from iova on: segment i (pfns[i], with
+ * KAPI_PFN_RESERVED for memory without a struct page, npages[i]) follows
+ * segment i - 1.  RAM segments go through iommu_map_sg(), so the IOTLB is
+ * synced once per call instead of once per physically contiguous run.  On
+ * failure nothing of the call stays mapped.  0 or -errno.
+ */
+#define KAPI_MAP_SEGS_MAX 16
+int kapi_domain_map_segs(struct kapi_domain *d, kapi_u64 iova, const kapi_u64 *pfns,
+			 const kapi_u64 *npages, unsigned int n, int prot) KAPI_NOEXCEPT;
+/*
  * Unmap [iova, iova + size): one page-table walk with gathered IOTLB
  * invalidation and a single sync before returning.  Returns bytes unmapped.
  */

@@ -122,6 +122,29 @@ TEST_F(Dma, N6_PfnmapMappedNotCharged)
 	detach(g);
 }
 
+/*
+ * Runs are mapped KAPI_MAP_SEGS_MAX at a time (one iommu_map_sg, so one
+ * IOTLB sync, per call in the kernel): 40 runs, alternating RAM and MMIO,
+ * take 3 calls, and every page lands where it belongs.
+ */
+TEST_F(Dma, RunsMappedInBatchesOfSegments)
+{
+	auto g = group(1);
+	ASSERT_EQ(attach(g), 0);
+	for (unsigned long i = 1; i < 40; i += 2)
+		khost::add_pfnmap_range(VA + i * PG, VA + (i + 1) * PG - 1);
+	const long calls = khost::map_segs_calls();
+	ASSERT_EQ(map(0x100000, 40 * PG, VA), 0);
+	EXPECT_EQ(khost::map_segs_calls() - calls, 3);
+	EXPECT_EQ(khost::mapped_bytes(g), 40 * PG);
+	EXPECT_EQ(khost::pinned_pages(), 20u);
+	for (unsigned long i = 0; i < 40; i++)
+		EXPECT_EQ(khost::iova_to_phys(g, 0x100000 + i * PG), khost::pfn_of(VA + i * PG) << 12);
+	ASSERT_EQ(unmap(0x100000, 40 * PG), 0);
+	EXPECT_EQ(khost::mapped_bytes(g), 0u);
+	detach(g);
+}
+
 /* #7: a pin failure partway unpins and de-accounts everything. */
 TEST_F(Dma, N7_PinFailurePartwayUndoesAll)
 {

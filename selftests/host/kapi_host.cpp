@@ -196,6 +196,7 @@ struct FakeDomain {
 };
 
 std::vector<FakeDomain *> live_domains; /* under state_lock */
+long map_segs_calls_total; /* kapi_domain_map_segs calls: one IOTLB sync each */
 
 int attached_groups_total()
 {
@@ -735,6 +736,27 @@ extern "C" int kapi_domain_map(kapi_domain *d, kapi_u64 iova, kapi_u64 paddr, ka
 	return 0;
 }
 
+extern "C" int kapi_domain_map_segs(kapi_domain *d, kapi_u64 iova, const kapi_u64 *pfns,
+				   const kapi_u64 *npages, unsigned int n, int prot) noexcept
+{
+	if (n > KAPI_MAP_SEGS_MAX)
+		die("kapi_domain_map_segs: more than KAPI_MAP_SEGS_MAX segments");
+	kapi_u64 at = iova;
+	for (unsigned int i = 0; i < n; i++) {
+		const kapi_u64 len = npages[i] << 12;
+		int ret = kapi_domain_map(d, at, (pfns[i] & ~KAPI_PFN_RESERVED) << 12, len, prot);
+		if (ret) {
+			if (at > iova)
+				kapi_domain_unmap(d, iova, at - iova);
+			return ret;
+		}
+		at += len;
+	}
+	StateGuard sg;
+	map_segs_calls_total++;
+	return 0;
+}
+
 extern "C" kapi_u64 kapi_domain_unmap(kapi_domain *d, kapi_u64 iova, kapi_u64 size) noexcept
 {
 	FakeDomain *fd = to_fake(d);
@@ -1098,6 +1120,12 @@ void set_pin_fail_at(unsigned long vaddr, int err)
 	StateGuard g;
 	pin_fail_at = vaddr;
 	pin_fail_err = err;
+}
+
+long map_segs_calls()
+{
+	StateGuard g;
+	return map_segs_calls_total;
 }
 
 unsigned long pinned_pages()

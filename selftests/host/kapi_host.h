@@ -98,6 +98,8 @@ void add_pfnmap_range(unsigned long start, unsigned long last);
 void set_pin_fail_at(unsigned long vaddr, int err);
 /* Pages currently pinned (each pin counted). */
 unsigned long pinned_pages();
+/* kapi_domain_map_segs calls so far (each is one IOTLB sync in the kernel). */
+long map_segs_calls();
 /* The PFN the fake returns for a user address (vaddr >> 12, distinct per page). */
 kapi_u64 pfn_of(unsigned long vaddr);
 
