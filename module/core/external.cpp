@@ -177,16 +177,26 @@ int Container::ext_gup(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcep
 	u64 k = 0;
 	if (charged) {
 		d.locked += charge;
-		for (; k < cnt; k++) {
-			const bool rsvd = pfns[k] & KAPI_PFN_RESERVED;
-			const u64 p = pfns[k] & ~KAPI_PFN_RESERVED;
-			ret = kapi_xmap_store(d.ext, idx + k, ExtPin::make(p, true, rsvd).raw());
-			if (ret)
-				break;
-			pfns[k] = p;
-			d.ext_pages++;
-			d.ext_owned += !rsvd;
-			g_stats.external_pages.inc();
+		/* Record them CHUNK at a time, each chunk in one xarray walk. */
+		constexpr u64 CHUNK = 64;
+		u64 rec[CHUNK];
+		while (k < cnt && !ret) {
+			const u64 m = min_u64(CHUNK, cnt - k);
+			for (u64 j = 0; j < m; j++)
+				rec[j] = ExtPin::make(pfns[k + j] & ~KAPI_PFN_RESERVED, true,
+						      (pfns[k + j] & KAPI_PFN_RESERVED) != 0)
+						 .raw();
+			unsigned long stored = 0;
+			const long r = kapi_xmap_store_many(d.ext, idx + k, rec, m, &stored);
+			if (r < 0)
+				ret = static_cast<int>(r);
+			for (u64 j = 0; j < stored; j++, k++) {
+				const bool rsvd = pfns[k] & KAPI_PFN_RESERVED;
+				pfns[k] &= ~KAPI_PFN_RESERVED;
+				d.ext_pages++;
+				d.ext_owned += !rsvd;
+			}
+			g_stats.external_pages.add(stored);
 		}
 	}
 	*recorded = k;

@@ -39,6 +39,30 @@ int kapi_xmap_store(struct kapi_xmap *m, unsigned long index, kapi_u64 value)
 	return xa_err(xa_store(&m->xa, index, xa_mk_value(value), GFP_KERNEL_ACCOUNT));
 }
 
+long kapi_xmap_store_many(struct kapi_xmap *m, unsigned long first, const kapi_u64 *values,
+			  unsigned long n, unsigned long *stored)
+{
+	XA_STATE(xas, &m->xa, first);
+	unsigned long i = 0;
+
+	do {
+		xas_lock(&xas);
+		for (; i < n; i++) {
+			if (WARN_ON(!values[i] || values[i] > KAPI_XMAP_VALUE_MAX)) {
+				xas_set_err(&xas, -EINVAL);
+				break;
+			}
+			xas_store(&xas, xa_mk_value(values[i]));
+			if (xas_error(&xas))
+				break;
+			xas_next(&xas);
+		}
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, GFP_KERNEL_ACCOUNT));
+	*stored = i;
+	return xas_error(&xas) ? xas_error(&xas) : (long)n;
+}
+
 kapi_u64 kapi_xmap_load(struct kapi_xmap *m, unsigned long index)
 {
 	void *e = xa_load(&m->xa, index);

@@ -297,6 +297,13 @@ void kapi_xmap_destroy(struct kapi_xmap *m) KAPI_NOEXCEPT;
  * and never fails.
  */
 int kapi_xmap_store(struct kapi_xmap *m, unsigned long index, kapi_u64 value) KAPI_NOEXCEPT;
+/*
+ * Store values[0..n) at first, first + 1, ... in one walk under one lock
+ * (xas_next).  Returns n, or -errno with *stored = the entries stored
+ * before the failure.
+ */
+long kapi_xmap_store_many(struct kapi_xmap *m, unsigned long first, const kapi_u64 *values,
+			  unsigned long n, unsigned long *stored) KAPI_NOEXCEPT;
 /* The value at index, 0 if absent. */
 kapi_u64 kapi_xmap_load(struct kapi_xmap *m, unsigned long index) KAPI_NOEXCEPT;
 void kapi_xmap_erase(struct kapi_xmap *m, unsigned long index) KAPI_NOEXCEPT;

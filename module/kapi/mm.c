@@ -252,22 +252,54 @@ static int follow_pfnmap_pfn(struct vm_area_struct *vma, unsigned long vaddr,
 	return ret;
 }
 
+#define SMALL_PIN 16
+
+static void free_pages_if(struct page **pages, struct page **small)
+{
+	if (pages != small)
+		free_page((unsigned long)pages);
+}
+
 long kapi_pin_user_pages(struct kapi_mm *kmm, unsigned long vaddr, unsigned long n,
 			 int write, kapi_u64 *pfns)
 {
 	struct mm_struct *mm = to_mm(kmm);
 	unsigned int flags = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
-	struct page **pages;
+	/* Small pins (mdev drivers pin a page or a few) need no page of pointers. */
+	struct page *small[SMALL_PIN];
+	struct page **pages = small;
 	long ret, i;
 	int locked = 1;
 
 	if (n > PIN_BATCH)
 		n = PIN_BATCH;
-	pages = (struct page **)__get_free_page(GFP_KERNEL);
-	if (!pages)
-		return -ENOMEM;
+	if (n > SMALL_PIN) {
+		pages = (struct page **)__get_free_page(GFP_KERNEL);
+		if (!pages)
+			return -ENOMEM;
+	}
+	if (mm == current->mm) {
+		/*
+		 * The usual case (MAP_DMA, or a vendor pin from the owner's
+		 * own ioctl): GUP-fast walks the page tables without the
+		 * mmap lock, and our caller's mm_users cannot drop meanwhile.
+		 * Whatever it cannot take (a page to fault in or to migrate
+		 * for FOLL_LONGTERM, MMIO) makes it stop short; the rest
+		 * goes the remote way below on the next call.
+		 */
+		ret = pin_user_pages_fast(vaddr, n, flags, pages);
+		if (ret > 0) {
+			for (i = 0; i < ret; i++) {
+				unsigned long pfn = page_to_pfn(pages[i]);
+
+				pfns[i] = pfn_invalid_or_reserved(pfn) ? pfn | KAPI_PFN_RESERVED : pfn;
+			}
+			free_pages_if(pages, small);
+			return ret;
+		}
+	}
 	if (!mmget_not_zero(mm)) {
-		free_page((unsigned long)pages);
+		free_pages_if(pages, small);
 		return -ESRCH;
 	}
 	mmap_read_lock(mm);
@@ -312,7 +344,7 @@ retry:
 	if (locked)
 		mmap_read_unlock(mm);
 	mmput_async(mm);
-	free_page((unsigned long)pages);
+	free_pages_if(pages, small);
 	return ret;
 }
 

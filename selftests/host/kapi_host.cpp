@@ -922,6 +922,20 @@ extern "C" int kapi_xmap_store(kapi_xmap *m, unsigned long index, kapi_u64 value
 	return ret;
 }
 
+extern "C" long kapi_xmap_store_many(kapi_xmap *m, unsigned long first, const kapi_u64 *values,
+				    unsigned long n, unsigned long *stored) noexcept
+{
+	for (unsigned long i = 0; i < n; i++) {
+		int ret = kapi_xmap_store(m, first + i, values[i]);
+		if (ret) {
+			*stored = i;
+			return ret;
+		}
+	}
+	*stored = n;
+	return static_cast<long>(n);
+}
+
 extern "C" kapi_u64 kapi_xmap_load(kapi_xmap *m, unsigned long index) noexcept
 {
 	pthread_mutex_lock(&m->lock);

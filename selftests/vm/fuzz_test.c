@@ -672,7 +672,14 @@ static long run_phase(struct __test_metadata *_metadata, long calls_per_thread)
 	return calls;
 }
 
-TEST(fuzz_model_checked)
+/* The harness's fixture form, for the timeout: the calls take a while under KASAN. */
+FIXTURE(fz) {
+	int unused;
+};
+FIXTURE_SETUP(fz) {}
+FIXTURE_TEARDOWN(fz) {}
+
+TEST_F_TIMEOUT(fz, fuzz_model_checked, 600)
 {
 	const char *e;
 	unsigned long seed = (e = getenv("VFIO_CXX_FUZZ_SEED")) ? strtoul(e, NULL, 0) : 1;
