@@ -18,11 +18,12 @@ bool RunList::append(u64 pfn, u64 npages) noexcept
 			return true;
 		}
 	}
-	constexpr u32 per_chunk = sizeof(Chunk::runs) / sizeof(PinRun);
-	if (!tail_ || tail_->count == per_chunk) {
-		Chunk *c = static_cast<Chunk *>(kapi_alloc(sizeof(Chunk)));
+	if (!tail_ || tail_->count == tail_->cap) {
+		const u32 cap = tail_ ? PAGE_CAP : FIRST_CAP;
+		Chunk *c = static_cast<Chunk *>(kapi_alloc(chunk_bytes(cap)));
 		if (!c)
 			return false;
+		c->cap = cap;
 		if (tail_)
 			tail_->next = c;
 		else
@@ -65,14 +66,17 @@ u64 RunList::bytes() const noexcept
 {
 	u64 n = 0;
 	for (const Chunk *c = head_; c; c = c->next)
-		n += sizeof(Chunk);
+		n += chunk_bytes(c->cap);
 	return n;
 }
 
 int pin_user_range(kapi_mm *mm, u64 vaddr, u64 npages, bool write, RunList &runs) noexcept
 {
 	constexpr u64 batch = abi::PAGE_SIZE / sizeof(u64); /* PFNs per pin call */
-	u64 *pfns = static_cast<u64 *>(kapi_alloc(batch * sizeof(u64)));
+	/* A small mapping needs no page of PFNs. */
+	constexpr u64 small_n = 16;
+	u64 small[small_n];
+	u64 *pfns = npages <= small_n ? small : static_cast<u64 *>(kapi_alloc(batch * sizeof(u64)));
 	if (!pfns)
 		return -err::NOMEM;
 	int ret = 0;
@@ -96,7 +100,8 @@ int pin_user_range(kapi_mm *mm, u64 vaddr, u64 npages, bool write, RunList &runs
 		done += static_cast<u64>(got);
 		kapi_cond_resched();
 	}
-	kapi_free(pfns);
+	if (pfns != small)
+		kapi_free(pfns);
 	return ret;
 }
 

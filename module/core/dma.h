@@ -38,9 +38,10 @@ struct PinRun {
 };
 
 /*
- * Runs stored in page-sized chunks: appends never copy, memory is 16 bytes
- * per discontiguity (not per page), and one run of a huge page or a
- * contiguous buffer costs 16 bytes in all.
+ * Runs stored in chunks (a small first one, then page-sized ones): appends
+ * never copy, memory is 16 bytes per discontiguity (not per page), and a
+ * mapping of a few runs (a huge page, a contiguous buffer, a single page)
+ * costs one 80-byte allocation.
  */
 class RunList {
 public:
@@ -78,13 +79,20 @@ public:
 	u64 bytes() const noexcept;
 
 private:
+	/*
+	 * The first chunk holds FIRST_CAP runs (80 bytes: most mappings are
+	 * one or a few runs), the others fill a page each.
+	 */
 	struct Chunk {
 		Chunk *next;
 		u32 count;
-		u32 pad;
-		PinRun runs[(abi::PAGE_SIZE - 16) / sizeof(PinRun)];
+		u32 cap;
+		PinRun runs[];
 	};
-	static_assert(sizeof(Chunk) == abi::PAGE_SIZE);
+	static_assert(sizeof(Chunk) == 16);
+	static constexpr u32 FIRST_CAP = 4;
+	static constexpr u32 PAGE_CAP = (abi::PAGE_SIZE - sizeof(Chunk)) / sizeof(PinRun);
+	static u64 chunk_bytes(u32 cap) noexcept { return sizeof(Chunk) + u64(cap) * sizeof(PinRun); }
 
 	Chunk *head_ = nullptr;
 	Chunk *tail_ = nullptr;

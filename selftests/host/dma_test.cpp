@@ -380,3 +380,39 @@ TEST_F(Dma, R3_N19_AllocSweepMapAndReplay)
 }
 
 } /* namespace */
+
+/*
+ * RunList storage: one run per discontiguity, merged when contiguous; a
+ * small first chunk (most mappings are one or a few runs), page-sized
+ * chunks after it.
+ */
+TEST(RunListStorage, SmallFirstChunkThenPages)
+{
+	vfio_cxx::RunList r;
+	EXPECT_EQ(r.bytes(), 0u);
+	ASSERT_TRUE(r.append(100, 1));
+	ASSERT_TRUE(r.append(101, 7)); /* contiguous: merged */
+	EXPECT_EQ(r.runs(), 1u);
+	EXPECT_EQ(r.bytes(), 80u);
+	for (unsigned long i = 0; i < 3; i++)
+		ASSERT_TRUE(r.append(1000 + 10 * i, 1));
+	EXPECT_EQ(r.runs(), 4u);
+	EXPECT_EQ(r.bytes(), 80u);
+	ASSERT_TRUE(r.append(5000, 1)); /* the fifth run opens a page */
+	EXPECT_EQ(r.bytes(), 80u + 4096u);
+	for (unsigned long i = 0; i < 255; i++)
+		ASSERT_TRUE(r.append(10000 + 10 * i, 2));
+	EXPECT_EQ(r.runs(), 260u);
+	EXPECT_EQ(r.bytes(), 80u + 2 * 4096u);
+	/* Runs come back in order, with their IOVA offsets. */
+	unsigned long long expect_off = 0, n = 0;
+	r.for_each([&](unsigned long long off, const vfio_cxx::PinRun &run) {
+		EXPECT_EQ(off, expect_off);
+		expect_off += run.npages;
+		n++;
+	});
+	EXPECT_EQ(n, 260u);
+	EXPECT_EQ(expect_off, 8u + 3 + 1 + 255 * 2);
+	r.free();
+	EXPECT_EQ(r.bytes(), 0u);
+}
