@@ -26,22 +26,24 @@
 #include "../module/kapi/kapi.h"
 #include "../uapi/linux/vfio_cxx.h"
 
-/* ---- the range map (kapi_rangemap_*, the kernel's maple tree) ----------- */
+/* ---- the range map (kapi_rangemap_*, the kernel's rbtree) --------------- */
 
-/* Entries must be non-NULL and aligned to 4: use addresses in an array. */
+/* Entries must be non-NULL: use addresses in an array.  Each has its node. */
 static u64 tokens[8] __aligned(8);
 #define TOK(i) ((void *)&tokens[i])
+static struct kapi_range_node nodes[8];
+#define NODE(i) (&nodes[i])
 
 static void rangemap_insert_find_erase(struct kunit *test)
 {
 	struct kapi_rangemap *m = kapi_rangemap_create();
 
 	KUNIT_ASSERT_NOT_NULL(test, m);
-	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, 0x1000, 0x1fff, TOK(0)), 0);
-	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, 0x4000, 0x7fff, TOK(1)), 0);
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(0), 0x1000, 0x1fff, TOK(0)), 0);
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(1), 0x4000, 0x7fff, TOK(1)), 0);
 	/* Adjacent on both sides of an existing range is not an overlap. */
-	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, 0x2000, 0x2fff, TOK(2)), 0);
-	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, 0x0, 0xfff, TOK(3)), 0);
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(2), 0x2000, 0x2fff, TOK(2)), 0);
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(3), 0x0, 0xfff, TOK(3)), 0);
 
 	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_find(m, 0x1000, 0x1000), TOK(0));
 	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_find(m, 0x1fff, 0x1fff), TOK(0));
@@ -69,18 +71,18 @@ static void rangemap_overlap_eexist(struct kunit *test)
 	struct kapi_rangemap *m = kapi_rangemap_create();
 
 	KUNIT_ASSERT_NOT_NULL(test, m);
-	KUNIT_ASSERT_EQ(test, kapi_rangemap_insert(m, 0x10000, 0x1ffff, TOK(0)), 0);
+	KUNIT_ASSERT_EQ(test, kapi_rangemap_insert(m, NODE(0), 0x10000, 0x1ffff, TOK(0)), 0);
 	/* Same, left edge, right edge, inside, around: all -EEXIST. */
-	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, 0x10000, 0x1ffff, TOK(1)), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, 0x0, 0x10000, TOK(1)), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, 0x1ffff, 0x2ffff, TOK(1)), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, 0x11000, 0x11fff, TOK(1)), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, 0x1000, U64_MAX, TOK(1)), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(1), 0x10000, 0x1ffff, TOK(1)), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(1), 0x0, 0x10000, TOK(1)), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(1), 0x1ffff, 0x2ffff, TOK(1)), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(1), 0x11000, 0x11fff, TOK(1)), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(1), 0x1000, U64_MAX, TOK(1)), -EEXIST);
 	/* A failed insert left the map as it was. */
 	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_find(m, 0x0, U64_MAX), TOK(0));
 	KUNIT_EXPECT_NULL(test, kapi_rangemap_find(m, 0x20000, U64_MAX));
 	/* The top of the 64-bit space is a valid range. */
-	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, U64_MAX - 0xfff, U64_MAX, TOK(2)), 0);
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(2), U64_MAX - 0xfff, U64_MAX, TOK(2)), 0);
 	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_find(m, 0x20000, U64_MAX), TOK(2));
 	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_erase(m, U64_MAX), TOK(2));
 	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_erase(m, 0x10000), TOK(0));
@@ -88,19 +90,17 @@ static void rangemap_overlap_eexist(struct kunit *test)
 }
 
 /*
- * The whole 64-bit space over an existing range.  The maple tree of 6.12
- * treats a store of [0, ULONG_MAX] as a new root (mas_wr_store_type():
- * wr_new_root), and mas_insert() checks for existing entries only for other
- * store types: mtree_insert_range() replaces the whole tree and returns 0.
- * kapi's contract is -EEXIST.
+ * The whole 64-bit space over an existing range: -EEXIST.  (When the map
+ * was the maple tree, 6.12 stored [0, ULONG_MAX] as a new root and
+ * mtree_insert_range() replaced the whole tree, returning 0.)
  */
 static void rangemap_full_range_over_existing(struct kunit *test)
 {
 	struct kapi_rangemap *m = kapi_rangemap_create();
 
 	KUNIT_ASSERT_NOT_NULL(test, m);
-	KUNIT_ASSERT_EQ(test, kapi_rangemap_insert(m, 0x10000, 0x1ffff, TOK(0)), 0);
-	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, 0x0, U64_MAX, TOK(1)), -EEXIST);
+	KUNIT_ASSERT_EQ(test, kapi_rangemap_insert(m, NODE(0), 0x10000, 0x1ffff, TOK(0)), 0);
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(1), 0x0, U64_MAX, TOK(1)), -EEXIST);
 	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_find(m, 0x0, U64_MAX), TOK(0));
 	/* Empty the map whichever way it went. */
 	kapi_rangemap_erase(m, 0x10000);

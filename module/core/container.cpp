@@ -474,6 +474,7 @@ void Container::detach_group(kapi_group *g) noexcept
 
 Dma *Container::find_dma(u64 first, u64 last) noexcept
 {
+	lock_.assert_held(); /* the range map has no lock of its own */
 	return static_cast<Dma *>(kapi_rangemap_find(dmas_, first, last));
 }
 
@@ -774,7 +775,7 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 		nd->prereg = p;
 		p->used++;
 	}
-	int ret = kapi_rangemap_insert(dmas_, iova, iova + size - 1, nd.get());
+	int ret = kapi_rangemap_insert(dmas_, &nd->range_node, iova, iova + size - 1, nd.get());
 	if (ret)
 		return ret;
 	dma_avail_--;

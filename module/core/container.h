@@ -22,7 +22,7 @@
  *     no Dma can disappear meanwhile.
  *   lock_ (KAPI_LOCK_CONTAINER): everything else here.  Under it the
  *     container may take an mm's mmap lock (pinning, locked_vm charges), the
- *     IOMMU driver's locks and the xarray/maple tree internal locks; nothing
+ *     IOMMU driver's locks and the xarray's internal lock; nothing
  *     that holds any of those ever takes lock_ or devices_lock_.
  * pin_pages/unpin_pages/dma_rw take lock_ only.  The VFIO core serialises
  * open/release against everything else.

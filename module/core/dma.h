@@ -217,6 +217,7 @@ public:
 	u64 ext_pages = 0;	  /* records in ext */
 	u64 ext_owned = 0;	  /* records that hold a page pin (holds_pin()) */
 	bool unmapping = false;	  /* DMA_UNMAP under way: no new external pins */
+	kapi_range_node range_node{}; /* its node in the Container's range map */
 };
 
 /*

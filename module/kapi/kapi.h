@@ -260,20 +260,30 @@ kapi_u64 kapi_domain_iova_to_phys(struct kapi_domain *d, kapi_u64 iova) KAPI_NOE
 typedef void (*kapi_resv_fn)(void *ctx, kapi_u64 start, kapi_u64 last);
 int kapi_group_for_each_resv_region(struct kapi_group *g, kapi_resv_fn fn, void *ctx) KAPI_NOEXCEPT;
 
-/* ---- range map: the kernel's maple tree -------------------------------- */
+/* ---- range map: the kernel's rbtree, nodes embedded in the entries ------ */
 
 /*
- * Non-overlapping closed ranges [first, last] -> non-NULL pointer (aligned
- * to at least 4).  The map has its own internal lock; callers still
- * serialise updates with their own (container) lock.
+ * Non-overlapping closed ranges [first, last] -> non-NULL entry pointer.
+ * Each entry brings its node (kapi_range_node, embedded in the caller's
+ * object), so neither insert nor erase allocates.  No lock of its own: the
+ * caller serialises every call on a map (the container lock).
+ *
+ * (It was the maple tree: its insert and erase preallocate nodes and free
+ * the replaced ones through RCU, which made a MAP_DMA + UNMAP_DMA of one
+ * small mapping cost 2-3x type1's rbtree in the benchmark.)
  */
+struct kapi_range_node {
+	kapi_u64 first, last;
+	void *entry;
+	unsigned long rb[3]; /* the kernel's struct rb_node (rangemap.c checks the size) */
+};
 struct kapi_rangemap;
 struct kapi_rangemap *kapi_rangemap_create(void) KAPI_NOEXCEPT;
 /* The map must be empty. */
 void kapi_rangemap_destroy(struct kapi_rangemap *m) KAPI_NOEXCEPT;
-/* 0, -EEXIST if any index in the range is taken, -ENOMEM. */
-int kapi_rangemap_insert(struct kapi_rangemap *m, kapi_u64 first, kapi_u64 last,
-			 void *entry) KAPI_NOEXCEPT;
+/* 0, or -EEXIST if any index in the range is taken (n is then left unused). */
+int kapi_rangemap_insert(struct kapi_rangemap *m, struct kapi_range_node *n, kapi_u64 first,
+			 kapi_u64 last, void *entry) KAPI_NOEXCEPT;
 /* Remove the range that contains index; returns its entry or NULL. */
 void *kapi_rangemap_erase(struct kapi_rangemap *m, kapi_u64 index) KAPI_NOEXCEPT;
 /* The entry of the lowest range intersecting [first, last], or NULL. */

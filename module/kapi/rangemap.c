@@ -1,56 +1,107 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kapi: a range map over the kernel's maple tree. */
-#include <linux/maple_tree.h>
+/*
+ * kapi: a range map over the kernel's rbtree, ordered by first index, with
+ * the nodes embedded in the callers' objects (struct kapi_range_node).
+ * The ranges never overlap, so ordering by first is ordering by last, and
+ * the lowest range intersecting [first, last] is the leftmost one whose
+ * last is >= first, if it starts at or before last.
+ */
+#include <linux/build_bug.h>
+#include <linux/rbtree.h>
 #include <linux/slab.h>
 
 #include "kapi.h"
 
+static_assert(sizeof(((struct kapi_range_node *)0)->rb) >= sizeof(struct rb_node));
+static_assert(__alignof__(struct kapi_range_node) >= __alignof__(struct rb_node));
+
 struct kapi_rangemap {
-	struct maple_tree mt;
+	struct rb_root root;
 };
+
+static struct rb_node *rbn(struct kapi_range_node *n)
+{
+	return (struct rb_node *)n->rb;
+}
+
+static struct kapi_range_node *rnode(struct rb_node *rb)
+{
+	return (struct kapi_range_node *)((char *)rb - offsetof(struct kapi_range_node, rb));
+}
 
 struct kapi_rangemap *kapi_rangemap_create(void)
 {
 	struct kapi_rangemap *m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
 
 	if (m)
-		mt_init(&m->mt);
+		m->root = RB_ROOT;
 	return m;
 }
 
 void kapi_rangemap_destroy(struct kapi_rangemap *m)
 {
-	WARN_ON(!mtree_empty(&m->mt));
-	mtree_destroy(&m->mt);
+	WARN_ON(!RB_EMPTY_ROOT(&m->root));
 	kfree(m);
 }
 
-int kapi_rangemap_insert(struct kapi_rangemap *m, kapi_u64 first, kapi_u64 last, void *entry)
+int kapi_rangemap_insert(struct kapi_rangemap *m, struct kapi_range_node *n, kapi_u64 first,
+			 kapi_u64 last, void *entry)
 {
+	struct rb_node **link = &m->root.rb_node, *parent = NULL;
+
 	if (WARN_ON(!entry || first > last))
 		return -EINVAL;
-	/*
-	 * A store of the whole index space is a new root for the maple tree
-	 * (6.12: mas_wr_store_type() -> wr_new_root), and mas_insert() looks
-	 * for existing entries only for the other store types, so
-	 * mtree_insert_range() would replace the whole tree and return 0.
-	 * Every entry overlaps that range.  Callers serialize updates of a
-	 * map (kapi.h), so the check and the insert cannot be split by one.
-	 * KUnit: rangemap_full_range_over_existing.
-	 */
-	if (first == 0 && last == ULONG_MAX && !mtree_empty(&m->mt))
-		return -EEXIST;
-	return mtree_insert_range(&m->mt, first, last, entry, GFP_KERNEL_ACCOUNT);
+	while (*link) {
+		struct kapi_range_node *cur = rnode(*link);
+
+		parent = *link;
+		if (last < cur->first)
+			link = &parent->rb_left;
+		else if (first > cur->last)
+			link = &parent->rb_right;
+		else
+			return -EEXIST;
+	}
+	n->first = first;
+	n->last = last;
+	n->entry = entry;
+	rb_link_node(rbn(n), parent, link);
+	rb_insert_color(rbn(n), &m->root);
+	return 0;
+}
+
+static struct kapi_range_node *lowest(struct kapi_rangemap *m, kapi_u64 first, kapi_u64 last)
+{
+	struct rb_node *node = m->root.rb_node;
+	struct kapi_range_node *res = NULL;
+
+	while (node) {
+		struct kapi_range_node *cur = rnode(node);
+
+		if (cur->last >= first) {
+			res = cur;
+			node = node->rb_left;
+		} else {
+			node = node->rb_right;
+		}
+	}
+	return res && res->first <= last ? res : NULL;
 }
 
 void *kapi_rangemap_erase(struct kapi_rangemap *m, kapi_u64 index)
 {
-	return mtree_erase(&m->mt, index);
+	struct kapi_range_node *n = lowest(m, index, index);
+
+	if (!n)
+		return NULL;
+	rb_erase(rbn(n), &m->root);
+	RB_CLEAR_NODE(rbn(n));
+	return n->entry;
 }
 
 void *kapi_rangemap_find(struct kapi_rangemap *m, kapi_u64 first, kapi_u64 last)
 {
-	unsigned long index = first;
+	struct kapi_range_node *n = lowest(m, first, last);
 
-	return mt_find(&m->mt, &index, last);
+	return n ? n->entry : NULL;
 }

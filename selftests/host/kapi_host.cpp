@@ -838,19 +838,22 @@ lowest_intersecting(kapi_rangemap *m, kapi_u64 first, kapi_u64 last)
 	return m->m.end();
 }
 
-extern "C" int kapi_rangemap_insert(kapi_rangemap *m, kapi_u64 first, kapi_u64 last,
-				    void *entry) noexcept
+extern "C" int kapi_rangemap_insert(kapi_rangemap *m, kapi_range_node *n, kapi_u64 first,
+				    kapi_u64 last, void *entry) noexcept
 {
-	if (!entry || (reinterpret_cast<uintptr_t>(entry) & 3) || last < first)
+	if (!n || !entry || last < first)
 		die("kapi_rangemap_insert: bad arguments");
 	pthread_mutex_lock(&m->lock);
 	int ret = 0;
-	if (lowest_intersecting(m, first, last) != m->m.end())
+	if (lowest_intersecting(m, first, last) != m->m.end()) {
 		ret = -EEXIST;
-	else if (inject())
-		ret = -ENOMEM;
-	else
+	} else {
+		/* The node is the kernel's storage; here it only records the range. */
+		n->first = first;
+		n->last = last;
+		n->entry = entry;
 		m->m[first] = { last, entry };
+	}
 	pthread_mutex_unlock(&m->lock);
 	return ret;
 }

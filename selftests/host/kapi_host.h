@@ -121,8 +121,8 @@ kapi_u64 mapped_bytes(FakeGroup &g);
 /*
  * Fail the nth allocation from now (1-based); 0 disables.  Allocations are
  * kapi_alloc (and with it the core's nothrow operator new),
- * kapi_mutex_create, kapi_domain_alloc, kapi_rangemap_create and
- * kapi_rangemap_insert.
+ * kapi_mutex_create, kapi_domain_alloc and kapi_rangemap_create (a range map
+ * insert allocates nothing: the node is in the entry).
  */
 void fail_nth_alloc(long n);
 /* Whether the injected failure has happened since fail_nth_alloc(). */
