@@ -46,7 +46,7 @@ mrc=$?
 		echo "ok 1 - vfio_cxx_mtest.ko builds against $kver with -Werror"
 		# KASAN kernels (the debug lane) give each object its globals' (un)registration.
 		arrays='|init_array|fini_array'
-		nm -u "$mdir/mtest_engine.o" | grep -qw __asan_register_globals && arrays=
+		nm -u "$mdir/mtest_engine.o" | grep -w __asan_register_globals >/dev/null && arrays=
 		bad=$(readelf -SW "$mdir/mtest_engine.o" | grep -oE "\.(eh_frame|gcc_except_table|ctors|dtors$arrays)\b" | sort -u)
 		[ -z "$bad" ] && echo "ok 2 - vfio_cxx_mtest C++ object has no exception/constructor sections" ||
 			echo "not ok 2 - vfio_cxx_mtest C++ object has no exception/constructor sections # $bad"

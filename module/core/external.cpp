@@ -244,9 +244,12 @@ int Container::ext_pin(Dma &d, u64 iova, u64 n, u64 *pfns) noexcept
 			if (!ret)
 				done++;
 		} else {
-			u64 m = 1;
-			while (done + m < n && m < PIN_BATCH && !kapi_xmap_load(d.ext, idx + m))
-				m++;
+			/* The absent pages from idx on: one xarray search, not a load each. */
+			const u64 limit = min_u64(n - done, PIN_BATCH);
+			u64 m = limit;
+			unsigned long next = idx + 1;
+			if (limit > 1 && ExtPin(kapi_xmap_find(d.ext, &next, idx + limit - 1)).present())
+				m = next - idx;
 			u64 recorded;
 			ret = ext_gup(d, idx, m, &pfns[done], &recorded);
 			done += recorded;
