@@ -42,12 +42,14 @@ MDEV_TEST := $(OUT)/vm/mdev_test
 NETLINK_TEST := $(OUT)/vm/netlink_test
 # Preregistered memory and the owner-exit policy (ours; one differential test).
 PREREG_TEST := $(OUT)/vm/prereg_test
-VM_SUITES := $(SELFTEST) $(TYPE1_TEST) $(MDEV_TEST) $(PREREG_TEST) $(NETLINK_TEST)
-# Debug-kernel lane only: the fail_nth sweep (needs fault injection) and the
-# bounded model-checked ioctl fuzzer (KASAN/lockdep/kmemleak watch it).
-FAIL_NTH_TEST := $(OUT)/vm/fail_nth_test
+# The bounded model-checked ioctl fuzzer: a few seconds on the Debian
+# kernels, about a minute on the debug kernel (KASAN/lockdep/kmemleak watch it).
 FUZZ_TEST := $(OUT)/vm/fuzz_test
-DEBUG_SUITES := $(FAIL_NTH_TEST) $(FUZZ_TEST)
+# Debug-kernel lane only: the fail_nth sweep (needs fault injection).
+FAIL_NTH_TEST := $(OUT)/vm/fail_nth_test
+DEBUG_SUITES := $(FAIL_NTH_TEST)
+VM_SUITES := $(SELFTEST) $(TYPE1_TEST) $(MDEV_TEST) $(PREREG_TEST) $(NETLINK_TEST) $(FUZZ_TEST)
+
 TOOL := $(OUT)/tool/vfio-cxx-stat
 DEMO := $(OUT)/vm/vfio_cxx_demo
 
@@ -120,7 +122,7 @@ $(OUT)/vm/%: $(TOP)/selftests/vm/%.c $(TOP)/uapi/linux/vfio_cxx.h | harness
 	@mkdir -p $(dir $@)
 	gcc $(VM_CFLAGS) -pthread -o $@ $<
 $(VM_SUITES) $(DEBUG_SUITES): $(TOP)/selftests/vm/vm_util.h
-$(MDEV_TEST) $(PREREG_TEST) $(DEBUG_SUITES): $(TOP)/selftests/mdev/mtest_regs.h
+$(MDEV_TEST) $(PREREG_TEST) $(FUZZ_TEST) $(DEBUG_SUITES): $(TOP)/selftests/mdev/mtest_regs.h
 $(NETLINK_TEST): $(TOOL)
 
 # vfio-cxx-stat: the netlink family's command-line tool (libnl-genl-3).
