@@ -72,7 +72,7 @@ u64 RunList::bytes() const noexcept
 
 int pin_user_range(kapi_mm *mm, u64 vaddr, u64 npages, bool write, RunList &runs) noexcept
 {
-	constexpr u64 batch = abi::PAGE_SIZE / sizeof(u64); /* PFNs per pin call */
+	constexpr u64 batch = KAPI_PIN_BATCH; /* PFNs per pin call */
 	/* A small mapping needs no page of PFNs. */
 	constexpr u64 small_n = 16;
 	u64 small[small_n];

@@ -21,8 +21,6 @@
 namespace vfio_cxx {
 
 namespace {
-constexpr u64 PIN_BATCH = abi::PAGE_SIZE / sizeof(u64); /* as kapi_pin_user_pages */
-
 u64 min_u64(u64 a, u64 b) { return a < b ? a : b; }
 } /* namespace */
 
@@ -245,7 +243,7 @@ int Container::ext_pin(Dma &d, u64 iova, u64 n, u64 *pfns) noexcept
 				done++;
 		} else {
 			/* The absent pages from idx on: one xarray search, not a load each. */
-			const u64 limit = min_u64(n - done, PIN_BATCH);
+			const u64 limit = min_u64(n - done, KAPI_PIN_BATCH);
 			u64 m = limit;
 			unsigned long next = idx + 1;
 			if (limit > 1 && ExtPin(kapi_xmap_find(d.ext, &next, idx + limit - 1)).present())

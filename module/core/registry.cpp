@@ -151,14 +151,20 @@ int Registry::next(u64 after, u32 uid, bool admin, vfio_cxx_container_info &out)
 	return -err::NOENT;
 }
 
+int Registry::lookup(u64 id, u32 uid, bool admin, Container *&out) noexcept
+{
+	out = find(id);
+	if (!out)
+		return -err::NOENT;
+	return visible(*out, uid, admin) ? 0 : -err::PERM;
+}
+
 int Registry::get(u64 id, u32 uid, bool admin, vfio_cxx_container_info &out) noexcept
 {
 	RegistryGuard g;
-	Container *c = find(id);
-	if (!c)
-		return -err::NOENT;
-	if (!visible(*c, uid, admin))
-		return -err::PERM;
+	Container *c = nullptr;
+	if (int ret = lookup(id, uid, admin, c))
+		return ret;
 	snapshot(*c, out);
 	return 0;
 }
@@ -182,11 +188,9 @@ int Registry::mapping_next(u64 id, u64 from, u32 uid, bool admin,
 			   vfio_cxx_mapping_info &out) noexcept
 {
 	RegistryGuard g;
-	Container *c = find(id);
-	if (!c)
-		return -err::NOENT;
-	if (!visible(*c, uid, admin))
-		return -err::PERM;
+	Container *c = nullptr;
+	if (int ret = lookup(id, uid, admin, c))
+		return ret;
 	Guard cg(c->lock_);
 	/* The lowest mapping intersecting [from, max] whose iova is >= from. */
 	Dma *d = c->find_dma(from, ~u64(0));
@@ -204,11 +208,9 @@ int Registry::prereg_next(u64 id, u64 from_vaddr, u32 uid, bool admin,
 			  vfio_cxx_prereg_info &out) noexcept
 {
 	RegistryGuard g;
-	Container *c = find(id);
-	if (!c)
-		return -err::NOENT;
-	if (!visible(*c, uid, admin))
-		return -err::PERM;
+	Container *c = nullptr;
+	if (int ret = lookup(id, uid, admin, c))
+		return ret;
 	Guard cg(c->lock_);
 	/* The list keeps registration order: the lowest vaddr >= from_vaddr. */
 	Prereg *best = nullptr;

@@ -63,6 +63,8 @@ private:
 	static void snapshot(Container &c, vfio_cxx_container_info &out) noexcept;
 	static void fill_mapping(Dma &d, vfio_cxx_mapping_info &out) noexcept;
 	static Container *find(u64 id) noexcept;
+	/* Container id for this viewer: 0, -ENOENT or -EPERM.  Registry lock held. */
+	static int lookup(u64 id, u32 uid, bool admin, Container *&out) noexcept;
 	static void event(kapi_event_type type, const Container &c, kapi_event &ev) noexcept;
 
 	/*

@@ -163,11 +163,6 @@ static int map_one(struct iommu_domain *domain, u64 iova, u64 paddr, u64 size, i
 #endif
 }
 
-int kapi_domain_map(struct kapi_domain *d, kapi_u64 iova, kapi_u64 paddr, kapi_u64 size, int prot)
-{
-	return map_one(d->domain, iova, paddr, size, iommu_prot(prot));
-}
-
 /* iommu_map_sg() of sgl[0..n): 0 or -errno (it undoes its own part). */
 static int map_sg(struct iommu_domain *domain, u64 iova, struct scatterlist *sgl,
 		  unsigned int n, u64 bytes, int iprot)
@@ -233,14 +228,8 @@ int kapi_domain_map_segs(struct kapi_domain *d, kapi_u64 iova, const kapi_u64 *p
 		if (!ret)
 			done += sg_bytes;
 	}
-	if (ret && done > iova) {
-		/* What this call mapped before the failure. */
-		struct iommu_iotlb_gather gather;
-
-		iommu_iotlb_gather_init(&gather);
-		iommu_unmap_fast(d->domain, iova, done - iova, &gather);
-		iommu_iotlb_sync(d->domain, &gather);
-	}
+	if (ret && done > iova)
+		kapi_domain_unmap(d, iova, done - iova); /* what this call mapped */
 	return ret;
 }
 

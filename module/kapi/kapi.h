@@ -103,6 +103,8 @@ void kapi_mm_watch_destroy(struct kapi_mm_watch *w) KAPI_NOEXCEPT;
  * locked_vm and must not be passed to kapi_unpin_pages().
  */
 #define KAPI_PFN_RESERVED (1ULL << 63)
+/* The most pages one kapi_pin_user_pages() call pins (a page of pointers). */
+#define KAPI_PIN_BATCH 512
 long kapi_pin_user_pages(struct kapi_mm *mm, unsigned long vaddr, unsigned long n,
 			 int write, kapi_u64 *pfns) KAPI_NOEXCEPT;
 /* Unpin npages physically contiguous pages from pfn, dirtying them if asked. */
@@ -232,8 +234,6 @@ void kapi_domain_aperture(struct kapi_domain *d, kapi_u64 *start, kapi_u64 *end)
 
 /* IOMMU_READ / IOMMU_WRITE; kapi adds IOMMU_CACHE as type1 does. */
 enum { KAPI_IOMMU_READ = 1, KAPI_IOMMU_WRITE = 2 };
-int kapi_domain_map(struct kapi_domain *d, kapi_u64 iova, kapi_u64 paddr, kapi_u64 size,
-		    int prot) KAPI_NOEXCEPT;
 /*
  * Map IOVA-consecutive segments from iova on: segment i (pfns[i], with
  * KAPI_PFN_RESERVED for memory without a struct page, npages[i]) follows

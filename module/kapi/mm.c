@@ -189,11 +189,24 @@ void kapi_mm_uncharge(struct kapi_mm *kmm, unsigned long npages)
 	mmput_async(mm);
 }
 
-#define PIN_BATCH (PAGE_SIZE / sizeof(struct page *))
+/* The page of struct page pointers a batch needs must fit in one page. */
+static_assert(KAPI_PIN_BATCH * sizeof(struct page *) <= PAGE_SIZE);
 
 static bool pfn_invalid_or_reserved(unsigned long pfn)
 {
 	return !pfn_valid(pfn) || PageReserved(pfn_to_page(pfn));
+}
+
+/* The PFNs of n pinned pages; the zero page (GUP takes no pin on it) is reserved. */
+static void store_pfns(struct page **pages, long n, kapi_u64 *pfns)
+{
+	long i;
+
+	for (i = 0; i < n; i++) {
+		unsigned long pfn = page_to_pfn(pages[i]);
+
+		pfns[i] = pfn_invalid_or_reserved(pfn) ? pfn | KAPI_PFN_RESERVED : pfn;
+	}
 }
 
 /*
@@ -268,11 +281,11 @@ long kapi_pin_user_pages(struct kapi_mm *kmm, unsigned long vaddr, unsigned long
 	/* Small pins (mdev drivers pin a page or a few) need no page of pointers. */
 	struct page *small[SMALL_PIN];
 	struct page **pages = small;
-	long ret, i;
+	long ret;
 	int locked = 1;
 
-	if (n > PIN_BATCH)
-		n = PIN_BATCH;
+	if (n > KAPI_PIN_BATCH)
+		n = KAPI_PIN_BATCH;
 	if (n > SMALL_PIN) {
 		pages = (struct page **)__get_free_page(GFP_KERNEL);
 		if (!pages)
@@ -289,11 +302,7 @@ long kapi_pin_user_pages(struct kapi_mm *kmm, unsigned long vaddr, unsigned long
 		 */
 		ret = pin_user_pages_fast(vaddr, n, flags, pages);
 		if (ret > 0) {
-			for (i = 0; i < ret; i++) {
-				unsigned long pfn = page_to_pfn(pages[i]);
-
-				pfns[i] = pfn_invalid_or_reserved(pfn) ? pfn | KAPI_PFN_RESERVED : pfn;
-			}
+			store_pfns(pages, ret, pfns);
 			free_pages_if(pages, small);
 			return ret;
 		}
@@ -334,12 +343,7 @@ retry:
 			ret = 1;
 		}
 	} else {
-		for (i = 0; i < ret; i++) {
-			unsigned long pfn = page_to_pfn(pages[i]);
-
-			/* e.g. the zero page: GUP takes no pin on it. */
-			pfns[i] = pfn_invalid_or_reserved(pfn) ? pfn | KAPI_PFN_RESERVED : pfn;
-		}
+		store_pfns(pages, ret, pfns);
 	}
 	if (locked)
 		mmap_read_unlock(mm);

@@ -717,8 +717,8 @@ extern "C" void kapi_domain_aperture(kapi_domain *d, kapi_u64 *start, kapi_u64 *
 	*end = to_fake(d)->ap_end;
 }
 
-extern "C" int kapi_domain_map(kapi_domain *d, kapi_u64 iova, kapi_u64 paddr, kapi_u64 size,
-			       int prot) noexcept
+/* One segment of kapi_domain_map_segs (the kernel's iommu_map). */
+static int fake_domain_map(kapi_domain *d, kapi_u64 iova, kapi_u64 paddr, kapi_u64 size, int prot)
 {
 	FakeDomain *fd = to_fake(d);
 	StateGuard sg;
@@ -744,7 +744,7 @@ extern "C" int kapi_domain_map_segs(kapi_domain *d, kapi_u64 iova, const kapi_u6
 	kapi_u64 at = iova;
 	for (unsigned int i = 0; i < n; i++) {
 		const kapi_u64 len = npages[i] << 12;
-		int ret = kapi_domain_map(d, at, (pfns[i] & ~KAPI_PFN_RESERVED) << 12, len, prot);
+		int ret = fake_domain_map(d, at, (pfns[i] & ~KAPI_PFN_RESERVED) << 12, len, prot);
 		if (ret) {
 			if (at > iova)
 				kapi_domain_unmap(d, iova, at - iova);
