@@ -164,13 +164,6 @@ static const char *off_baseline(struct env *e, char *why, size_t len)
 	return why;
 }
 
-static int dirty(int c, uint32_t flags)
-{
-	struct vfio_iommu_type1_dirty_bitmap d = { .argsz = sizeof(d), .flags = flags };
-
-	return ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &d) ? -errno : 0;
-}
-
 static int unmap_get_dirty(int c, uint64_t iova, uint64_t size)
 {
 	static uint64_t bitmap[NPAGES / 64 + 1];
@@ -184,15 +177,6 @@ static int unmap_get_dirty(int c, uint64_t iova, uint64_t size)
 	};
 
 	return ioctl(c, VFIO_IOMMU_UNMAP_DMA, &a) ? -errno : 0;
-}
-
-static int prereg(int c, unsigned long cmd, void *vaddr, uint64_t size)
-{
-	struct vfio_iommu_spapr_register_memory r = {
-		.argsz = sizeof(r), .vaddr = (uintptr_t)vaddr, .size = size,
-	};
-
-	return ioctl(c, cmd, &r) ? -errno : 0;
 }
 
 static int get_info(int c)
@@ -228,15 +212,16 @@ static long do_step(struct env *e, enum step s)
 	case S_MAP:
 		return map_rw(e->container, e->buf, IOVA, NPAGES * PG);
 	case S_REGISTER:
-		return prereg(e->container, VFIO_CXX_REGISTER_MEMORY, e->buf + PREREG_OFF, NPAGES * PG);
+		return prereg_ioctl(e->container, VFIO_CXX_REGISTER_MEMORY, e->buf + PREREG_OFF,
+				    NPAGES * PG, 0);
 	case S_MAP_PREREG:
 		return map_rw(e->container, e->buf + PREREG_OFF, IOVA + PREREG_OFF, NPAGES * PG);
 	case S_DIRTY_START:
-		return dirty(e->container, VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
+		return dirty_flags(e->container, VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
 	case S_UNMAP_DIRTY:
 		return unmap_get_dirty(e->container, IOVA, NPAGES * PG);
 	case S_DIRTY_STOP:
-		return dirty(e->container, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP);
+		return dirty_flags(e->container, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP);
 	case S_DEVFD:
 		return mdev_open_dev(&e->m) ? (errno ? -errno : -EIO) : 0;
 	case S_PIN:
@@ -261,7 +246,8 @@ static long do_step(struct env *e, enum step s)
 		r = dma_unmap(e->container, IOVA + PREREG_OFF, NPAGES * PG);
 		return r < 0 ? r : (r == NPAGES * PG ? 0 : -ERANGE);
 	case S_UNREGISTER:
-		return prereg(e->container, VFIO_CXX_UNREGISTER_MEMORY, e->buf + PREREG_OFF, NPAGES * PG);
+		return prereg_ioctl(e->container, VFIO_CXX_UNREGISTER_MEMORY, e->buf + PREREG_OFF,
+				    NPAGES * PG, 0);
 	case S_CLOSE_DEV:
 		mdev_close_dev(&e->m);
 		return 0;

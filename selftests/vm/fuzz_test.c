@@ -146,15 +146,24 @@ static int region_covering(struct zone *z, int start, int n)
 	return -1;
 }
 
+/* A random range of 1..maxlen pages starting in the zone, cut at its end. */
+static void pick_range(struct zone *z, int maxlen, int *s, int *n)
+{
+	*s = rn(z, ZPAGES);
+	*n = 1 + rn(z, maxlen);
+	if (*s + *n > ZPAGES)
+		*n = ZPAGES - *s;
+}
+
 /* ---- operations: each returns 0, or -1 with z->fail set --------------- */
 
 static int op_map(struct zone *z)
 {
-	int s = rn(z, ZPAGES), n = 1 + rn(z, 8), ro = rn(z, 4) == 0, overlap = 0;
+	int s, n, ro, overlap = 0;
 	int r;
 
-	if (s + n > ZPAGES)
-		n = ZPAGES - s;
+	pick_range(z, 8, &s, &n);
+	ro = rn(z, 4) == 0;
 	for (int p = s; p < s + n; p++)
 		overlap |= mapping_at(z, p) >= 0;
 	r = dma_map(F.container, z->mem + (size_t)s * PG, iova_of(z, s), (uint64_t)n * PG,
@@ -182,6 +191,14 @@ static void model_remove(struct zone *z, int s)
 	z->map_region[s] = 0;
 }
 
+/* The model after an unmap of [s, s+n): the mappings in it are gone. */
+static void model_remove_range(struct zone *z, int s, int n)
+{
+	for (int p = s; p < s + n; p++)
+		if (z->map_len[p])
+			model_remove(z, p);
+}
+
 /* What an unmap of [s, s+n) does: -EINVAL if it bisects, else the bytes. */
 static long long unmap_predict(struct zone *z, int s, int n)
 {
@@ -198,25 +215,22 @@ static long long unmap_predict(struct zone *z, int s, int n)
 
 static int op_unmap(struct zone *z)
 {
-	int s = rn(z, ZPAGES), n = 1 + rn(z, 16);
+	int s, n;
 	long long want, r;
 
-	if (s + n > ZPAGES)
-		n = ZPAGES - s;
+	pick_range(z, 16, &s, &n);
 	want = unmap_predict(z, s, n);
 	r = dma_unmap(F.container, iova_of(z, s), (uint64_t)n * PG);
 	EXPECT_RET(z, "UNMAP", want, r);
 	if (r > 0)
-		for (int p = s; p < s + n; p++)
-			if (z->map_len[p])
-				model_remove(z, p);
+		model_remove_range(z, s, n);
 	return r <= 0;
 }
 
 static int op_unmap_dirty(struct zone *z)
 {
 	static __thread uint64_t bitmap[ZPAGES / 64 + 1];
-	int s = rn(z, ZPAGES), n = 1 + rn(z, 16);
+	int s, n;
 	long long want;
 	struct {
 		struct vfio_iommu_type1_dma_unmap u;
@@ -224,8 +238,7 @@ static int op_unmap_dirty(struct zone *z)
 	} a;
 	int r;
 
-	if (s + n > ZPAGES)
-		n = ZPAGES - s;
+	pick_range(z, 16, &s, &n);
 	want = unmap_predict(z, s, n);
 	memset(&a, 0, sizeof(a));
 	a.u.argsz = sizeof(a);
@@ -248,17 +261,8 @@ static int op_unmap_dirty(struct zone *z)
 		if (mapping_at(z, p) >= 0 && !(bitmap[(p - s) / 64] & (1ULL << ((p - s) % 64))))
 			FAIL(z, "thread %d call %ld: page %d of an unmapped mapping not dirty",
 			     z->t, z->calls, p);
-	for (int p = s; p < s + n; p++)
-		if (z->map_len[p])
-			model_remove(z, p);
+	model_remove_range(z, s, n);
 	return want <= 0;
-}
-
-static int dirty_ioctl(uint32_t flags)
-{
-	struct vfio_iommu_type1_dirty_bitmap d = { .argsz = sizeof(d), .flags = flags };
-
-	return ioctl(F.container, VFIO_IOMMU_DIRTY_PAGES, &d) ? -errno : 0;
 }
 
 static int op_dirty(struct zone *z)
@@ -271,18 +275,15 @@ static int op_dirty(struct zone *z)
 	int k = rn(z, 4), s, n, r;
 
 	if (k == 0)
-		EXPECT_RET(z, "DIRTY_PAGES START", 0, dirty_ioctl(VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+		EXPECT_RET(z, "DIRTY_PAGES START", 0, dirty_flags(F.container, VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
 	else if (k == 1)
-		EXPECT_RET(z, "DIRTY_PAGES STOP", 0, dirty_ioctl(VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+		EXPECT_RET(z, "DIRTY_PAGES STOP", 0, dirty_flags(F.container, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
 	else if (k == 2)
 		EXPECT_RET(z, "DIRTY_PAGES START|STOP", -EINVAL,
-			   dirty_ioctl(VFIO_IOMMU_DIRTY_PAGES_FLAG_START | VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+			   dirty_flags(F.container, VFIO_IOMMU_DIRTY_PAGES_FLAG_START | VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
 	if (k != 3)
 		return k == 2;
-	s = rn(z, ZPAGES);
-	n = 1 + rn(z, 16);
-	if (s + n > ZPAGES)
-		n = ZPAGES - s;
+	pick_range(z, 16, &s, &n);
 	memset(&a, 0, sizeof(a));
 	a.d.argsz = sizeof(a);
 	a.d.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
@@ -326,15 +327,6 @@ static int op_update_vaddr(struct zone *z)
 	return 0;
 }
 
-static int prereg_ioctl(unsigned long cmd, void *vaddr, uint64_t size, uint32_t flags)
-{
-	struct vfio_iommu_spapr_register_memory r = {
-		.argsz = sizeof(r), .flags = flags, .vaddr = (uintptr_t)vaddr, .size = size,
-	};
-
-	return ioctl(F.container, cmd, &r) ? -errno : 0;
-}
-
 static int op_register(struct zone *z)
 {
 	int s, n, want = 0, r, i;
@@ -344,10 +336,7 @@ static int op_register(struct zone *z)
 		s = z->reg[i].start;
 		n = z->reg[i].n;
 	} else {
-		s = rn(z, ZPAGES);
-		n = 1 + rn(z, 16);
-		if (s + n > ZPAGES)
-			n = ZPAGES - s;
+		pick_range(z, 16, &s, &n);
 	}
 	for (i = 0; i < z->nreg; i++) {
 		if (z->reg[i].start == s && z->reg[i].n == n) {
@@ -359,7 +348,7 @@ static int op_register(struct zone *z)
 	}
 	if (!want && z->nreg == 8)
 		return 1;
-	r = prereg_ioctl(VFIO_CXX_REGISTER_MEMORY, z->mem + (size_t)s * PG, (uint64_t)n * PG, 0);
+	r = prereg_ioctl(F.container, VFIO_CXX_REGISTER_MEMORY, z->mem + (size_t)s * PG, (uint64_t)n * PG, 0);
 	EXPECT_RET(z, "REGISTER_MEMORY", want, r);
 	if (!r)
 		z->reg[z->nreg++] = (struct region){ .start = s, .n = n };
@@ -375,17 +364,14 @@ static int op_unregister(struct zone *z)
 		s = z->reg[i].start;
 		n = z->reg[i].n;
 	} else {
-		s = rn(z, ZPAGES);
-		n = 1 + rn(z, 8);
-		if (s + n > ZPAGES)
-			n = ZPAGES - s;
+		pick_range(z, 8, &s, &n);
 	}
 	for (i = 0; i < z->nreg; i++)
 		if (z->reg[i].start == s && z->reg[i].n == n) {
 			hit = i;
 			want = z->reg[i].users ? -EBUSY : 0;
 		}
-	r = prereg_ioctl(VFIO_CXX_UNREGISTER_MEMORY, z->mem + (size_t)s * PG, (uint64_t)n * PG, 0);
+	r = prereg_ioctl(F.container, VFIO_CXX_UNREGISTER_MEMORY, z->mem + (size_t)s * PG, (uint64_t)n * PG, 0);
 	EXPECT_RET(z, "UNREGISTER_MEMORY", want, r);
 	if (!r) {
 		/* Mappings remember their region by index: renumber. */
@@ -512,14 +498,14 @@ static int op_bad(struct zone *z)
 		break;
 	}
 	case 9:
-		r = prereg_ioctl(VFIO_CXX_REGISTER_MEMORY, (char *)v + 1, PG, 0);
+		r = prereg_ioctl(F.container, VFIO_CXX_REGISTER_MEMORY, (char *)v + 1, PG, 0);
 		break;
 	case 10:
 		/*
 		 * Flags 1, 2, 4 alone would be VFIO_IOMMU_DIRTY_PAGES requests
 		 * (the ioctl number is shared: uapi/linux/vfio_cxx.h).
 		 */
-		r = prereg_ioctl(VFIO_CXX_REGISTER_MEMORY, v, PG, 1u << (3 + rn(z, 29)));
+		r = prereg_ioctl(F.container, VFIO_CXX_REGISTER_MEMORY, v, PG, 1u << (3 + rn(z, 29)));
 		break;
 	case 11:
 		r = ioctl(F.container, _IO(VFIO_TYPE, VFIO_BASE + 30 + rn(z, 40))) ? -errno : 0;
@@ -748,14 +734,14 @@ TEST_F_TIMEOUT(fz, fuzz_model_checked, 600)
 			.argsz = sizeof(u), .flags = VFIO_DMA_UNMAP_FLAG_ALL,
 		};
 
-		EXPECT_EQ(0, dirty_ioctl(VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+		EXPECT_EQ(0, dirty_flags(F.container, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
 		EXPECT_EQ(0, ioctl(F.container, VFIO_IOMMU_UNMAP_DMA, &u));
 	}
 	if (F.m.dev >= 0)
 		EXPECT_EQ(0, (long long)reg_r(&F.m, MTEST_REG_PINNED));
 	for (int t = 0; t < NTHREADS; t++) {
 		for (int i = 0; i < F.z[t].nreg; i++)
-			EXPECT_EQ(0, prereg_ioctl(VFIO_CXX_UNREGISTER_MEMORY,
+			EXPECT_EQ(0, prereg_ioctl(F.container, VFIO_CXX_UNREGISTER_MEMORY,
 						  F.z[t].mem + (size_t)F.z[t].reg[i].start * PG,
 						  (uint64_t)F.z[t].reg[i].n * PG, 0));
 		memset(F.z[t].map_len, 0, sizeof(F.z[t].map_len));

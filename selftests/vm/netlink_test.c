@@ -34,9 +34,9 @@
 #include <linux/vfio.h>
 
 #include "kselftest_harness.h"
+#include "vm_util.h"
 #include "../../uapi/linux/vfio_cxx.h"
 
-#define PG 4096UL
 #define NOBODY 65534
 
 static char tool[PATH_MAX];
@@ -290,13 +290,8 @@ TEST_F(nl, unmap_shows_in_the_dump)
 
 static int prereg(struct ctr *c, unsigned long off, unsigned long size, int reg)
 {
-	struct vfio_iommu_spapr_register_memory r = {
-		.argsz = sizeof(r), .flags = 0,
-		.vaddr = (unsigned long)c->buf + off, .size = size,
-	};
-
-	return ioctl(c->container, reg ? VFIO_CXX_REGISTER_MEMORY : VFIO_CXX_UNREGISTER_MEMORY, &r) ?
-		       -errno : 0;
+	return prereg_ioctl(c->container, reg ? VFIO_CXX_REGISTER_MEMORY : VFIO_CXX_UNREGISTER_MEMORY,
+			    (char *)c->buf + off, size, 0);
 }
 
 /*
@@ -423,20 +418,6 @@ TEST_F(nl, events_created_released)
 	ASSERT_STREQ(want, out);
 }
 
-/* Drop CAP_IPC_LOCK (effective and permitted), so RLIMIT_MEMLOCK applies to root. */
-static int drop_ipc_lock(void)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	d[CAP_IPC_LOCK / 32].effective &= ~(1U << (CAP_IPC_LOCK % 32));
-	d[CAP_IPC_LOCK / 32].permitted &= ~(1U << (CAP_IPC_LOCK % 32));
-	d[CAP_IPC_LOCK / 32].inheritable &= ~(1U << (CAP_IPC_LOCK % 32));
-	return syscall(SYS_capset, &h, d) ? -1 : 0;
-}
-
 TEST_F(nl, event_memlock_denied)
 {
 	const char *f = "/tmp/vfio_cxx_nl_memlock.json";
@@ -449,7 +430,7 @@ TEST_F(nl, event_memlock_denied)
 		struct rlimit rl = { 16 * PG, 16 * PG };
 		struct ctr c;
 
-		if (drop_ipc_lock() || setrlimit(RLIMIT_MEMLOCK, &rl))
+		if (drop_cap_ipc_lock() || setrlimit(RLIMIT_MEMLOCK, &rl))
 			_exit(10);
 		if (open_container(&c, VFIO_CXX_IOMMU))
 			_exit(11);
@@ -552,11 +533,6 @@ TEST_F(nl, unprivileged_sees_own_container)
 	if (chown(path, st.st_uid, st.st_gid))
 		TH_LOG("cannot give %s back to %u", path, st.st_uid);
 	ASSERT_EQ(0, status) TH_LOG("child step %d failed", status);
-}
-
-static int module_loaded(void)
-{
-	return access("/sys/module/vfio_iommu_cxx", F_OK) == 0;
 }
 
 /*

@@ -27,23 +27,14 @@
 
 #pragma GCC diagnostic ignored "-Wclobbered"
 
-static int prereg(int c, unsigned long cmd, void *vaddr, uint64_t size, uint32_t flags)
-{
-	struct vfio_iommu_spapr_register_memory r = {
-		.argsz = sizeof(r), .flags = flags, .vaddr = (uintptr_t)vaddr, .size = size,
-	};
-
-	return ioctl(c, cmd, &r) ? -errno : 0;
-}
-
 static int reg(int c, void *vaddr, uint64_t size)
 {
-	return prereg(c, VFIO_CXX_REGISTER_MEMORY, vaddr, size, 0);
+	return prereg_ioctl(c, VFIO_CXX_REGISTER_MEMORY, vaddr, size, 0);
 }
 
 static int unreg(int c, void *vaddr, uint64_t size)
 {
-	return prereg(c, VFIO_CXX_UNREGISTER_MEMORY, vaddr, size, 0);
+	return prereg_ioctl(c, VFIO_CXX_UNREGISTER_MEMORY, vaddr, size, 0);
 }
 
 static int map(int c, void *vaddr, uint64_t iova, uint64_t size)

@@ -773,13 +773,6 @@ TEST_F(t1, get_info_argsz_and_caps)
 /* ------------------------------------------------------------------ */
 /* 5. dirty page tracking                                              */
 
-static int dirty_flags(int c, uint32_t flags)
-{
-	struct vfio_iommu_type1_dirty_bitmap d = { .argsz = sizeof(d), .flags = flags };
-
-	return ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &d) ? -errno : 0;
-}
-
 static int dirty_get(int c, uint64_t iova, uint64_t size, uint64_t pgsize,
 		     uint64_t *bm, uint64_t bmsize)
 {

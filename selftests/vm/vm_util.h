@@ -129,6 +129,25 @@ static inline long long dma_unmap(int c, uint64_t iova, uint64_t size)
 	return (long long)u.size;
 }
 
+/* VFIO_IOMMU_DIRTY_PAGES with flags alone (START or STOP). */
+static inline int dirty_flags(int c, uint32_t flags)
+{
+	struct vfio_iommu_type1_dirty_bitmap d = { .argsz = sizeof(d), .flags = flags };
+
+	return ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &d) ? -errno : 0;
+}
+
+/* cmd: VFIO_IOMMU_SPAPR_(UN)REGISTER_MEMORY (VFIO_CXX_(UN)REGISTER_MEMORY). */
+static inline int prereg_ioctl(int c, unsigned long cmd, void *vaddr, uint64_t size,
+			       uint32_t flags)
+{
+	struct vfio_iommu_spapr_register_memory r = {
+		.argsz = sizeof(r), .flags = flags, .vaddr = (uintptr_t)vaddr, .size = size,
+	};
+
+	return ioctl(c, cmd, &r) ? -errno : 0;
+}
+
 static inline int drop_cap_ipc_lock(void)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
