@@ -6,6 +6,7 @@
  * places where we deliberately differ.
  */
 #include "container.h"
+#include "accounting.h"
 #include "registry.h"
 
 #include <vfio_cxx/abi.h>
@@ -69,42 +70,9 @@ Container::Container(bool v2, bool cxx) noexcept
 
 Container::~Container()
 {
-	Registry::remove(*this); /* first: no snapshot may see the teardown */
-	/*
-	 * Stop watching owner mms first, holding no lock: a running exit
-	 * handler finishes before its watch is gone, one that the unregister
-	 * itself runs stands down (closing_), and none runs later (B44).
-	 */
-	if (lock_.valid()) {
-		Guard g(lock_);
-		closing_ = true;
-	}
-	while (MmWatch *mw = watches_.front()) {
-		watches_.remove(*mw);
-		kapi_mm_watch_destroy(mw->w);
-		delete mw;
-	}
-	if (lock_.valid()) {
-		Guard g(lock_);
-		/*
-		 * The VFIO core detaches every group before it releases the
-		 * container; anything left here is a core bug, but must still not
-		 * leak.
-		 */
-		for (Group &grp : groups_) {
-			VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: group %d still attached at release\n",
-					   kapi_group_id(grp.raw()));
-			detach(grp);
-		}
-		if (dmas_)
-			for_each_dma(0, U64_MAX, [this](Dma &d) {
-				remove_dma(d);
-				return true;
-			});
-		/* B37: every region at once, whoever else holds the mm. */
-		while (Prereg *p = preregs_.front())
-			free_prereg(*p);
-	}
+	/* A container that create() never handed out was never closed. */
+	if (!closed_)
+		close();
 	if (prereg_mm_)
 		kapi_mm_drop(prereg_mm_);
 	if (dmas_)
@@ -112,6 +80,113 @@ Container::~Container()
 	if (devices_)
 		kapi_devlist_destroy(devices_);
 	g_stats.containers_live.dec();
+}
+
+void Container::put() noexcept
+{
+	if (__atomic_sub_fetch(&refs_, 1, __ATOMIC_ACQ_REL) == 0)
+		delete this;
+}
+
+void Container::close() noexcept
+{
+	Registry::remove(*this); /* no new reference from a lookup */
+	/*
+	 * Stop watching owner mms first, holding no lock: a running exit
+	 * handler finishes before its watch is gone, one that the unregister
+	 * itself runs stands down (closing_), and none runs later (B44).
+	 */
+	if (lock_.valid())
+		destroy_watches(true);
+	if (lock_.valid() && devices_lock_.valid()) {
+		Guard devices(devices_lock_);
+		Guard g(lock_);
+		teardown();
+	}
+	__atomic_store_n(&closed_, true, __ATOMIC_RELEASE);
+}
+
+/*
+ * Take the watches to destroy off the list under lock_ (all of them at
+ * close, else those whose mm has exited), then destroy them with no lock
+ * held: kapi_mm_watch_destroy() waits for a running exit handler, which
+ * takes lock_.
+ */
+void Container::destroy_watches(bool all) noexcept
+{
+	List<MmWatch, &MmWatch::node> dead;
+	{
+		Guard g(lock_);
+		if (all)
+			closing_ = true;
+		for (MmWatch &mw : watches_) /* the iterator has the next node already */
+			if (all || mw.released) {
+				watches_.remove(mw);
+				dead.push_back(mw);
+			}
+	}
+	while (MmWatch *mw = dead.front()) {
+		dead.remove(*mw);
+		kapi_mm_watch_destroy(mw->w);
+		delete mw;
+	}
+}
+
+/*
+ * Free the watches of exited mms (each holds an mm_struct), so that a
+ * long-lived container shared by many short-lived processes does not
+ * collect them until close (issue 11 item 9).  Called with no lock held.
+ */
+void Container::reap_watches() noexcept
+{
+	if (__atomic_exchange_n(&reap_pending_, false, __ATOMIC_ACQ_REL))
+		destroy_watches(false);
+}
+
+void Container::teardown() noexcept
+{
+	/*
+	 * The VFIO core detaches every group before it releases the container;
+	 * anything left here is a core bug, but must still not leak.
+	 */
+	for (Group &grp : groups_) {
+		VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: group %d still attached at release\n",
+				   kapi_group_id(grp.raw()));
+		detach(grp);
+	}
+	if (dmas_)
+		for_each_dma(0, U64_MAX, [this](Dma &d) {
+			remove_dma(d);
+			return true;
+		});
+	/* B37: every region at once, whoever else holds the mm. */
+	while (Prereg *p = preregs_.front())
+		free_prereg(*p);
+	__atomic_store_n(&closed_, true, __ATOMIC_RELEASE);
+}
+
+void Container::add_locked(Dma &d, u64 n) noexcept
+{
+	d.locked += n;
+	sum_.locked_pages.add(n);
+}
+
+void Container::sub_locked(Dma &d, u64 n) noexcept
+{
+	d.locked -= n;
+	sum_.locked_pages.sub(n);
+}
+
+void Container::publish_groups() noexcept
+{
+	lock_.assert_held();
+	u32 n = 0;
+	for (Group &grp : groups_) {
+		if (n == VFIO_CXX_INFO_GROUPS_MAX)
+			break;
+		__atomic_store_n(&sum_.group_ids[n++], kapi_group_id(grp.raw()), __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&sum_.ngroup_ids, n, __ATOMIC_RELEASE);
 }
 
 bool Container::serves_type(unsigned long type) noexcept
@@ -127,15 +202,19 @@ bool Container::serves_type(unsigned long type) noexcept
 	}
 }
 
-Result<Owned<Container>> Container::create(unsigned long type) noexcept
+Result<Container *> Container::create(unsigned long type) noexcept
 {
 	if (!serves_type(type))
-		return Result<Owned<Container>>::error(-err::INVAL);
-	Owned<Container> c(make<Container>(type != abi::TYPE1_IOMMU, type == abi::CXX_IOMMU));
-	if (!c || !c->lock_.valid() || !c->dmas_ || !c->devices_lock_.valid() || !c->devices_)
-		return Result<Owned<Container>>::error(-err::NOMEM);
+		return Result<Container *>::error(-err::INVAL);
+	Container *c = make<Container>(type != abi::TYPE1_IOMMU, type == abi::CXX_IOMMU);
+	if (!c)
+		return Result<Container *>::error(-err::NOMEM);
+	if (!c->lock_.valid() || !c->dmas_ || !c->devices_lock_.valid() || !c->devices_) {
+		c->put();
+		return Result<Container *>::error(-err::NOMEM);
+	}
 	Registry::add(*c, type);
-	return Result<Owned<Container>>(move(c));
+	return Result<Container *>(c);
 }
 
 long Container::check_extension_global(unsigned long ext) noexcept
@@ -180,6 +259,7 @@ long Container::check_extension(unsigned long ext) noexcept
 
 long Container::ioctl(unsigned int cmd, unsigned long arg) noexcept
 {
+	reap_watches();
 	switch (cmd) {
 	case abi::CHECK_EXTENSION:
 		return check_extension(arg);
@@ -341,8 +421,9 @@ int Container::attach_iommu(Group &grp) noexcept
 	 */
 	IovaList next;
 	ret = compute_iovas(next, grp.raw(), fresh->raw());
-	bool conflict = false;
-	if (!ret)
+	/* Disjoint apertures or reserved regions that leave nothing (as type1). */
+	bool conflict = !ret && next.size() == 0;
+	if (!ret && !conflict)
 		for_each_dma(0, U64_MAX, [&](Dma &d) {
 			conflict = !next.allows(d.iova, d.last());
 			return !conflict;
@@ -376,6 +457,7 @@ int Container::attach_iommu(Group &grp) noexcept
 		return ret;
 	}
 	Domain *nd = fresh.release();
+	sum_.domains.inc();
 	nd->groups = 1;
 	grp.domain = nd;
 	iovas_ = move(next);
@@ -390,6 +472,11 @@ int Container::attach_group(kapi_group *g, int type) noexcept
 
 	Guard devices(devices_lock_);
 	Guard guard(lock_);
+	if (closed_)
+		return -err::NODEV;
+	/* Attach may need to pin: not while a vaddr is invalid (as type1). */
+	if (vaddr_invalid_count_)
+		return -err::BUSY;
 	if (find_group(g))
 		return -err::BUSY;
 
@@ -406,6 +493,8 @@ int Container::attach_group(kapi_group *g, int type) noexcept
 	}
 	groups_.push_back(*grp.release());
 	g_stats.groups_attached.inc();
+	sum_.groups.inc();
+	publish_groups();
 	return 0;
 }
 
@@ -430,6 +519,7 @@ void Container::detach(Group &grp) noexcept
 			}
 			domains_.remove(*d);
 			delete d;
+			sum_.domains.dec();
 		}
 		iommu_groups_--;
 	} else if (--emulated_groups_ == 0) {
@@ -449,6 +539,8 @@ void Container::detach(Group &grp) noexcept
 	groups_.remove(grp);
 	delete &grp;
 	g_stats.groups_attached.dec();
+	sum_.groups.dec();
+	publish_groups();
 
 	/* The list can only grow back; on ENOMEM keep the narrower old one. */
 	IovaList next;
@@ -500,19 +592,25 @@ int Container::map_runs(Dma &d, kapi_domain *dom) noexcept
 		n = 0;
 		kapi_cond_resched();
 	};
-	d.runs.for_each([&](u64 off, const PinRun &r) {
+	/* disable_hugepages (type1's parameter): one IOMMU page per page. */
+	const u64 max_seg = kapi_param_disable_hugepages() ? 1 : ~u64(0);
+	auto add = [&](u64 off, u64 pfn, u64 count) {
 		if (n && off != next)
 			flush(); /* runs are IOVA-consecutive; never batch across a gap */
 		if (ret)
 			return;
 		if (!n)
 			first = off;
-		pfns[n] = r.pfn;
-		npages[n] = r.npages;
+		pfns[n] = pfn;
+		npages[n] = count;
 		n++;
-		next = off + r.npages;
+		next = off + count;
 		if (n == KAPI_MAP_SEGS_MAX)
 			flush();
+	};
+	d.runs.for_each([&](u64 off, const PinRun &r) {
+		for (u64 i = 0; i < r.npages && !ret; i += max_seg)
+			add(off + i, r.pfn + i, r.npages - i < max_seg ? r.npages - i : max_seg);
 	});
 	flush();
 	if (ret && mapped)
@@ -565,35 +663,36 @@ int Container::pin_map(Dma &d) noexcept
 		return 0;
 	}
 	/*
-	 * Pages that mdev drivers pinned are charged already: charge only the
-	 * rest, in one update (B24, B25, R6).
+	 * Pages that mdev drivers pinned are charged already: they are the
+	 * charge's credit, so only the rest is charged (B24, B25, R6).  Pages
+	 * are charged as they are pinned, reserved (MMIO) ones never (B6,
+	 * issue 11 item 5: a BAR larger than RLIMIT_MEMLOCK maps, as in type1).
 	 */
-	const u64 prev = d.locked;
-	int ret = kapi_mm_charge(d.mm(), npages - prev, d.lock_cap, d.limit);
-	if (ret == -err::NOMEM)
-		Registry::memlock_denied(*this, npages - prev, d.limit);
-	if (ret)
-		return ret;
-	d.locked = npages;
-
-	ret = pin_user_range(d.mm(), d.vaddr, npages, (d.prot & KAPI_IOMMU_WRITE) != 0, d.runs);
+	LockedVmCharge charge(d.mm(), d.lock_cap, d.limit, d.locked);
+	int ret = pin_user_range(d.mm(), d.vaddr, npages, (d.prot & KAPI_IOMMU_WRITE) != 0, d.runs,
+				 &charge);
+	if (ret == -err::NOMEM && charge.denied())
+		Registry::memlock_denied(*this, charge.denied(), d.limit);
 	if (!ret)
 		ret = map_all(d);
-	if (!ret) {
-		d.iommu_mapped = true;
-		g_stats.pages_pinned.add(d.runs.pinned_pages());
-		ext_adopt(d);
-		if (const u64 rsvd = d.runs.reserved_pages()) {
-			kapi_mm_uncharge(d.mm(), rsvd);
-			d.locked -= rsvd;
-		}
-		return 0;
+	if (ret) {
+		unpin_runs(d.runs, false);
+		return ret; /* the charge gives itself back */
 	}
-
-	unpin_runs(d.runs, false);
-	kapi_mm_uncharge(d.mm(), npages - prev);
-	d.locked = prev;
-	return ret;
+	d.iommu_mapped = true;
+	sum_.pages_pinned.add(d.runs.pinned_pages());
+	add_locked(d, charge.commit());
+	/*
+	 * Credit left over: pages that records had charged and the mapping
+	 * found reserved (the user replaced the memory under a live pin).  An
+	 * IOMMU-mapped Dma charges exactly its pinned pages, so give it back.
+	 */
+	if (const u64 extra = charge.unused_credit()) {
+		kapi_mm_uncharge(d.mm(), extra);
+		sub_locked(d, extra);
+	}
+	ext_adopt(d);
+	return 0;
 }
 
 /* Bring d's locked_vm charge to target pages, in one update (R6, R7). */
@@ -609,7 +708,10 @@ void Container::settle(Dma &d, u64 target) noexcept
 		if (kapi_mm_charge(d.mm(), target - d.locked, 1, 0))
 			return; /* the mm is gone, and its locked_vm with it */
 	}
-	d.locked = target;
+	if (target > d.locked)
+		add_locked(d, target - d.locked);
+	else
+		sub_locked(d, d.locked - target);
 }
 
 /*
@@ -652,7 +754,7 @@ void Container::unmap_unpin(Dma &d) noexcept
 			kapi_unpin_pages(r.pfn + (from - off), end - from, dirty);
 		kapi_cond_resched();
 	});
-	g_stats.pages_pinned.sub(d.runs.pinned_pages());
+	sum_.pages_pinned.sub(d.runs.pinned_pages());
 	d.runs.free();
 	d.iommu_mapped = false;
 	settle(d, d.ext_owned);
@@ -699,23 +801,50 @@ void Container::remove_dma(Dma &d) noexcept
 		vaddr_invalid_count_--;
 	dma_avail_++;
 	g_stats.dmas_live.dec();
+	sum_.mappings.dec();
+	sum_.mapped_bytes.sub(d.size);
 	delete &d;
 }
 
-/* UPDATE_VADDR from another process: move the charge to its mm. */
-int Container::change_owner(Dma &d) noexcept
+/*
+ * The owner side of MAP_DMA|VFIO_DMA_MAP_FLAG_VADDR (Documentation/uapi.rst,
+ * "UPDATE_VADDR and ownership").  A mapping backed by a preregistered
+ * region takes its pages from the region, which belongs to the container's
+ * prereg owner mm: only that mm may give it a new vaddr, and only one inside
+ * a registered region, whose use count the mapping then moves to (-EPERM,
+ * -EINVAL: nothing changes).  Any other mapping moves to the calling
+ * process: its charge moves to the caller's mm (as type1), and under the
+ * RELEASE policy the caller's exit is watched from now on.
+ */
+int Container::change_owner(Dma &d, u64 vaddr) noexcept
 {
+	if (d.prereg) {
+		if (!prereg_mm_ || !kapi_mm_is_current(prereg_mm_))
+			return -err::PERM;
+		Prereg *p = find_prereg(prereg_mm_, vaddr, d.size);
+		if (!p)
+			return -err::INVAL;
+		d.prereg->used--;
+		p->used++;
+		d.prereg = p;
+		return 0;
+	}
 	if (kapi_mm_is_current(d.mm()))
 		return 0;
 	kapi_mm *mm = kapi_mm_grab_current();
 	if (!mm)
 		return -err::SRCH;
 	const bool cap = kapi_capable_ipc_lock();
-	int ret = kapi_mm_charge(mm, d.locked, cap, kapi_rlimit_memlock_pages());
+	const u64 limit = kapi_rlimit_memlock_pages();
+	LockedVmCharge charge(mm, cap, limit);
+	int ret = charge.charge(d.locked);
+	if (!ret)
+		ret = watch_mm(mm);
 	if (!ret) {
+		charge.commit();
 		kapi_mm_uncharge(d.mm(), d.locked);
 		d.set_mm(mm, cap);
-		d.limit = kapi_rlimit_memlock_pages();
+		d.limit = limit;
 	}
 	kapi_mm_drop(mm);
 	return ret;
@@ -747,7 +876,7 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 			return -err::NOENT;
 		if (!d->vaddr_invalid || d->iova != iova || d->size != size)
 			return -err::INVAL;
-		int ret = change_owner(*d);
+		int ret = change_owner(*d, vaddr);
 		if (ret)
 			return ret;
 		d->vaddr = vaddr;
@@ -757,6 +886,8 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 	}
 	if (d)
 		return -err::EXIST;
+	if (closed_)
+		return -err::NODEV;
 	if (!dma_avail_)
 		return -err::NOSPC;
 	if (!iovas_.allows(iova, iova + size - 1))
@@ -771,15 +902,18 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 		return -err::NOMEM;
 	}
 	nd->limit = kapi_rlimit_memlock_pages();
+	int ret = kapi_rangemap_insert(dmas_, &nd->range_node, iova, iova + size - 1, nd.get());
+	if (ret)
+		return ret;
+	/* Counted once it is in the map: remove_dma() gives the count back. */
 	if (Prereg *p = find_prereg(mm, vaddr, size)) {
 		nd->prereg = p;
 		p->used++;
 	}
-	int ret = kapi_rangemap_insert(dmas_, &nd->range_node, iova, iova + size - 1, nd.get());
-	if (ret)
-		return ret;
 	dma_avail_--;
 	g_stats.dmas_live.inc();
+	sum_.mappings.inc();
+	sum_.mapped_bytes.add(size);
 	Dma &dma = *nd.release();
 
 	ret = watch_mm(dma.mm());
@@ -881,16 +1015,11 @@ int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcep
 			 * the bitmaps meanwhile (found by fuzz_test as a NULL
 			 * dereference).  The request was made while tracking
 			 * was on, so the unmap goes ahead and reports every
-			 * page of d dirty, which is what the device may have
+			 * page of d dirty (report_dirty makes a missing bitmap
+			 * all dirty), which is what the device may have
 			 * written; ENOMEM leaves d mapped.
 			 */
-			if (!d.bitmap) {
-				ret = d.alloc_bitmap(ctz(pgsize));
-				if (!ret)
-					set_bits(d.bitmap, d.size >> ctz(pgsize));
-			}
-			if (!ret)
-				ret = report_dirty(bitmap->data, d, iova, ctz(pgsize));
+			ret = report_dirty(bitmap->data, d, iova, ctz(pgsize));
 			if (ret) {
 				/* d stays: settle what its vendor drivers unpinned. */
 				d.unmapping = false;
@@ -949,6 +1078,9 @@ long Container::unmap_dma(unsigned long arg) noexcept
  */
 int Container::report_dirty(u64 ubitmap, Dma &d, u64 base_iova, u64 pgshift) noexcept
 {
+	/* Issue 11 item 9: never read a bitmap with another page size than its own. */
+	if (int ret = d.fit_bitmap(pgshift))
+		return ret;
 	const u64 nbits = d.size >> pgshift;
 	const u64 bit_offset = (d.iova - base_iova) >> pgshift;
 	const u64 copy_offset = bit_offset / 64;
@@ -1169,7 +1301,7 @@ long Container::get_info(unsigned long arg) noexcept
 		}
 
 		/* An emulated-only container has no IOVA list: no capability. */
-		if (!iovas_.empty()) {
+		if (iovas_.restricted()) {
 			const u64 sz = sizeof(abi::CapIovaRange) + iovas_.size() * sizeof(abi::IovaRange);
 			auto *cap = static_cast<abi::CapIovaRange *>(
 				caps.add(sz, abi::CAP_IOVA_RANGE, 1));
@@ -1192,6 +1324,100 @@ long Container::get_info(unsigned long arg) noexcept
 		info.cap_offset = sizeof(info);
 	}
 	return kapi_copy_to_user(arg, &info, minsz) ? -err::FAULT : 0;
+}
+
+/* ---- what netlink shows ---------------------------------------------------- */
+
+void Container::summary(vfio_cxx_container_info &out) noexcept
+{
+	out = vfio_cxx_container_info{};
+	out.id = id;
+	out.mm_id = owner_mm_id;
+	out.tgid = owner_tgid;
+	out.uid = owner_uid;
+	out.type = iommu_type;
+	out.groups = static_cast<unsigned int>(sum_.groups.read());
+	out.domains = static_cast<unsigned int>(sum_.domains.read());
+	const u32 n = __atomic_load_n(&sum_.ngroup_ids, __ATOMIC_ACQUIRE);
+	for (u32 i = 0; i < n && i < VFIO_CXX_INFO_GROUPS_MAX; i++)
+		out.group_ids[i] = __atomic_load_n(&sum_.group_ids[i], __ATOMIC_RELAXED);
+	out.ngroup_ids = n;
+	out.mappings = sum_.mappings.read();
+	out.mapped_bytes = sum_.mapped_bytes.read();
+	out.pages_pinned = sum_.pages_pinned.read();
+	out.external_pages = sum_.external_pages.read();
+	out.prereg_pages = sum_.prereg_pages.read();
+	out.locked_pages = sum_.locked_pages.read();
+	/*
+	 * Orphans change when an mm exits, which this container does not see
+	 * (KEEP policy): count them when lock_ is free, else report the last
+	 * count.  Never wait: the holder may be a MAP_DMA of many GiB.
+	 */
+	MaybeGuard g(lock_, MaybeGuard::TRY);
+	if (g.held() && !closed_) {
+		const u64 orphans = orphaned_dmas_locked();
+		sum_.orphaned.sub(sum_.orphaned.read());
+		sum_.orphaned.add(orphans);
+	}
+	out.orphaned_mappings = sum_.orphaned.read();
+}
+
+namespace {
+void fill_mapping(const Dma &d, vfio_cxx_mapping_info &out) noexcept
+{
+	out = vfio_cxx_mapping_info{};
+	out.iova = d.iova;
+	out.size = d.size;
+	out.vaddr = d.vaddr;
+	out.mm_id = kapi_mm_id(d.mm());
+	out.pages_pinned = d.runs.pinned_pages();
+	out.external_pages = d.ext_pages;
+	out.locked_pages = d.locked;
+	out.prot = static_cast<unsigned int>(d.prot);
+	out.flags = (d.iommu_mapped ? VFIO_CXX_MAPPING_IOMMU_MAPPED : 0) |
+		    (d.vaddr_invalid ? VFIO_CXX_MAPPING_VADDR_INVALID : 0);
+}
+} /* namespace */
+
+int Container::mapping_from(u64 from, vfio_cxx_mapping_info &out) noexcept
+{
+	MaybeGuard g(lock_, MaybeGuard::KILLABLE);
+	if (!g.held())
+		return -err::INTR;
+	if (closed_)
+		return -err::NOENT;
+	/* The lowest mapping intersecting [from, max] whose iova is >= from. */
+	Dma *d = find_dma(from, U64_MAX);
+	if (d && d->iova < from) {
+		const u64 next = d->last() + 1;
+		d = next ? find_dma(next, U64_MAX) : nullptr;
+	}
+	if (!d)
+		return 1;
+	fill_mapping(*d, out);
+	return 0;
+}
+
+int Container::prereg_from(u64 from_vaddr, vfio_cxx_prereg_info &out) noexcept
+{
+	MaybeGuard g(lock_, MaybeGuard::KILLABLE);
+	if (!g.held())
+		return -err::INTR;
+	if (closed_)
+		return -err::NOENT;
+	/* The list keeps registration order: the lowest vaddr >= from_vaddr. */
+	Prereg *best = nullptr;
+	for (Prereg &p : preregs_)
+		if (p.vaddr >= from_vaddr && (!best || p.vaddr < best->vaddr))
+			best = &p;
+	if (!best)
+		return 1;
+	out = vfio_cxx_prereg_info{};
+	out.vaddr = best->vaddr;
+	out.size = best->size;
+	out.mm_id = kapi_mm_id(prereg_mm_);
+	out.users = best->used;
+	return 0;
 }
 
 /* ---- introspection ------------------------------------------------------ */

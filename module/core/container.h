@@ -13,6 +13,17 @@
  * iommu_mapped (pinned once, mapped into every Domain).  With no Domain
  * (emulated groups only) Dmas only record the range.
  *
+ * References: a Container is refcounted (get/put).  The VFIO core's
+ * handle is one reference, given back by vfio_cxx_release() after close();
+ * every call from the core (ioctl, attach/detach, pin/unpin/dma_rw) holds
+ * one for its duration, and so does every registry lookup (netlink).  The
+ * VFIO core does not serialise release against ioctls (vfio_fops_unl_ioctl
+ * takes no lock), so close() tears everything down under the locks and
+ * marks the container closed; an ioctl that gets the lock after that
+ * finds it empty and refuses to add anything (-ENODEV).  The memory goes
+ * with the last reference.  (The core reads its iommu_data pointer before
+ * our entry point can take a reference; that window is the core's.)
+ *
  * Locking, in this order:
  *   devices_lock_ (KAPI_LOCK_DEVICES): the list of emulated devices to tell
  *     about unmaps, and the right to delete a Dma.  Taken by DMA_UNMAP,
@@ -23,9 +34,12 @@
  *   lock_ (KAPI_LOCK_CONTAINER): everything else here.  Under it the
  *     container may take an mm's mmap lock (pinning, locked_vm charges), the
  *     IOMMU driver's locks and the xarray's internal lock; nothing
- *     that holds any of those ever takes lock_ or devices_lock_.
- * pin_pages/unpin_pages/dma_rw take lock_ only.  The VFIO core serialises
- * open/release against everything else.
+ *     that holds any of those ever takes lock_ or devices_lock_.  Its hold
+ *     time is user-controlled (a MAP_DMA of many GiB, a FUSE-backed page),
+ *     so nothing outside this container's own users waits on it: netlink
+ *     reads the lock-free summary counters (sum_), or waits killably with
+ *     no global lock held (mapping_from, prereg_from).
+ * pin_pages/unpin_pages/dma_rw take lock_ only.
  */
 #ifndef VFIO_CXX_CONTAINER_H
 #define VFIO_CXX_CONTAINER_H
@@ -108,10 +122,33 @@ struct MmWatch {
 
 class Container {
 public:
-	/* The container for VFIO_SET_IOMMU(type), or -EINVAL/-ENOMEM. */
-	static Result<Owned<Container>> create(unsigned long type) noexcept;
+	/*
+	 * The container for VFIO_SET_IOMMU(type), holding one reference (the
+	 * VFIO core's), or -EINVAL/-ENOMEM.
+	 */
+	static Result<Container *> create(unsigned long type) noexcept;
 	VFIO_CXX_NO_COPY(Container);
-	~Container();
+
+	void get() noexcept { __atomic_fetch_add(&refs_, 1, __ATOMIC_RELAXED); }
+	/* Drop a reference; the last one frees the container. */
+	void put() noexcept;
+	/*
+	 * The VFIO core's release: unregister, stop watching mms, detach, unmap,
+	 * unpin and uncharge everything at once (B29, B37).  The caller still
+	 * holds its reference and drops it afterwards.
+	 */
+	void close() noexcept;
+	bool closed() const noexcept { return __atomic_load_n(&closed_, __ATOMIC_ACQUIRE); }
+
+	/*
+	 * What netlink shows.  summary() takes no lock (counters kept beside
+	 * the state they count; fields may be from slightly different
+	 * instants).  mapping_from/prereg_from wait killably for lock_: 0, 1
+	 * (nothing at or after `from`), -EINTR, or -ENOENT (closed).
+	 */
+	void summary(vfio_cxx_container_info &out) noexcept;
+	int mapping_from(u64 from, vfio_cxx_mapping_info &out) noexcept;
+	int prereg_from(u64 from_vaddr, vfio_cxx_prereg_info &out) noexcept;
 
 	int attach_group(kapi_group *g, int type) noexcept;
 	void detach_group(kapi_group *g) noexcept;
@@ -166,6 +203,16 @@ private:
 	friend T *make(Args &&...args) noexcept;
 	friend class Registry; /* snapshots read the state under lock_ */
 	Container(bool v2, bool cxx) noexcept;
+	~Container();
+	/* close()'s work, lock_ and devices_lock_ held; idempotent. */
+	void teardown() noexcept;
+	void destroy_watches(bool all) noexcept;
+	void reap_watches() noexcept;
+	/* Keep sum_'s group ids in step with groups_ (lock_ held). */
+	void publish_groups() noexcept;
+	/* Change d's locked_vm charge record (the charge itself is the caller's). */
+	void add_locked(Dma &d, u64 n) noexcept;
+	void sub_locked(Dma &d, u64 n) noexcept;
 
 	/* ioctls */
 	long check_extension(unsigned long ext) noexcept;
@@ -187,7 +234,7 @@ private:
 
 	int do_map(const abi::DmaMap &map) noexcept;
 	int do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcept;
-	int change_owner(Dma &d) noexcept;
+	int change_owner(Dma &d, u64 vaddr) noexcept;
 	Dma *find_dma(u64 first, u64 last) noexcept;
 	int pin_map(Dma &d) noexcept;
 	int map_all(Dma &d) noexcept;
@@ -257,6 +304,28 @@ private:
 	List<MmWatch, &MmWatch::node> watches_;
 	u32 exit_policy_;
 	bool closing_ = false;	  /* release under way: exit handlers stand down */
+	bool closed_ = false;	  /* torn down: nothing may be added (atomic reads) */
+	bool reap_pending_ = false; /* a watch's mm exited: free it (atomic) */
+	u32 refs_ = 1;
+
+	/*
+	 * The summary netlink reads without lock_: written under lock_ beside
+	 * the state they count, read with relaxed atomics.  The Tallies also
+	 * feed the module-wide g_stats.
+	 */
+	struct Summary {
+		Counter groups;
+		Counter domains;
+		Counter mappings;
+		Counter mapped_bytes;
+		Tally pages_pinned{ g_stats.pages_pinned };
+		Tally external_pages{ g_stats.external_pages };
+		Tally prereg_pages{ g_stats.prereg_pages };
+		Counter locked_pages;
+		Counter orphaned; /* as of the last time lock_ was free */
+		u32 ngroup_ids = 0;
+		int group_ids[VFIO_CXX_INFO_GROUPS_MAX] = {};
+	} sum_;
 };
 
 } /* namespace vfio_cxx */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "dma.h"
+#include "accounting.h"
 
 #include <vfio_cxx/errno.h>
 
@@ -70,7 +71,8 @@ u64 RunList::bytes() const noexcept
 	return n;
 }
 
-int pin_user_range(kapi_mm *mm, u64 vaddr, u64 npages, bool write, RunList &runs) noexcept
+int pin_user_range(kapi_mm *mm, u64 vaddr, u64 npages, bool write, RunList &runs,
+		   LockedVmCharge *charge) noexcept
 {
 	constexpr u64 batch = KAPI_PIN_BATCH; /* PFNs per pin call */
 	/* A small mapping needs no page of PFNs. */
@@ -87,6 +89,7 @@ int pin_user_range(kapi_mm *mm, u64 vaddr, u64 npages, bool write, RunList &runs
 			ret = static_cast<int>(got);
 			break;
 		}
+		const u64 before = runs.pinned_pages();
 		for (long i = 0; i < got; i++) {
 			if (!runs.append(pfns[i], 1)) {
 				/* Not recorded, so unpinned here. */
@@ -98,6 +101,8 @@ int pin_user_range(kapi_mm *mm, u64 vaddr, u64 npages, bool write, RunList &runs
 			}
 		}
 		done += static_cast<u64>(got);
+		if (!ret && charge)
+			ret = charge->charge(runs.pinned_pages() - before);
 		kapi_cond_resched();
 	}
 	if (pfns != small)
@@ -138,7 +143,24 @@ int Dma::alloc_bitmap(u64 pgshift) noexcept
 		return -err::INVAL;
 	/* One spare word: reports shift the bits left by up to 63. */
 	bitmap = static_cast<u64 *>(kapi_alloc(abi::dirty_bitmap_bytes(npages) + sizeof(u64)));
+	bitmap_shift = static_cast<unsigned int>(pgshift);
 	return bitmap ? 0 : -err::NOMEM;
+}
+
+int Dma::fit_bitmap(u64 pgshift) noexcept
+{
+	if (bitmap && bitmap_shift == pgshift)
+		return 0;
+	free_bitmap();
+	int ret = alloc_bitmap(pgshift);
+	if (ret)
+		return ret;
+	const u64 nbits = size >> pgshift;
+	for (u64 w = 0; w < nbits / 64; w++)
+		bitmap[w] = ~u64(0);
+	if (nbits % 64)
+		bitmap[nbits / 64] = (u64(1) << (nbits % 64)) - 1;
+	return 0;
 }
 
 void Dma::free_bitmap() noexcept

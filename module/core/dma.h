@@ -193,6 +193,13 @@ public:
 
 	/* 0, -EINVAL (too large to track, as type1) or -ENOMEM. */
 	[[nodiscard]] int alloc_bitmap(u64 pgshift) noexcept;
+	/*
+	 * Make the bitmap one of pgshift pages.  If the container's smallest
+	 * page size changed since it was sized (a group came or went), a new
+	 * one is made with every page dirty: what was recorded cannot be
+	 * converted, and reporting too much is safe.  0, -EINVAL or -ENOMEM.
+	 */
+	[[nodiscard]] int fit_bitmap(u64 pgshift) noexcept;
 	void free_bitmap() noexcept;
 
 	const u64 iova;
@@ -210,7 +217,8 @@ public:
 	u64 limit = 0;	/* RLIMIT_MEMLOCK in pages of the process that mapped it */
 	u64 locked = 0; /* pages charged to mm_->locked_vm (see above) */
 	RunList runs;
-	u64 *bitmap = nullptr; /* dirty bitmap, one bit per min page, while tracking */
+	u64 *bitmap = nullptr; /* dirty bitmap, one bit per 1 << bitmap_shift bytes, while tracking */
+	unsigned int bitmap_shift = 0;
 
 	Prereg *prereg = nullptr;  /* the region its pages come from (no pins of its own) */
 	kapi_xmap *ext = nullptr; /* ExtPin records, created on the first pin */
@@ -220,12 +228,16 @@ public:
 	kapi_range_node range_node{}; /* its node in the Container's range map */
 };
 
+class LockedVmCharge;
 /*
  * Pin npages of mm from vaddr for long-term DMA, appending them to runs.
+ * With a charge, each batch's pinned (non-reserved) pages are charged to it
+ * as they are pinned; a refused charge stops the pinning with its errno.
  * On error, what was pinned stays in runs for the caller to release with
  * unpin_runs().
  */
-int pin_user_range(kapi_mm *mm, u64 vaddr, u64 npages, bool write, RunList &runs) noexcept;
+int pin_user_range(kapi_mm *mm, u64 vaddr, u64 npages, bool write, RunList &runs,
+		   LockedVmCharge *charge = nullptr) noexcept;
 /* Unpin every page of runs that holds a pin, and forget them all. */
 void unpin_runs(RunList &runs, bool dirty) noexcept;
 

@@ -19,18 +19,37 @@ static Container *to_core(vfio_cxx_container *c)
 	return reinterpret_cast<Container *>(c);
 }
 
+namespace {
+/*
+ * The reference a call from the VFIO core holds for its duration: the core
+ * may release the container meanwhile (container.h, "References").
+ */
+class [[nodiscard]] CallRef {
+public:
+	explicit CallRef(vfio_cxx_container *c) noexcept : c_(to_core(c)) { c_->get(); }
+	VFIO_CXX_NO_COPY(CallRef);
+	~CallRef() { c_->put(); }
+	Container *operator->() const noexcept { return c_; }
+
+private:
+	Container *c_;
+};
+} /* namespace */
+
 extern "C" int vfio_cxx_open(unsigned long type, vfio_cxx_container **out) noexcept
 {
 	auto r = Container::create(type);
 	if (!r.ok())
 		return r.err();
-	*out = reinterpret_cast<vfio_cxx_container *>(r.take().release());
+	*out = reinterpret_cast<vfio_cxx_container *>(r.take());
 	return 0;
 }
 
 extern "C" void vfio_cxx_release(vfio_cxx_container *c) noexcept
 {
-	delete to_core(c);
+	Container *core = to_core(c);
+	core->close();
+	core->put(); /* the VFIO core's reference */
 }
 
 extern "C" long vfio_cxx_ioctl(vfio_cxx_container *c, unsigned int cmd, unsigned long arg) noexcept
@@ -41,44 +60,44 @@ extern "C" long vfio_cxx_ioctl(vfio_cxx_container *c, unsigned int cmd, unsigned
 			return Container::check_extension_global(arg);
 		return -err::NOTTY;
 	}
-	return to_core(c)->ioctl(cmd, arg);
+	return CallRef(c)->ioctl(cmd, arg);
 }
 
 extern "C" int vfio_cxx_attach_group(vfio_cxx_container *c, kapi_group *g, int type) noexcept
 {
-	return to_core(c)->attach_group(g, type);
+	return CallRef(c)->attach_group(g, type);
 }
 
 extern "C" void vfio_cxx_detach_group(vfio_cxx_container *c, kapi_group *g) noexcept
 {
-	to_core(c)->detach_group(g);
+	CallRef(c)->detach_group(g);
 }
 
 extern "C" int vfio_cxx_pin_pages(vfio_cxx_container *c, kapi_group *, kapi_u64 iova, int npage,
 				  int prot, kapi_u64 *pfns) noexcept
 {
-	return to_core(c)->pin_pages(iova, npage, prot, pfns);
+	return CallRef(c)->pin_pages(iova, npage, prot, pfns);
 }
 
 extern "C" void vfio_cxx_unpin_pages(vfio_cxx_container *c, kapi_u64 iova, int npage) noexcept
 {
-	to_core(c)->unpin_pages(iova, npage);
+	CallRef(c)->unpin_pages(iova, npage);
 }
 
 extern "C" int vfio_cxx_dma_rw(vfio_cxx_container *c, kapi_u64 iova, void *data,
 			       unsigned long count, int write) noexcept
 {
-	return to_core(c)->dma_rw(iova, data, count, write != 0);
+	return CallRef(c)->dma_rw(iova, data, count, write != 0);
 }
 
 extern "C" void vfio_cxx_register_device(vfio_cxx_container *c, kapi_device *dev) noexcept
 {
-	to_core(c)->register_device(dev);
+	CallRef(c)->register_device(dev);
 }
 
 extern "C" void vfio_cxx_unregister_device(vfio_cxx_container *c, kapi_device *dev) noexcept
 {
-	to_core(c)->unregister_device(dev);
+	CallRef(c)->unregister_device(dev);
 }
 
 extern "C" void vfio_cxx_get_stats(vfio_cxx_stats *s) noexcept

@@ -32,7 +32,7 @@ void Container::give_back(Dma &d, u64 npages) noexcept
 	if (!npages || d.unmapping)
 		return;
 	kapi_mm_uncharge(d.mm(), npages);
-	d.locked -= npages;
+	sub_locked(d, npages);
 }
 
 /*
@@ -43,7 +43,7 @@ u64 Container::ext_drop(Dma &d, u64 idx, ExtPin e) noexcept
 {
 	kapi_xmap_erase(d.ext, idx);
 	d.ext_pages--;
-	g_stats.external_pages.dec();
+	sum_.external_pages.dec();
 	if (!e.holds_pin())
 		return 0;
 	kapi_unpin_pages(e.pfn(), 1, (d.prot & KAPI_IOMMU_WRITE) != 0);
@@ -77,8 +77,14 @@ u64 Container::ext_release_all(Dma &d) noexcept
 	unsigned long idx = 0;
 	while (d.ext_pages) {
 		ExtPin e(kapi_xmap_find(d.ext, &idx, ~0UL));
-		if (!e.present())
-			VFIO_CXX_BUG("vfio_iommu_cxx: external record count out of step");
+		if (!e.present()) {
+			/* Recover: the count is what is wrong; nothing is left to drop. */
+			VFIO_CXX_INTERNAL_ERROR("vfio_iommu_cxx: external record count out of step");
+			sum_.external_pages.sub(d.ext_pages);
+			d.ext_pages = 0;
+			d.ext_owned = 0;
+			break;
+		}
 		unc += ext_drop(d, idx, e);
 	}
 	return unc;
@@ -133,7 +139,7 @@ int Container::ext_borrow(Dma &d, u64 idx, u64 *pfn) noexcept
 	if (ret)
 		return ret;
 	d.ext_pages++;
-	g_stats.external_pages.inc();
+	sum_.external_pages.inc();
 	*pfn = p;
 	return 0;
 }
@@ -174,7 +180,7 @@ int Container::ext_gup(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcep
 	}
 	u64 k = 0;
 	if (charged) {
-		d.locked += charge;
+		add_locked(d, charge);
 		/* Record them CHUNK at a time, each chunk in one xarray walk. */
 		constexpr u64 CHUNK = 64;
 		u64 rec[CHUNK];
@@ -194,7 +200,7 @@ int Container::ext_gup(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcep
 				d.ext_pages++;
 				d.ext_owned += !rsvd;
 			}
-			g_stats.external_pages.add(stored);
+			sum_.external_pages.add(stored);
 		}
 	}
 	*recorded = k;
@@ -264,7 +270,7 @@ void Container::mark_dirty(Dma &d, u64 offset, u64 len) noexcept
 {
 	if (!dirty_tracking_ || !d.bitmap || !len)
 		return;
-	const unsigned int shift = __builtin_ctzll(min_pgsize());
+	const unsigned int shift = d.bitmap_shift; /* the size it was made for */
 	for (u64 b = offset >> shift; b <= (offset + len - 1) >> shift; b++)
 		d.bitmap[b / 64] |= u64(1) << (b % 64);
 }

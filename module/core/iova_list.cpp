@@ -6,6 +6,7 @@ namespace vfio_cxx {
 bool IovaList::reset(u64 start, u64 last) noexcept
 {
 	r_.clear();
+	restricted_ = true;
 	return r_.push_back({ start, last });
 }
 
@@ -57,7 +58,7 @@ bool IovaList::exclude(u64 start, u64 last) noexcept
 
 bool IovaList::allows(u64 start, u64 last) const noexcept
 {
-	if (r_.empty())
+	if (!restricted_)
 		return true;
 	for (const abi::IovaRange &n : r_)
 		if (start >= n.start && last <= n.end)

@@ -34,9 +34,14 @@ void Container::free_prereg(Prereg &p) noexcept
 {
 	unpin_runs(p.runs, true); /* devices may have written anywhere */
 	kapi_mm_uncharge(prereg_mm_, p.locked);
-	g_stats.prereg_pages.sub(p.size >> abi::PAGE_SHIFT);
+	sum_.prereg_pages.sub(p.size >> abi::PAGE_SHIFT);
 	preregs_.remove(p);
 	delete &p;
+	/* The last region gone: another mm may register next (issue 11 item 9). */
+	if (preregs_.empty() && prereg_mm_) {
+		kapi_mm_drop(prereg_mm_);
+		prereg_mm_ = nullptr;
+	}
 }
 
 int Container::register_memory(u64 vaddr, u64 size) noexcept
@@ -83,7 +88,7 @@ int Container::register_memory(u64 vaddr, u64 size) noexcept
 		return ret;
 	}
 	prereg_mm_ = mm;
-	g_stats.prereg_pages.add(npages);
+	sum_.prereg_pages.add(npages);
 	preregs_.push_back(*p.release());
 	return 0;
 }
@@ -115,6 +120,8 @@ long Container::prereg_ioctl(unsigned long arg, bool reg) noexcept
 	if (!r.size || ((r.vaddr | r.size) & (abi::PAGE_SIZE - 1)) || r.vaddr + r.size - 1 < r.vaddr)
 		return -err::INVAL;
 	Guard guard(lock_);
+	if (closed_)
+		return -err::NODEV;
 	return reg ? register_memory(r.vaddr, r.size) : unregister_memory(r.vaddr, r.size);
 }
 
@@ -143,13 +150,20 @@ int Container::watch_mm(kapi_mm *mm) noexcept
 }
 
 /*
- * The exit of a watched mm (from exit_mmap, before its pages are freed, or
- * from kapi_mm_watch_destroy at close): unmap everything the mm owns, with
- * the mdev drivers told first, unpin it, and free its regions (B42).  Runs
- * its work at most once per watch (B44); the locks make a concurrent close
- * wait for it, and close sets closing_ first so that a run it causes itself
- * stands down.  It sleeps only where the exit path may (no invalidate
- * callback exists, B46).
+ * The exit (or exec) of a watched mm, from exit_mmap before its pages are
+ * freed, or from kapi_mm_watch_destroy at close.  Under the RELEASE policy
+ * it unmaps, with the mdev drivers told first, and unpins (B42):
+ *   - every mapping the mm owns, except vaddr-invalid ones without a
+ *     region: those wait for a new owner (an exec-based live update does
+ *     UNMAP|VADDR, exec, MAP|VADDR; as with type1, their pins stay);
+ *   - every mapping backed by one of the mm's regions, whatever its state
+ *     (only the region's mm could give it a vaddr again);
+ *   - the regions.
+ * Runs its work at most once per watch (B44); the locks make a concurrent
+ * close wait for it, and close sets closing_ first so that a run it causes
+ * itself stands down.  It sleeps only where the exit path may (no
+ * invalidate callback exists, B46).  The watch itself is freed later, out of
+ * the notifier (reap_watches).
  */
 void Container::mm_released(MmWatch &mw) noexcept
 {
@@ -158,26 +172,42 @@ void Container::mm_released(MmWatch &mw) noexcept
 	if (mw.released)
 		return;
 	mw.released = true;
+	__atomic_store_n(&reap_pending_, true, __ATOMIC_RELEASE);
 	if (closing_ || exit_policy_ != abi::EXIT_RELEASE)
 		return;
+	const bool owns_regions = prereg_mm_ == mw.mm;
 	u64 dmas = 0, pages = 0;
+	auto release = [&](Dma &d) {
+		pages += d.runs.pinned_pages() + d.ext_owned;
+		notify_remove(d);
+		dmas++;
+	};
 	for_each_dma(0, ~u64(0), [&](Dma &d) {
-		if (d.mm() == mw.mm) {
-			pages += d.runs.pinned_pages() + d.ext_owned;
-			notify_remove(d);
-			dmas++;
-		}
+		if ((d.prereg && owns_regions) || (d.mm() == mw.mm && !d.vaddr_invalid))
+			release(d);
 		return true;
 	});
 	u64 regions = 0;
-	if (prereg_mm_ == mw.mm)
+	if (owns_regions) {
 		while (Prereg *p = preregs_.front()) {
-			if (p->used)
-				VFIO_CXX_BUG("vfio_iommu_cxx: region still used after its mm's mappings went");
+			if (p->used) {
+				/*
+				 * Out of step (no path should get here): recover by
+				 * releasing the mappings it still backs.
+				 */
+				VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: region 0x%llx still used by %llu mappings at its mm's exit; released\n",
+						   p->vaddr, p->used);
+				for_each_dma(0, ~u64(0), [&](Dma &d) {
+					if (d.prereg == p)
+						release(d);
+					return true;
+				});
+			}
 			pages += p->runs.pinned_pages();
 			free_prereg(*p);
 			regions++;
 		}
+	}
 	g_stats.mm_exits.inc();
 	Registry::mm_exited(*this, mw.mm, dmas, pages);
 	kapi_log(KAPI_LOG_DEBUG, "vfio_iommu_cxx: owner exited: released %llu mappings, %llu regions\n",

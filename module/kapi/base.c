@@ -68,6 +68,16 @@ void kapi_mutex_lock(struct kapi_mutex *m)
 	mutex_lock(&m->m);
 }
 
+int kapi_mutex_lock_killable(struct kapi_mutex *m)
+{
+	return mutex_lock_killable(&m->m) ? -EINTR : 0;
+}
+
+int kapi_mutex_trylock(struct kapi_mutex *m)
+{
+	return mutex_trylock(&m->m);
+}
+
 void kapi_mutex_unlock(struct kapi_mutex *m)
 {
 	mutex_unlock(&m->m);
@@ -133,8 +143,7 @@ void kapi_log(enum kapi_log_level level, const char *fmt, ...)
 	va_end(args);
 }
 
-void kapi_bug(const char *msg)
+void kapi_internal_error(const char *msg)
 {
-	pr_crit("%s\n", msg);
-	BUG();
+	WARN_ONCE(1, "%s\n", msg);
 }

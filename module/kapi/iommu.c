@@ -31,9 +31,22 @@ int kapi_group_id(struct kapi_group *g)
 	return iommu_group_id(to_group(g));
 }
 
-static int first_device(struct device *dev, void *data)
+/*
+ * The domain is allocated for the group's first device from inside the
+ * group iterator, as type1 does: the group's mutex is held there, so the
+ * device cannot leave the group (and be freed) meanwhile (issue 11 item 9).
+ */
+static int alloc_for_first_device(struct device *dev, void *data)
 {
-	*(struct device **)data = dev;
+	struct iommu_domain **domain = data;
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	*domain = iommu_paging_domain_alloc(dev);
+#else
+	*domain = iommu_domain_alloc(dev->bus);
+	if (!*domain)
+		*domain = ERR_PTR(-EIO);
+#endif
 	return 1; /* stop */
 }
 
@@ -63,31 +76,17 @@ int kapi_group_check_msi_isolation(struct kapi_group *g)
 
 int kapi_domain_alloc(struct kapi_group *g, struct kapi_domain **out)
 {
-	struct device *dev = NULL;
-	struct iommu_domain *domain;
+	struct iommu_domain *domain = ERR_PTR(-ENODEV); /* stays so if no device */
 	struct kapi_domain *kd;
-
-	iommu_group_for_each_dev(to_group(g), &dev, first_device);
-	if (!dev)
-		return -ENODEV;
 
 	kd = kzalloc(sizeof(*kd), GFP_KERNEL_ACCOUNT);
 	if (!kd)
 		return -ENOMEM;
-
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
-	domain = iommu_paging_domain_alloc(dev);
+	iommu_group_for_each_dev(to_group(g), &domain, alloc_for_first_device);
 	if (IS_ERR(domain)) {
 		kfree(kd);
 		return PTR_ERR(domain);
 	}
-#else
-	domain = iommu_domain_alloc(dev->bus);
-	if (!domain) {
-		kfree(kd);
-		return -EIO;
-	}
-#endif
 	kd->domain = domain;
 	*out = kd;
 	return 0;

@@ -69,9 +69,10 @@ unsigned long kapi_rlimit_memlock_pages(void) KAPI_NOEXCEPT;
 int kapi_mm_charge(struct kapi_mm *mm, unsigned long npages, int lock_cap,
 		   unsigned long limit_pages) KAPI_NOEXCEPT;
 /*
- * Subtract npages.  Never fails: if the mmap lock is contended the update
- * is deferred to a work item (holding its own mm_count reference), and it
- * is dropped when the mm has exited (its locked_vm died with it).
+ * Subtract npages, now: waits for the mmap write lock (killably).  Never
+ * fails: only if the caller is killed while waiting does the update go to a
+ * work item (holding its own mm_count reference); it is dropped when the mm
+ * has exited (its locked_vm died with it).
  */
 void kapi_mm_uncharge(struct kapi_mm *mm, unsigned long npages) KAPI_NOEXCEPT;
 /* Wait for deferred uncharges queued so far (tests, module exit). */
@@ -144,6 +145,10 @@ struct kapi_mutex;
 struct kapi_mutex *kapi_mutex_create(enum kapi_lock_class cls) KAPI_NOEXCEPT;
 void kapi_mutex_destroy(struct kapi_mutex *m) KAPI_NOEXCEPT;
 void kapi_mutex_lock(struct kapi_mutex *m) KAPI_NOEXCEPT;
+/* 0, or -EINTR if a fatal signal arrived while waiting (the lock is not held). */
+int kapi_mutex_lock_killable(struct kapi_mutex *m) KAPI_NOEXCEPT;
+/* 1 if taken without waiting, else 0. */
+int kapi_mutex_trylock(struct kapi_mutex *m) KAPI_NOEXCEPT;
 void kapi_mutex_unlock(struct kapi_mutex *m) KAPI_NOEXCEPT;
 void kapi_mutex_assert_held(struct kapi_mutex *m) KAPI_NOEXCEPT;
 /*
@@ -193,12 +198,13 @@ void kapi_log(enum kapi_log_level level, const char *fmt, ...) KAPI_NOEXCEPT
 	__attribute__((format(printf, 2, 3)));
 
 /*
- * An impossible state in the core: BUG() in the kernel, abort() on the host.
- * Not declared noreturn: objtool cannot see across objects that it never
- * returns, so C++ callers follow it with __builtin_trap() (ud2, a dead end
- * objtool understands).  Use VFIO_CXX_BUG() from vfio_cxx/log.h.
+ * A state of the core's own bookkeeping that no input can reach: WARN_ONCE in
+ * the kernel (the caller then recovers; never BUG), abort() on the host so
+ * that the host tests catch it.  Use VFIO_CXX_INTERNAL_ERROR() from
+ * vfio_cxx/log.h.  Never for anything user input can cause: fleets run
+ * panic_on_warn.
  */
-void kapi_bug(const char *msg) KAPI_NOEXCEPT;
+void kapi_internal_error(const char *msg) KAPI_NOEXCEPT;
 
 /* ---- module parameters ------------------------------------------------- */
 
@@ -206,6 +212,8 @@ void kapi_bug(const char *msg) KAPI_NOEXCEPT;
 int kapi_param_claim_type1(void) KAPI_NOEXCEPT;
 /* dma_entry_limit: most mappings per container (type1's parameter). */
 unsigned int kapi_param_dma_entry_limit(void) KAPI_NOEXCEPT;
+/* disable_hugepages: map page by page, no large IOMMU pages (type1's parameter). */
+int kapi_param_disable_hugepages(void) KAPI_NOEXCEPT;
 /* exit_policy: VFIO_CXX_EXIT_KEEP (0, default) or VFIO_CXX_EXIT_RELEASE (1). */
 unsigned int kapi_param_exit_policy(void) KAPI_NOEXCEPT;
 
@@ -461,6 +469,58 @@ struct vfio_cxx_prereg_info {
  */
 int vfio_cxx_prereg_next(kapi_u64 id, kapi_u64 from_vaddr, unsigned int uid, int admin,
 			 struct vfio_cxx_prereg_info *out) KAPI_NOEXCEPT;
+
+/* ---- viewer: who may read the registry (netlink.c; "netlink" block) ----- */
+
+/*
+ * A container's owner: the process that did VFIO_SET_IOMMU, as a reference
+ * to its thread group's struct pid (never the task itself, so a container
+ * keeps no exited process alive, and a recycled pid number never matches).
+ * kapi_owner_get() takes one for current and never fails;
+ * kapi_owner_put(NULL) does nothing.
+ */
+struct kapi_owner;
+struct kapi_owner *kapi_owner_get(void) KAPI_NOEXCEPT;
+void kapi_owner_put(struct kapi_owner *o) KAPI_NOEXCEPT;
+
+/*
+ * A viewer: what a netlink request is judged by (built by netlink.c, only
+ * passed on by the core): the socket opener's credentials, the sender's,
+ * the sender's thread group, and CAP_SYS_ADMIN for both.
+ * kapi_viewer_may_see() is 1 if v may see the containers of o: with
+ * CAP_SYS_ADMIN, or if both credentials may read o's process as
+ * PTRACE_MODE_READ_FSCREDS allows (the sender also when it is o's
+ * process); 0 otherwise, and when o's process has exited.  quiet: a
+ * listing, a denial leaves no audit record.  Never sleeps on a lock that
+ * a container user holds.
+ */
+struct kapi_viewer;
+int kapi_viewer_may_see(const struct kapi_viewer *v, struct kapi_owner *o, int quiet) KAPI_NOEXCEPT;
+
+/*
+ * The registry as viewer v sees it (registry.cpp).  The registry lock is
+ * held for the list lookup only; GET_CONTAINER numbers come from the
+ * container's lock-free summary, mappings and regions from a killable wait
+ * for the container's lock with no global lock held.
+ *   container_next: the visible container with the lowest id > after: 0,
+ *     or -ENOENT if none.
+ *   container_get: container id: 0, -ENOENT (none, or closed) or -EPERM
+ *     (not visible; this check is audited).
+ *   mapping_next: the mapping of container id with the lowest iova >= from;
+ *   prereg_next: the region with the lowest vaddr >= from_vaddr:
+ *     0; 1 if there is none (the end of the dump); -ENOENT or -EPERM as
+ *     above; -EINTR (a fatal signal while waiting for the container).
+ */
+int vfio_cxx_view_container_next(const struct kapi_viewer *v, kapi_u64 after,
+				 struct vfio_cxx_container_info *out) KAPI_NOEXCEPT;
+int vfio_cxx_view_container_get(const struct kapi_viewer *v, kapi_u64 id,
+				struct vfio_cxx_container_info *out) KAPI_NOEXCEPT;
+int vfio_cxx_view_mapping_next(const struct kapi_viewer *v, kapi_u64 id, kapi_u64 from,
+			       struct vfio_cxx_mapping_info *out) KAPI_NOEXCEPT;
+int vfio_cxx_view_prereg_next(const struct kapi_viewer *v, kapi_u64 id, kapi_u64 from_vaddr,
+			      struct vfio_cxx_prereg_info *out) KAPI_NOEXCEPT;
+
+/* ---- end of the viewer block ---------------------------------------------- */
 
 #ifdef __cplusplus
 }

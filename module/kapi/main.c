@@ -34,6 +34,16 @@ unsigned int kapi_param_dma_entry_limit(void)
 	return READ_ONCE(dma_entry_limit);
 }
 
+static bool disable_hugepages;
+module_param(disable_hugepages, bool, 0644);
+MODULE_PARM_DESC(disable_hugepages,
+		 "Map every page as its own IOMMU page, never larger ones (debugging; as vfio_iommu_type1's parameter of the same name)");
+
+int kapi_param_disable_hugepages(void)
+{
+	return READ_ONCE(disable_hugepages);
+}
+
 static unsigned int exit_policy;
 module_param(exit_policy, uint, 0644);
 MODULE_PARM_DESC(exit_policy,
@@ -191,6 +201,14 @@ static int __init vfio_iommu_cxx_init(void)
 	debugfs_create_file("stats", 0444, debug_dir, NULL, &stats_fops);
 	pr_info("vfio_iommu_cxx: registered (compat %s, claim_type1=%d)\n",
 		VFIO_CXX_COMPAT_RANGE, claim_type1);
+	/*
+	 * Say it where an admin looks: with claim_type1 the Type1 containers
+	 * of this host are ours (we register after vfio_iommu_type1, and the
+	 * VFIO core tries the newest backend first), and the options of
+	 * vfio_iommu_type1 no longer apply to them; ours have the same names.
+	 */
+	if (claim_type1)
+		pr_info("vfio_iommu_cxx: serving VFIO_TYPE1_IOMMU/VFIO_TYPE1v2_IOMMU containers; set dma_entry_limit, disable_hugepages and allow_unsafe_interrupts on vfio_iommu_cxx, not vfio_iommu_type1\n");
 	return 0;
 }
 

@@ -101,29 +101,15 @@ struct deferred_uncharge {
 	unsigned long npages;
 };
 
-/*
- * mmap_write_trylock() left the kernel in 6.12 for want of users.  On 6.12
- * this mirrors mmap_write_lock() of Debian's 6.12 (down_write plus the
- * mm_lock_seq write section that mmap_write_unlock() ends); the compat range
- * check in vfio_compat.h keeps other kernels from building against it.
- */
-static bool mm_write_trylock(struct mm_struct *mm)
-{
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
-	return mmap_write_trylock(mm);
-#else
-	if (!down_write_trylock(&mm->mmap_lock))
-		return false;
-	mm_lock_seqcount_begin(mm);
-	return true;
-#endif
-}
-
 static void uncharge_locked(struct mm_struct *mm, unsigned long npages)
 {
 	mmap_assert_write_locked(mm);
-	if (WARN_ON_ONCE(npages > mm->locked_vm))
+	/* Never a WARN: fleets run panic_on_warn, and we cannot vouch for every other charger. */
+	if (unlikely(npages > mm->locked_vm)) {
+		pr_warn_once("vfio_iommu_cxx: uncharge of %lu pages exceeds locked_vm %lu; clamped\n",
+			     npages, mm->locked_vm);
 		npages = mm->locked_vm;
+	}
 	mm->locked_vm -= npages;
 }
 
@@ -169,17 +155,23 @@ void kapi_mm_uncharge(struct kapi_mm *kmm, unsigned long npages)
 		return;
 	if (!mmget_not_zero(mm))
 		return; /* exited: nothing to give back */
-	if (mm_write_trylock(mm)) {
+	/*
+	 * Applied now, as type1 does (issue 11 item 7): a MAP_DMA right after
+	 * an UNMAP near RLIMIT_MEMLOCK must see the pages given back, also
+	 * while vCPU threads keep the mmap lock busy.  The container lock ranks
+	 * above the mmap lock (nothing that holds an mmap lock takes ours: the
+	 * MMU notifier's release runs before exit_mmap takes it), so waiting
+	 * here is safe.  Only a fatal signal makes us stop waiting; then the
+	 * update goes to a work item rather than being lost (type1 loses it).
+	 * mm_users is dropped with mmput_async so the final exit work never
+	 * runs in this context.
+	 */
+	if (!mmap_write_lock_killable(mm)) {
 		uncharge_locked(mm, npages);
 		mmap_write_unlock(mm);
 		mmput_async(mm);
 		return;
 	}
-	/*
-	 * Contended: never wait for the mmap lock here (callers may hold locks
-	 * that a fault path takes).  Drop mm_users with mmput_async so the
-	 * final exit work never runs in this context.
-	 */
 	d = kmalloc(sizeof(*d), GFP_KERNEL | __GFP_NOFAIL);
 	INIT_WORK(&d->work, deferred_uncharge_fn);
 	mmgrab(mm);

@@ -416,3 +416,112 @@ TEST(RunListStorage, SmallFirstChunkThenPages)
 	r.free();
 	EXPECT_EQ(r.bytes(), 0u);
 }
+
+namespace {
+
+/*
+ * Issue 11 item 5: PFNMAP (MMIO) pages are never charged, not even for a
+ * moment, so a BAR mapping larger than RLIMIT_MEMLOCK maps without
+ * CAP_IPC_LOCK (as type1, which never counts reserved PFNs); RAM beside it
+ * is still held to the limit.
+ */
+TEST_F(Dma, Issue11_Item5_MmioLargerThanMemlockMaps)
+{
+	auto g = group(1);
+	ASSERT_EQ(attach(g), 0);
+	khost::set_capable_ipc_lock(false);
+	khost::set_rlimit_memlock_pages(2);
+	khost::add_pfnmap_range(VA, VA + 64 * PG - 1);
+	ASSERT_EQ(map(0x100000, 64 * PG, VA), 0);
+	EXPECT_EQ(locked(), 0u);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(khost::mapped_bytes(g), 64 * PG);
+	/* RAM and MMIO in one request: only the RAM counts against the limit. */
+	ASSERT_EQ(map(0x200000, 66 * PG, VA + 0x100000 - 2 * PG), -ENOMEM_);
+	khost::add_pfnmap_range(VA + 0x100000, VA + 0x100000 + 64 * PG - 1);
+	ASSERT_EQ(map(0x200000, 66 * PG, VA + 0x100000 - 2 * PG), 0);
+	EXPECT_EQ(locked(), 2u);
+	EXPECT_EQ(map(0x400000, PG, VA + 0x200000), -ENOMEM_); /* the limit still holds */
+	EXPECT_EQ(locked(), 2u);
+	ASSERT_EQ(unmap(0x200000, 66 * PG), 0);
+	EXPECT_EQ(locked(), 0u);
+	detach(g);
+}
+
+/* Issue 11 item 6: apertures that do not intersect leave no IOVA: -EINVAL (as type1). */
+TEST_F(Dma, Issue11_Item6_DisjointAperturesAreEinval)
+{
+	auto g = group(1), h = group(2, 1);
+	g.aperture_end = (1ULL << 30) - 1;
+	h.aperture_start = 1ULL << 31;
+	ASSERT_EQ(attach(g), 0);
+	EXPECT_EQ(attach(h), -EINVAL_);
+	EXPECT_EQ(h.attached_to, nullptr);
+	EXPECT_EQ(core().group_count(), 1u);
+	EXPECT_EQ(khost::domains_live(), 1);
+	/* Reserved regions that cover the whole aperture: the same. */
+	auto k = group(3, 1);
+	k.aperture_end = (1ULL << 30) - 1;
+	k.resv.push_back({ 0, (1ULL << 30) - 1 });
+	EXPECT_EQ(attach(k), -EINVAL_);
+	detach(g);
+}
+
+/* Issue 11 item 8: disable_hugepages maps page by page, as type1's parameter does. */
+TEST_F(Dma, Issue11_Item8_DisableHugepagesMapsPageByPage)
+{
+	auto g = group(1);
+	ASSERT_EQ(attach(g), 0);
+	const long before = khost::map_segs_calls();
+	ASSERT_EQ(map(0x100000, 32 * PG, VA), 0);
+	const long coalesced = khost::map_segs_calls() - before;
+	ASSERT_EQ(unmap(0x100000, 32 * PG), 0);
+	khost::set_disable_hugepages(true);
+	const long before2 = khost::map_segs_calls();
+	ASSERT_EQ(map(0x100000, 32 * PG, VA), 0);
+	const long split = khost::map_segs_calls() - before2;
+	EXPECT_EQ(khost::mapped_bytes(g), 32 * PG);
+	for (unsigned long i = 0; i < 32; i++)
+		EXPECT_EQ(khost::iova_to_phys(g, 0x100000 + i * PG) >> 12, khost::pfn_of(VA + i * PG));
+	/* 32 one-page segments: at least two batches of KAPI_MAP_SEGS_MAX. */
+	EXPECT_GT(split, coalesced);
+	ASSERT_EQ(unmap(0x100000, 32 * PG), 0);
+	detach(g);
+}
+
+/*
+ * Issue 11 item 9: dirty bitmaps record the page size they were made for.
+ * Tracking starts with an 8 KiB minimum page; that group leaves (the
+ * mappings stay for an emulated group) and the minimum drops to 4 KiB.  The
+ * bitmap has half the bits a 4 KiB report needs: it is remade, all dirty,
+ * instead of being overrun (ASan catches the old overrun).
+ */
+TEST_F(Dma, Issue11_Item9_DirtyBitmapKeepsItsPageSize)
+{
+	auto g = group(1), e = group(2);
+	g.pgsize_bitmap = 0x2000; /* 8 KiB only */
+	ASSERT_EQ(attach(g), 0);
+	ASSERT_EQ(attach(e, VFIO_CXX_GROUP_EMULATED), 0);
+	ASSERT_EQ(map(0x100000, 256 * PG, VA), 0);
+	uabi::DirtyBitmap start{ sizeof(start), uabi::DIRTY_PAGES_FLAG_START };
+	ASSERT_EQ(vfio_cxx_ioctl(c_, uabi::IOMMU_DIRTY_PAGES, reinterpret_cast<unsigned long>(&start)),
+		  0);
+	detach(g);
+	struct {
+		uabi::DirtyBitmap head;
+		uabi::DirtyBitmapGet get;
+	} req{};
+	unsigned long long bits[5] = {};
+	req.head = { sizeof(req), uabi::DIRTY_PAGES_FLAG_GET_BITMAP };
+	req.get.iova = 0x100000;
+	req.get.size = 256 * PG;
+	req.get.bitmap = { PG, 4 * sizeof(bits[0]), reinterpret_cast<unsigned long long>(bits) };
+	ASSERT_EQ(vfio_cxx_ioctl(c_, uabi::IOMMU_DIRTY_PAGES, reinterpret_cast<unsigned long>(&req)),
+		  0);
+	for (int w = 0; w < 4; w++)
+		EXPECT_EQ(bits[w], ~0ULL) << w;
+	EXPECT_EQ(bits[4], 0ULL);
+	detach(e);
+}
+
+} /* namespace */

@@ -126,6 +126,7 @@ long live_count()
 std::atomic<bool> claim_type1{ false };
 std::atomic<unsigned int> dma_entry_limit{ 65535 };
 std::atomic<unsigned int> exit_policy_param{ 0 };
+std::atomic<bool> disable_hugepages{ false };
 std::atomic<bool> cap_ipc_lock{ false };
 std::atomic<unsigned long> rlimit_pages{ 16384 }; /* 64 MiB */
 
@@ -442,10 +443,13 @@ extern "C" void kapi_mm_watch_destroy(kapi_mm_watch *w) noexcept
 	delete w;
 }
 
+void khost_pin_hook(unsigned long vaddr, unsigned long n); /* "netlink" block, at the end */
+
 extern "C" long kapi_pin_user_pages(kapi_mm *mm, unsigned long vaddr, unsigned long n, int write,
 				    kapi_u64 *pfns) noexcept
 {
 	(void)write;
+	khost_pin_hook(vaddr, n);
 	StateGuard g;
 	khost::FakeMm *m = to_fake(mm);
 	if (!m || m->count <= 0)
@@ -541,6 +545,24 @@ extern "C" void kapi_mutex_lock(kapi_mutex *m) noexcept
 	held_per_class[m->cls]++;
 }
 
+extern "C" int kapi_mutex_lock_killable(kapi_mutex *m) noexcept
+{
+	kapi_mutex_lock(m); /* the host has no fatal signals */
+	return 0;
+}
+
+extern "C" int kapi_mutex_trylock(kapi_mutex *m) noexcept
+{
+	if (m->held && pthread_equal(m->owner, pthread_self()))
+		die("kapi_mutex_trylock: recursive lock");
+	if (pthread_mutex_trylock(&m->m))
+		return 0;
+	m->owner = pthread_self();
+	m->held = true;
+	held_per_class[m->cls]++;
+	return 1;
+}
+
 extern "C" void kapi_mutex_unlock(kapi_mutex *m) noexcept
 {
 	if (!m->held || !pthread_equal(m->owner, pthread_self()))
@@ -612,9 +634,9 @@ extern "C" void kapi_log(kapi_log_level level, const char *fmt, ...) noexcept
 	log_buf->push_back({ level, buf });
 }
 
-extern "C" void kapi_bug(const char *msg) noexcept
+extern "C" void kapi_internal_error(const char *msg) noexcept
 {
-	fprintf(stderr, "kapi_bug: %s\n", msg);
+	fprintf(stderr, "kapi_internal_error: %s\n", msg);
 	fflush(stderr);
 	abort();
 }
@@ -622,6 +644,7 @@ extern "C" void kapi_bug(const char *msg) noexcept
 extern "C" int kapi_param_claim_type1(void) noexcept { return claim_type1.load() ? 1 : 0; }
 extern "C" unsigned int kapi_param_dma_entry_limit(void) noexcept { return dma_entry_limit.load(); }
 extern "C" unsigned int kapi_param_exit_policy(void) noexcept { return exit_policy_param.load(); }
+extern "C" int kapi_param_disable_hugepages(void) noexcept { return disable_hugepages.load() ? 1 : 0; }
 
 /* ---- kapi: groups and domains ----------------------------------------------------- */
 
@@ -1202,6 +1225,7 @@ bool core_lock_held() { return held_per_class[KAPI_LOCK_CONTAINER] != 0; }
 void set_claim_type1(bool on) { claim_type1 = on; }
 void set_dma_entry_limit(unsigned int n) { dma_entry_limit = n; }
 void set_exit_policy(unsigned int p) { exit_policy_param = p; }
+void set_disable_hugepages(bool on) { disable_hugepages = on; }
 
 const std::vector<LogLine> &log_lines()
 {
@@ -1254,6 +1278,7 @@ void reset()
 	claim_type1 = false;
 	dma_entry_limit = 65535;
 	exit_policy_param = 0;
+	disable_hugepages = false;
 	cap_ipc_lock = false;
 	rlimit_pages = 16384;
 	cur_tgid = 4242;
@@ -1300,6 +1325,157 @@ std::string leak_report()
 		}
 	}
 	return r;
+}
+
+} /* namespace khost */
+
+/* ---- kapi: netlink viewers and container owners ("netlink" block) ------------- */
+
+namespace {
+
+struct HostOwner {
+	unsigned int tgid, uid, label;
+	bool dumpable = true;
+	bool exited = false;
+};
+std::vector<HostOwner *> *host_owners; /* live, under state_lock */
+std::atomic<unsigned int> cur_label{ 0 };
+std::atomic<long> n_viewer_checks{ 0 }, n_viewer_quiet{ 0 };
+std::function<void(unsigned long, unsigned long)> *pin_hook; /* under state_lock */
+
+bool host_may_read(const khost::FakeCred &c, const HostOwner &o)
+{
+	if (c.label != o.label)
+		return false;
+	return c.cap_ptrace || (c.uid == o.uid && o.dumpable);
+}
+
+template <class F>
+void for_owners_of(unsigned int tgid, F fn)
+{
+	StateGuard g;
+	if (host_owners)
+		for (HostOwner *o : *host_owners)
+			if (o->tgid == tgid)
+				fn(*o);
+}
+
+} /* namespace */
+
+void khost_pin_hook(unsigned long vaddr, unsigned long n)
+{
+	std::function<void(unsigned long, unsigned long)> hook;
+	{
+		StateGuard g;
+		if (pin_hook)
+			hook = *pin_hook;
+	}
+	if (hook)
+		hook(vaddr, n);
+}
+
+extern "C" kapi_owner *kapi_owner_get(void) noexcept
+{
+	auto *o = new HostOwner{ cur_tgid.load(), cur_euid.load(), cur_label.load() };
+	StateGuard g;
+	if (!host_owners)
+		host_owners = new std::vector<HostOwner *>();
+	host_owners->push_back(o);
+	return reinterpret_cast<kapi_owner *>(o);
+}
+
+extern "C" void kapi_owner_put(kapi_owner *o) noexcept
+{
+	if (!o)
+		return;
+	auto *ho = reinterpret_cast<HostOwner *>(o);
+	StateGuard g;
+	for (size_t i = 0; host_owners && i < host_owners->size(); i++)
+		if ((*host_owners)[i] == ho) {
+			host_owners->erase(host_owners->begin() + static_cast<long>(i));
+			delete ho;
+			return;
+		}
+	die("kapi_owner_put of an owner that is not live");
+}
+
+extern "C" int kapi_viewer_may_see(const kapi_viewer *v, kapi_owner *o, int quiet) noexcept
+{
+	const auto *fv = reinterpret_cast<const khost::FakeViewer *>(v);
+	n_viewer_checks++;
+	if (quiet)
+		n_viewer_quiet++;
+	for (int cls = 0; cls < KAPI_LOCK_NR; cls++)
+		if (held_per_class[cls])
+			die("kapi_viewer_may_see with a registry or container lock held");
+	if (fv->admin)
+		return 1;
+	if (!o || fv->no_opener)
+		return 0;
+	StateGuard g;
+	const HostOwner &ho = *reinterpret_cast<HostOwner *>(o);
+	if (ho.exited)
+		return 0;
+	const bool sender = fv->sender_tgid == ho.tgid || host_may_read(fv->sender, ho);
+	return sender && host_may_read(fv->opener, ho);
+}
+
+namespace khost {
+
+FakeViewer viewer_of(unsigned int tgid, unsigned int uid, unsigned int label)
+{
+	FakeViewer v;
+	v.opener.uid = v.sender.uid = uid;
+	v.opener.label = v.sender.label = label;
+	v.sender_tgid = tgid;
+	return v;
+}
+
+FakeViewer admin_viewer()
+{
+	FakeViewer v;
+	v.admin = true;
+	return v;
+}
+
+void set_current_label(unsigned int label) { cur_label = label; }
+
+void process_set_uid(unsigned int tgid, unsigned int uid)
+{
+	for_owners_of(tgid, [uid](HostOwner &o) { o.uid = uid; });
+}
+
+void process_set_dumpable(unsigned int tgid, bool dumpable)
+{
+	for_owners_of(tgid, [dumpable](HostOwner &o) { o.dumpable = dumpable; });
+}
+
+void process_exit(unsigned int tgid)
+{
+	for_owners_of(tgid, [](HostOwner &o) { o.exited = true; });
+}
+
+long live_owners()
+{
+	StateGuard g;
+	return host_owners ? static_cast<long>(host_owners->size()) : 0;
+}
+
+long viewer_checks() { return n_viewer_checks.load(); }
+long viewer_quiet_checks() { return n_viewer_quiet.load(); }
+
+void clear_viewer_checks()
+{
+	n_viewer_checks = 0;
+	n_viewer_quiet = 0;
+}
+
+void set_pin_hook(std::function<void(unsigned long vaddr, unsigned long n)> hook)
+{
+	StateGuard g;
+	delete pin_hook;
+	pin_hook = hook ? new std::function<void(unsigned long, unsigned long)>(std::move(hook))
+			: nullptr;
 }
 
 } /* namespace khost */

@@ -139,6 +139,7 @@ long live_rangemaps();
 void set_claim_type1(bool on);
 void set_dma_entry_limit(unsigned int n);
 void set_exit_policy(unsigned int policy);
+void set_disable_hugepages(bool on);
 
 /* ---- log ------------------------------------------------------------------- */
 
@@ -175,6 +176,51 @@ void reset();
 
 /* Empty string if nothing is leaked, else a description. */
 std::string leak_report();
+
+/* ---- netlink viewers and container owners ("netlink" block) ---------------- */
+
+/*
+ * kapi_owner_get() records the calling fake process: the current tgid,
+ * euid and LSM label.  kapi_viewer_may_see() models netlink.c: a viewer
+ * with admin sees everything; otherwise the owner's process must be alive
+ * and both creds must "ptrace-read" it (the sender also passes when its
+ * tgid is the owner's): same uid and label and a dumpable owner, or
+ * cap_ptrace (which still needs the same label, as the kernel's LSM check).
+ */
+struct FakeCred {
+	unsigned int uid = 0;
+	unsigned int label = 0;		/* LSM label (secid); 0: none */
+	bool cap_ptrace = false;	/* CAP_SYS_PTRACE over the owner */
+};
+struct FakeViewer {
+	FakeCred opener, sender;
+	unsigned int sender_tgid = 0;
+	bool admin = false;		/* CAP_SYS_ADMIN for opener and sender */
+	bool no_opener = false;		/* a socket without a file (kernel socket) */
+
+	const kapi_viewer *viewer() const { return reinterpret_cast<const kapi_viewer *>(this); }
+};
+/* A viewer whose opener and sender are one unprivileged process. */
+FakeViewer viewer_of(unsigned int tgid, unsigned int uid, unsigned int label = 0);
+FakeViewer admin_viewer();
+/* The LSM label kapi_owner_get() records (default 0). */
+void set_current_label(unsigned int label);
+/* Every owner record of process tgid: credentials changed, dumpable, exited. */
+void process_set_uid(unsigned int tgid, unsigned int uid);
+void process_set_dumpable(unsigned int tgid, bool dumpable);
+void process_exit(unsigned int tgid);
+/* Live kapi_owner references. */
+long live_owners();
+/* kapi_viewer_may_see() calls since the last clear, and how many were quiet. */
+long viewer_checks();
+long viewer_quiet_checks();
+void clear_viewer_checks();
+/*
+ * Called at the start of every kapi_pin_user_pages() (container lock held),
+ * with no host kapi lock held; nullptr: none.  Lets a test keep a
+ * container's lock busy (a long MAP_DMA).
+ */
+void set_pin_hook(std::function<void(unsigned long vaddr, unsigned long n)> hook);
 
 } /* namespace khost */
 

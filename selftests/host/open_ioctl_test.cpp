@@ -73,12 +73,13 @@ TEST_F(Open, DirectCreateThroughContainer)
 {
 	auto r = vfio_cxx::Container::create(CXX_IOMMU);
 	ASSERT_TRUE(r.ok());
-	vfio_cxx::Owned<vfio_cxx::Container> c = r.take();
+	vfio_cxx::Container *c = r.take();
 	EXPECT_EQ(c->group_count(), 0u);
 	EXPECT_EQ(c->domain_count(), 0u);
 	EXPECT_EQ(c->dma_count(), 0u);
 	EXPECT_EQ(stats().containers_live, 1u);
-	c.reset();
+	c->close();
+	c->put();
 	EXPECT_EQ(stats().containers_live, 0u);
 
 	auto bad = vfio_cxx::Container::create(2);

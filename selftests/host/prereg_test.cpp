@@ -418,4 +418,182 @@ TEST_F(Prereg, N45_WatchFailureUnwinds)
 	khost::mm_put(dead);
 }
 
+/*
+ * Issue 11 item 1: a region-backed mapping whose vaddr was invalidated, and
+ * another process (fork or SCM_RIGHTS: another mm) tries MAP|VADDR.  It is
+ * refused (-EPERM, S1) and nothing moves; the region's owner exits under
+ * RELEASE: mapping and region go, no BUG() (the old code trapped here), and
+ * the container stays usable.
+ */
+TEST_F(Prereg, Issue11_Item1_RegionMappingStaysWithRegionMm)
+{
+	ASSERT_EQ(policy(uabi::EXIT_RELEASE), 0);
+	auto g = group(1);
+	ASSERT_EQ(vfio_cxx_attach_group(c_, g.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	ASSERT_EQ(reg(VA, 8 * PG), 0);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	ASSERT_EQ(unmap(0x100000, 4 * PG, uabi::DMA_UNMAP_FLAG_VADDR), 0);
+
+	khost::FakeMm *child = khost::mm_new();
+	khost::set_current_mm(child);
+	EXPECT_EQ(map(0x100000, 4 * PG, VA, uabi::DMA_MAP_FLAG_VADDR), -EPERM_);
+	EXPECT_EQ(khost::mm_locked_vm(child), 0u);
+	EXPECT_EQ(khost::mm_watches(child), 0);
+	khost::set_current_mm(mm_);
+	EXPECT_EQ(unreg(VA, 8 * PG), -EBUSY_); /* still used */
+	EXPECT_EQ(locked(), 8u);
+
+	khost::mm_exit(mm_);
+	EXPECT_EQ(core().dma_count(), 0u);
+	EXPECT_EQ(core().prereg_count(), 0u);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(khost::mapped_bytes(g), 0u);
+	EXPECT_EQ(stats().prereg_pages, 0u);
+
+	/* Usable by the survivor, which may now register its own memory. */
+	khost::set_current_mm(child);
+	EXPECT_EQ(reg(VA, 2 * PG), 0);
+	EXPECT_EQ(map(0x100000, 2 * PG, VA), 0);
+	EXPECT_EQ(khost::mm_locked_vm(child), 2u);
+	EXPECT_EQ(khost::pinned_pages(), 2u);
+	vfio_cxx_detach_group(c_, g.group());
+	vfio_cxx_release(c_);
+	c_ = nullptr;
+	EXPECT_EQ(khost::mm_locked_vm(child), 0u);
+	khost::set_current_mm(mm_);
+	khost::mm_put(child);
+}
+
+/* S1: the region's own mm may move the mapping to another region, not out of them. */
+TEST_F(Prereg, Issue11_Item1_VaddrMovesBetweenRegionsOnly)
+{
+	auto g = group(1);
+	ASSERT_EQ(vfio_cxx_attach_group(c_, g.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	ASSERT_EQ(reg(VA, 4 * PG), 0);
+	ASSERT_EQ(reg(VA + 0x100000, 4 * PG), 0);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	ASSERT_EQ(unmap(0x100000, 4 * PG, uabi::DMA_UNMAP_FLAG_VADDR), 0);
+	/* Outside every region: refused, still invalid. */
+	EXPECT_EQ(map(0x100000, 4 * PG, VA + 0x200000, uabi::DMA_MAP_FLAG_VADDR), -EINVAL_);
+	EXPECT_EQ(map(0x100000, 4 * PG, VA + 2 * PG, uabi::DMA_MAP_FLAG_VADDR), -EINVAL_);
+	EXPECT_EQ(unreg(VA, 4 * PG), -EBUSY_);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA + 0x100000, uabi::DMA_MAP_FLAG_VADDR), 0);
+	/* The use count moved with it. */
+	EXPECT_EQ(unreg(VA, 4 * PG), 0);
+	EXPECT_EQ(unreg(VA + 0x100000, 4 * PG), -EBUSY_);
+	EXPECT_EQ(locked(), 4u);
+	ASSERT_EQ(unmap(0x100000, 4 * PG), 0);
+	EXPECT_EQ(unreg(VA + 0x100000, 4 * PG), 0);
+	EXPECT_EQ(locked(), 0u);
+	vfio_cxx_detach_group(c_, g.group());
+}
+
+/*
+ * Issue 11 item 1 (S2, S3): under RELEASE, a vaddr-invalid mapping without a
+ * region survives its owner's exit (exec-based live update); MAP|VADDR from
+ * another mm adopts it, moving the charge, and that mm's exit is watched.
+ */
+TEST_F(Prereg, Issue11_Item1_LiveUpdateSurvivesExitAndNewOwnerIsWatched)
+{
+	ASSERT_EQ(policy(uabi::EXIT_RELEASE), 0);
+	auto g = group(1);
+	ASSERT_EQ(vfio_cxx_attach_group(c_, g.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	ASSERT_EQ(map(0x200000, 2 * PG, VA + 0x100000), 0);
+	ASSERT_EQ(unmap(0x100000, 4 * PG, uabi::DMA_UNMAP_FLAG_VADDR), 0);
+	EXPECT_EQ(locked(), 6u);
+	khost::mm_exit(mm_); /* the exec'ing image goes */
+	EXPECT_EQ(core().dma_count(), 1u); /* the valid one went */
+	EXPECT_EQ(khost::pinned_pages(), 4u);
+	EXPECT_EQ(khost::mapped_bytes(g), 4 * PG);
+
+	khost::FakeMm *next = khost::mm_new();
+	khost::set_current_mm(next);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA, uabi::DMA_MAP_FLAG_VADDR), 0);
+	EXPECT_EQ(khost::mm_locked_vm(next), 4u);
+	EXPECT_EQ(khost::mm_watches(mm_), 0); /* reaped at the next ioctl */
+	EXPECT_EQ(khost::mm_watches(next), 1);
+	khost::mm_exit(next);
+	EXPECT_EQ(core().dma_count(), 0u);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	vfio_cxx_detach_group(c_, g.group());
+	vfio_cxx_release(c_);
+	c_ = nullptr;
+	khost::set_current_mm(mm_);
+	khost::mm_put(next);
+}
+
+/*
+ * Issue 11 item 9: the watches of exited mms are freed at the next ioctl, so
+ * a container used by many short-lived processes holds none of their mms.
+ */
+TEST_F(Prereg, Issue11_Item9_ExitedWatchesAreReaped)
+{
+	ASSERT_EQ(policy(uabi::EXIT_RELEASE), 0);
+	auto g = group(1);
+	ASSERT_EQ(vfio_cxx_attach_group(c_, g.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	std::vector<khost::FakeMm *> gone;
+	for (int i = 0; i < 8; i++) {
+		ASSERT_EQ(unmap(0x100000, 4 * PG, uabi::DMA_UNMAP_FLAG_VADDR), 0);
+		khost::FakeMm *m = khost::mm_new();
+		khost::set_current_mm(m);
+		ASSERT_EQ(map(0x100000, 4 * PG, VA, uabi::DMA_MAP_FLAG_VADDR), 0) << i;
+		EXPECT_EQ(khost::mm_locked_vm(m), 4u);
+		gone.push_back(m);
+	}
+	const long before = khost::live_allocations();
+	/* Every earlier owner is still alive: one watch each. */
+	for (auto *m : gone)
+		EXPECT_EQ(khost::mm_watches(m), 1);
+	for (size_t i = 0; i + 1 < gone.size(); i++)
+		khost::mm_exit(gone[i]); /* owns nothing now: nothing released */
+	EXPECT_EQ(core().dma_count(), 1u);
+	unsigned long long unmapped = 0;
+	EXPECT_EQ(unmap(0, 0, uabi::DMA_UNMAP_FLAG_ALL, &unmapped), 0);
+	EXPECT_EQ(unmapped, 4 * PG);
+	for (size_t i = 0; i + 1 < gone.size(); i++)
+		EXPECT_EQ(khost::mm_watches(gone[i]), 0) << i;
+	EXPECT_LT(khost::live_allocations(), before);
+	vfio_cxx_detach_group(c_, g.group());
+	vfio_cxx_release(c_);
+	c_ = nullptr;
+	khost::set_current_mm(mm_);
+	for (auto *m : gone)
+		khost::mm_put(m);
+}
+
+/* Issue 11 item 9: the prereg owner mm goes with its last region. */
+TEST_F(Prereg, Issue11_Item9_PreregOwnerDroppedWithLastRegion)
+{
+	ASSERT_EQ(reg(VA, 4 * PG), 0);
+	const long count = khost::mm_count(mm_);
+	khost::FakeMm *other = khost::mm_new();
+	khost::set_current_mm(other);
+	EXPECT_EQ(reg(VA, 4 * PG), -EPERM_);
+	khost::set_current_mm(mm_);
+	ASSERT_EQ(unreg(VA, 4 * PG), 0);
+	EXPECT_EQ(khost::mm_count(mm_), count - 1);
+	khost::set_current_mm(other);
+	EXPECT_EQ(reg(VA, 4 * PG), 0);
+	EXPECT_EQ(khost::mm_locked_vm(other), 4u);
+	vfio_cxx_release(c_);
+	c_ = nullptr;
+	khost::set_current_mm(mm_);
+	khost::mm_put(other);
+}
+
+/* Issue 11 item 9: a failed range-map insert (overlap) raises no region use count. */
+TEST_F(Prereg, Issue11_Item9_FailedInsertRaisesNoUseCount)
+{
+	auto g = group(1);
+	ASSERT_EQ(vfio_cxx_attach_group(c_, g.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	ASSERT_EQ(reg(VA, 8 * PG), 0);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	EXPECT_EQ(map(0x100000, 4 * PG, VA + 4 * PG), -EEXIST_);
+	ASSERT_EQ(unmap(0x100000, 4 * PG), 0);
+	EXPECT_EQ(unreg(VA, 8 * PG), 0); /* not left "used" */
+	vfio_cxx_detach_group(c_, g.group());
+}
+
 } /* namespace */

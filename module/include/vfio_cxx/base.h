@@ -152,6 +152,30 @@ private:
 	u64 v_ = 0;
 };
 
+/* A Counter of one object that also feeds a module-wide one. */
+class Tally {
+public:
+	explicit constexpr Tally(Counter &global) noexcept : global_(global) {}
+	VFIO_CXX_NO_COPY(Tally);
+	void inc() noexcept { add(1); }
+	void dec() noexcept { sub(1); }
+	void add(u64 n) noexcept
+	{
+		local_.add(n);
+		global_.add(n);
+	}
+	void sub(u64 n) noexcept
+	{
+		local_.sub(n);
+		global_.sub(n);
+	}
+	u64 read() const noexcept { return local_.read(); }
+
+private:
+	Counter &global_;
+	Counter local_;
+};
+
 } /* namespace vfio_cxx */
 
 #endif /* VFIO_CXX_BASE_H */

@@ -12,6 +12,7 @@ namespace vfio_cxx::err {
 constexpr int PERM = 1;
 constexpr int NOENT = 2;
 constexpr int SRCH = 3;
+constexpr int INTR = 4;
 constexpr int NXIO = 6;
 constexpr int NOMEM = 12;
 constexpr int ACCES = 13;

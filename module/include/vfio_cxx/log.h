@@ -12,10 +12,10 @@
 			kapi_log(KAPI_LOG_WARN, fmt, ##__VA_ARGS__);          \
 	} while (0)
 
-#define VFIO_CXX_BUG(msg)                                                      \
-	do {                                                                   \
-		kapi_bug(msg);                                                 \
-		__builtin_trap();                                              \
-	} while (0)
+/*
+ * An inconsistency of the core's own bookkeeping (kapi_internal_error): the
+ * caller recovers after it.  Nothing user input can reach may use it.
+ */
+#define VFIO_CXX_INTERNAL_ERROR(msg) kapi_internal_error(msg)
 
 #endif

@@ -20,6 +20,9 @@ public:
 	}
 	bool valid() const noexcept { return m_ != nullptr; }
 	void lock() noexcept { kapi_mutex_lock(m_); }
+	/* 0, or -EINTR (killed while waiting; not held). */
+	[[nodiscard]] int lock_killable() noexcept { return kapi_mutex_lock_killable(m_); }
+	[[nodiscard]] bool try_lock() noexcept { return kapi_mutex_trylock(m_) != 0; }
 	void unlock() noexcept { kapi_mutex_unlock(m_); }
 	void assert_held() noexcept { kapi_mutex_assert_held(m_); }
 
@@ -35,6 +38,30 @@ public:
 
 private:
 	Mutex &m_;
+};
+
+/*
+ * A mutex taken killably or by trylock: held() says whether it was got, and
+ * the destructor releases it only then.
+ */
+class [[nodiscard]] MaybeGuard {
+public:
+	enum Mode { KILLABLE, TRY };
+	MaybeGuard(Mutex &m, Mode mode) noexcept
+		: m_(m), held_(mode == TRY ? m.try_lock() : m.lock_killable() == 0)
+	{
+	}
+	VFIO_CXX_NO_COPY(MaybeGuard);
+	~MaybeGuard()
+	{
+		if (held_)
+			m_.unlock();
+	}
+	bool held() const noexcept { return held_; }
+
+private:
+	Mutex &m_;
+	bool held_;
 };
 
 /* Drops a held mutex for its scope and takes it back at the end. */

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * LockedVmCharge: a locked_vm charge that gives itself back unless it is
+ * committed, so that no error path pairs a charge with an uncharge by hand.
+ *
+ * Charges are made as pages are pinned (as type1 does, batch by batch), so
+ * that pages that hold no pin (reserved, MMIO) are never charged, not even
+ * for a moment (issue 11 item 5), and a request over RLIMIT_MEMLOCK stops
+ * within one pin batch.  A credit covers pages that are charged already
+ * (pages that mdev drivers pinned before an IOMMU domain came, B24): the
+ * first pages charged draw on it instead of on locked_vm, so the total is
+ * exactly what is new and no intermediate state exceeds it (R6).
+ *
+ * Locking: none of its own.  charge() takes the mm's mmap lock (killably)
+ * inside kapi_mm_charge(); callers hold the container lock, which ranks
+ * above it.
+ */
+#ifndef VFIO_CXX_ACCOUNTING_H
+#define VFIO_CXX_ACCOUNTING_H
+
+#include <vfio_cxx/base.h>
+#include <vfio_cxx/errno.h>
+#include "../kapi/kapi.h"
+
+namespace vfio_cxx {
+
+class [[nodiscard]] LockedVmCharge {
+public:
+	LockedVmCharge(kapi_mm *mm, bool lock_cap, u64 limit, u64 credit = 0) noexcept
+		: mm_(mm), lock_cap_(lock_cap), limit_(limit), credit_(credit)
+	{
+	}
+	VFIO_CXX_NO_COPY(LockedVmCharge);
+	~LockedVmCharge()
+	{
+		if (charged_)
+			kapi_mm_uncharge(mm_, charged_);
+	}
+
+	/* Charge n more pages: 0, -ENOMEM (over the limit), -ESRCH or -EINTR. */
+	[[nodiscard]] int charge(u64 n) noexcept
+	{
+		const u64 from_credit = n < credit_ ? n : credit_;
+		credit_ -= from_credit;
+		n -= from_credit;
+		int ret = kapi_mm_charge(mm_, n, lock_cap_, limit_);
+		if (!ret)
+			charged_ += n;
+		else if (ret == -err::NOMEM)
+			denied_ = n;
+		return ret;
+	}
+	/* What was charged now; the caller records it.  Nothing is given back. */
+	u64 commit() noexcept { return exchange(charged_, u64(0)); }
+	/* Credit left unused: pages the owner counted as charged that were not pinned. */
+	u64 unused_credit() const noexcept { return credit_; }
+	/* The pages of the last refused request (for the MEMLOCK_DENIED event). */
+	u64 denied() const noexcept { return denied_; }
+	u64 limit() const noexcept { return limit_; }
+
+private:
+	kapi_mm *mm_;
+	bool lock_cap_;
+	u64 limit_;
+	u64 credit_;
+	u64 charged_ = 0;
+	u64 denied_ = 0;
+};
+
+} /* namespace vfio_cxx */
+
+#endif
