@@ -45,10 +45,13 @@ PREREG_TEST := $(OUT)/vm/prereg_test
 # The bounded model-checked ioctl fuzzer: a few seconds on the Debian
 # kernels, about a minute on the debug kernel (KASAN/lockdep/kmemleak watch it).
 FUZZ_TEST := $(OUT)/vm/fuzz_test
+# Hostile userspace (issue 11): fork, SCM_RIGHTS, exec, MMIO, limits, parameters.
+HOSTILE_TEST := $(OUT)/vm/hostile_test
 # Debug-kernel lane only: the fail_nth sweep (needs fault injection).
 FAIL_NTH_TEST := $(OUT)/vm/fail_nth_test
 DEBUG_SUITES := $(FAIL_NTH_TEST)
-VM_SUITES := $(SELFTEST) $(TYPE1_TEST) $(MDEV_TEST) $(PREREG_TEST) $(NETLINK_TEST) $(FUZZ_TEST)
+VM_SUITES := $(SELFTEST) $(TYPE1_TEST) $(MDEV_TEST) $(PREREG_TEST) $(NETLINK_TEST) $(FUZZ_TEST) \
+	$(HOSTILE_TEST)
 
 TOOL := $(OUT)/tool/vfio-cxx-stat
 DEMO := $(OUT)/vm/vfio_cxx_demo
@@ -122,7 +125,7 @@ $(OUT)/vm/%: $(TOP)/selftests/vm/%.c $(TOP)/uapi/linux/vfio_cxx.h | harness
 	@mkdir -p $(dir $@)
 	gcc $(VM_CFLAGS) -pthread -o $@ $<
 $(VM_SUITES) $(DEBUG_SUITES): $(TOP)/selftests/vm/vm_util.h
-$(MDEV_TEST) $(PREREG_TEST) $(FUZZ_TEST) $(DEBUG_SUITES): $(TOP)/selftests/mdev/mtest_regs.h
+$(MDEV_TEST) $(PREREG_TEST) $(FUZZ_TEST) $(HOSTILE_TEST) $(DEBUG_SUITES): $(TOP)/selftests/mdev/mtest_regs.h
 $(NETLINK_TEST): $(TOOL)
 
 # vfio-cxx-stat: the netlink family's command-line tool (libnl-genl-3).

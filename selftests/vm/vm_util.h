@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the VM selftest suites of selftests/vm/: our debugfs
- * counters and module parameters, VmLck, user memory, the Type1 DMA
- * ioctls, capabilities and limits, and the test mediated device of
- * selftests/mdev/ (created through the mdev sysfs "create" file).
+ * counters and module parameters, VmLck (of this or another process), user
+ * memory, the Type1 DMA ioctls, capabilities and limits, QEMU's edu device
+ * through vfio-pci, and the test mediated device of selftests/mdev/
+ * (created through the mdev sysfs "create" file).
  *
  * Include after <linux/vfio.h> and kselftest_harness.h.
  */
 #ifndef VFIO_CXX_VM_UTIL_H
 #define VFIO_CXX_VM_UTIL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,9 +23,12 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/capability.h>
+#include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
 #include "../mdev/mtest_regs.h"
@@ -89,6 +94,40 @@ static inline long vmlck_kb(void)
 	if (f)
 		fclose(f);
 	return v;
+}
+
+/* VmLck of another process in KiB; -1 if it has no mm (gone, or a zombie). */
+static inline long vmlck_kb_pid(pid_t pid)
+{
+	char path[64], line[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmLck:", 6))
+			v = atol(line + 6);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* The first line of a (sysfs) file, newline stripped; 0 or -errno. */
+static inline int read_str(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
 }
 
 static inline void *anon(size_t sz)
@@ -184,6 +223,144 @@ static inline int check(const void *p, size_t sz, unsigned int seed)
 		if (c[i] != (unsigned char)(seed * 131 + i * 7 + (i >> 8)))
 			return 0;
 	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* QEMU's edu device (hw/misc/edu.c) through vfio-pci                  */
+
+#define EDU_R_IDENT 0x00
+#define EDU_R_DMA_SRC 0x80
+#define EDU_R_DMA_DST 0x88
+#define EDU_R_DMA_CNT 0x90
+#define EDU_R_DMA_CMD 0x98
+#define EDU_DMA_RUN 0x1
+#define EDU_DMA_TO_RAM 0x2	/* device buffer -> RAM; 0 is RAM -> device */
+#define EDU_DMA_BUF 0x40000UL
+/*
+ * Bytes per DMA: QEMU 7.2's edu_check_range() rejects a transfer that ends
+ * exactly at the end of its 4 KiB buffer (hw_error kills QEMU), so stay one
+ * word short of a page.
+ */
+#define EDU_XFER 4088u
+
+struct edu_dev {
+	int dev;		/* vfio-pci device fd, -1 when closed */
+	off_t bar0, cfg;	/* region offsets in the device fd */
+	uint64_t bar0_size;
+};
+
+static inline int edu_r32(struct edu_dev *e, unsigned int reg, uint32_t *v)
+{
+	return pread(e->dev, v, 4, e->bar0 + reg) == 4 ? 0 : -1;
+}
+
+static inline int edu_w32(struct edu_dev *e, unsigned int reg, uint32_t v)
+{
+	return pwrite(e->dev, &v, 4, e->bar0 + reg) == 4 ? 0 : -1;
+}
+
+/*
+ * Gets the edu's device fd from its group (in a container with an IOMMU
+ * set), finds BAR0 and config space and turns on memory decoding and bus
+ * mastering.  0 or a negative step number; e->dev is -1 on failure.
+ */
+static inline int edu_dev_open(struct edu_dev *e, int group)
+{
+	struct vfio_region_info r = { .argsz = sizeof(r), .index = VFIO_PCI_BAR0_REGION_INDEX };
+	struct vfio_region_info c = { .argsz = sizeof(c), .index = VFIO_PCI_CONFIG_REGION_INDEX };
+	char path[96], bdf[256] = "";
+	struct dirent *de;
+	uint32_t ident;
+	uint16_t cmd;
+	DIR *d;
+
+	e->dev = -1;
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", edu_group_number());
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char f[384], v[16] = "", id[16] = "";
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(f, sizeof(f), "%s/%s/vendor", path, de->d_name);
+		read_str(f, v, sizeof(v));
+		snprintf(f, sizeof(f), "%s/%s/device", path, de->d_name);
+		read_str(f, id, sizeof(id));
+		if (!strcmp(v, "0x1234") && !strcmp(id, "0x11e8")) {
+			snprintf(bdf, sizeof(bdf), "%s", de->d_name);
+			break;
+		}
+	}
+	closedir(d);
+	if (!bdf[0])
+		return -2;
+	e->dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (e->dev < 0)
+		return -3;
+	if (ioctl(e->dev, VFIO_DEVICE_GET_REGION_INFO, &r) ||
+	    ioctl(e->dev, VFIO_DEVICE_GET_REGION_INFO, &c))
+		return -4;
+	e->bar0 = r.offset;
+	e->bar0_size = r.size;
+	e->cfg = c.offset;
+	if (pread(e->dev, &cmd, 2, e->cfg + PCI_COMMAND) != 2)
+		return -5;
+	cmd |= PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY;
+	if (pwrite(e->dev, &cmd, 2, e->cfg + PCI_COMMAND) != 2)
+		return -6;
+	if (edu_r32(e, EDU_R_IDENT, &ident) || (ident & 0xff) != 0xed)
+		return -7;
+	return 0;
+}
+
+static inline void edu_dev_close(struct edu_dev *e)
+{
+	if (e->dev >= 0)
+		close(e->dev);
+	e->dev = -1;
+}
+
+/*
+ * One edu DMA of cnt bytes (32-bit register writes: keep IOVAs below the
+ * edu's 28-bit DMA mask), dir 0 or EDU_DMA_TO_RAM.  Polls until the engine
+ * is idle; 0, or -1 on timeout.  A DMA that faults in the IOMMU completes.
+ */
+static inline int edu_dev_dma(struct edu_dev *e, uint64_t src, uint64_t dst, uint32_t cnt,
+			      uint32_t dir)
+{
+	struct timespec t0, t;
+	uint32_t cmd;
+
+	if (edu_w32(e, EDU_R_DMA_SRC, src) || edu_w32(e, EDU_R_DMA_SRC + 4, src >> 32) ||
+	    edu_w32(e, EDU_R_DMA_DST, dst) || edu_w32(e, EDU_R_DMA_DST + 4, dst >> 32) ||
+	    edu_w32(e, EDU_R_DMA_CNT, cnt) || edu_w32(e, EDU_R_DMA_CNT + 4, 0) ||
+	    edu_w32(e, EDU_R_DMA_CMD, dir | EDU_DMA_RUN))
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if (edu_r32(e, EDU_R_DMA_CMD, &cmd))
+			return -1;
+		if (!(cmd & EDU_DMA_RUN))
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 10)
+			return -1;
+		usleep(2000);
+	}
+}
+
+/*
+ * The device reads EDU_XFER bytes at iova_src and writes them back at
+ * iova_dst: both must be mapped (src readable, dst writable) for the
+ * bytes to arrive.  0 or -1.
+ */
+static inline int edu_dev_copy(struct edu_dev *e, uint64_t iova_src, uint64_t iova_dst)
+{
+	if (edu_dev_dma(e, iova_src, EDU_DMA_BUF, EDU_XFER, 0))
+		return -1;
+	return edu_dev_dma(e, EDU_DMA_BUF, iova_dst, EDU_XFER, EDU_DMA_TO_RAM);
 }
 
 /* ------------------------------------------------------------------ */
