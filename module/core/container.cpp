@@ -57,10 +57,10 @@ void shift_left(u64 *map, u64 nbits, unsigned int shift)
 
 } /* namespace */
 
-Container::Container(bool v2, bool cxx) noexcept
+Container::Container(bool v2, bool cxx, bool nesting) noexcept
 	: devices_lock_(KAPI_LOCK_DEVICES), devices_(kapi_devlist_create()),
 	  lock_(KAPI_LOCK_CONTAINER), dmas_(kapi_rangemap_create()),
-	  dma_avail_(kapi_param_dma_entry_limit()), v2_(v2), cxx_(cxx),
+	  dma_avail_(kapi_param_dma_entry_limit()), v2_(v2), nesting_(nesting), cxx_(cxx),
 	  exit_policy_(kapi_param_exit_policy() == abi::EXIT_RELEASE ? abi::EXIT_RELEASE
 								    : abi::EXIT_KEEP)
 {
@@ -73,6 +73,10 @@ Container::~Container()
 	/* A container that create() never handed out was never closed. */
 	if (!closed_)
 		close();
+	if (!watches_.empty()) {
+		VFIO_CXX_INTERNAL_ERROR("vfio_iommu_cxx: mm watch left at container free");
+		destroy_watches(true);
+	}
 	if (prereg_mm_)
 		kapi_mm_drop(prereg_mm_);
 	if (dmas_)
@@ -196,6 +200,7 @@ bool Container::serves_type(unsigned long type) noexcept
 		return true;
 	case abi::TYPE1_IOMMU:
 	case abi::TYPE1v2_IOMMU:
+	case abi::TYPE1_NESTING_IOMMU:
 		return kapi_param_claim_type1() != 0;
 	default:
 		return false;
@@ -206,7 +211,8 @@ Result<Container *> Container::create(unsigned long type) noexcept
 {
 	if (!serves_type(type))
 		return Result<Container *>::error(-err::INVAL);
-	Container *c = make<Container>(type != abi::TYPE1_IOMMU, type == abi::CXX_IOMMU);
+	Container *c = make<Container>(type != abi::TYPE1_IOMMU, type == abi::CXX_IOMMU,
+				       type == abi::TYPE1_NESTING_IOMMU);
 	if (!c)
 		return Result<Container *>::error(-err::NOMEM);
 	if (!c->lock_.valid() || !c->dmas_ || !c->devices_lock_.valid() || !c->devices_) {
@@ -225,6 +231,7 @@ long Container::check_extension_global(unsigned long ext) noexcept
 		return 1;
 	case abi::TYPE1_IOMMU:
 	case abi::TYPE1v2_IOMMU:
+	case abi::TYPE1_NESTING_IOMMU: /* type1 answers 1; the IOMMU driver decides at attach */
 		return kapi_param_claim_type1() ? 1 : 0;
 	default:
 		/* UPDATE_VADDR and DMA_CC_IOMMU need a container (as type1). */
@@ -238,6 +245,7 @@ long Container::check_extension(unsigned long ext) noexcept
 	case abi::CXX_IOMMU:
 	case abi::TYPE1_IOMMU:
 	case abi::TYPE1v2_IOMMU:
+	case abi::TYPE1_NESTING_IOMMU:
 	case abi::UNMAP_ALL:
 		return 1;
 	case abi::UPDATE_VADDR: {
@@ -409,6 +417,12 @@ int Container::attach_iommu(Group &grp) noexcept
 		kapi_domain_free(kd);
 		return -err::NOMEM;
 	}
+	/* VFIO_TYPE1_NESTING_IOMMU: as type1, the IOMMU driver says whether it can. */
+	if (nesting_) {
+		ret = kapi_domain_enable_nesting(kd);
+		if (ret)
+			return ret;
+	}
 
 	ret = kapi_domain_attach_group(fresh->raw(), grp.raw());
 	if (ret)
@@ -490,6 +504,7 @@ int Container::attach_group(kapi_group *g, int type) noexcept
 		if (ret)
 			return ret;
 		iommu_groups_++;
+		non_pinned_groups_++;
 	}
 	groups_.push_back(*grp.release());
 	g_stats.groups_attached.inc();
@@ -536,6 +551,17 @@ void Container::detach(Group &grp) noexcept
 			return true;
 		});
 	}
+	/*
+	 * The last group that could write anywhere leaves: from now on only
+	 * pinned pages are reported, so what it may have written until now is
+	 * reported in full once (type1's vfio_iommu_populate_bitmap_full).
+	 */
+	if (!grp.pinned_scope && --non_pinned_groups_ == 0 && dirty_tracking_)
+		for_each_dma(0, U64_MAX, [](Dma &d) {
+			if (d.bitmap)
+				set_bits(d.bitmap, d.size >> d.bitmap_shift);
+			return true;
+		});
 	groups_.remove(grp);
 	delete &grp;
 	g_stats.groups_attached.dec();
@@ -1086,7 +1112,8 @@ int Container::report_dirty(u64 ubitmap, Dma &d, u64 base_iova, u64 pgshift) noe
 	const u64 copy_offset = bit_offset / 64;
 	const unsigned int shift = bit_offset % 64;
 
-	if (iommu_groups_ && d.iommu_mapped)
+	/* Every page, unless each group writes only through pinned pages (as type1). */
+	if (non_pinned_groups_ && d.iommu_mapped)
 		set_bits(d.bitmap, nbits);
 	if (shift) {
 		u64 leftover;

@@ -89,13 +89,23 @@ private:
 
 class Group {
 public:
-	Group(kapi_group *g, bool emulated) noexcept : g_(g), emulated_(emulated) {}
+	Group(kapi_group *g, bool emulated) noexcept
+		: pinned_scope(emulated), g_(g), emulated_(emulated)
+	{
+	}
 	VFIO_CXX_NO_COPY(Group);
 	kapi_group *raw() const noexcept { return g_; }
 	bool emulated() const noexcept { return emulated_; }
 
 	ListNode node;
 	Domain *domain = nullptr; /* null for emulated (external) groups */
+	/*
+	 * Dirty tracking scope (type1's pinned_page_dirty_scope): the group's
+	 * devices write only through pages pinned with vfio_pin_pages.  True
+	 * from the start for emulated groups, and for an IOMMU group once one
+	 * of its devices pins.
+	 */
+	bool pinned_scope;
 
 private:
 	kapi_group *g_;
@@ -155,14 +165,14 @@ public:
 	long ioctl(unsigned int cmd, unsigned long arg) noexcept;
 
 	/* mdev ("external") interface, external.cpp */
-	int pin_pages(u64 iova, int npage, int prot, u64 *pfns) noexcept;
+	int pin_pages(kapi_group *g, u64 iova, int npage, int prot, u64 *pfns) noexcept;
 	void unpin_pages(u64 iova, int npage) noexcept;
 	int dma_rw(u64 iova, void *data, u64 count, bool write) noexcept;
 	void register_device(kapi_device *dev) noexcept;
 	void unregister_device(kapi_device *dev) noexcept;
 
-	/* the exit handler of a watched mm, prereg.cpp */
-	void mm_released(MmWatch &mw) noexcept;
+	/* the exit handler of a watched mm, prereg.cpp; false: try_only found a lock busy */
+	bool mm_released(MmWatch &mw, bool try_only) noexcept;
 
 	/* VFIO_CHECK_EXTENSION before VFIO_SET_IOMMU (no container yet). */
 	static long check_extension_global(unsigned long ext) noexcept;
@@ -202,7 +212,7 @@ private:
 	template <class T, class... Args>
 	friend T *make(Args &&...args) noexcept;
 	friend class Registry; /* snapshots read the state under lock_ */
-	Container(bool v2, bool cxx) noexcept;
+	Container(bool v2, bool cxx, bool nesting) noexcept;
 	~Container();
 	/* close()'s work, lock_ and devices_lock_ held; idempotent. */
 	void teardown() noexcept;
@@ -296,8 +306,10 @@ private:
 	u32 emulated_groups_ = 0;
 	u32 iommu_groups_ = 0;
 	u32 vaddr_invalid_count_ = 0;
+	u32 non_pinned_groups_ = 0; /* groups not in pinned_scope: every page may be dirty */
 	bool dirty_tracking_ = false;
 	bool v2_;
+	bool nesting_;		  /* VFIO_TYPE1_NESTING_IOMMU: IOMMU groups are refused */
 	bool cxx_;		  /* VFIO_CXX_IOMMU: prereg and our GET_INFO capability */
 	List<Prereg, &Prereg::node> preregs_;
 	kapi_mm *prereg_mm_ = nullptr; /* mm_count reference: the mm of every region */

@@ -73,10 +73,10 @@ extern "C" void vfio_cxx_detach_group(vfio_cxx_container *c, kapi_group *g) noex
 	CallRef(c)->detach_group(g);
 }
 
-extern "C" int vfio_cxx_pin_pages(vfio_cxx_container *c, kapi_group *, kapi_u64 iova, int npage,
+extern "C" int vfio_cxx_pin_pages(vfio_cxx_container *c, kapi_group *g, kapi_u64 iova, int npage,
 				  int prot, kapi_u64 *pfns) noexcept
 {
-	return CallRef(c)->pin_pages(iova, npage, prot, pfns);
+	return CallRef(c)->pin_pages(g, iova, npage, prot, pfns);
 }
 
 extern "C" void vfio_cxx_unpin_pages(vfio_cxx_container *c, kapi_u64 iova, int npage) noexcept

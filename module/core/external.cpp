@@ -3,7 +3,7 @@
  * The mdev ("external", seed 001 R11) side of a container: pin_pages,
  * unpin_pages and dma_rw for emulated devices, and the devices to tell
  * about unmaps.  Behaviour numbers refer to
- * shared/requirements-from-seeds.md.
+ * Documentation/requirements.rst.
  *
  * Each Dma keeps its externally pinned pages as ExtPin records in an
  * xarray keyed by page offset (R5: compact, per mapping, keyed by IOVA).
@@ -308,7 +308,7 @@ void Container::unpin_locked(u64 iova, u64 npage) noexcept
 	}
 }
 
-int Container::pin_pages(u64 user_iova, int npage, int prot, u64 *pfns) noexcept
+int Container::pin_pages(kapi_group *g, u64 user_iova, int npage, int prot, u64 *pfns) noexcept
 {
 	if (!v2_)
 		return -err::ACCES; /* as type1: v2 containers only */
@@ -323,8 +323,13 @@ int Container::pin_pages(u64 user_iova, int npage, int prot, u64 *pfns) noexcept
 	/* Vendor drivers cannot pin while vaddrs are being updated (as type1). */
 	if (vaddr_invalid_count_)
 		return -err::BUSY;
-	/* B13/B14: an external group, and a device that can be told about unmaps. */
-	if (!emulated_groups_ || !ndevices_)
+	/*
+	 * B14: a device that can be told about unmaps (as type1, whose check is
+	 * the device list alone: a registered device of an IOMMU group may pin
+	 * too; it borrows the IOMMU mapping's pins).  B13: without one, or in
+	 * a container with no group able to pin, -EINVAL.
+	 */
+	if (!ndevices_)
 		return -err::INVAL;
 
 	int ret = 0;
@@ -354,6 +359,12 @@ int Container::pin_pages(u64 user_iova, int npage, int prot, u64 *pfns) noexcept
 			pfns[k] = 0;
 		return ret;
 	}
+	/* A group whose device pins writes through pinned pages (type1's promotion). */
+	if (Group *grp = g ? find_group(g) : nullptr)
+		if (!grp->pinned_scope) {
+			grp->pinned_scope = true;
+			non_pinned_groups_--;
+		}
 	return npage;
 }
 

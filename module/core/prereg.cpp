@@ -2,7 +2,7 @@
 /*
  * Per-container preregistered memory (seeds 000/002) and the owner-exit
  * policy (seed 004).  Behaviour numbers refer to
- * shared/requirements-from-seeds.md.
+ * Documentation/requirements.rst.
  *
  * Every mm kept here is held by mm_count (mmgrab), never mm_users (B40):
  * the container's prereg owner (prereg_mm_), each Dma's owner, and the MMU
@@ -136,6 +136,9 @@ int Container::watch_mm(kapi_mm *mm) noexcept
 	lock_.assert_held();
 	if (exit_policy_ != abi::EXIT_RELEASE)
 		return 0;
+	/* close() has taken the watches down: no new one may follow them. */
+	if (closing_)
+		return -err::NODEV;
 	for (MmWatch &mw : watches_)
 		if (mw.mm == mm && !mw.released)
 			return 0;
@@ -150,8 +153,8 @@ int Container::watch_mm(kapi_mm *mm) noexcept
 }
 
 /*
- * The exit (or exec) of a watched mm, from exit_mmap before its pages are
- * freed, or from kapi_mm_watch_destroy at close.  Under the RELEASE policy
+ * The exit (or exec) of a watched mm, from exit_mmap (or a work item, see
+ * try_only below), or from kapi_mm_watch_destroy at close.  Under the RELEASE policy
  * it unmaps, with the mdev drivers told first, and unpins (B42):
  *   - every mapping the mm owns, except vaddr-invalid ones without a
  *     region: those wait for a new owner (an exec-based live update does
@@ -164,17 +167,29 @@ int Container::watch_mm(kapi_mm *mm) noexcept
  * itself stands down.  It sleeps only where the exit path may (no
  * invalidate callback exists, B46).  The watch itself is freed later, out of
  * the notifier (reap_watches).
+ *
+ * From the MMU notifier it is first tried without waiting (try_only): the
+ * notifier runs inside the MMU notifiers' SRCU section, and the container's
+ * locks may be held for as long as a user likes (another process's long
+ * MAP_DMA on a shared container), which would hold up synchronize_srcu()
+ * host-wide.  If either lock is busy it returns false and kapi runs it
+ * again, waiting, from a work item.
  */
-void Container::mm_released(MmWatch &mw) noexcept
+bool Container::mm_released(MmWatch &mw, bool try_only) noexcept
 {
-	Guard devices(devices_lock_);
-	Guard guard(lock_);
+	const MaybeGuard::Mode mode = try_only ? MaybeGuard::TRY : MaybeGuard::WAIT;
+	MaybeGuard devices(devices_lock_, mode);
+	if (!devices.held())
+		return false;
+	MaybeGuard guard(lock_, mode);
+	if (!guard.held())
+		return false;
 	if (mw.released)
-		return;
+		return true;
 	mw.released = true;
 	__atomic_store_n(&reap_pending_, true, __ATOMIC_RELEASE);
 	if (closing_ || exit_policy_ != abi::EXIT_RELEASE)
-		return;
+		return true;
 	const bool owns_regions = prereg_mm_ == mw.mm;
 	u64 dmas = 0, pages = 0;
 	auto release = [&](Dma &d) {
@@ -212,6 +227,7 @@ void Container::mm_released(MmWatch &mw) noexcept
 	Registry::mm_exited(*this, mw.mm, dmas, pages);
 	kapi_log(KAPI_LOG_DEBUG, "vfio_iommu_cxx: owner exited: released %llu mappings, %llu regions\n",
 		 dmas, regions);
+	return true;
 }
 
 long Container::set_exit_policy(unsigned long arg) noexcept
@@ -293,8 +309,8 @@ u32 Container::exit_policy() noexcept
 
 } /* namespace vfio_cxx */
 
-extern "C" void vfio_cxx_mm_released(void *ctx, kapi_mm_watch *) noexcept
+extern "C" int vfio_cxx_mm_released(void *ctx, kapi_mm_watch *, int try_only) noexcept
 {
 	auto *mw = static_cast<vfio_cxx::MmWatch *>(ctx);
-	mw->owner.mm_released(*mw);
+	return mw->owner.mm_released(*mw, try_only != 0);
 }

@@ -126,6 +126,11 @@ int kapi_domain_compatible(struct kapi_domain *a, struct kapi_domain *b)
 	       a->enforce_cache_coherency == b->enforce_cache_coherency;
 }
 
+int kapi_domain_enable_nesting(struct kapi_domain *d)
+{
+	return iommu_enable_nesting(d->domain);
+}
+
 int kapi_domain_enforces_coherency(struct kapi_domain *d)
 {
 	return d->enforce_cache_coherency;

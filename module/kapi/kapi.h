@@ -82,16 +82,18 @@ int kapi_mm_exited(struct kapi_mm *mm) KAPI_NOEXCEPT;
 
 /*
  * Watching an mm for its exit (an MMU notifier with only a release
- * callback).  The core's vfio_cxx_mm_released(ctx, w) runs for each watch,
- * at most once: from the exit path (exit_mmap, in a sleepable context,
- * before the pages are freed) or, if the mm is still alive then, from
- * kapi_mm_watch_destroy().  0, -ENOMEM, -EINTR or -ESRCH (already exited).
+ * callback).  The core's vfio_cxx_mm_released(ctx, w, 1) runs for each
+ * watch, at most once, from the exit path (exit_mmap) or, if the mm is still
+ * alive then, from kapi_mm_watch_destroy(); if it finds a container lock
+ * busy, vfio_cxx_mm_released(ctx, w, 0) runs from a work item: nothing waits
+ * for a container lock inside the MMU notifiers' SRCU section, so no one
+ * else is held up.  0, -ENOMEM, -EINTR or -ESRCH (already exited).
  */
 struct kapi_mm_watch;
 int kapi_mm_watch_create(struct kapi_mm *mm, void *ctx, struct kapi_mm_watch **out) KAPI_NOEXCEPT;
 /*
- * Stop watching and free w.  Waits for a running callback; the caller must
- * hold no lock that the callback takes.
+ * Stop watching and free w.  Waits for the callback if it is queued or
+ * running; the caller must hold no lock that the callback takes.
  */
 void kapi_mm_watch_destroy(struct kapi_mm_watch *w) KAPI_NOEXCEPT;
 
@@ -237,6 +239,8 @@ void kapi_domain_detach_group(struct kapi_domain *d, struct kapi_group *g) KAPI_
 /* Whether a group attached to b could share a (same driver, same coherency). */
 int kapi_domain_compatible(struct kapi_domain *a, struct kapi_domain *b) KAPI_NOEXCEPT;
 int kapi_domain_enforces_coherency(struct kapi_domain *d) KAPI_NOEXCEPT;
+/* iommu_enable_nesting() before the first attach: 0, or the driver's errno. */
+int kapi_domain_enable_nesting(struct kapi_domain *d) KAPI_NOEXCEPT;
 kapi_u64 kapi_domain_pgsize_bitmap(struct kapi_domain *d) KAPI_NOEXCEPT;
 void kapi_domain_aperture(struct kapi_domain *d, kapi_u64 *start, kapi_u64 *end) KAPI_NOEXCEPT;
 
@@ -386,8 +390,12 @@ int vfio_cxx_dma_rw(struct vfio_cxx_container *c, kapi_u64 iova, void *data, uns
 		    int write) KAPI_NOEXCEPT;
 void vfio_cxx_register_device(struct vfio_cxx_container *c, struct kapi_device *dev) KAPI_NOEXCEPT;
 void vfio_cxx_unregister_device(struct vfio_cxx_container *c, struct kapi_device *dev) KAPI_NOEXCEPT;
-/* The exit of a watched mm (kapi_mm_watch_create's ctx). */
-void vfio_cxx_mm_released(void *ctx, struct kapi_mm_watch *w) KAPI_NOEXCEPT;
+/*
+ * The exit of a watched mm (kapi_mm_watch_create's ctx).  try_only: do not
+ * wait for a container lock; returns 0 if one was busy (then call it again
+ * without try_only, from a context where waiting holds up no one), else 1.
+ */
+int vfio_cxx_mm_released(void *ctx, struct kapi_mm_watch *w, int try_only) KAPI_NOEXCEPT;
 
 struct vfio_cxx_stats {
 	unsigned long long containers_live;

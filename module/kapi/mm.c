@@ -132,7 +132,8 @@ static struct workqueue_struct *uncharge_wq;
 
 int kapi_mm_init(void)
 {
-	uncharge_wq = alloc_workqueue("vfio_cxx_uncharge", WQ_UNBOUND, 0);
+	/* Deferred uncharges and the mm-exit handlers. */
+	uncharge_wq = alloc_workqueue("vfio_cxx_mm", WQ_UNBOUND, 0);
 	return uncharge_wq ? 0 : -ENOMEM;
 }
 
@@ -435,19 +436,35 @@ int kapi_mm_exited(struct kapi_mm *kmm)
 
 struct kapi_mm_watch {
 	struct mmu_notifier mn;
+	struct work_struct work;
 	void *ctx;
 };
+
+static void watch_release_work(struct work_struct *work)
+{
+	struct kapi_mm_watch *w = container_of(work, struct kapi_mm_watch, work);
+
+	vfio_cxx_mm_released(w->ctx, w, 0);
+}
 
 /*
  * Called once per watch (the MMU notifier core unhashes the subscription
  * before the exit path and mmu_notifier_unregister() can both call it, and
- * the core's handler is idempotent besides), in a sleepable SRCU section.
+ * the core's handler is idempotent besides), inside the MMU notifiers' SRCU
+ * read section.  The core's handler takes the container's locks, whose hold
+ * time the container's users control (a long MAP_DMA by another process
+ * sharing the container, a FUSE-backed page): waiting for them here would
+ * hold up every synchronize_srcu() of MMU notifiers on the host.  So the
+ * handler is only tried here, without waiting; if a lock is busy it runs
+ * from a work item.  The pinned pages stay valid until it has run, and
+ * kapi_mm_watch_destroy() waits for it.
  */
 static void watch_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
 	struct kapi_mm_watch *w = container_of(mn, struct kapi_mm_watch, mn);
 
-	vfio_cxx_mm_released(w->ctx, w);
+	if (!vfio_cxx_mm_released(w->ctx, w, 1))
+		queue_work(uncharge_wq, &w->work);
 }
 
 /* No invalidate callbacks: nothing here runs in an invalidate path (B46). */
@@ -465,6 +482,7 @@ int kapi_mm_watch_create(struct kapi_mm *kmm, void *ctx, struct kapi_mm_watch **
 	if (!w)
 		return -ENOMEM;
 	w->mn.ops = &watch_ops;
+	INIT_WORK(&w->work, watch_release_work);
 	w->ctx = ctx;
 	if (!mmget_not_zero(mm)) {
 		kfree(w);
@@ -484,5 +502,7 @@ void kapi_mm_watch_destroy(struct kapi_mm_watch *w)
 {
 	/* Runs release if the mm is alive, and waits for one that is running. */
 	mmu_notifier_unregister(&w->mn, w->mn.mm);
+	/* ... which queued the handler, if it had not run yet: wait for it too. */
+	flush_work(&w->work);
 	kfree(w);
 }

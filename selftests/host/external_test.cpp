@@ -3,7 +3,7 @@
  * mdev ("external") pinning: pin_pages / unpin_pages / dma_rw, unmap
  * notification and locked_vm accounting in every hot-plug order, against
  * the fake IOMMU, mm and devices of kapi_host.cpp.  Test names carry the
- * behaviour numbers of shared/requirements-from-seeds.md.
+ * behaviour numbers of Documentation/requirements.rst.
  */
 #include "test_common.h"
 

@@ -18,6 +18,7 @@
 #include <map>
 #include <new>
 #include <unordered_set>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -194,6 +195,7 @@ struct FakeDomain {
 	kapi_u64 ap_start, ap_end;
 	std::vector<khost::FakeGroup *> groups;
 	std::map<kapi_u64, Mapping> maps; /* iova -> mapping */
+	bool nesting_ok = false; /* the group's "driver" can nest */
 };
 
 std::vector<FakeDomain *> live_domains; /* under state_lock */
@@ -396,7 +398,25 @@ struct kapi_mm_watch {
 	khost::FakeMm *mm;
 	void *ctx;
 	bool released;
+	std::thread *work = nullptr; /* the kernel's work item, when the try found a lock busy */
 };
+
+namespace {
+/* The release callback as mm.c's watch_release: try, else run it from a "work item". */
+void watch_release(kapi_mm_watch *w)
+{
+	if (!vfio_cxx_mm_released(w->ctx, w, 1))
+		w->work = new std::thread([w] { vfio_cxx_mm_released(w->ctx, w, 0); });
+}
+void watch_flush(kapi_mm_watch *w)
+{
+	if (w->work) {
+		w->work->join();
+		delete w->work;
+		w->work = nullptr;
+	}
+}
+} /* namespace */
 
 extern "C" int kapi_mm_watch_create(kapi_mm *mm, void *ctx, kapi_mm_watch **out) noexcept
 {
@@ -430,7 +450,8 @@ extern "C" void kapi_mm_watch_destroy(kapi_mm_watch *w) noexcept
 		}
 	}
 	if (run)
-		vfio_cxx_mm_released(w->ctx, w);
+		watch_release(w);
+	watch_flush(w); /* flush_work() */
 	StateGuard g;
 	auto &ws = w->mm->watches;
 	for (auto it = ws.begin(); it != ws.end(); ++it)
@@ -664,7 +685,7 @@ extern "C" int kapi_domain_alloc(kapi_group *g, kapi_domain **out) noexcept
 		return -ENOMEM;
 	khost::FakeGroup *fg = to_fake(g);
 	auto *d = new FakeDomain{ fg->family, fg->coherent, fg->pgsize_bitmap, fg->aperture_start,
-				  fg->aperture_end, {}, {} };
+				  fg->aperture_end, {}, {}, fg->nesting };
 	n_domains++;
 	{
 		StateGuard sg;
@@ -732,6 +753,11 @@ extern "C" int kapi_domain_compatible(kapi_domain *a, kapi_domain *b) noexcept
 }
 
 extern "C" int kapi_domain_enforces_coherency(kapi_domain *d) noexcept { return to_fake(d)->coherent; }
+/* As the kernel's Intel driver: no enable_nesting, -EINVAL, unless the group says it can. */
+extern "C" int kapi_domain_enable_nesting(kapi_domain *d) noexcept
+{
+	return to_fake(d)->nesting_ok ? 0 : -EINVAL;
+}
 extern "C" kapi_u64 kapi_domain_pgsize_bitmap(kapi_domain *d) noexcept { return to_fake(d)->pgsize_bitmap; }
 
 extern "C" void kapi_domain_aperture(kapi_domain *d, kapi_u64 *start, kapi_u64 *end) noexcept
@@ -1125,7 +1151,18 @@ void mm_exit(FakeMm *mm)
 			}
 	}
 	for (kapi_mm_watch *w : run)
-		vfio_cxx_mm_released(w->ctx, w);
+		watch_release(w);
+}
+
+void mm_flush_exit_work(FakeMm *mm)
+{
+	std::vector<kapi_mm_watch *> ws;
+	{
+		StateGuard g;
+		ws = mm->watches;
+	}
+	for (kapi_mm_watch *w : ws)
+		watch_flush(w);
 }
 
 long mm_watches(FakeMm *mm)
@@ -1414,6 +1451,8 @@ extern "C" int kapi_viewer_may_see(const kapi_viewer *v, kapi_owner *o, int quie
 		return 0;
 	StateGuard g;
 	const HostOwner &ho = *reinterpret_cast<HostOwner *>(o);
+	if (fv->own_socket && fv->sender_tgid == ho.tgid)
+		return 1;
 	if (ho.exited)
 		return 0;
 	const bool sender = fv->sender_tgid == ho.tgid || host_may_read(fv->sender, ho);
@@ -1428,6 +1467,7 @@ FakeViewer viewer_of(unsigned int tgid, unsigned int uid, unsigned int label)
 	v.opener.uid = v.sender.uid = uid;
 	v.opener.label = v.sender.label = label;
 	v.sender_tgid = tgid;
+	v.own_socket = true;
 	return v;
 }
 

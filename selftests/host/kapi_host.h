@@ -44,6 +44,7 @@ struct FakeGroup {
 	kapi_u64 aperture_end = (1ULL << 48) - 1;
 	std::vector<ResvRegion> resv;
 	int resv_error = 0;		/* kapi_group_for_each_resv_region fails */
+	bool nesting = false;		/* its domains accept kapi_domain_enable_nesting */
 
 	/* state kept by the fake */
 	void *attached_to = nullptr;	/* the FakeDomain it is attached to */
@@ -82,6 +83,11 @@ long mm_count(FakeMm *mm);
  * every kapi_mm_watch of the mm gets its release callback (once).
  */
 void mm_exit(FakeMm *mm);
+/*
+ * mm_exit() runs each watch's handler at once if the container's locks are
+ * free, else from a thread (the kernel's work item); wait for those here.
+ */
+void mm_flush_exit_work(FakeMm *mm);
 /* Live kapi_mm_watch objects on mm. */
 long mm_watches(FakeMm *mm);
 /* How many kapi_mm_charge / kapi_mm_uncharge calls reached this mm. */
@@ -186,6 +192,7 @@ std::string leak_report();
  * and both creds must "ptrace-read" it (the sender also passes when its
  * tgid is the owner's): same uid and label and a dumpable owner, or
  * cap_ptrace (which still needs the same label, as the kernel's LSM check).
+ * The owner asking through its own socket (own_socket) always sees.
  */
 struct FakeCred {
 	unsigned int uid = 0;
@@ -197,10 +204,11 @@ struct FakeViewer {
 	unsigned int sender_tgid = 0;
 	bool admin = false;		/* CAP_SYS_ADMIN for opener and sender */
 	bool no_opener = false;		/* a socket without a file (kernel socket) */
+	bool own_socket = false;	/* the opener's cred is the sender's, unchanged */
 
 	const kapi_viewer *viewer() const { return reinterpret_cast<const kapi_viewer *>(this); }
 };
-/* A viewer whose opener and sender are one unprivileged process. */
+/* A viewer whose opener and sender are one unprivileged process (own_socket). */
 FakeViewer viewer_of(unsigned int tgid, unsigned int uid, unsigned int label = 0);
 FakeViewer admin_viewer();
 /* The LSM label kapi_owner_get() records (default 0). */

@@ -2,10 +2,11 @@
 /*
  * Per-container preregistered memory (seeds 000/002) and the owner-exit
  * policy (seed 004) against the fake mm and IOMMU of kapi_host.cpp.  Test
- * names carry the behaviour numbers of shared/requirements-from-seeds.md.
+ * names carry the behaviour numbers of Documentation/requirements.rst.
  */
 #include "test_common.h"
 
+#include <thread>
 #include <vector>
 
 #include "core/container.h"
@@ -594,6 +595,52 @@ TEST_F(Prereg, Issue11_Item9_FailedInsertRaisesNoUseCount)
 	ASSERT_EQ(unmap(0x100000, 4 * PG), 0);
 	EXPECT_EQ(unreg(VA, 8 * PG), 0); /* not left "used" */
 	vfio_cxx_detach_group(c_, g.group());
+}
+
+} /* namespace */
+
+namespace {
+
+/*
+ * The exit of an mm sharing a container, while another process holds the
+ * container lock for as long as it likes (here: a MAP_DMA whose pinning is
+ * stalled, as a FUSE-backed page would stall it).  The MMU notifier's
+ * release must not wait for that lock (it runs inside the notifiers' SRCU
+ * section, which would hold up the whole host): it finds the lock busy and
+ * leaves the work to a work item, which releases the exited mm's mapping
+ * once the MAP is done.
+ */
+TEST_F(Prereg, ExitWhileAnotherProcessHoldsTheLockDoesNotWait)
+{
+	ASSERT_EQ(policy(uabi::EXIT_RELEASE), 0);
+	auto g = group(1);
+	ASSERT_EQ(vfio_cxx_attach_group(c_, g.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	khost::FakeMm *other = khost::mm_new();
+	khost::set_current_mm(other);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	khost::set_current_mm(mm_);
+	ASSERT_EQ(khost::mm_watches(other), 1);
+
+	bool exit_returned = false;
+	khost::set_pin_hook([&](unsigned long vaddr, unsigned long) {
+		if (vaddr != VA + 0x100000 || exit_returned)
+			return;
+		/* Another CPU: the other process exits now, mid-MAP. */
+		std::thread t([&] { khost::mm_exit(other); });
+		t.join(); /* would deadlock if the exit waited for the container lock */
+		exit_returned = true;
+	});
+	ASSERT_EQ(map(0x200000, 4 * PG, VA + 0x100000), 0);
+	khost::set_pin_hook(nullptr);
+	EXPECT_TRUE(exit_returned);
+	khost::mm_flush_exit_work(other);
+	EXPECT_EQ(core().dma_count(), 1u); /* the exited mm's mapping went */
+	EXPECT_EQ(khost::pinned_pages(), 4u);
+	ASSERT_EQ(unmap(0x200000, 4 * PG), 0);
+	vfio_cxx_detach_group(c_, g.group());
+	vfio_cxx_release(c_);
+	c_ = nullptr;
+	khost::mm_put(other);
 }
 
 } /* namespace */

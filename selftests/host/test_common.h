@@ -22,7 +22,7 @@ constexpr unsigned int GET_INFO = (';' << 8) | 112;
 constexpr unsigned int MAP_DMA = (';' << 8) | 113;
 constexpr unsigned int UNMAP_DMA = (';' << 8) | 114;
 
-constexpr int EPERM_ = 1, ENOENT_ = 2, ENOMEM_ = 12, EBUSY_ = 16, EEXIST_ = 17, EINVAL_ = 22,
+constexpr int EPERM_ = 1, ENOENT_ = 2, ENOMEM_ = 12, EBUSY_ = 16, EEXIST_ = 17, ENODEV_ = 19, EINVAL_ = 22,
 	      ENOTTY_ = 25;
 
 inline vfio_cxx_stats stats()

@@ -37,6 +37,7 @@ constexpr u32 CXX_EXIT_POLICY = ioc(0, VFIO_TYPE, 0xc0, 0);
 /* Extensions (VFIO_CHECK_EXTENSION / VFIO_SET_IOMMU arguments). */
 constexpr unsigned long TYPE1_IOMMU = 1;
 constexpr unsigned long TYPE1v2_IOMMU = 3;
+constexpr unsigned long TYPE1_NESTING_IOMMU = 6;
 constexpr unsigned long DMA_CC_IOMMU = 4;
 constexpr unsigned long UNMAP_ALL = 9;
 constexpr unsigned long UPDATE_VADDR = 10;

@@ -46,11 +46,8 @@ private:
  */
 class [[nodiscard]] MaybeGuard {
 public:
-	enum Mode { KILLABLE, TRY };
-	MaybeGuard(Mutex &m, Mode mode) noexcept
-		: m_(m), held_(mode == TRY ? m.try_lock() : m.lock_killable() == 0)
-	{
-	}
+	enum Mode { WAIT, KILLABLE, TRY };
+	MaybeGuard(Mutex &m, Mode mode) noexcept : m_(m), held_(take(m, mode)) {}
 	VFIO_CXX_NO_COPY(MaybeGuard);
 	~MaybeGuard()
 	{
@@ -60,6 +57,18 @@ public:
 	bool held() const noexcept { return held_; }
 
 private:
+	static bool take(Mutex &m, Mode mode) noexcept
+	{
+		switch (mode) {
+		case TRY:
+			return m.try_lock();
+		case KILLABLE:
+			return m.lock_killable() == 0;
+		default:
+			m.lock();
+			return true;
+		}
+	}
 	Mutex &m_;
 	bool held_;
 };
