@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "dma.h"
 #include "accounting.h"
+#include "bits.h"
 
 #include <vfio_cxx/errno.h>
 
@@ -155,11 +156,7 @@ int Dma::fit_bitmap(u64 pgshift) noexcept
 	int ret = alloc_bitmap(pgshift);
 	if (ret)
 		return ret;
-	const u64 nbits = size >> pgshift;
-	for (u64 w = 0; w < nbits / 64; w++)
-		bitmap[w] = ~u64(0);
-	if (nbits % 64)
-		bitmap[nbits / 64] = (u64(1) << (nbits % 64)) - 1;
+	set_bits(bitmap, size >> pgshift);
 	return 0;
 }
 

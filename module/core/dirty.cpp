@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Dirty page tracking: VFIO_IOMMU_DIRTY_PAGES start/stop/get, and the
+ * report of one Dma's bits into a user bitmap (type1's update_user_bitmap).
+ *
+ * Locking: lock_ for everything; the user copies happen under it, as in
+ * type1.
+ */
+#include "container.h"
+#include "bits.h"
+
+#include <vfio_cxx/abi.h>
+#include <vfio_cxx/errno.h>
+#include <vfio_cxx/log.h>
+
+namespace vfio_cxx {
+
+/* ---- dirty tracking ---------------------------------------------------- */
+
+/*
+ * Write d's dirty bits into the user bitmap that starts at base_iova, as
+ * type1's update_user_bitmap() does (OR-ing into the first word, whole
+ * words after it).  Every page of an IOMMU-mapped Dma is dirty while an
+ * IOMMU group is attached: the device may have written anywhere.
+ */
+int Container::report_dirty(u64 ubitmap, Dma &d, u64 base_iova, u64 pgshift) noexcept
+{
+	/* Issue 11 item 9: never read a bitmap with another page size than its own. */
+	if (int ret = d.fit_bitmap(pgshift))
+		return ret;
+	const u64 nbits = d.size >> pgshift;
+	const u64 bit_offset = (d.iova - base_iova) >> pgshift;
+	const u64 copy_offset = bit_offset / 64;
+	const unsigned int shift = bit_offset % 64;
+
+	/* Every page, unless each group writes only through pinned pages (as type1). */
+	if (non_pinned_groups_ && d.iommu_mapped)
+		set_bits(d.bitmap, nbits);
+	if (shift) {
+		u64 leftover;
+		shift_left(d.bitmap, nbits, shift);
+		if (kapi_copy_from_user(&leftover, ubitmap + copy_offset * 8, sizeof(leftover)))
+			return -err::FAULT;
+		d.bitmap[0] |= leftover;
+	}
+	if (kapi_copy_to_user(ubitmap + copy_offset * 8, d.bitmap,
+			      abi::dirty_bitmap_bytes(nbits + shift)))
+		return -err::FAULT;
+	return 0;
+}
+
+int Container::iova_dirty_bitmap(u64 ubitmap, u64 iova, u64 size, u64 pgshift) noexcept
+{
+	const u64 last = iova + size - 1;
+	/* The range must not bisect a mapping. */
+	Dma *d = find_dma(iova, iova);
+	if (d && d->iova != iova)
+		return -err::INVAL;
+	d = find_dma(last, last);
+	if (d && d->last() != last)
+		return -err::INVAL;
+
+	int ret = 0;
+	for_each_dma(iova, last, [&](Dma &dma) {
+		ret = report_dirty(ubitmap, dma, iova, pgshift);
+		if (ret)
+			return false;
+		/* Re-arm: only pages pinned by emulated devices stay dirty. */
+		const u64 words = abi::dirty_bitmap_bytes(dma.size >> pgshift) / 8 + 1;
+		for (u64 w = 0; w < words; w++)
+			dma.bitmap[w] = 0;
+		mark_ext_dirty(dma);
+		return true;
+	});
+	return ret;
+}
+
+void Container::free_bitmaps() noexcept
+{
+	for_each_dma(0, U64_MAX, [](Dma &d) {
+		d.free_bitmap();
+		return true;
+	});
+}
+
+long Container::dirty_pages(unsigned long arg) noexcept
+{
+	if (!v2_)
+		return -err::ACCES; /* as type1 for v1 containers */
+	abi::DirtyBitmap dirty;
+	if (kapi_copy_from_user(&dirty, arg, abi::DIRTY_MINSZ))
+		return -err::FAULT;
+	constexpr u32 mask = abi::DIRTY_PAGES_FLAG_START | abi::DIRTY_PAGES_FLAG_STOP |
+			     abi::DIRTY_PAGES_FLAG_GET_BITMAP;
+	if (dirty.argsz < abi::DIRTY_MINSZ || (dirty.flags & ~mask))
+		return -err::INVAL;
+	/* Exactly one flag. */
+	if (!dirty.flags || (dirty.flags & (dirty.flags - 1)))
+		return -err::INVAL;
+
+	if (dirty.flags & abi::DIRTY_PAGES_FLAG_START) {
+		Guard g(lock_);
+		if (dirty_tracking_)
+			return 0;
+		const u64 pgshift = ctz(min_pgsize());
+		int ret = 0;
+		for_each_dma(0, U64_MAX, [&](Dma &d) {
+			ret = d.alloc_bitmap(pgshift);
+			return ret == 0;
+		});
+		if (ret) {
+			free_bitmaps();
+			return ret;
+		}
+		dirty_tracking_ = true;
+		for_each_dma(0, U64_MAX, [this](Dma &d) {
+			mark_ext_dirty(d);
+			return true;
+		});
+		return 0;
+	}
+	if (dirty.flags & abi::DIRTY_PAGES_FLAG_STOP) {
+		Guard g(lock_);
+		if (dirty_tracking_) {
+			dirty_tracking_ = false;
+			free_bitmaps();
+		}
+		return 0;
+	}
+
+	/* GET_BITMAP */
+	abi::DirtyBitmapGet range;
+	const u64 data_size = dirty.argsz - abi::DIRTY_MINSZ;
+	if (data_size < sizeof(range))
+		return -err::INVAL;
+	if (kapi_copy_from_user(&range, arg + abi::DIRTY_MINSZ, sizeof(range)))
+		return -err::FAULT;
+	if (range.iova + range.size < range.iova)
+		return -err::INVAL;
+	if (!kapi_access_ok(range.bitmap.data, range.bitmap.size))
+		return -err::INVAL;
+	if (!range.bitmap.pgsize)
+		return -err::INVAL;
+	int ret = verify_bitmap_size(range.size >> ctz(range.bitmap.pgsize), range.bitmap.size);
+	if (ret)
+		return ret;
+
+	Guard g(lock_);
+	const u64 pgsize = min_pgsize();
+	if (range.bitmap.pgsize != pgsize)
+		return -err::INVAL;
+	if (range.iova & (pgsize - 1))
+		return -err::INVAL;
+	if (!range.size || (range.size & (pgsize - 1)))
+		return -err::INVAL;
+	if (!dirty_tracking_)
+		return -err::INVAL;
+	return iova_dirty_bitmap(range.bitmap.data, range.iova, range.size, ctz(pgsize));
+}
+
+} /* namespace vfio_cxx */

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * UNMAP_DMA: v2 and v1 semantics, UNMAP_ALL, VFIO_DMA_UNMAP_FLAG_VADDR and
+ * the unmap with a dirty bitmap.
+ *
+ * Locking: do_unmap takes devices_lock_ then lock_; the unmap
+ * notification inside drops lock_ (map.cpp).
+ */
+#include "container.h"
+#include "bits.h"
+
+#include <vfio_cxx/abi.h>
+#include <vfio_cxx/errno.h>
+#include <vfio_cxx/log.h>
+
+namespace vfio_cxx {
+
+/* ---- unmap ------------------------------------------------------------ */
+
+int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcept
+{
+	const bool unmap_all = unmap.flags & abi::DMA_UNMAP_FLAG_ALL;
+	const bool invalidate_vaddr = unmap.flags & abi::DMA_UNMAP_FLAG_VADDR;
+	const bool get_dirty = unmap.flags & abi::DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+	u64 iova = unmap.iova, size = unmap.size, unmapped = 0;
+	int ret = -err::INVAL;
+
+	Guard devices(devices_lock_);
+	Guard guard(lock_);
+	unmap.size = 0;
+	/* Emulated devices cannot pin safely while vaddrs change. */
+	if (invalidate_vaddr && emulated_groups_)
+		return -err::BUSY;
+	const u64 pgsize = min_pgsize();
+	if (iova & (pgsize - 1))
+		return ret;
+	if (unmap_all) {
+		if (iova || size)
+			return ret;
+		size = U64_MAX;
+	} else if (!size || (size & (pgsize - 1)) || iova + size - 1 < iova) {
+		return ret;
+	}
+	/* With dirty tracking on, only the smallest page size. */
+	if (get_dirty && (!dirty_tracking_ || bitmap->pgsize != pgsize))
+		return ret;
+
+	const u64 last = unmap_all ? U64_MAX : iova + size - 1;
+	/*
+	 * v2: the range must not bisect a mapping.  v1 (VFIO_TYPE1_IOMMU):
+	 * a request starting inside a mapping unmaps nothing, one covering a
+	 * mapping's first IOVA unmaps all of it.
+	 */
+	if (v2_ && !unmap_all) {
+		Dma *d = find_dma(iova, iova);
+		if (d && d->iova != iova)
+			return ret;
+		d = find_dma(last, last);
+		if (d && d->last() != last)
+			return ret;
+	}
+
+	ret = 0;
+	u64 first_invalidated = U64_MAX;
+	for_each_dma(iova, last, [&](Dma &d) {
+		if (!v2_ && iova > d.iova)
+			return false;
+		if (invalidate_vaddr) {
+			if (d.vaddr_invalid) {
+				/* Already invalid: roll back this request's changes. */
+				if (first_invalidated != U64_MAX)
+					for_each_dma(first_invalidated, d.iova - 1, [this](Dma &r) {
+						r.vaddr_invalid = false;
+						vaddr_invalid_count_--;
+						return true;
+					});
+				ret = -err::INVAL;
+				unmapped = 0;
+				return false;
+			}
+			if (first_invalidated == U64_MAX)
+				first_invalidated = d.iova;
+			d.vaddr_invalid = true;
+			vaddr_invalid_count_++;
+			unmapped += d.size;
+			return true;
+		}
+		notify_unmap(d);
+		if (get_dirty) {
+			/*
+			 * notify_unmap() ran without the container lock: a
+			 * DIRTY_PAGES STOP may have ended tracking and freed
+			 * the bitmaps meanwhile (found by fuzz_test as a NULL
+			 * dereference).  The request was made while tracking
+			 * was on, so the unmap goes ahead and reports every
+			 * page of d dirty (report_dirty makes a missing bitmap
+			 * all dirty), which is what the device may have
+			 * written; ENOMEM leaves d mapped.
+			 */
+			ret = report_dirty(bitmap->data, d, iova, ctz(pgsize));
+			if (ret) {
+				/* d stays: settle what its vendor drivers unpinned. */
+				d.unmapping = false;
+				if (!d.iommu_mapped)
+					settle(d, d.ext_owned);
+				return false;
+			}
+		}
+		unmapped += d.size;
+		remove_dma(d);
+		return true;
+	});
+	unmap.size = unmapped;
+	return ret;
+}
+
+long Container::unmap_dma(unsigned long arg) noexcept
+{
+	abi::DmaUnmap unmap;
+	abi::Bitmap bitmap{};
+	if (kapi_copy_from_user(&unmap, arg, abi::DMA_UNMAP_MINSZ))
+		return -err::FAULT;
+	constexpr u32 mask = abi::DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | abi::DMA_UNMAP_FLAG_VADDR |
+			     abi::DMA_UNMAP_FLAG_ALL;
+	if (unmap.argsz < abi::DMA_UNMAP_MINSZ || (unmap.flags & ~mask))
+		return -err::INVAL;
+	if ((unmap.flags & abi::DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) &&
+	    (unmap.flags & (abi::DMA_UNMAP_FLAG_ALL | abi::DMA_UNMAP_FLAG_VADDR)))
+		return -err::INVAL;
+	if (unmap.flags & abi::DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
+		if (unmap.argsz < abi::DMA_UNMAP_MINSZ + sizeof(bitmap))
+			return -err::INVAL;
+		if (kapi_copy_from_user(&bitmap, arg + abi::DMA_UNMAP_MINSZ, sizeof(bitmap)))
+			return -err::FAULT;
+		if (!kapi_access_ok(bitmap.data, bitmap.size))
+			return -err::INVAL;
+		if (!bitmap.pgsize)
+			return -err::INVAL;
+		int ret = verify_bitmap_size(unmap.size >> ctz(bitmap.pgsize), bitmap.size);
+		if (ret)
+			return ret;
+	}
+	int ret = do_unmap(unmap, &bitmap);
+	if (ret)
+		return ret;
+	return kapi_copy_to_user(arg, &unmap, abi::DMA_UNMAP_MINSZ) ? -err::FAULT : 0;
+}
+
+} /* namespace vfio_cxx */
