@@ -27,6 +27,8 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdarg.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include <linux/vfio.h>
@@ -66,6 +68,7 @@ struct zone {
 	int map_len[ZPAGES];
 	int map_ro[ZPAGES];
 	int map_region[ZPAGES];		/* index+1 of the backing region, or 0 */
+	int map_va[ZPAGES];		/* its vaddr, in pages of mem (S1 moves it) */
 	int pin[ZPAGES];		/* device pin entries per page */
 	struct region reg[8];
 	int nreg;
@@ -175,6 +178,7 @@ static int op_map(struct zone *z)
 		z->map_len[s] = n;
 		z->map_ro[s] = ro;
 		z->map_region[s] = reg + 1;
+		z->map_va[s] = s;
 		if (reg >= 0)
 			z->reg[reg].users++;
 	}
@@ -299,13 +303,20 @@ static int op_dirty(struct zone *z)
 	return 0;
 }
 
+/*
+ * The UPDATE_VADDR pair on one mapping: UNMAP VADDR, then MAP VADDR.  A
+ * mapping without a region gets its vaddr back.  A prereg-backed one (S1,
+ * from the region's mm, which is ours) goes to the same vaddr, or into
+ * another region of the zone (it moves there), or outside every region:
+ * EINVAL, nothing changes, and then back to its vaddr.
+ */
 static int op_update_vaddr(struct zone *z)
 {
-	int s = rn(z, ZPAGES), m = -1;
+	int s = rn(z, ZPAGES), m = -1, k = rn(z, 3), pick = rn(z, 8), at = rn(z, ZPAGES);
 	long long r;
 
 	for (int p = s; p < ZPAGES && m < 0; p++)
-		if (z->map_len[p] && !z->map_region[p])
+		if (z->map_len[p])
 			m = p;
 	if (m < 0)
 		return 1;
@@ -321,7 +332,36 @@ static int op_update_vaddr(struct zone *z)
 	EXPECT_RET(z, "UNMAP VADDR", F.mixed ? -EBUSY : (long long)(z->map_len[m] * PG), r);
 	if (r < 0)
 		return 1;
-	r = dma_map(F.container, z->mem + (size_t)m * PG, iova_of(z, m),
+	if (z->map_region[m] && k) {
+		int n = z->map_len[m], to = -1, want;
+
+		if (k == 1) {	/* into a region that can take it */
+			for (int i = 0; i < z->nreg && to < 0; i++) {
+				struct region *g = &z->reg[(pick + i) % z->nreg];
+
+				if (g->n >= n)
+					to = g->start + at % (g->n - n + 1);
+			}
+		} else if (at + n <= ZPAGES && region_covering(z, at, n) < 0) {
+			to = at;	/* outside every region */
+		}
+		if (to >= 0) {
+			int reg = region_covering(z, to, n);
+
+			want = reg < 0 ? -EINVAL : 0;
+			r = dma_map(F.container, z->mem + (size_t)to * PG, iova_of(z, m),
+				    (uint64_t)n * PG, VFIO_DMA_MAP_FLAG_VADDR);
+			EXPECT_RET(z, "MAP VADDR of a prereg-backed mapping (S1)", want, r);
+			if (!r) {
+				z->reg[z->map_region[m] - 1].users--;
+				z->reg[reg].users++;
+				z->map_region[m] = reg + 1;
+				z->map_va[m] = to;
+				return 0;
+			}
+		}
+	}
+	r = dma_map(F.container, z->mem + (size_t)z->map_va[m] * PG, iova_of(z, m),
 		    (uint64_t)z->map_len[m] * PG, VFIO_DMA_MAP_FLAG_VADDR);
 	EXPECT_RET(z, "MAP VADDR (restore)", 0, r);
 	return 0;
@@ -760,6 +800,1939 @@ TEST_F_TIMEOUT(fz, fuzz_model_checked, 600)
 	EXPECT_EQ(F.vmlck0, vmlck_kb());
 	/* The bound: the lane asks for at least this many calls. */
 	EXPECT_GE(calls, total) TH_LOG("time limit (%ld s) reached after %ld calls", seconds, calls);
+}
+
+/* ==== the multi-process fuzzer (issue 11) ================================= */
+
+/*
+ * One coordinator (the test process) keeps the model and decides, from the
+ * seed, every step; worker processes (fuzz_mp.h) run the ioctls on their
+ * own copies of the container fds and answer with the result.  Two
+ * containers per round: container 0 with the edu group (an IOMMU domain;
+ * VFIO_CXX_IOMMU, so preregistration too), container 1 with the test
+ * mdev's group (no domain: the device pins, on the coordinator's command,
+ * in the mapping owner's mm).  Zones 0-3 are container 0's, 4-5 container
+ * 1's; zone z's memory is at MP_ZVA(z) in every worker, its IOVAs at
+ * MP_IOVA(z).  Each step is one of: MAP, UNMAP (also unmap-all), UNMAP
+ * VADDR (also all), MAP VADDR (restore in the same mm, or adopt from any
+ * other mm sharing the fd: the charge moves, S3; prereg-backed ones only
+ * from the region's mm and into a region, S1), REGISTER/UNREGISTER_MEMORY,
+ * device PIN/UNPIN, and the process steps: fork a worker (the child
+ * inherits its fds), spawn a fresh one (fork+exec of this binary, fds only
+ * through SCM_RIGHTS), pass a container fd over SCM_RIGHTS, close one, exec
+ * (a new mm on the same fds), exit, SIGKILL.  Up to MP_INFLIGHT commands
+ * run at once (different workers, different zones; (un)registrations one
+ * at a time); exec, exit and kill wait for the others first.  The model
+ * changes when a command is sent, and each answer must be the one the
+ * model predicted: the exact errno or size.
+ *
+ * At the exit (or exec) of an mm, with VFIO_CXX_EXIT_RELEASE (S2): its
+ * mappings that are not vaddr-invalid go, and so do the mappings backed
+ * by its regions and the regions themselves (the device drops its pins of
+ * what goes); its vaddr-invalid ones stay for an adopter.  With KEEP (and
+ * in the type1 variant, where vfio_iommu_type1 serves both containers)
+ * everything stays, orphaned, until unmapped or closed.
+ *
+ * Every CHECK_EVERY steps, at the end of each round, and after the round's
+ * workers are gone, the coordinator waits for every answer and compares:
+ * VmLck of every live worker (/proc/<pid>/status) with what the model
+ * charges to its mm; the module's counters (dmas_live, pages_pinned,
+ * prereg_pages, external_pages, containers_live; mm_exits within what the
+ * exits can have caused); the device's pins; and, through the vfio_cxx
+ * netlink family, each container, its mappings (iova, size, vaddr, prot,
+ * vaddr-invalid, pins, locked pages, and the owner mm: one netlink mm id
+ * per model mm) and its regions (users, owner).  A dumper process runs
+ * GET_STATS, the GET_CONTAINER dump and GET_MAPPINGS/GET_PREREGS of the
+ * fuzzer's containers in a loop meanwhile.  After each round every worker
+ * exits and every fd closes: the counters and VmLck must be back at the
+ * baseline.  In the type1 variant the module's counters must not move.
+ *
+ * Environment: VFIO_CXX_FUZZ_SEED (shared with the single-process fuzzer),
+ * VFIO_CXX_FUZZ_MP_STEPS (per variant, default 1500), _ROUNDS (default 3),
+ * _SECONDS (time limit per variant, default 240; reaching it ends the run
+ * early, as a pass, and says so).
+ */
+#include "fuzz_mp.h"
+
+#define MP_MAXW		6	/* live workers at most */
+#define MP_MAXMM	8192	/* mms in one variant */
+#define MP_MAXREG	6	/* regions per zone */
+#define MP_INFLIGHT	3	/* commands in flight at once */
+#define MP_IOVA(z)	(0x10000000ULL + (uint64_t)(z) * 0x1000000ULL)
+#define MP_IOVA_END	MP_IOVA(MP_NZONES)
+#define MP_WAIT_MS	120000	/* one answer, under TCG and KASAN */
+#define MP_MAX_PINS	48	/* device pin entries per zone */
+#define MP_CHECK_EVERY	150	/* steps between checkpoints */
+
+enum { MPV_KEEP, MPV_RELEASE, MPV_TYPE1 };
+
+enum mp_op {
+	MPO_MAP, MPO_UNMAP, MPO_INVALIDATE, MPO_SETVADDR, MPO_REG, MPO_UNREG, MPO_PIN,
+	MPO_FORK, MPO_SPAWN, MPO_PASS, MPO_CLOSE, MPO_EXEC, MPO_EXIT, MPO_KILL, MPO_N
+};
+static const char *const mp_op_name[MPO_N] = {
+	"map", "unmap", "unmap vaddr", "map vaddr", "register", "unregister", "pin/unpin",
+	"fork", "spawn", "scm_rights", "close fd", "exec", "exit", "sigkill",
+};
+/* Cumulative weights out of 100. */
+static const unsigned char mp_cut[MPO_N] = { 20, 32, 44, 58, 64, 69, 78, 82, 85, 89, 92, 95, 98, 100 };
+
+struct mp_map { int len, ro, owner, va, inv, region; };	/* at its first page */
+struct mp_region { int start, n, users; };		/* in pages of the zone */
+
+struct mp_zone {
+	int c;
+	struct mp_map m[MP_ZPAGES];
+	int pin[MP_ZPAGES];		/* device pin entries per page */
+	struct mp_region reg[MP_MAXREG];
+	int nreg;
+	int busy;			/* worker index + 1 of a command in flight */
+};
+
+struct mp_mm {
+	int alive;
+	uint64_t nlid;			/* its netlink mm id once seen, 0 if not known */
+	int used[MP_NC];		/* mapped, registered or adopted there: watched under RELEASE */
+};
+
+struct mp_worker {
+	int alive, busy, zone, prereg;
+	pid_t pid;
+	int sock, mm;
+	int holds[MP_NC];
+	struct mp_msg sent;
+	long long want;
+	char what[200];
+};
+
+static struct {
+	int variant, cxx, nc, nzones, policy;
+	int fd[MP_NC], group;
+	uint64_t nlid[MP_NC], last_id;
+	struct mdev m;
+	struct mp_zone z[MP_NZONES];
+	struct mp_mm *mm;
+	int nmm;
+	struct mp_worker w[MP_MAXW];
+	int inflight, prereg_owner, prereg_busy;
+	uint64_t rng;
+	long round, step;
+	struct mp_nl nl;
+	/* figures */
+	long procs, forks, spawns, passes, closes, execs, exits, kills, moves, restores;
+	long ioctls, pins, checks, nldumps;
+	long s1_moves, s1_eperm, s1_einval, adopt_dead, released, kept, regions_released;
+	long done[MPO_N][2];
+	long watch_exits;		/* mm_exits the exits must have caused */
+	long vmlck0, dmas0, pinned0, prereg0, ext0, live0, mmexits0;
+	char fail[700];
+	char last[8][220];
+	int nlast;
+} M;
+
+#define MPF(...) do {								\
+	if (!M.fail[0])								\
+		snprintf(M.fail, sizeof(M.fail), __VA_ARGS__);			\
+	return -1;								\
+} while (0)
+
+static uint64_t mp_rnd(void)
+{
+	M.rng ^= M.rng << 13;
+	M.rng ^= M.rng >> 7;
+	M.rng ^= M.rng << 17;
+	return M.rng;
+}
+
+static int mp_rn(int n)
+{
+	return (int)(mp_rnd() % (uint64_t)n);
+}
+
+/* The last few operations, printed with a failure. */
+static void __attribute__((format(printf, 1, 2))) mp_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(M.last[M.nlast++ % 8], sizeof(M.last[0]), fmt, ap);
+	va_end(ap);
+}
+
+static int mp_mapping_at(struct mp_zone *z, int p)
+{
+	for (int s = p; s >= 0; s--)
+		if (z->m[s].len)
+			return s + z->m[s].len > p ? s : -1;
+	return -1;
+}
+
+static int mp_region_covering(struct mp_zone *z, int start, int n)
+{
+	for (int i = 0; i < z->nreg; i++)
+		if (start >= z->reg[i].start && start + n <= z->reg[i].start + z->reg[i].n)
+			return i;
+	return -1;
+}
+
+/* The first mapping from page from on (wrapping) with inv as given, prereg-backed if backed; -1. */
+static int mp_find(struct mp_zone *z, int from, int inv, int backed)
+{
+	for (int k = 0; k < MP_ZPAGES; k++) {
+		int p = (from + k) % MP_ZPAGES;
+
+		if (z->m[p].len && z->m[p].inv == inv && (!backed || z->m[p].region))
+			return p;
+	}
+	return -1;
+}
+
+static void mp_pick_range(int maxlen, int *s, int *n)
+{
+	*s = mp_rn(MP_ZPAGES);
+	*n = 1 + mp_rn(maxlen);
+	if (*s + *n > MP_ZPAGES)
+		*n = MP_ZPAGES - *s;
+}
+
+static int mp_pinned_pages(struct mp_zone *z, int s)
+{
+	int n = 0;
+
+	for (int p = s; p < s + z->m[s].len; p++)
+		n += z->pin[p] > 0;
+	return n;
+}
+
+/* What a mapping charges to its owner's locked_vm. */
+static long mp_locked(struct mp_zone *z, int s)
+{
+	if (z->c == 1)
+		return mp_pinned_pages(z, s);	/* no domain: the device's pins */
+	return z->m[s].region ? 0 : z->m[s].len;
+}
+
+static long mp_regions_pages(void)
+{
+	long n = 0;
+
+	for (int z = 0; z < MP_NZONES; z++)
+		for (int i = 0; i < M.z[z].nreg; i++)
+			n += M.z[z].reg[i].n;
+	return n;
+}
+
+/* Pages charged to the locked_vm of mm. */
+static long mp_charge(int mm)
+{
+	long pages = 0;
+
+	for (int z = 0; z < M.nzones; z++)
+		for (int s = 0; s < MP_ZPAGES; s++)
+			if (M.z[z].m[s].len && M.z[z].m[s].owner == mm)
+				pages += mp_locked(&M.z[z], s);
+	if (mm == M.prereg_owner)
+		pages += mp_regions_pages();
+	return pages;
+}
+
+static void mp_remove(struct mp_zone *z, int s)
+{
+	if (z->m[s].region)
+		z->reg[z->m[s].region - 1].users--;
+	for (int p = s; p < s + z->m[s].len; p++)
+		z->pin[p] = 0;	/* the device was told, and dropped its pins */
+	memset(&z->m[s], 0, sizeof(z->m[s]));
+}
+
+static void mp_remove_range(struct mp_zone *z, int s, int n)
+{
+	for (int p = s; p < s + n; p++)
+		if (z->m[p].len)
+			mp_remove(z, p);
+}
+
+/* An unmap of [s, s+n): -EINVAL if it bisects a mapping, else the bytes. */
+static long long mp_unmap_predict(struct mp_zone *z, int s, int n)
+{
+	int a = mp_mapping_at(z, s), b = mp_mapping_at(z, s + n - 1);
+	long long bytes = 0;
+
+	if ((a >= 0 && a != s) || (b >= 0 && b + z->m[b].len != s + n))
+		return -EINVAL;
+	for (int p = s; p < s + n; p++)
+		bytes += (long long)z->m[p].len * PG;
+	return bytes;
+}
+
+static int mp_new_mm(void)
+{
+	if (M.nmm == MP_MAXMM)
+		MPF("more than %d mms", MP_MAXMM);
+	memset(&M.mm[M.nmm], 0, sizeof(M.mm[0]));
+	M.mm[M.nmm].alive = 1;
+	return M.nmm++;
+}
+
+static int mp_nalive(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < MP_MAXW; i++)
+		n += M.w[i].alive;
+	return n;
+}
+
+/* A random live worker holding container c (any if c < 0), or -1. */
+static int mp_pick_worker(int c)
+{
+	int cand[MP_MAXW], n = 0;
+
+	for (int i = 0; i < MP_MAXW; i++)
+		if (M.w[i].alive && (c < 0 || M.w[i].holds[c]))
+			cand[n++] = i;
+	return n ? cand[mp_rn(n)] : -1;
+}
+
+static int mp_free_slot(void)
+{
+	for (int i = 0; i < MP_MAXW; i++)
+		if (!M.w[i].alive)
+			return i;
+	return -1;
+}
+
+static long mp_vmlck_of(pid_t pid)
+{
+	char path[64], line[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmLck:", 6))
+			v = atol(line + 6);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* ---- talking to the workers -------------------------------------------- */
+
+/* The next message of worker wi: 1, or 0 at EOF; -1 with M.fail set. */
+static int mp_read(int wi, struct mp_msg *m, const char *during)
+{
+	struct mp_worker *w = &M.w[wi];
+	int r;
+
+	if (!mp_wait_readable(w->sock, MP_WAIT_MS))
+		MPF("round %ld step %ld: worker %d (pid %d) silent for %d s during %s", M.round, M.step,
+		    wi, w->pid, MP_WAIT_MS / 1000, during);
+	r = mp_recv(w->sock, m, NULL);
+	if (r < 0)
+		MPF("round %ld step %ld: worker %d (pid %d): %s during %s", M.round, M.step, wi, w->pid,
+		    strerror(-r), during);
+	return r;
+}
+
+static int mp_complete(int wi)
+{
+	struct mp_worker *w = &M.w[wi];
+	struct mp_msg m;
+	int r = mp_read(wi, &m, w->what);
+
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		MPF("%s: the worker died", w->what);
+	w->busy = 0;
+	M.inflight--;
+	if (w->zone >= 0)
+		M.z[w->zone].busy = 0;
+	if (w->prereg)
+		M.prereg_busy = 0;
+	if (m.op != w->sent.op || m.ret != w->want)
+		MPF("%s: expected %lld (%s), got %lld (%s)", w->what, w->want,
+		    w->want < 0 ? strerror((int)-w->want) : "", (long long)m.ret,
+		    m.ret < 0 ? strerror((int)-m.ret) : "");
+	return 0;
+}
+
+static int mp_complete_any(void)
+{
+	struct pollfd p[MP_MAXW];
+	int idx[MP_MAXW], n = 0, r;
+
+	for (int i = 0; i < MP_MAXW; i++)
+		if (M.w[i].alive && M.w[i].busy) {
+			p[n].fd = M.w[i].sock;
+			p[n].events = POLLIN;
+			idx[n++] = i;
+		}
+	if (!n)
+		return 0;
+	do
+		r = poll(p, n, MP_WAIT_MS);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		MPF("round %ld step %ld: no answer from %d busy workers in %d s (first: %s)", M.round,
+		    M.step, n, MP_WAIT_MS / 1000, M.w[idx[0]].what);
+	for (int k = 0; k < n; k++)
+		if (p[k].revents)
+			return mp_complete(idx[k]);
+	return 0;
+}
+
+static int mp_drain(void)
+{
+	while (M.inflight)
+		if (mp_complete_any())
+			return -1;
+	return 0;
+}
+
+static int mp_idle_worker(int wi)
+{
+	return M.w[wi].busy ? mp_complete(wi) : 0;
+}
+
+static int mp_idle_zone(int z)
+{
+	return M.z[z].busy ? mp_complete(M.z[z].busy - 1) : 0;
+}
+
+static int mp_idle_prereg(void)
+{
+	return M.prereg_busy ? mp_complete(M.prereg_busy - 1) : 0;
+}
+
+/* Sends an ioctl command to idle worker wi (on idle zone z, if z >= 0). */
+static int __attribute__((format(printf, 6, 7)))
+mp_issue(int wi, int z, int prereg, const struct mp_msg *m, long long want, const char *fmt, ...)
+{
+	struct mp_worker *w = &M.w[wi];
+	char what[160];
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(w->what, sizeof(w->what), "round %ld step %ld: worker %d (pid %d, mm %d) %s",
+		 M.round, M.step, wi, w->pid, w->mm, what);
+	mp_note("%s: want %lld", w->what, want);
+	w->sent = *m;
+	w->want = want;
+	r = mp_send(w->sock, m, -1);
+	if (r)
+		MPF("%s: send: %s", w->what, strerror(-r));
+	w->busy = 1;
+	w->zone = z;
+	w->prereg = prereg;
+	if (z >= 0)
+		M.z[z].busy = wi + 1;
+	if (prereg)
+		M.prereg_busy = wi + 1;
+	M.inflight++;
+	M.ioctls++;
+	while (M.inflight >= MP_INFLIGHT)
+		if (mp_complete_any())
+			return -1;
+	return 0;
+}
+
+/* A command answered at once (fork, fd passing, close): its ret. */
+static int mp_sync(int wi, struct mp_msg *m, int fd, long long *ret)
+{
+	struct mp_worker *w = &M.w[wi];
+	struct mp_msg a;
+	int r;
+
+	if (mp_idle_worker(wi))
+		return -1;
+	snprintf(w->what, sizeof(w->what), "round %ld step %ld: worker %d (pid %d) command %d",
+		 M.round, M.step, wi, w->pid, m->op);
+	mp_note("%s", w->what);
+	r = mp_send(w->sock, m, fd);
+	if (r)
+		MPF("%s: send: %s", w->what, strerror(-r));
+	r = mp_read(wi, &a, w->what);
+	if (r <= 0)
+		MPF("%s: %s", w->what, r ? "no answer" : "the worker died");
+	if (a.op != m->op)
+		MPF("%s: answer to command %d", w->what, a.op);
+	*ret = a.ret;
+	return 0;
+}
+
+/* A new worker on sock: waits for its hello; the slot's pid is checked if set. */
+static int mp_adopt_worker(int slot, int sock, pid_t pid, int mm, const int *holds)
+{
+	struct mp_worker *w = &M.w[slot];
+	struct mp_msg m;
+	int r;
+
+	memset(w, 0, sizeof(*w));
+	w->alive = 1;
+	w->sock = sock;
+	w->pid = pid;
+	w->mm = mm;
+	w->zone = -1;
+	for (int c = 0; c < MP_NC; c++)
+		w->holds[c] = holds ? holds[c] : 0;
+	r = mp_read(slot, &m, "the hello of a new worker");
+	if (r <= 0 || m.op != MPC_HELLO || (pid && m.pid != pid))
+		MPF("round %ld step %ld: new worker %d (pid %d): no hello (%d, op %d, pid %lld)", M.round,
+		    M.step, slot, pid, r, r > 0 ? m.op : 0, r > 0 ? (long long)m.pid : 0LL);
+	w->pid = (pid_t)m.pid;
+	M.procs++;
+	return 0;
+}
+
+static void mp_reap(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+/* ---- the model of an exit ------------------------------------------------ */
+
+/*
+ * mm exited (or exec'd).  Under RELEASE each container that watches it (it
+ * mapped, registered or adopted there) releases, S2: the mappings it owns
+ * that are not vaddr-invalid, every mapping its regions back, its regions.
+ * Its vaddr-invalid mappings without a region stay, for an adopter.  Each
+ * such release counts one mm_exits; an unwatched mm counts none.
+ */
+static void mp_exit_mm(int mm)
+{
+	M.mm[mm].alive = 0;
+	for (int c = 0; c < M.nc; c++) {
+		if (!M.cxx || M.policy != VFIO_CXX_EXIT_RELEASE || !M.mm[mm].used[c])
+			continue;	/* KEEP (and type1): everything stays, orphaned */
+		M.watch_exits++;
+		for (int z = 0; z < M.nzones; z++) {
+			struct mp_zone *Z = &M.z[z];
+
+			if (Z->c != c)
+				continue;
+			for (int s = 0; s < MP_ZPAGES; s++) {
+				struct mp_map *m = &Z->m[s];
+
+				if (m->len && ((m->owner == mm && (!m->inv || m->region)) ||
+					       (m->region && M.prereg_owner == mm))) {
+					mp_remove(Z, s);
+					M.released++;
+				} else if (m->len && m->owner == mm) {
+					M.kept++;	/* vaddr-invalid: waits for an adopter */
+				}
+			}
+			if (c == 0 && M.prereg_owner == mm) {
+				M.regions_released += Z->nreg;
+				Z->nreg = 0;
+			}
+		}
+		if (c == 0 && M.prereg_owner == mm)
+			M.prereg_owner = -1;	/* its regions are gone: anyone may register */
+	}
+}
+
+/*
+ * The release runs from the exit's MMU notifier, or, when a container lock
+ * is busy (the dumper may hold it), from a work item a little later: wait
+ * until mm_exits says every release the model expects is done.
+ */
+static int mp_wait_releases(const char *what)
+{
+	long got = -1;
+
+	if (!M.cxx)
+		return 0;
+	for (int i = 0; i < 6000; i++) {
+		got = stat_get("mm_exits") - M.mmexits0;
+		if (got >= M.watch_exits)
+			break;
+		usleep(5000);
+	}
+	if (got != M.watch_exits)
+		MPF("%s: mm_exits +%ld, the model +%ld (releases by the exits of watched mms)", what, got,
+		    M.watch_exits);
+	return 0;
+}
+
+/* ---- the steps ------------------------------------------------------------ */
+
+static int mp_zone_pick(void)
+{
+	return mp_rn(M.nzones);
+}
+
+static struct mp_msg mp_cmd(int op, int c, uint32_t flags, int z, int va, int iova, int n)
+{
+	struct mp_msg m = {
+		.op = op, .c = c, .flags = flags,
+		.vaddr = MP_ZVA(z) + (uint64_t)va * PG, .iova = MP_IOVA(z) + (uint64_t)iova * PG,
+		.size = (uint64_t)n * PG,
+	};
+
+	return m;
+}
+
+/* The worker whose mm has container 0's regions, if alive with the fd; else wi. */
+static int mp_owner_worker(int wi)
+{
+	for (int i = 0; i < MP_MAXW; i++)
+		if (M.w[i].alive && M.w[i].holds[0] && M.w[i].mm == M.prereg_owner)
+			return i;
+	return wi;
+}
+
+static int mp_op_map(void)
+{
+	int z = mp_zone_pick(), s, n, ro = mp_rn(4) == 0, inreg = mp_rn(2), pick = mp_rn(MP_MAXREG);
+	int off = mp_rn(MP_ZPAGES), overlap = 0, wi;
+	struct mp_zone *Z = &M.z[z];
+	struct mp_msg m;
+
+	mp_pick_range(6, &s, &n);
+	wi = mp_pick_worker(Z->c);
+	if (wi < 0)
+		return 2;
+	/* Half the time the regions' mm maps inside one of them: prereg-backed. */
+	if (Z->c == 0 && inreg && Z->nreg) {
+		struct mp_region *g = &Z->reg[pick % Z->nreg];
+
+		wi = mp_owner_worker(wi);
+		s = g->start + off % g->n;
+		if (s + n > g->start + g->n)
+			n = g->start + g->n - s;
+	}
+	if (mp_idle_worker(wi) || mp_idle_zone(z))
+		return -1;
+	for (int p = s; p < s + n; p++)
+		overlap |= mp_mapping_at(Z, p) >= 0;
+	m = mp_cmd(MPC_MAP, Z->c, VFIO_DMA_MAP_FLAG_READ | (ro ? 0 : VFIO_DMA_MAP_FLAG_WRITE), z, s, s, n);
+	if (!overlap) {
+		int mm = M.w[wi].mm, reg = -1;
+
+		if (Z->c == 0 && M.cxx && mm == M.prereg_owner)
+			reg = mp_region_covering(Z, s, n);
+		Z->m[s] = (struct mp_map){ .len = n, .ro = ro, .owner = mm, .va = s, .region = reg + 1 };
+		if (reg >= 0)
+			Z->reg[reg].users++;
+		M.mm[mm].used[Z->c] = 1;
+	}
+	if (mp_issue(wi, z, 0, &m, overlap ? -EEXIST : 0, "MAP c%d z%d [%d+%d) %s", Z->c, z, s, n,
+		     ro ? "ro" : "rw"))
+		return -1;
+	return overlap;
+}
+
+static int mp_op_unmap(void)
+{
+	int z = mp_zone_pick(), all = mp_rn(40) == 0, exact = mp_rn(2), from = mp_rn(MP_ZPAGES), s, n, wi;
+	struct mp_zone *Z = &M.z[z];
+	long long want = 0;
+	struct mp_msg m;
+
+	mp_pick_range(12, &s, &n);
+	wi = mp_pick_worker(Z->c);
+	if (wi < 0)
+		return 2;
+	if (all) {
+		/* Every zone of the container: wait for everything. */
+		if (mp_drain())
+			return -1;
+		for (int y = 0; y < M.nzones; y++)
+			if (M.z[y].c == Z->c) {
+				want += mp_unmap_predict(&M.z[y], 0, MP_ZPAGES);
+				mp_remove_range(&M.z[y], 0, MP_ZPAGES);
+			}
+		m = (struct mp_msg){ .op = MPC_UNMAP, .c = Z->c, .flags = VFIO_DMA_UNMAP_FLAG_ALL };
+		/* It spans every zone of the container: wait for its answer. */
+		if (mp_issue(wi, -1, 0, &m, want, "UNMAP ALL c%d", Z->c) || mp_idle_worker(wi))
+			return -1;
+		return !want;
+	}
+	if (mp_idle_worker(wi) || mp_idle_zone(z))
+		return -1;
+	for (int k = 0; exact && k < MP_ZPAGES; k++)
+		if (Z->m[(from + k) % MP_ZPAGES].len) {
+			s = (from + k) % MP_ZPAGES;
+			n = Z->m[s].len;
+			break;
+		}
+	want = mp_unmap_predict(Z, s, n);
+	if (want > 0)
+		mp_remove_range(Z, s, n);
+	m = mp_cmd(MPC_UNMAP, Z->c, 0, z, 0, s, n);
+	if (mp_issue(wi, z, 0, &m, want, "UNMAP c%d z%d [%d+%d)", Z->c, z, s, n))
+		return -1;
+	return want <= 0;
+}
+
+/* UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_VADDR: the vaddrs become invalid, the pins stay. */
+static int mp_op_invalidate(void)
+{
+	int z = mp_zone_pick(), all = mp_rn(30) == 0, exact = mp_rn(4), from = mp_rn(MP_ZPAGES);
+	int s, n, wi;
+	struct mp_zone *Z = &M.z[z];
+	long long want = 0;
+	struct mp_msg m;
+
+	mp_pick_range(12, &s, &n);
+	wi = mp_pick_worker(Z->c);
+	if (wi < 0)
+		return 2;
+	if (all) {
+		int inv = 0;
+
+		if (mp_drain())
+			return -1;
+		for (int y = 0; y < M.nzones; y++)
+			for (int p = 0; p < MP_ZPAGES; p++)
+				if (M.z[y].c == Z->c && M.z[y].m[p].len) {
+					inv |= M.z[y].m[p].inv;
+					want += (long long)M.z[y].m[p].len * PG;
+				}
+		/* With an emulated group, no vaddr can change (as type1); one invalid: nothing changes. */
+		if (Z->c == 1)
+			want = -EBUSY;
+		else if (inv)
+			want = -EINVAL;
+		else
+			for (int y = 0; y < M.nzones; y++)
+				for (int p = 0; p < MP_ZPAGES; p++)
+					if (M.z[y].c == 0 && M.z[y].m[p].len)
+						M.z[y].m[p].inv = 1;
+		m = (struct mp_msg){ .op = MPC_UNMAP, .c = Z->c,
+				     .flags = VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR };
+		if (mp_issue(wi, -1, 0, &m, want, "UNMAP ALL|VADDR c%d", Z->c) || mp_idle_worker(wi))
+			return -1;
+		return want <= 0;
+	}
+	if (mp_idle_worker(wi) || mp_idle_zone(z))
+		return -1;
+	/* exact 1-3: one valid mapping; 1: a prereg-backed one if there is one. */
+	if (exact) {
+		int p = exact == 1 ? mp_find(Z, from, 0, 1) : -1;
+
+		if (p < 0)
+			p = mp_find(Z, from, 0, 0);
+		if (p >= 0) {
+			s = p;
+			n = Z->m[p].len;
+		}
+	}
+	want = mp_unmap_predict(Z, s, n);
+	for (int p = s; p < s + n && want >= 0; p++)
+		if (Z->m[p].len && Z->m[p].inv)
+			want = -EINVAL;	/* and the others it marked are restored */
+	if (Z->c == 1)
+		want = -EBUSY;
+	if (want > 0)
+		for (int p = s; p < s + n; p++)
+			if (Z->m[p].len)
+				Z->m[p].inv = 1;
+	m = mp_cmd(MPC_UNMAP, Z->c, VFIO_DMA_UNMAP_FLAG_VADDR, z, 0, s, n);
+	if (mp_issue(wi, z, 0, &m, want, "UNMAP VADDR c%d z%d [%d+%d)", Z->c, z, s, n))
+		return -1;
+	return want <= 0;
+}
+
+/*
+ * MAP_DMA with VFIO_DMA_MAP_FLAG_VADDR: the new vaddr of an invalid
+ * mapping, from the worker's mm (restore, or adoption from another mm: S3;
+ * prereg-backed ones: S1); or a request the checks refuse.
+ */
+static int mp_op_setvaddr(void)
+{
+	int z = mp_zone_pick(), kind = mp_rn(20), from = mp_rn(MP_ZPAGES), keep_va = mp_rn(3);
+	int newva = mp_rn(MP_ZPAGES), by_owner = mp_rn(2), pick = mp_rn(MP_MAXREG);
+	int s, n, wi, mm, first = -1, count = 0, backed = 0;
+	struct mp_zone *Z = &M.z[z];
+	uint32_t flags = VFIO_DMA_MAP_FLAG_VADDR;
+	long long want;
+	struct mp_msg m;
+
+	mp_pick_range(8, &s, &n);
+	wi = mp_pick_worker(Z->c);
+	if (wi < 0)
+		return 2;
+	if (mp_idle_worker(wi) || mp_idle_zone(z))
+		return -1;
+	mm = M.w[wi].mm;
+	/*
+	 * kind 0-13: an invalid mapping (0-4: a prereg-backed one if any);
+	 * 14-16: a valid one; 17-18: any range; 19: malformed.
+	 */
+	if (kind < 17) {
+		int p = kind < 5 ? mp_find(Z, from, 1, 1) : -1;
+
+		if (p < 0)
+			p = mp_find(Z, from, kind < 14, 0);
+		if (p >= 0) {
+			s = p;
+			n = Z->m[p].len;
+		}
+	}
+	if (kind == 19)
+		flags |= VFIO_DMA_MAP_FLAG_READ;	/* VADDR with a protection: EINVAL */
+	for (int p = s; p < s + n; p++) {
+		int a = mp_mapping_at(Z, p);
+
+		if (a >= 0 && a != first) {
+			first = first < 0 ? a : first;
+			count++;
+			backed |= Z->m[a].region != 0;
+		}
+	}
+	if (kind == 19) {
+		want = -EINVAL;
+	} else if (!count) {
+		want = -ENOENT;
+	} else if (count == 1 && first == s && Z->m[s].len == n && Z->m[s].inv) {
+		struct mp_map *d = &Z->m[s];
+		int va = keep_va == 0 || newva + n > MP_ZPAGES ? d->va : newva;
+
+		if (d->region) {
+			int k;
+
+			/* Half the time from the region's mm; then a third into a region that fits. */
+			if (by_owner && mp_owner_worker(wi) != wi) {
+				wi = mp_owner_worker(wi);
+				if (mp_idle_worker(wi))
+					return -1;
+				mm = M.w[wi].mm;
+			}
+			for (int i = 0; keep_va == 1 && i < Z->nreg; i++) {
+				struct mp_region *g = &Z->reg[(pick + i) % Z->nreg];
+
+				if (g->n >= n) {
+					va = g->start + newva % (g->n - n + 1);
+					break;
+				}
+			}
+			k = mp_region_covering(Z, va, n);
+			if (mm != M.prereg_owner) {
+				want = -EPERM;		/* S1: only the region's mm */
+				M.s1_eperm++;
+			} else if (k < 0) {
+				want = -EINVAL;		/* S1: inside a region of it */
+				M.s1_einval++;
+			} else {
+				want = 0;
+				M.s1_moves++;
+				Z->reg[d->region - 1].users--;
+				Z->reg[k].users++;
+				d->region = k + 1;
+				d->va = va;
+				d->inv = 0;
+				M.restores++;
+			}
+		} else {
+			want = 0;
+			if (d->owner != mm)
+				M.moves++;	/* S3: the charge moves to mm */
+			else
+				M.restores++;
+			M.adopt_dead += !M.mm[d->owner].alive;	/* e.g. an exec-based live update */
+			d->owner = mm;
+			d->va = va;
+			d->inv = 0;
+			M.mm[mm].used[Z->c] = 1;
+		}
+		m = mp_cmd(MPC_MAP, Z->c, flags, z, va, s, n);
+		if (mp_issue(wi, z, 0, &m, want, "MAP VADDR c%d z%d [%d+%d) -> va %d%s", Z->c, z, s, n,
+			     va, d->region ? " (prereg-backed)" : ""))
+			return -1;
+		return want != 0;
+	} else {
+		/* Which check refuses a prereg-backed one first is not specified: not asked. */
+		if (backed)
+			return 2;
+		want = -EINVAL;
+	}
+	m = mp_cmd(MPC_MAP, Z->c, flags, z, s, s, n);
+	if (mp_issue(wi, z, 0, &m, want, "MAP VADDR c%d z%d [%d+%d) (refused)", Z->c, z, s, n))
+		return -1;
+	return 1;
+}
+
+/* Two times in three the worker of the regions' mm, if it is alive and has the fd. */
+static int mp_prereg_worker(void)
+{
+	int owner = mp_rn(3), wi = mp_pick_worker(0);
+
+	return owner && wi >= 0 ? mp_owner_worker(wi) : wi;
+}
+
+static int mp_op_register(void)
+{
+	int z = mp_rn(4), again = mp_rn(3) == 0, pick = mp_rn(MP_MAXREG), s, n, wi, mm, want = 0;
+	struct mp_zone *Z = &M.z[z];
+	struct mp_msg m;
+
+	mp_pick_range(12, &s, &n);
+	if (!M.cxx)
+		return 2;
+	wi = mp_prereg_worker();
+	if (wi < 0)
+		return 2;
+	if (mp_idle_worker(wi) || mp_idle_zone(z) || mp_idle_prereg())
+		return -1;
+	mm = M.w[wi].mm;
+	if (again && Z->nreg) {
+		s = Z->reg[pick % Z->nreg].start;
+		n = Z->reg[pick % Z->nreg].n;
+	}
+	if (M.prereg_owner >= 0 && M.prereg_owner != mm) {
+		want = -EPERM;	/* B41: one mm per container */
+	} else {
+		for (int i = 0; i < Z->nreg; i++) {
+			if (Z->reg[i].start == s && Z->reg[i].n == n) {
+				want = -EBUSY;
+				break;
+			}
+			if (s < Z->reg[i].start + Z->reg[i].n && Z->reg[i].start < s + n)
+				want = -EINVAL;
+		}
+		if (!want && Z->nreg == MP_MAXREG)
+			return 2;
+	}
+	if (!want) {
+		Z->reg[Z->nreg++] = (struct mp_region){ .start = s, .n = n };
+		M.prereg_owner = mm;
+		M.mm[mm].used[0] = 1;
+	}
+	m = mp_cmd(MPC_REG, 0, 0, z, s, 0, n);
+	if (mp_issue(wi, z, 1, &m, want, "REGISTER z%d [%d+%d)", z, s, n))
+		return -1;
+	return want != 0;
+}
+
+static int mp_op_unregister(void)
+{
+	int z = mp_rn(4), existing = mp_rn(4) != 0, pick = mp_rn(MP_MAXREG), s, n, wi, mm;
+	int want = -ENOENT, hit = -1;
+	struct mp_zone *Z = &M.z[z];
+	struct mp_msg m;
+
+	mp_pick_range(8, &s, &n);
+	if (!M.cxx)
+		return 2;
+	wi = mp_prereg_worker();
+	if (wi < 0)
+		return 2;
+	if (mp_idle_worker(wi) || mp_idle_zone(z) || mp_idle_prereg())
+		return -1;
+	mm = M.w[wi].mm;
+	if (existing && Z->nreg) {
+		s = Z->reg[pick % Z->nreg].start;
+		n = Z->reg[pick % Z->nreg].n;
+	}
+	for (int i = 0; i < Z->nreg; i++)
+		if (Z->reg[i].start == s && Z->reg[i].n == n)
+			hit = i;
+	if (M.prereg_owner >= 0 && M.prereg_owner != mm)
+		want = -EPERM;
+	else if (hit >= 0)
+		want = Z->reg[hit].users ? -EBUSY : 0;
+	if (!want) {
+		/* Mappings remember their region by index: renumber. */
+		for (int p = 0; p < MP_ZPAGES; p++)
+			if (Z->m[p].len && Z->m[p].region == Z->nreg)
+				Z->m[p].region = hit + 1;
+		Z->reg[hit] = Z->reg[--Z->nreg];
+		if (!mp_regions_pages())
+			M.prereg_owner = -1;	/* item 9: the owner does not stick */
+	}
+	m = mp_cmd(MPC_UNREG, 0, 0, z, s, 0, n);
+	if (mp_issue(wi, z, 1, &m, want, "UNREGISTER z%d [%d+%d)", z, s, n))
+		return -1;
+	return want != 0;
+}
+
+/* The device pins (or unpins) pages of zone 4 or 5, in the mapping owners' mms. */
+static int mp_op_pin(void)
+{
+	int z = 4 + mp_rn(2), s = mp_rn(MP_ZPAGES), n = 1 + mp_rn(6), write = mp_rn(2);
+	int inside = mp_rn(4), unpin = mp_rn(3) == 0, off = mp_rn(MP_ZPAGES), ok = 1, pins = 0;
+	struct mp_zone *Z = &M.z[z];
+	long long r;
+
+	if (M.nc < 2)
+		return 2;
+	if (mp_idle_zone(z))
+		return -1;
+	/* Three times in four inside one mapping of a live mm (read-only: a read pin). */
+	if (inside)
+		for (int k = 1; k < MP_ZPAGES; k++) {
+			int p = (s + k) % MP_ZPAGES;
+
+			if (Z->m[p].len && M.mm[Z->m[p].owner].alive) {
+				s = p + off % Z->m[p].len;
+				if (s + n > p + Z->m[p].len)
+					n = p + Z->m[p].len - s;
+				write &= !Z->m[p].ro || inside == 1;
+				break;
+			}
+		}
+	if (s + n > MP_ZPAGES)
+		n = MP_ZPAGES - s;
+	for (int p = 0; p < MP_ZPAGES; p++)
+		pins += Z->pin[p];
+	M.pins++;
+	if (unpin || pins + n > MP_MAX_PINS) {
+		long long dropped = 0;
+		int a = mp_mapping_at(Z, s);
+
+		/*
+		 * vfio_iommu_type1_unpin_pages() WARNs when a page of the range
+		 * is not mapped (a vendor driver unpins only what it pinned):
+		 * for type1 the range stays inside one mapping.
+		 */
+		if (!M.cxx) {
+			if (a < 0)
+				return 2;
+			if (s + n > a + Z->m[a].len)
+				n = a + Z->m[a].len - s;
+		}
+
+		for (int p = s; p < s + n; p++)
+			if (Z->pin[p]) {
+				Z->pin[p]--;
+				dropped++;
+			}
+		mp_note("round %ld step %ld: device UNPIN z%d [%d+%d): want %lld", M.round, M.step, z,
+			s, n, dropped);
+		r = run_cmd(&M.m, MTEST_CMD_UNPIN, MP_IOVA(z) + (uint64_t)s * PG, n, 0, 0);
+		if (r != dropped)
+			MPF("round %ld step %ld: device UNPIN z%d [%d+%d): expected %lld, got %lld", M.round,
+			    M.step, z, s, n, dropped, r);
+		return dropped == 0;
+	}
+	for (int p = s; p < s + n; p++) {
+		int a = mp_mapping_at(Z, p);
+
+		if (a >= 0 && !M.mm[Z->m[a].owner].alive)
+			return 2;	/* an orphan's pages: type1 may borrow a pin, or fail */
+		if (a < 0 || (write && Z->m[a].ro))
+			ok = 0;
+	}
+	mp_note("round %ld step %ld: device PIN z%d [%d+%d) %s: want %s", M.round, M.step, z, s, n,
+		write ? "rw" : "r", ok ? "all" : "an error");
+	r = run_cmd(&M.m, MTEST_CMD_PIN, MP_IOVA(z) + (uint64_t)s * PG, n,
+		    MTEST_PROT_READ | (write ? MTEST_PROT_WRITE : 0), 0);
+	if (ok) {
+		if (r != n)
+			MPF("round %ld step %ld: device PIN z%d [%d+%d): expected %d, got %lld (%s)", M.round,
+			    M.step, z, s, n, n, r, r < 0 ? strerror((int)-r) : "");
+		for (int p = s; p < s + n; p++)
+			Z->pin[p]++;
+		return 0;
+	}
+	if (r >= 0)
+		MPF("round %ld step %ld: device PIN z%d [%d+%d) outside or read-only: got %lld", M.round,
+		    M.step, z, s, n, r);
+	return 1;
+}
+
+static int mp_op_fork(void)
+{
+	int wi = mp_pick_worker(-1), slot = mp_free_slot(), sv[2], mm;
+	struct mp_msg m = { .op = MPC_FORK };
+	long long pid;
+
+	if (wi < 0 || slot < 0)
+		return 2;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		MPF("socketpair: %s", strerror(errno));
+	if (mp_sync(wi, &m, sv[1], &pid)) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	close(sv[1]);
+	if (pid <= 0) {
+		close(sv[0]);
+		MPF("round %ld step %ld: worker %d: fork: %s", M.round, M.step, wi, strerror((int)-pid));
+	}
+	mm = mp_new_mm();
+	if (mm < 0 || mp_adopt_worker(slot, sv[0], (pid_t)pid, mm, M.w[wi].holds))
+		return -1;
+	mp_note("round %ld step %ld: worker %d forked worker %d (pid %lld, mm %d)", M.round, M.step,
+		wi, slot, pid, mm);
+	M.forks++;
+	return 0;
+}
+
+static int mp_pass(int wi, int c)
+{
+	struct mp_msg m = { .op = MPC_RECV, .c = c };
+	long long ret;
+
+	if (M.fd[c] < 0)
+		return 2;
+	if (mp_sync(wi, &m, M.fd[c], &ret))
+		return -1;
+	if (ret)
+		MPF("round %ld step %ld: worker %d: SCM_RIGHTS of container %d: %lld", M.round, M.step,
+		    wi, c, ret);
+	M.w[wi].holds[c] = 1;
+	M.passes++;
+	return 0;
+}
+
+/* A fresh process (fork + exec in the coordinator: no fd but its socket), then fds by SCM_RIGHTS. */
+static int mp_op_spawn(void)
+{
+	int slot = mp_free_slot(), mask = 1 + mp_rn(3), sv[2], mm;
+	pid_t pid;
+
+	if (slot < 0)
+		return 2;
+	if (M.nc < 2)
+		mask = 1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		MPF("socketpair: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		MPF("fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (sv[1] != 3)
+			dup2(sv[1], 3);
+		else
+			fcntl(3, F_SETFD, 0);
+		syscall(SYS_close_range, 4, ~0U, 0);
+		execl("/proc/self/exe", "fuzz_test-worker", MP_WORKER_ARG, "3", "-1", "-1", (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	mm = mp_new_mm();
+	if (mm < 0 || mp_adopt_worker(slot, sv[0], pid, mm, NULL))
+		return -1;
+	mp_note("round %ld step %ld: spawned worker %d (pid %d, mm %d)", M.round, M.step, slot, pid, mm);
+	M.spawns++;
+	for (int c = 0; c < M.nc; c++)
+		if ((mask >> c) & 1 && mp_pass(slot, c) < 0)
+			return -1;
+	return 0;
+}
+
+static int mp_op_pass(void)
+{
+	int wi = mp_pick_worker(-1), c = mp_rn(M.nc);
+
+	if (wi < 0)
+		return 2;
+	if (M.w[wi].holds[c])
+		c = (c + 1) % M.nc;
+	if (M.w[wi].holds[c])
+		return 2;
+	return mp_pass(wi, c);
+}
+
+static int mp_op_close(void)
+{
+	int wi = mp_pick_worker(-1), c = mp_rn(M.nc);
+	struct mp_msg m = { .op = MPC_CLOSE };
+	long long ret;
+
+	if (wi < 0)
+		return 2;
+	if (!M.w[wi].holds[c])
+		c = (c + 1) % M.nc;
+	if (!M.w[wi].holds[c])
+		return 2;
+	m.c = c;
+	if (mp_sync(wi, &m, -1, &ret))
+		return -1;
+	if (ret)
+		MPF("round %ld step %ld: worker %d: close of container %d: %lld", M.round, M.step, wi, c,
+		    ret);
+	M.w[wi].holds[c] = 0;
+	M.closes++;
+	return 0;
+}
+
+/* exec: the worker's old mm exits (S2 under RELEASE), a new one takes the same fds. */
+/*
+ * The worker an exec, exit or kill ends the mm of: three times in four not
+ * the regions' mm, so that prereg-backed mappings live long enough to be
+ * moved around.
+ */
+static int mp_victim(void)
+{
+	int spare = mp_rn(4), wi = mp_pick_worker(-1);
+
+	for (int i = 0; spare && wi >= 0 && i < MP_MAXW; i++) {
+		int k = (wi + i) % MP_MAXW;
+
+		if (M.w[k].alive && M.w[k].mm != M.prereg_owner)
+			return k;
+	}
+	return wi;
+}
+
+static int mp_op_exec(void)
+{
+	int wi = mp_victim(), mm, r;
+	struct mp_msg m = { .op = MPC_EXEC }, a;
+	struct mp_worker *w;
+
+	if (wi < 0)
+		return 2;
+	if (mp_drain())
+		return -1;
+	w = &M.w[wi];
+	snprintf(w->what, sizeof(w->what), "round %ld step %ld: worker %d (pid %d, mm %d) exec",
+		 M.round, M.step, wi, w->pid, w->mm);
+	mp_note("%s", w->what);
+	if ((r = mp_send(w->sock, &m, -1)))
+		MPF("%s: send: %s", w->what, strerror(-r));
+	r = mp_read(wi, &a, w->what);
+	if (r <= 0 || a.op != MPC_HELLO || a.pid != w->pid)
+		MPF("%s: %s (op %d, ret %lld)", w->what, r ? "no hello" : "the worker died",
+		    r > 0 ? a.op : 0, r > 0 ? (long long)a.ret : 0LL);
+	mp_exit_mm(w->mm);
+	mm = mp_new_mm();
+	if (mm < 0 || mp_wait_releases(w->what))
+		return -1;
+	w->mm = mm;
+	M.execs++;
+	M.procs++;
+	return 0;
+}
+
+/* exit(0) or SIGKILL of an idle worker (one stays). */
+static int mp_end_worker(int wi, int kill_it)
+{
+	struct mp_worker *w = &M.w[wi];
+	struct mp_msg m = { .op = MPC_EXIT }, a;
+	int r;
+
+	snprintf(w->what, sizeof(w->what), "round %ld step %ld: worker %d (pid %d, mm %d) %s", M.round,
+		 M.step, wi, w->pid, w->mm, kill_it ? "SIGKILL" : "exit");
+	mp_note("%s", w->what);
+	if (kill_it)
+		r = kill(w->pid, SIGKILL) ? -errno : 0;
+	else
+		r = mp_send(w->sock, &m, -1);
+	if (r)
+		MPF("%s: %s", w->what, strerror(-r));
+	/* EOF comes when its files close, after its mm went (exit_mm runs before exit_files). */
+	r = mp_read(wi, &a, w->what);
+	if (r)
+		MPF("%s: %s", w->what, r > 0 ? "it answered" : "no EOF");
+	close(w->sock);
+	w->alive = 0;
+	mp_exit_mm(w->mm);
+	mp_reap();
+	if (mp_wait_releases(w->what))
+		return -1;
+	if (kill_it)
+		M.kills++;
+	else
+		M.exits++;
+	return 0;
+}
+
+static int mp_op_end(int kill_it)
+{
+	int wi = mp_victim();
+
+	if (wi < 0 || mp_nalive() < 2)
+		return 2;
+	if (mp_drain())
+		return -1;
+	return mp_end_worker(wi, kill_it);
+}
+
+static int mp_step(void)
+{
+	int k = mp_rn(100), r;
+	enum mp_op op = MPO_MAP;
+
+	while (k >= mp_cut[op])
+		op++;
+	switch (op) {
+	case MPO_MAP: r = mp_op_map(); break;
+	case MPO_UNMAP: r = mp_op_unmap(); break;
+	case MPO_INVALIDATE: r = mp_op_invalidate(); break;
+	case MPO_SETVADDR: r = mp_op_setvaddr(); break;
+	case MPO_REG: r = mp_op_register(); break;
+	case MPO_UNREG: r = mp_op_unregister(); break;
+	case MPO_PIN: r = mp_op_pin(); break;
+	case MPO_FORK: r = mp_op_fork(); break;
+	case MPO_SPAWN: r = mp_op_spawn(); break;
+	case MPO_PASS: r = mp_op_pass(); break;
+	case MPO_CLOSE: r = mp_op_close(); break;
+	case MPO_EXEC: r = mp_op_exec(); break;
+	case MPO_EXIT: r = mp_op_end(0); break;
+	default: r = mp_op_end(1); break;
+	}
+	if (r < 0)
+		return -1;
+	if (r < 2)
+		M.done[op][r]++;
+	return 0;
+}
+
+/* ---- checkpoints ------------------------------------------------------------ */
+
+struct mp_nl_container {
+	uint64_t id, mappings, bytes, pinned, ext, prereg, locked, orphaned;
+	uint32_t type, groups, domains, tgid;
+};
+
+struct mp_nl_range {
+	uint64_t start, size, vaddr, mm, pinned, ext, locked, users;
+	uint32_t prot, flags;
+};
+
+struct mp_nl_list {
+	struct mp_nl_range r[MP_NZONES * MP_ZPAGES];
+	int n;
+	struct mp_nl_container c;
+	int containers;
+};
+
+static int mp_nl_container_cb(void *p, struct nlattr **tb, char *why, size_t len)
+{
+	struct mp_nl_list *l = p;
+	int bad = 0;
+
+	l->c.id = mp_nla_u64(tb, VFIO_CXX_A_CONTAINER_ID, &bad);
+	l->c.mappings = mp_nla_u64(tb, VFIO_CXX_A_MAPPINGS, &bad);
+	l->c.bytes = mp_nla_u64(tb, VFIO_CXX_A_MAPPED_BYTES, &bad);
+	l->c.pinned = mp_nla_u64(tb, VFIO_CXX_A_PAGES_PINNED, &bad);
+	l->c.ext = mp_nla_u64(tb, VFIO_CXX_A_EXTERNAL_PAGES, &bad);
+	l->c.prereg = mp_nla_u64(tb, VFIO_CXX_A_PREREG_PAGES, &bad);
+	l->c.locked = mp_nla_u64(tb, VFIO_CXX_A_LOCKED_PAGES, &bad);
+	l->c.orphaned = mp_nla_u64(tb, VFIO_CXX_A_ORPHANED_MAPPINGS, &bad);
+	l->c.type = mp_nla_u32(tb, VFIO_CXX_A_IOMMU_TYPE, &bad);
+	l->c.groups = mp_nla_u32(tb, VFIO_CXX_A_GROUPS, &bad);
+	l->c.domains = mp_nla_u32(tb, VFIO_CXX_A_DOMAINS, &bad);
+	l->c.tgid = mp_nla_u32(tb, VFIO_CXX_A_OWNER_TGID, &bad);
+	if (bad) {
+		snprintf(why, len, "GET_CONTAINER: attribute %d missing or of the wrong size", bad);
+		return -1;
+	}
+	/* The round's new containers, in the dump: by type. */
+	if (l->c.tgid == (uint32_t)getpid() && l->c.id > M.last_id) {
+		if (l->c.type == VFIO_CXX_IOMMU)
+			M.nlid[0] = l->c.id;
+		else
+			M.nlid[1] = l->c.id;
+		l->containers++;
+	}
+	return 0;
+}
+
+static int mp_nl_range_cb(void *p, struct nlattr **tb, char *why, size_t len, int mapping)
+{
+	struct mp_nl_list *l = p;
+	struct mp_nl_range *r;
+	int bad = 0;
+
+	if (l->n == (int)(sizeof(l->r) / sizeof(l->r[0]))) {
+		snprintf(why, len, "more entries than the model can have");
+		return -1;
+	}
+	r = &l->r[l->n++];
+	memset(r, 0, sizeof(*r));
+	r->start = mp_nla_u64(tb, mapping ? VFIO_CXX_A_IOVA : VFIO_CXX_A_VADDR, &bad);
+	r->size = mp_nla_u64(tb, VFIO_CXX_A_SIZE, &bad);
+	r->mm = mp_nla_u64(tb, VFIO_CXX_A_MM_ID, &bad);
+	r->pinned = mp_nla_u64(tb, VFIO_CXX_A_PAGES_PINNED, &bad);
+	if (mapping) {
+		r->vaddr = mp_nla_u64(tb, VFIO_CXX_A_VADDR, &bad);
+		r->ext = mp_nla_u64(tb, VFIO_CXX_A_EXTERNAL_PAGES, &bad);
+		r->locked = mp_nla_u64(tb, VFIO_CXX_A_LOCKED_PAGES, &bad);
+		r->prot = mp_nla_u32(tb, VFIO_CXX_A_PROT, &bad);
+		r->flags = mp_nla_u32(tb, VFIO_CXX_A_MAP_FLAGS, &bad);
+	} else {
+		r->users = mp_nla_u64(tb, VFIO_CXX_A_PREREG_USERS, &bad);
+	}
+	if (bad) {
+		snprintf(why, len, "%s: attribute %d missing or of the wrong size",
+			 mapping ? "GET_MAPPINGS" : "GET_PREREGS", bad);
+		return -1;
+	}
+	return 0;
+}
+
+static int mp_nl_map_cb(void *p, struct nlattr **tb, char *why, size_t len)
+{
+	return mp_nl_range_cb(p, tb, why, len, 1);
+}
+
+static int mp_nl_prereg_cb(void *p, struct nlattr **tb, char *why, size_t len)
+{
+	return mp_nl_range_cb(p, tb, why, len, 0);
+}
+
+/* The netlink mm id of model mm: one id per mm, no two referenced mms with one id. */
+static int mp_bind(int mm, uint64_t id, const char *what)
+{
+	if (!id)
+		MPF("%s: mm id 0", what);
+	if (M.mm[mm].nlid) {
+		if (M.mm[mm].nlid != id)
+			MPF("%s: mm %d (%s) has netlink mm id %#llx, before %#llx", what, mm,
+			    M.mm[mm].alive ? "alive" : "dead", (unsigned long long)id,
+			    (unsigned long long)M.mm[mm].nlid);
+		return 0;
+	}
+	for (int i = 0; i < M.nmm; i++)
+		if (M.mm[i].nlid == id)
+			MPF("%s: mm %d has the netlink mm id of mm %d (%s)", what, mm, i,
+			    M.mm[i].alive ? "alive" : "dead");
+	M.mm[mm].nlid = id;
+	return 0;
+}
+
+/* Every container, mapping and region as the model has it, through netlink. */
+static int mp_check_netlink(const char *when)
+{
+	static struct mp_nl_list l;
+	char why[200];
+	int r;
+
+	/* A dead mm nothing refers to may be freed and its address reused: forget its id. */
+	for (int i = 0; i < M.nmm; i++) {
+		int ref = i == M.prereg_owner;
+
+		for (int z = 0; z < M.nzones && !ref; z++)
+			for (int s = 0; s < MP_ZPAGES; s++)
+				ref |= M.z[z].m[s].len && M.z[z].m[s].owner == i;
+		if (!M.mm[i].alive && !ref)
+			M.mm[i].nlid = 0;
+	}
+	for (int c = 0; c < M.nc; c++) {
+		uint64_t pinned = 0, ext = 0, locked = 0, bytes = 0, orphans = 0;
+		int k = 0;
+
+		memset(&l, 0, sizeof(l));
+		r = mp_nl_request(&M.nl, VFIO_CXX_CMD_GET_CONTAINER, 0, M.nlid[c], mp_nl_container_cb, &l,
+				  why, sizeof(why));
+		M.nldumps++;
+		if (r != 1)
+			MPF("%s: GET_CONTAINER %llu: %d %s", when, (unsigned long long)M.nlid[c], r,
+			    r == MP_NL_MALFORMED ? why : strerror(-r));
+		r = mp_nl_request(&M.nl, VFIO_CXX_CMD_GET_MAPPINGS, 1, M.nlid[c], mp_nl_map_cb, &l, why,
+				  sizeof(why));
+		M.nldumps++;
+		if (r < 0)
+			MPF("%s: GET_MAPPINGS %llu: %d %s", when, (unsigned long long)M.nlid[c], r,
+			    r == MP_NL_MALFORMED ? why : strerror(-r));
+		for (int z = 0; z < M.nzones; z++) {
+			struct mp_zone *Z = &M.z[z];
+
+			if (Z->c != c)
+				continue;
+			for (int s = 0; s < MP_ZPAGES; s++) {
+				struct mp_map *m = &Z->m[s];
+				struct mp_nl_range *g = &l.r[k];
+				uint64_t want_pinned = c == 0 && !m->region ? (uint64_t)m->len : 0;
+				uint32_t want_flags = (c == 0 ? VFIO_CXX_MAP_F_IOMMU_MAPPED : 0) |
+						      (m->inv ? VFIO_CXX_MAP_F_VADDR_INVALID : 0);
+				char what[96];
+
+				if (!m->len)
+					continue;
+				if (k++ >= l.n)
+					MPF("%s: container %d: GET_MAPPINGS ends before z%d [%d+%d)", when, c,
+					    z, s, m->len);
+				snprintf(what, sizeof(what), "%s: container %d mapping z%d [%d+%d)", when, c, z,
+					 s, m->len);
+				/* A prereg-backed mapping's pages are the region's: pinned once, there. */
+				if (g->start != MP_IOVA(z) + (uint64_t)s * PG || g->size != (uint64_t)m->len * PG ||
+				    g->vaddr != MP_ZVA(z) + (uint64_t)m->va * PG ||
+				    g->prot != (m->ro ? 1U : 3U) || g->flags != want_flags ||
+				    (m->region ? g->pinned != 0 && g->pinned != (uint64_t)m->len :
+						 g->pinned != want_pinned) ||
+				    g->ext != (c == 1 ? (uint64_t)mp_pinned_pages(Z, s) : 0) ||
+				    g->locked != (uint64_t)mp_locked(Z, s))
+					MPF("%s (va %d, %s, owner mm %d %s%s): netlink has iova %#llx size %#llx "
+					    "vaddr %#llx prot %u flags %#x pinned %llu external %llu locked %llu",
+					    what, m->va, m->ro ? "ro" : "rw", m->owner,
+					    M.mm[m->owner].alive ? "alive" : "dead",
+					    m->region ? ", prereg-backed" : "", (unsigned long long)g->start,
+					    (unsigned long long)g->size, (unsigned long long)g->vaddr, g->prot,
+					    g->flags, (unsigned long long)g->pinned, (unsigned long long)g->ext,
+					    (unsigned long long)g->locked);
+				if (mp_bind(m->owner, g->mm, what))
+					return -1;
+				pinned += want_pinned;
+				ext += g->ext;
+				locked += g->locked;
+				bytes += g->size;
+				orphans += !M.mm[m->owner].alive;
+			}
+		}
+		if (k != l.n)
+			MPF("%s: container %d: GET_MAPPINGS has %d mappings, the model %d", when, c, l.n, k);
+		/*
+		 * The orphan count is taken when the container lock is free,
+		 * else the last one is shown (the dumper may hold the lock):
+		 * ask again until it is a fresh one.
+		 */
+		for (int i = 0; i < 200 && l.c.orphaned != orphans; i++) {
+			usleep(5000);
+			r = mp_nl_request(&M.nl, VFIO_CXX_CMD_GET_CONTAINER, 0, M.nlid[c],
+					  mp_nl_container_cb, &l, why, sizeof(why));
+			M.nldumps++;
+			if (r != 1)
+				MPF("%s: GET_CONTAINER %llu: %d %s", when, (unsigned long long)M.nlid[c], r,
+				    r == MP_NL_MALFORMED ? why : strerror(-r));
+		}
+		/* The container's pinned pages are its own pins: a region's are counted there. */
+		if (l.c.mappings != (uint64_t)k || l.c.bytes != bytes || l.c.pinned != pinned ||
+		    l.c.ext != ext || l.c.locked != locked || l.c.orphaned != orphans ||
+		    l.c.prereg != (c == 0 ? (uint64_t)mp_regions_pages() : 0) || l.c.groups != 1 ||
+		    l.c.domains != (c == 0 ? 1U : 0U) || l.c.tgid != (uint32_t)getpid() ||
+		    l.c.type != (c == 0 ? VFIO_CXX_IOMMU : VFIO_TYPE1v2_IOMMU))
+			MPF("%s: GET_CONTAINER %d: mappings %llu/%d bytes %llu/%llu pinned %llu/%llu "
+			    "external %llu/%llu locked %llu/%llu orphaned %llu/%llu prereg %llu/%ld groups %u "
+			    "domains %u (netlink/model)", when, c, (unsigned long long)l.c.mappings, k,
+			    (unsigned long long)l.c.bytes, (unsigned long long)bytes,
+			    (unsigned long long)l.c.pinned, (unsigned long long)pinned,
+			    (unsigned long long)l.c.ext, (unsigned long long)ext,
+			    (unsigned long long)l.c.locked, (unsigned long long)locked,
+			    (unsigned long long)l.c.orphaned, (unsigned long long)orphans,
+			    (unsigned long long)l.c.prereg, c == 0 ? mp_regions_pages() : 0, l.c.groups,
+			    l.c.domains);
+		if (c != 0)
+			continue;
+		/* The regions, in vaddr order: the zones' windows are in order. */
+		l.n = 0;
+		r = mp_nl_request(&M.nl, VFIO_CXX_CMD_GET_PREREGS, 1, M.nlid[c], mp_nl_prereg_cb, &l, why,
+				  sizeof(why));
+		M.nldumps++;
+		if (r < 0)
+			MPF("%s: GET_PREREGS: %d %s", when, r, r == MP_NL_MALFORMED ? why : strerror(-r));
+		k = 0;
+		for (int z = 0; z < 4; z++)
+			for (int p = 0; p < MP_ZPAGES; p++)
+				for (int i = 0; i < M.z[z].nreg; i++) {
+					struct mp_region *g = &M.z[z].reg[i];
+					struct mp_nl_range *e = &l.r[k];
+					char what[96];
+
+					if (g->start != p)
+						continue;
+					snprintf(what, sizeof(what), "%s: region z%d [%d+%d)", when, z, g->start,
+						 g->n);
+					if (k++ >= l.n)
+						MPF("%s: not in GET_PREREGS", what);
+					if (e->start != MP_ZVA(z) + (uint64_t)p * PG ||
+					    e->size != (uint64_t)g->n * PG || e->pinned != (uint64_t)g->n ||
+					    e->users != (uint64_t)g->users)
+						MPF("%s (%d users): netlink has vaddr %#llx size %#llx pinned %llu "
+						    "users %llu", what, g->users, (unsigned long long)e->start,
+						    (unsigned long long)e->size, (unsigned long long)e->pinned,
+						    (unsigned long long)e->users);
+					if (mp_bind(M.prereg_owner, e->mm, what))
+						return -1;
+				}
+		if (k != l.n)
+			MPF("%s: GET_PREREGS has %d regions, the model %d", when, l.n, k);
+	}
+	return 0;
+}
+
+static int mp_check(const char *when)
+{
+	long dmas = 0, pinned = 0, ext = 0, pins = 0, v = -1, want = 0, prereg, live, got[6];
+	int bad = -1;
+
+	if (mp_drain())
+		return -1;
+	M.checks++;
+	/*
+	 * VmLck of every live mm.  S6: charges and uncharges are applied by
+	 * the time the ioctl returns, so the first look must see them; a
+	 * second chance only tells "late" from "wrong".
+	 */
+	int tries;
+
+	for (tries = 0; tries < 300; tries++) {
+		bad = -1;
+		for (int i = 0; i < MP_MAXW && bad < 0; i++)
+			if (M.w[i].alive) {
+				want = KB(mp_charge(M.w[i].mm));
+				v = mp_vmlck_of(M.w[i].pid);
+				if (v != want)
+					bad = i;
+			}
+		if (bad < 0)
+			break;
+		usleep(10000);
+	}
+	if (bad >= 0)
+		MPF("%s (round %ld step %ld): VmLck of worker %d (pid %d, mm %d) %ld kB, model %ld kB",
+		    when, M.round, M.step, bad, M.w[bad].pid, M.w[bad].mm, v, want);
+	if (tries)
+		MPF("%s (round %ld step %ld): VmLck of the workers right only after %d ms (S6)", when,
+		    M.round, M.step, tries * 10);
+	for (int z = 0; z < M.nzones; z++)
+		for (int s = 0; s < MP_ZPAGES; s++) {
+			pins += M.z[z].pin[s];
+			if (!M.z[z].m[s].len)
+				continue;
+			dmas++;
+			if (M.z[z].c == 0 && !M.z[z].m[s].region)
+				pinned += M.z[z].m[s].len;
+			if (M.z[z].c == 1)
+				ext += mp_pinned_pages(&M.z[z], s);
+		}
+	if (!M.cxx)	/* vfio_iommu_type1 serves both: ours must not move */
+		dmas = pinned = ext = 0;
+	if (!M.cxx)
+		prereg = live = 0;
+	else
+		prereg = mp_regions_pages(), live = M.nc;
+	got[0] = stat_get("dmas_live") - M.dmas0;
+	got[1] = stat_get("pages_pinned") - M.pinned0;
+	got[2] = stat_get("prereg_pages") - M.prereg0;
+	got[3] = stat_get("external_pages") - M.ext0;
+	got[4] = stat_get("containers_live") - M.live0;
+	got[5] = stat_get("mm_exits") - M.mmexits0;
+	if (got[0] != dmas || got[1] != pinned || got[2] != prereg || got[3] != ext ||
+	    got[4] != live || got[5] != M.watch_exits)
+		MPF("%s (round %ld step %ld): since the baseline, dmas_live %+ld/%+ld pages_pinned "
+		    "%+ld/%+ld prereg_pages %+ld/%+ld external_pages %+ld/%+ld containers_live %+ld/%+ld "
+		    "mm_exits %+ld/%+ld (module/model)", when, M.round, M.step, got[0], dmas, got[1],
+		    pinned, got[2], prereg, got[3], ext, got[4], live, got[5], M.watch_exits);
+	if (M.m.dev >= 0 && (long long)reg_r(&M.m, MTEST_REG_PINNED) != pins)
+		MPF("%s (round %ld step %ld): the device holds %lld pins, model %ld", when, M.round,
+		    M.step, (long long)reg_r(&M.m, MTEST_REG_PINNED), pins);
+	if (M.cxx)
+		return mp_check_netlink(when);
+	return 0;
+}
+
+/* ---- rounds ------------------------------------------------------------------ */
+
+static int mp_set_policy(int c)
+{
+	struct vfio_cxx_exit_policy e = { .argsz = sizeof(e), .policy = (uint32_t)M.policy };
+
+	return ioctl(c, VFIO_CXX_EXIT_POLICY, &e) ? -errno : 0;
+}
+
+static int mp_round_setup(int with_mdev)
+{
+	unsigned long type0 = M.cxx ? VFIO_CXX_IOMMU : VFIO_TYPE1v2_IOMMU;
+	char path[64];
+	int r;
+
+	memset(M.z, 0, sizeof(M.z));
+	for (int z = 0; z < MP_NZONES; z++)
+		M.z[z].c = z < 4 ? 0 : 1;
+	M.prereg_owner = -1;
+	M.nc = with_mdev ? 2 : 1;
+	M.nzones = with_mdev ? MP_NZONES : 4;
+	M.fd[0] = open("/dev/vfio/vfio", O_RDWR);
+	snprintf(path, sizeof(path), "/dev/vfio/%d", edu_group_number());
+	M.group = open(path, O_RDWR);
+	if (M.fd[0] < 0 || M.group < 0)
+		MPF("round %ld: open: %s", M.round, strerror(errno));
+	if ((r = set_container(M.group, M.fd[0])) ||
+	    (r = ioctl(M.fd[0], VFIO_SET_IOMMU, type0) ? -errno : 0) ||
+	    (M.cxx && (r = mp_set_policy(M.fd[0]))))
+		MPF("round %ld: container 0: %s", M.round, strerror(-r));
+	if (with_mdev) {
+		M.fd[1] = open("/dev/vfio/vfio", O_RDWR);
+		if (M.fd[1] < 0 || mdev_create(&M.m))
+			MPF("round %ld: container 1 / the test mdev: %s", M.round, strerror(errno));
+		if ((r = set_container(M.m.group, M.fd[1])) ||
+		    (r = ioctl(M.fd[1], VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) ? -errno : 0) ||
+		    (M.cxx && (r = mp_set_policy(M.fd[1]))) || (r = mdev_open_dev(&M.m)))
+			MPF("round %ld: container 1: %d (%s)", M.round, r, r < 0 ? strerror(-r) : "");
+	}
+	if (M.cxx) {
+		static struct mp_nl_list l;
+		char why[200];
+
+		memset(&l, 0, sizeof(l));
+		M.nlid[0] = M.nlid[1] = 0;
+		r = mp_nl_request(&M.nl, VFIO_CXX_CMD_GET_CONTAINER, 1, 0, mp_nl_container_cb, &l, why,
+				  sizeof(why));
+		if (r < 0 || l.containers != M.nc || !M.nlid[0] || (with_mdev && !M.nlid[1]))
+			MPF("round %ld: the containers in the GET_CONTAINER dump: %d, %d found %s", M.round, r,
+			    l.containers, r == MP_NL_MALFORMED ? why : "");
+		M.last_id = M.nlid[0] > M.nlid[1] ? M.nlid[0] : M.nlid[1];
+	}
+	/* Two fresh workers with every fd over SCM_RIGHTS, and a fork of one. */
+	for (int i = 0; i < 2; i++) {
+		int slot = mp_free_slot(), sv[2], mm;
+		pid_t pid;
+
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+			MPF("socketpair: %s", strerror(errno));
+		pid = fork();
+		if (pid == 0) {
+			if (sv[1] != 3)
+				dup2(sv[1], 3);
+			else
+				fcntl(3, F_SETFD, 0);
+			syscall(SYS_close_range, 4, ~0U, 0);
+			execl("/proc/self/exe", "fuzz_test-worker", MP_WORKER_ARG, "3", "-1", "-1", (char *)NULL);
+			_exit(127);
+		}
+		close(sv[1]);
+		mm = mp_new_mm();
+		if (pid < 0 || mm < 0 || mp_adopt_worker(slot, sv[0], pid, mm, NULL))
+			MPF("round %ld: the first workers (%s)", M.round, M.fail[0] ? M.fail : "fork");
+		for (int c = 0; c < M.nc; c++)
+			if (mp_pass(slot, c))
+				return -1;
+		M.spawns++;
+	}
+	return mp_op_fork() < 0 ? -1 : 0;
+}
+
+/* Every worker goes, every fd closes: the module must be back at its baseline. */
+static int mp_round_end(void)
+{
+	int close_first = mp_rn(2), kill_every = mp_rn(3) == 0;
+
+	if (mp_check("round end"))
+		return -1;
+	/* Half the rounds the workers hold the last container fds. */
+	if (close_first)
+		for (int c = 0; c < M.nc; c++) {
+			close(M.fd[c]);
+			M.fd[c] = -1;
+		}
+	for (int i = 0; i < MP_MAXW; i++)
+		if (M.w[i].alive && mp_end_worker(i, kill_every || mp_rn(4) == 0))
+			return -1;
+	if (mp_check("after every worker of the round went"))
+		return -1;
+	mdev_close_dev(&M.m);
+	for (int c = 0; c < M.nc; c++)
+		if (M.fd[c] >= 0)
+			close(M.fd[c]);
+	M.fd[0] = M.fd[1] = -1;
+	close(M.group);
+	M.group = -1;
+	mdev_destroy(&M.m);
+	M.m.dev = M.m.group = -1;
+	mp_reap();
+	if (stat_get("dmas_live") != M.dmas0 || stat_get("pages_pinned") != M.pinned0 ||
+	    stat_get("prereg_pages") != M.prereg0 || stat_get("external_pages") != M.ext0 ||
+	    stat_get("containers_live") != M.live0 || vmlck_kb() != M.vmlck0)
+		MPF("round %ld: after every fd closed: dmas_live %ld/%ld pages_pinned %ld/%ld prereg_pages "
+		    "%ld/%ld external_pages %ld/%ld containers_live %ld/%ld VmLck %ld/%ld (now/baseline)",
+		    M.round, stat_get("dmas_live"), M.dmas0, stat_get("pages_pinned"), M.pinned0,
+		    stat_get("prereg_pages"), M.prereg0, stat_get("external_pages"), M.ext0,
+		    stat_get("containers_live"), M.live0, vmlck_kb(), M.vmlck0);
+	return 0;
+}
+
+/* After a failure: every worker killed, every fd closed, so that the next tests run. */
+static void mp_cleanup(void)
+{
+	for (int i = 0; i < MP_MAXW; i++)
+		if (M.w[i].alive) {
+			kill(M.w[i].pid, SIGKILL);
+			close(M.w[i].sock);
+			M.w[i].alive = 0;
+		}
+	mdev_close_dev(&M.m);
+	for (int c = 0; c < MP_NC; c++)
+		if (M.fd[c] >= 0)
+			close(M.fd[c]);
+	M.fd[0] = M.fd[1] = -1;
+	if (M.group >= 0)
+		close(M.group);
+	M.group = -1;
+	mdev_destroy(&M.m);
+	M.m.dev = M.m.group = -1;
+	mp_reap();
+}
+
+FIXTURE(mp) {
+	int unused;
+};
+
+FIXTURE_VARIANT(mp) {
+	int v;
+};
+
+/* Type1 semantics: a dead mm's mappings stay until unmapped or closed. */
+FIXTURE_VARIANT_ADD(mp, keep) {
+	.v = MPV_KEEP,
+};
+
+/* S2: an mm's exit or exec releases what it owns, but its vaddr-invalid mappings. */
+FIXTURE_VARIANT_ADD(mp, release) {
+	.v = MPV_RELEASE,
+};
+
+/* The differential: vfio_iommu_type1 serves both containers (no prereg, KEEP). */
+FIXTURE_VARIANT_ADD(mp, type1) {
+	.v = MPV_TYPE1,
+};
+
+FIXTURE_SETUP(mp)
+{
+	if (!module_loaded())
+		SKIP(return, "vfio_iommu_cxx is not loaded");
+	if (variant->v == MPV_TYPE1)
+		ASSERT_EQ(0, write_str(PARAM_CLAIM, "0"));
+}
+
+FIXTURE_TEARDOWN(mp)
+{
+	if (variant->v == MPV_TYPE1)
+		write_str(PARAM_CLAIM, "1");
+}
+
+/*
+ * Issue 11, "the fuzzer becomes multi-process"; S1 (prereg + UPDATE_VADDR),
+ * S2 (RELEASE at exit and exec), S3 (the charge moves with UPDATE_VADDR).
+ */
+TEST_F_TIMEOUT(mp, issue11_multi_process, 600)
+{
+	static const char *const vname[] = { "keep", "release", "type1" };
+	const char *e;
+	unsigned long seed = (e = getenv("VFIO_CXX_FUZZ_SEED")) ? strtoul(e, NULL, 0) : 1;
+	long steps = (e = getenv("VFIO_CXX_FUZZ_MP_STEPS")) ? atol(e) : 1500;
+	long rounds = (e = getenv("VFIO_CXX_FUZZ_MP_ROUNDS")) ? atol(e) : 3;
+	long seconds = (e = getenv("VFIO_CXX_FUZZ_MP_SECONDS")) ? atol(e) : 240;
+	long long t0 = now_ms(), deadline = t0 + seconds * 1000;
+	int with_mdev = access(MTEST_CREATE, W_OK) == 0, stop[2] = { -1, -1 }, res[2] = { -1, -1 };
+	struct mp_dump dump;
+	pid_t dumper = -1;
+	long total = 0;
+
+	memset(&M, 0, sizeof(M));
+	memset(&dump, 0, sizeof(dump));
+	M.variant = variant->v;
+	M.cxx = variant->v != MPV_TYPE1;
+	M.policy = variant->v == MPV_RELEASE ? VFIO_CXX_EXIT_RELEASE : VFIO_CXX_EXIT_KEEP;
+	M.rng = (seed + 1) * 0x9e3779b97f4a7c15ULL + (uint64_t)(variant->v + 11) * 0xbf58476d1ce4e5b9ULL;
+	M.fd[0] = M.fd[1] = M.group = -1;
+	M.m.dev = M.m.group = -1;
+	M.mm = calloc(MP_MAXMM, sizeof(*M.mm));
+	ASSERT_NE(NULL, M.mm);
+	ASSERT_LE(0, edu_group_number()) TH_LOG("VFIO_CXX_GROUP is not set");
+	if (rounds < 1)
+		rounds = 1;
+	/* Orphaned workers (a worker's children after it went) come back to us to be reaped. */
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
+	M.vmlck0 = vmlck_kb();
+	M.dmas0 = stat_get("dmas_live");
+	M.pinned0 = stat_get("pages_pinned");
+	M.prereg0 = stat_get("prereg_pages");
+	M.ext0 = stat_get("external_pages");
+	M.live0 = stat_get("containers_live");
+	M.mmexits0 = stat_get("mm_exits");
+	ASSERT_LE(0, M.dmas0);
+	if (M.cxx) {
+		ASSERT_EQ(0, mp_nl_open(&M.nl)) TH_LOG("the vfio_cxx netlink family");
+		mp_iova_lo = MP_IOVA(0);
+		mp_iova_hi = MP_IOVA_END;
+		ASSERT_EQ(0, pipe2(stop, O_CLOEXEC));
+		ASSERT_EQ(0, pipe2(res, O_CLOEXEC));
+		dumper = fork();
+		ASSERT_LE(0, dumper);
+		if (dumper == 0) {
+			/* Nothing of the coordinator's but the two pipes: it holds no container. */
+			dup2(stop[0], 3);
+			dup2(res[1], 4);
+			syscall(SYS_close_range, 5, ~0U, 0);
+			mp_dumper(3, 4, getppid());
+		}
+		close(stop[0]);
+		close(res[1]);
+	}
+	for (M.round = 1; M.round <= rounds && !M.fail[0]; M.round++) {
+		long n = (steps - total) / (rounds - M.round + 1);
+
+		if (mp_round_setup(with_mdev))
+			break;
+		for (long i = 0; i < n && !M.fail[0]; i++) {
+			M.step = ++total;
+			if (mp_step())
+				break;
+			if (i % MP_CHECK_EVERY == MP_CHECK_EVERY - 1 && mp_check("checkpoint"))
+				break;
+			if (now_ms() > deadline)
+				break;
+		}
+		if (M.fail[0] || mp_round_end())
+			break;
+		if (now_ms() > deadline) {
+			TH_LOG("time limit (%ld s) reached after %ld of %ld steps, round %ld", seconds, total,
+			       steps, M.round);
+			break;
+		}
+	}
+	if (M.fail[0]) {
+		printf("# fuzz_mp(%s): seed %lu: FAILED: %s\n", vname[M.variant], seed, M.fail);
+		for (int i = 0; i < 8; i++)
+			if (M.last[(M.nlast + i) % 8][0])
+				printf("#   before it: %s\n", M.last[(M.nlast + i) % 8]);
+		fflush(stdout);
+		mp_cleanup();
+	}
+	if (dumper > 0) {
+		close(stop[1]);
+		if (!mp_wait_readable(res[0], MP_WAIT_MS) || read(res[0], &dump, sizeof(dump)) != sizeof(dump))
+			snprintf(dump.fail, sizeof(dump.fail), "the dumper did not report");
+		close(res[0]);
+		kill(dumper, SIGKILL);
+		waitpid(dumper, NULL, 0);
+	}
+	mp_reap();
+	printf("# metric fuzz_mp_processes %s %ld\n", vname[M.variant], M.procs);
+	printf("# metric fuzz_mp_forks %s %ld\n", vname[M.variant], M.forks);
+	printf("# metric fuzz_mp_scm_rights %s %ld\n", vname[M.variant], M.passes);
+	printf("# metric fuzz_mp_execs %s %ld\n", vname[M.variant], M.execs);
+	printf("# metric fuzz_mp_exits %s %ld\n", vname[M.variant], M.exits + M.kills);
+	printf("# metric fuzz_mp_vaddr_moves %s %ld\n", vname[M.variant], M.moves);
+	printf("# metric fuzz_mp_ioctls %s %ld\n", vname[M.variant], M.ioctls);
+	printf("# metric fuzz_mp_netlink_dumps %s %ld\n", vname[M.variant],
+	       dump.containers + dump.mappings + dump.preregs + M.nldumps);
+	for (int op = 0; op < MPO_N; op++)
+		printf("# fuzz_mp: %-12s %6ld done, %6ld refused as the model predicted\n", mp_op_name[op],
+		       M.done[op][0], M.done[op][1]);
+	printf("# fuzz_mp(%s): seed %lu, %ld rounds, %ld steps: %ld processes (%ld spawned, %ld forks, "
+	       "%ld execs), %ld SCM_RIGHTS passes, %ld fd closes, %ld exits + %ld SIGKILLs, %ld "
+	       "cross-process UPDATE_VADDR moves (+%ld restores), %ld ioctls, %ld device pin/unpin, "
+	       "%ld checkpoints, netlink: %ld checkpoint requests, dumper %ld stats + %ld container "
+	       "dumps + %ld mapping dumps + %ld prereg dumps (%ld messages, %ld ENOENT), in %lld ms\n"
+	       "# fuzz_mp(%s): S1: %ld prereg-backed vaddr moves, %ld EPERM (other mm), %ld EINVAL "
+	       "(outside the regions); S2: %ld mappings and %ld regions released at exits, %ld "
+	       "vaddr-invalid mappings kept; S3: %ld adoptions from a dead mm\n",
+	       vname[M.variant], seed, M.round - 1, total,
+	       M.procs, M.spawns, M.forks, M.execs, M.passes, M.closes, M.exits, M.kills, M.moves,
+	       M.restores, M.ioctls, M.pins, M.checks, M.nldumps, dump.stats, dump.containers,
+	       dump.mappings, dump.preregs, dump.msgs, dump.enoent, now_ms() - t0, vname[M.variant],
+	       M.s1_moves, M.s1_eperm, M.s1_einval, M.released, M.regions_released, M.kept,
+	       M.adopt_dead);
+	fflush(stdout);
+	EXPECT_STREQ("", M.fail);
+	EXPECT_STREQ("", dump.fail);
+	if (!M.fail[0]) {
+		/* The paths the test is for were taken. */
+		EXPECT_LT(0, M.forks);
+		EXPECT_LT(0, M.passes);
+		EXPECT_LT(0, M.execs);
+		EXPECT_LT(0, M.exits + M.kills);
+		EXPECT_LT(0, M.moves);
+		if (M.cxx)
+			EXPECT_LT(0, dump.mappings);
+	}
+	EXPECT_EQ(M.vmlck0, vmlck_kb());
+	free(M.mm);
 }
 
 TEST_HARNESS_MAIN
