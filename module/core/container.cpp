@@ -49,6 +49,7 @@ Container::~Container()
 		kapi_rangemap_destroy(dmas_);
 	if (devices_)
 		kapi_devlist_destroy(devices_);
+	kapi_owner_put(owner);
 	g_stats.containers_live.dec();
 }
 

@@ -206,6 +206,7 @@ public:
 	u64 owner_mm_id = 0;	/* kapi_mm_id() of the creator's mm */
 	u32 owner_tgid = 0;
 	u32 owner_uid = 0;	/* effective uid */
+	kapi_owner *owner = nullptr; /* the creator (its tgid's struct pid); set by Registry::add */
 	u32 iommu_type = 0;	/* the VFIO_SET_IOMMU type */
 
 private:

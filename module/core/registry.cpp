@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The registry of live containers and their snapshots (see registry.h).
+ * The registry of live containers and what viewers see of them (see registry.h).
  */
 #include "registry.h"
 #include "container.h"
@@ -31,6 +31,7 @@ void Registry::add(Container &c, unsigned long type) noexcept
 	c.owner_mm_id = kapi_mm_id(mm);
 	if (mm)
 		kapi_mm_drop(mm);
+	c.owner = kapi_owner_get();
 	c.owner_tgid = kapi_current_tgid();
 	c.owner_uid = kapi_current_euid();
 	c.iommu_type = static_cast<u32>(type);
@@ -88,169 +89,133 @@ size_t Registry::count() noexcept
 	return g_containers.size();
 }
 
-bool Registry::visible(const Container &c, u32 uid, bool admin) noexcept
-{
-	return admin || c.owner_uid == uid;
-}
+namespace {
 
-u64 Registry::prereg_pages_locked(Container &c) noexcept
-{
-	return c.prereg_pages_locked();
-}
-
-u64 Registry::orphaned_mappings_locked(Container &c) noexcept
-{
-	return c.orphaned_dmas_locked();
-}
-
-void Registry::snapshot(Container &c, vfio_cxx_container_info &out) noexcept
-{
-	out = vfio_cxx_container_info{};
-	out.id = c.id;
-	out.mm_id = c.owner_mm_id;
-	out.tgid = c.owner_tgid;
-	out.uid = c.owner_uid;
-	out.type = c.iommu_type;
-	Guard g(c.lock_);
-	for (Group &grp : c.groups_) {
-		if (out.ngroup_ids < VFIO_CXX_INFO_GROUPS_MAX)
-			out.group_ids[out.ngroup_ids++] = kapi_group_id(grp.raw());
-		out.groups++;
+/* A reference from a lookup, dropped with no registry lock held (put() may free). */
+class [[nodiscard]] Ref {
+public:
+	explicit Ref(Container *c) noexcept : c_(c) {}
+	VFIO_CXX_NO_COPY(Ref);
+	~Ref()
+	{
+		if (c_)
+			c_->put();
 	}
-	out.domains = static_cast<unsigned int>(c.domains_.size());
-	c.for_each_dma(0, ~u64(0), [&out](Dma &d) {
-		out.mappings++;
-		out.mapped_bytes += d.size;
-		out.pages_pinned += d.runs.pinned_pages();
-		out.external_pages += d.ext_pages;
-		out.locked_pages += d.locked;
-		return true;
-	});
-	out.prereg_pages = prereg_pages_locked(c);
-	out.orphaned_mappings = orphaned_mappings_locked(c);
-}
+	Container *operator->() const noexcept { return c_; }
+	explicit operator bool() const noexcept { return c_ != nullptr; }
 
-Container *Registry::find(u64 id) noexcept
+private:
+	Container *c_;
+};
+
+} /* namespace */
+
+Container *Registry::grab_from(u64 first) noexcept
 {
-	for (Container &c : g_containers)
-		if (c.id == id)
-			return &c;
+	RegistryGuard g;
+	/* Ids increase along the list. */
+	for (Container &c : g_containers) {
+		if (c.id < first || c.closed())
+			continue;
+		c.get();
+		return &c;
+	}
 	return nullptr;
 }
 
-int Registry::next(u64 after, u32 uid, bool admin, vfio_cxx_container_info &out) noexcept
+int Registry::grab(const kapi_viewer *v, u64 id, bool quiet, Container *&out) noexcept
 {
-	RegistryGuard g;
-	/* Ids increase along the list: the first visible one past `after`. */
-	for (Container &c : g_containers) {
-		if (c.id <= after || !visible(c, uid, admin))
-			continue;
-		snapshot(c, out);
-		return 0;
+	out = nullptr;
+	Container *c = grab_from(id);
+	if (!c || c->id != id) {
+		if (c)
+			c->put();
+		return -err::NOENT;
+	}
+	/* The owner is immutable: no container lock for the decision. */
+	if (!kapi_viewer_may_see(v, c->owner, quiet)) {
+		c->put();
+		return -err::PERM;
+	}
+	out = c;
+	return 0;
+}
+
+int Registry::next(const kapi_viewer *v, u64 after, vfio_cxx_container_info &out) noexcept
+{
+	/* The first visible one past `after`: a listing, denials are not audited. */
+	for (u64 first = after + 1; first;) {
+		Ref c(grab_from(first));
+		if (!c)
+			break;
+		first = c->id + 1;
+		if (kapi_viewer_may_see(v, c->owner, 1)) {
+			c->summary(out);
+			return 0;
+		}
 	}
 	return -err::NOENT;
 }
 
-int Registry::lookup(u64 id, u32 uid, bool admin, Container *&out) noexcept
+int Registry::get(const kapi_viewer *v, u64 id, vfio_cxx_container_info &out) noexcept
 {
-	out = find(id);
-	if (!out)
-		return -err::NOENT;
-	return visible(*out, uid, admin) ? 0 : -err::PERM;
-}
-
-int Registry::get(u64 id, u32 uid, bool admin, vfio_cxx_container_info &out) noexcept
-{
-	RegistryGuard g;
 	Container *c = nullptr;
-	if (int ret = lookup(id, uid, admin, c))
+	if (int ret = grab(v, id, false, c))
 		return ret;
-	snapshot(*c, out);
+	Ref r(c);
+	r->summary(out);
 	return 0;
 }
 
-void Registry::fill_mapping(Dma &d, vfio_cxx_mapping_info &out) noexcept
-{
-	out = vfio_cxx_mapping_info{};
-	out.iova = d.iova;
-	out.size = d.size;
-	out.vaddr = d.vaddr;
-	out.mm_id = kapi_mm_id(d.mm());
-	out.pages_pinned = d.runs.pinned_pages();
-	out.external_pages = d.ext_pages;
-	out.locked_pages = d.locked;
-	out.prot = static_cast<unsigned int>(d.prot);
-	out.flags = (d.iommu_mapped ? VFIO_CXX_MAPPING_IOMMU_MAPPED : 0) |
-		    (d.vaddr_invalid ? VFIO_CXX_MAPPING_VADDR_INVALID : 0);
-}
-
-int Registry::mapping_next(u64 id, u64 from, u32 uid, bool admin,
+/*
+ * The dumps of one container's contents were authorised (and audited) by
+ * get() in their start; each later step checks again quietly, so a
+ * container whose owner changed credentials meanwhile drops out.
+ */
+int Registry::mapping_next(const kapi_viewer *v, u64 id, u64 from,
 			   vfio_cxx_mapping_info &out) noexcept
 {
-	RegistryGuard g;
 	Container *c = nullptr;
-	if (int ret = lookup(id, uid, admin, c))
+	if (int ret = grab(v, id, true, c))
 		return ret;
-	Guard cg(c->lock_);
-	/* The lowest mapping intersecting [from, max] whose iova is >= from. */
-	Dma *d = c->find_dma(from, ~u64(0));
-	if (d && d->iova < from) {
-		const u64 next = d->last() + 1;
-		d = next ? c->find_dma(next, ~u64(0)) : nullptr;
-	}
-	if (!d)
-		return 1;
-	fill_mapping(*d, out);
-	return 0;
+	Ref r(c);
+	return r->mapping_from(from, out);
 }
 
-int Registry::prereg_next(u64 id, u64 from_vaddr, u32 uid, bool admin,
+int Registry::prereg_next(const kapi_viewer *v, u64 id, u64 from_vaddr,
 			  vfio_cxx_prereg_info &out) noexcept
 {
-	RegistryGuard g;
 	Container *c = nullptr;
-	if (int ret = lookup(id, uid, admin, c))
+	if (int ret = grab(v, id, true, c))
 		return ret;
-	Guard cg(c->lock_);
-	/* The list keeps registration order: the lowest vaddr >= from_vaddr. */
-	Prereg *best = nullptr;
-	for (Prereg &p : c->preregs_)
-		if (p.vaddr >= from_vaddr && (!best || p.vaddr < best->vaddr))
-			best = &p;
-	if (!best)
-		return 1;
-	out = vfio_cxx_prereg_info{};
-	out.vaddr = best->vaddr;
-	out.size = best->size;
-	out.mm_id = kapi_mm_id(c->prereg_mm_);
-	out.users = best->used;
-	return 0;
+	Ref r(c);
+	return r->prereg_from(from_vaddr, out);
 }
 
 } /* namespace vfio_cxx */
 
 using namespace vfio_cxx;
 
-extern "C" int vfio_cxx_container_next(kapi_u64 after, unsigned int uid, int admin,
-				       vfio_cxx_container_info *out) noexcept
+extern "C" int vfio_cxx_view_container_next(const kapi_viewer *v, kapi_u64 after,
+					    vfio_cxx_container_info *out) noexcept
 {
-	return Registry::next(after, uid, admin != 0, *out);
+	return Registry::next(v, after, *out);
 }
 
-extern "C" int vfio_cxx_container_get(kapi_u64 id, unsigned int uid, int admin,
-				      vfio_cxx_container_info *out) noexcept
+extern "C" int vfio_cxx_view_container_get(const kapi_viewer *v, kapi_u64 id,
+					   vfio_cxx_container_info *out) noexcept
 {
-	return Registry::get(id, uid, admin != 0, *out);
+	return Registry::get(v, id, *out);
 }
 
-extern "C" int vfio_cxx_mapping_next(kapi_u64 id, kapi_u64 from, unsigned int uid, int admin,
-				     vfio_cxx_mapping_info *out) noexcept
+extern "C" int vfio_cxx_view_mapping_next(const kapi_viewer *v, kapi_u64 id, kapi_u64 from,
+					  vfio_cxx_mapping_info *out) noexcept
 {
-	return Registry::mapping_next(id, from, uid, admin != 0, *out);
+	return Registry::mapping_next(v, id, from, *out);
 }
 
-extern "C" int vfio_cxx_prereg_next(kapi_u64 id, kapi_u64 from_vaddr, unsigned int uid, int admin,
-				    vfio_cxx_prereg_info *out) noexcept
+extern "C" int vfio_cxx_view_prereg_next(const kapi_viewer *v, kapi_u64 id, kapi_u64 from_vaddr,
+					 vfio_cxx_prereg_info *out) noexcept
 {
-	return Registry::prereg_next(id, from_vaddr, uid, admin != 0, *out);
+	return Registry::prereg_next(v, id, from_vaddr, *out);
 }

@@ -5,14 +5,24 @@
  *
  * Every Container that Container::create() hands out is on one global
  * intrusive list, linked through Container::reg_node, from create() until
- * its destructor starts.  The list and the id counter are protected by the
+ * its close() starts.  The list and the id counter are protected by the
  * registry mutex (KAPI_LOCK_REGISTRY), the first lock of the order:
  *
  *   registry -> Container::devices_lock_ -> Container::lock_
  *
- * A snapshot takes the registry lock, then one container's lock_; a
- * container's destructor unlinks it under the registry lock before it tears
- * anything down, so a snapshot never sees a half-destroyed container.
+ * The registry mutex is held for list operations only, never across a wait
+ * for a container (issue 11 item 3): VFIO_SET_IOMMU (add) runs under the
+ * VFIO core's driver lock and every close removes, so a registry mutex held
+ * while one container's owner keeps its lock for seconds (a MAP_DMA of
+ * many GiB) or forever (a FUSE page that never arrives) would stall every
+ * VFIO user of the host.  A lookup takes a reference (Container::get())
+ * under the registry mutex, skipping closed containers, drops the mutex,
+ * decides visibility (kapi_viewer_may_see()), then reads the container:
+ * its lock-free summary (GET_CONTAINER), or mapping_from()/prereg_from(),
+ * which wait for its lock killably; then put().  A container is on the
+ * list only while the VFIO core's reference is held (close() removes it
+ * before that reference goes), so the get() never revives a dying one.
+ *
  * Nothing that holds a container lock takes the registry lock: the event
  * hooks that run under lock_ (memlock_denied, mm_exited) only read the
  * container's immutable identity.
@@ -26,14 +36,13 @@
 namespace vfio_cxx {
 
 class Container;
-class Dma;
 
 class Registry {
 public:
 	/*
-	 * Give c its id and owner (the calling task), put it on the list and
-	 * announce it (KAPI_EVENT_CONTAINER_CREATED).  type is the
-	 * VFIO_SET_IOMMU type.
+	 * Give c its id and owner (the calling process: kapi_owner_get(), its
+	 * tgid, euid and mm), put it on the list and announce it
+	 * (KAPI_EVENT_CONTAINER_CREATED).  type is the VFIO_SET_IOMMU type.
 	 */
 	static void add(Container &c, unsigned long type) noexcept;
 	/* Take c off the list (if it is on it) and announce its release. */
@@ -44,37 +53,29 @@ public:
 	/* An owner mm of c exited while c still maps `mappings` of its ranges. */
 	static void mm_exited(Container &c, kapi_mm *mm, u64 mappings, u64 pages) noexcept;
 
-	/*
-	 * The extern "C" vfio_cxx_container_next/get, vfio_cxx_mapping_next,
-	 * vfio_cxx_prereg_next.
-	 */
-	static int next(u64 after, u32 uid, bool admin, vfio_cxx_container_info &out) noexcept;
-	static int get(u64 id, u32 uid, bool admin, vfio_cxx_container_info &out) noexcept;
-	static int mapping_next(u64 id, u64 from, u32 uid, bool admin,
+	/* The extern "C" vfio_cxx_view_* (kapi.h, the viewer block). */
+	static int next(const kapi_viewer *v, u64 after, vfio_cxx_container_info &out) noexcept;
+	static int get(const kapi_viewer *v, u64 id, vfio_cxx_container_info &out) noexcept;
+	static int mapping_next(const kapi_viewer *v, u64 id, u64 from,
 				vfio_cxx_mapping_info &out) noexcept;
-	static int prereg_next(u64 id, u64 from_vaddr, u32 uid, bool admin,
+	static int prereg_next(const kapi_viewer *v, u64 id, u64 from_vaddr,
 			       vfio_cxx_prereg_info &out) noexcept;
 
 	/* Containers on the list (tests). */
 	static size_t count() noexcept;
 
 private:
-	static bool visible(const Container &c, u32 uid, bool admin) noexcept;
-	static void snapshot(Container &c, vfio_cxx_container_info &out) noexcept;
-	static void fill_mapping(Dma &d, vfio_cxx_mapping_info &out) noexcept;
-	static Container *find(u64 id) noexcept;
-	/* Container id for this viewer: 0, -ENOENT or -EPERM.  Registry lock held. */
-	static int lookup(u64 id, u32 uid, bool admin, Container *&out) noexcept;
-	static void event(kapi_event_type type, const Container &c, kapi_event &ev) noexcept;
-
 	/*
-	 * Hooks for state this file does not own.  Both run with c.lock_
-	 * held.  prereg_pages: pages pinned for preregistered regions.
-	 * orphaned_mappings: mappings whose owner mm has exited (the mm-exit
-	 * policy's tracking); 0 until that tracking exists.
+	 * A reference to the open container with the lowest id >= first, or
+	 * null; the registry mutex is taken and dropped.
 	 */
-	static u64 prereg_pages_locked(Container &c) noexcept;
-	static u64 orphaned_mappings_locked(Container &c) noexcept;
+	static Container *grab_from(u64 first) noexcept;
+	/*
+	 * A reference to container id if v may see it: 0, -ENOENT (none, or
+	 * closed) or -EPERM (no reference then).
+	 */
+	static int grab(const kapi_viewer *v, u64 id, bool quiet, Container *&out) noexcept;
+	static void event(kapi_event_type type, const Container &c, kapi_event &ev) noexcept;
 };
 
 } /* namespace vfio_cxx */
