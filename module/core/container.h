@@ -191,9 +191,6 @@ public:
 	size_t prereg_count() noexcept;
 	/* Mappings whose owner mm has exited (kept under the KEEP policy). */
 	size_t orphaned_dmas() noexcept;
-	/* The same, lock_ held (the registry's snapshots). */
-	u64 prereg_pages_locked() noexcept;
-	size_t orphaned_dmas_locked() noexcept;
 	u32 exit_policy() noexcept;
 	bool v2() const noexcept { return v2_; }
 
@@ -212,9 +209,10 @@ public:
 private:
 	template <class T, class... Args>
 	friend T *make(Args &&...args) noexcept;
-	friend class Registry; /* snapshots read the state under lock_ */
 	Container(bool v2, bool cxx, bool nesting) noexcept;
 	~Container();
+	/* orphaned_dmas(), lock_ held. */
+	size_t orphaned_dmas_locked() noexcept;
 	/* close()'s work, lock_ and devices_lock_ held; idempotent. */
 	void teardown() noexcept;
 	void destroy_watches(bool all) noexcept;

@@ -263,19 +263,13 @@ long Container::set_exit_policy(unsigned long arg) noexcept
 
 /* ---- introspection -------------------------------------------------------- */
 
-u64 Container::prereg_pages_locked() noexcept
+u64 Container::prereg_pages() noexcept
 {
-	lock_.assert_held();
+	Guard guard(lock_);
 	u64 n = 0;
 	for (Prereg &p : preregs_)
 		n += p.size >> abi::PAGE_SHIFT;
 	return n;
-}
-
-u64 Container::prereg_pages() noexcept
-{
-	Guard guard(lock_);
-	return prereg_pages_locked();
 }
 
 size_t Container::prereg_count() noexcept

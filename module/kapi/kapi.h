@@ -414,10 +414,8 @@ void vfio_cxx_get_stats(struct vfio_cxx_stats *s) KAPI_NOEXCEPT;
 int vfio_cxx_busy(void) KAPI_NOEXCEPT;
 
 /*
- * Introspection (registry.cpp), for the netlink family.  A viewer is the
- * caller's effective uid and whether it has CAP_SYS_ADMIN: without it, only
- * containers created by a task of the same euid are visible.  Each call
- * takes one consistent snapshot under the registry and container locks.
+ * Introspection (registry.cpp), for the netlink family: what a viewer may
+ * see of the registry (the "viewer" block below).
  */
 #define VFIO_CXX_INFO_GROUPS_MAX 16
 struct vfio_cxx_container_info {
@@ -452,31 +450,12 @@ struct vfio_cxx_mapping_info {
 	unsigned int prot;		/* KAPI_IOMMU_READ | KAPI_IOMMU_WRITE */
 	unsigned int flags;		/* VFIO_CXX_MAPPING_* */
 };
-/* The visible container with the lowest id > after: 0, or -ENOENT if none. */
-int vfio_cxx_container_next(kapi_u64 after, unsigned int uid, int admin,
-			    struct vfio_cxx_container_info *out) KAPI_NOEXCEPT;
-/* Container id: 0, -ENOENT (no such container) or -EPERM (not visible). */
-int vfio_cxx_container_get(kapi_u64 id, unsigned int uid, int admin,
-			   struct vfio_cxx_container_info *out) KAPI_NOEXCEPT;
-/*
- * The mapping of container id with the lowest iova >= from: 0; 1 if there
- * is none (the end of the dump); -ENOENT or -EPERM as above.
- */
-int vfio_cxx_mapping_next(kapi_u64 id, kapi_u64 from, unsigned int uid, int admin,
-			  struct vfio_cxx_mapping_info *out) KAPI_NOEXCEPT;
 struct vfio_cxx_prereg_info {
 	kapi_u64 vaddr;
 	kapi_u64 size;			/* bytes, all pinned */
 	kapi_u64 mm_id;			/* kapi_mm_id() of the mm that registered it */
 	kapi_u64 users;			/* DMA mappings backed by the region */
 };
-/*
- * The preregistered region of container id with the lowest vaddr >=
- * from_vaddr: 0; 1 if there is none (the end of the dump); -ENOENT or
- * -EPERM as above.
- */
-int vfio_cxx_prereg_next(kapi_u64 id, kapi_u64 from_vaddr, unsigned int uid, int admin,
-			 struct vfio_cxx_prereg_info *out) KAPI_NOEXCEPT;
 
 /* ---- viewer: who may read the registry (netlink.c; "netlink" block) ----- */
 
