@@ -187,7 +187,8 @@ int report(int err, const char *what, const uint64_t *id = nullptr)
 		if (id)
 			fprintf(stderr,
 				"%s: %s: permission denied: container %" PRIu64
-				" belongs to another user (CAP_SYS_ADMIN sees all containers)\n",
+				" is not yours to see (you may not read its owner process, or it has"
+				" exited; CAP_SYS_ADMIN sees all containers)\n",
 				prog, what, *id);
 		else
 			fprintf(stderr, "%s: %s: permission denied (needs CAP_SYS_ADMIN)\n", prog, what);

@@ -22,9 +22,16 @@
  *     DMA mappings backed by it); the dump fails with ENOENT/EPERM as
  *     GET_MAPPINGS does.
  *
- * Visibility: a caller with CAP_SYS_ADMIN sees every container; any other
- * caller sees only the containers created (VFIO_SET_IOMMU) by a task whose
- * effective uid was the caller's effective uid.  GET_STATS is open to all.
+ * Visibility (Documentation/netlink.rst, "Who sees what"): a caller with
+ * CAP_SYS_ADMIN (the socket's opener and the sender both) sees every
+ * container; any other caller sees a container only while the process that
+ * created it (VFIO_SET_IOMMU) is alive and both the opener's and the
+ * sender's credentials may read that process as ptrace's
+ * PTRACE_MODE_READ_FSCREDS allows (/proc/<pid>/maps), with the same LSM
+ * label.  A dump is judged by the credentials of the request that started
+ * it.  GET_STATS is open to all.  GET_MAPPINGS/GET_PREREGS dumps may also
+ * end with ENOENT (the container was closed meanwhile) or EINTR (the
+ * reader was killed while waiting for the container).
  *
  * Multicast group "events" (binding needs CAP_SYS_ADMIN), one message per
  * event with VFIO_CXX_A_CONTAINER_ID, _OWNER_TGID, _OWNER_UID, _MM_ID:
