@@ -69,6 +69,11 @@ result $? "rmmod after the KUnit suites"
 #    see Documentation/differences.rst).  Lockdep stops at its first report,
 #    which would hide any of ours.
 printf '%s' 'vfio_cxx_none_' >"$glob"
+# The multi-process fuzzer's budget here (lane-vm runs its default of 1500
+# steps per variant): more rounds and steps under KASAN/lockdep/kmemleak
+# (about 40 ms a step there), and more time.
+export VFIO_CXX_FUZZ_MP_STEPS=${VFIO_CXX_FUZZ_MP_STEPS:-2500} VFIO_CXX_FUZZ_MP_ROUNDS=${VFIO_CXX_FUZZ_MP_ROUNDS:-4} \
+	VFIO_CXX_FUZZ_MP_SECONDS=${VFIO_CXX_FUZZ_MP_SECONDS:-200}
 VFIO_CXX_SUITE_ARGS="-V type1" bash "$here/guest-run.sh" "$ko" "$out" "$@"
 
 # 4. Leaks and splats after everything.

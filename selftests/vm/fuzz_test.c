@@ -849,8 +849,9 @@ TEST_F_TIMEOUT(fz, fuzz_model_checked, 600)
  *
  * Environment: VFIO_CXX_FUZZ_SEED (shared with the single-process fuzzer),
  * VFIO_CXX_FUZZ_MP_STEPS (per variant, default 1500), _ROUNDS (default 3),
- * _SECONDS (time limit per variant, default 240; reaching it ends the run
- * early, as a pass, and says so).
+ * _SECONDS (time limit per variant, default 120; reaching it ends the run
+ * early, as a pass, and says so).  lane-vm runs the defaults (seconds per
+ * variant); the debug lane 4000 steps in 5 rounds (debug-guest-run.sh).
  */
 #include "fuzz_mp.h"
 
@@ -922,6 +923,9 @@ static struct {
 	long procs, forks, spawns, passes, closes, execs, exits, kills, moves, restores;
 	long ioctls, pins, checks, nldumps;
 	long s1_moves, s1_eperm, s1_einval, adopt_dead, released, kept, regions_released;
+	long kills_mid, kill_done, kill_undone;
+	int killmid, kill_delay;	/* this step's command gets a SIGKILL after kill_delay us */
+	int probe;			/* checking a candidate state: a mismatch is no failure */
 	long done[MPO_N][2];
 	long watch_exits;		/* mm_exits the exits must have caused */
 	long vmlck0, dmas0, pinned0, prereg0, ext0, live0, mmexits0;
@@ -931,7 +935,7 @@ static struct {
 } M;
 
 #define MPF(...) do {								\
-	if (!M.fail[0])								\
+	if (!M.fail[0] && !M.probe)						\
 		snprintf(M.fail, sizeof(M.fail), __VA_ARGS__);			\
 	return -1;								\
 } while (0)
@@ -1130,6 +1134,9 @@ static int mp_read(int wi, struct mp_msg *m, const char *during)
 		MPF("round %ld step %ld: worker %d (pid %d) silent for %d s during %s", M.round, M.step,
 		    wi, w->pid, MP_WAIT_MS / 1000, during);
 	r = mp_recv(w->sock, m, NULL);
+	/* A worker that died with a command unread resets the connection: that is its EOF. */
+	if (r == -ECONNRESET)
+		return 0;
 	if (r < 0)
 		MPF("round %ld step %ld: worker %d (pid %d): %s during %s", M.round, M.step, wi, w->pid,
 		    strerror(-r), during);
@@ -1207,6 +1214,8 @@ static int mp_idle_prereg(void)
 	return M.prereg_busy ? mp_complete(M.prereg_busy - 1) : 0;
 }
 
+static int mp_kill_inflight(int wi);
+
 /* Sends an ioctl command to idle worker wi (on idle zone z, if z >= 0). */
 static int __attribute__((format(printf, 6, 7)))
 mp_issue(int wi, int z, int prereg, const struct mp_msg *m, long long want, const char *fmt, ...)
@@ -1236,6 +1245,10 @@ mp_issue(int wi, int z, int prereg, const struct mp_msg *m, long long want, cons
 		M.prereg_busy = wi + 1;
 	M.inflight++;
 	M.ioctls++;
+	if (M.killmid) {
+		M.killmid = 0;
+		return mp_kill_inflight(wi);
+	}
 	while (M.inflight >= MP_INFLIGHT)
 		if (mp_complete_any())
 			return -1;
@@ -2050,6 +2063,140 @@ static int mp_op_end(int kill_it)
 	return mp_end_worker(wi, kill_it);
 }
 
+/* ---- SIGKILL in the middle of an ioctl ---------------------------------------- */
+
+static int mp_check(const char *when);
+static int mp_check_netlink(const char *when);
+
+/* What an operation changes in the model, to go back to. */
+struct mp_snap {
+	struct mp_zone z[MP_NZONES];
+	int prereg_owner;
+	long watch_exits, released, kept, regions_released, moves, restores, adopt_dead, s1_moves;
+	int (*used)[MP_NC];
+};
+static int mp_used_pre[MP_MAXMM][MP_NC], mp_used_post[MP_MAXMM][MP_NC];
+static struct mp_snap mp_pre, mp_post;
+
+static void mp_save(struct mp_snap *s, int (*used)[MP_NC])
+{
+	memcpy(s->z, M.z, sizeof(M.z));
+	s->prereg_owner = M.prereg_owner;
+	s->watch_exits = M.watch_exits;
+	s->released = M.released;
+	s->kept = M.kept;
+	s->regions_released = M.regions_released;
+	s->moves = M.moves;
+	s->restores = M.restores;
+	s->adopt_dead = M.adopt_dead;
+	s->s1_moves = M.s1_moves;
+	for (int i = 0; i < M.nmm; i++)
+		memcpy(used[i], M.mm[i].used, sizeof(used[i]));
+	s->used = used;
+}
+
+static void mp_load(const struct mp_snap *s)
+{
+	memcpy(M.z, s->z, sizeof(M.z));
+	M.prereg_owner = s->prereg_owner;
+	M.watch_exits = s->watch_exits;
+	M.released = s->released;
+	M.kept = s->kept;
+	M.regions_released = s->regions_released;
+	M.moves = s->moves;
+	M.restores = s->restores;
+	M.adopt_dead = s->adopt_dead;
+	M.s1_moves = s->s1_moves;
+	for (int i = 0; i < M.nmm; i++)
+		memcpy(M.mm[i].used, s->used[i], sizeof(s->used[i]));
+}
+
+/* Whether the module is in the model's state (mm_exits, the device's pins, netlink). */
+static int mp_probe(const char *what)
+{
+	long got = -1, pins = 0;
+	int r;
+
+	for (int i = 0; i < 600; i++) {
+		got = stat_get("mm_exits") - M.mmexits0;
+		if (got >= M.watch_exits)
+			break;
+		usleep(5000);
+	}
+	for (int z = 0; z < M.nzones; z++)
+		for (int p = 0; p < MP_ZPAGES; p++)
+			pins += M.z[z].pin[p];
+	if (got != M.watch_exits || (M.m.dev >= 0 && (long long)reg_r(&M.m, MTEST_REG_PINNED) != pins))
+		return -1;
+	M.probe = 1;
+	r = mp_check_netlink(what);
+	M.probe = 0;
+	return r;
+}
+
+static long long mp_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/*
+ * The command just sent to wi gets a SIGKILL (kill_delay us later): the
+ * ioctl may not have started, be half way (a killable lock, GUP with a
+ * fatal signal pending) or be done.  Whatever the module did, it did all
+ * of it or nothing: the state after the exit must be the model's with the
+ * operation done (as sent) or not done (as before), and then pass every
+ * check.
+ */
+static int mp_kill_inflight(int wi)
+{
+	struct mp_worker *w = &M.w[wi];
+	int dead = w->mm, answered = 0, r;
+	long long t0 = mp_now_us();
+	char what[260];
+	struct mp_msg a;
+
+	snprintf(what, sizeof(what), "%s, SIGKILLed %d us after the command", w->what, M.kill_delay);
+	mp_note("%s", what);
+	while (mp_now_us() - t0 < M.kill_delay)
+		;
+	if (kill(w->pid, SIGKILL))
+		MPF("%s: kill: %s", what, strerror(errno));
+	while ((r = mp_read(wi, &a, what)) > 0) {
+		if (a.op != w->sent.op || a.ret != w->want)
+			MPF("%s: answered %lld (%s), expected %lld", what, (long long)a.ret,
+			    a.ret < 0 ? strerror((int)-a.ret) : "", w->want);
+		answered = 1;	/* it got that far: done */
+	}
+	if (r < 0)
+		return -1;
+	w->busy = 0;
+	M.inflight--;
+	if (w->zone >= 0)
+		M.z[w->zone].busy = 0;
+	if (w->prereg)
+		M.prereg_busy = 0;
+	close(w->sock);
+	w->alive = 0;
+	mp_reap();
+	M.kills_mid++;
+	mp_save(&mp_post, mp_used_post);
+	for (int k = 0; k < 2 && !(k && answered); k++) {
+		mp_load(k ? &mp_pre : &mp_post);
+		mp_exit_mm(dead);
+		if (!mp_probe(what)) {
+			if (k)
+				M.kill_undone++;
+			else
+				M.kill_done++;
+			return mp_check(what);
+		}
+	}
+	MPF("%s: the state is neither that of the operation done nor that of it not done", what);
+}
+
 static int mp_step(void)
 {
 	int k = mp_rn(100), r;
@@ -2057,6 +2204,18 @@ static int mp_step(void)
 
 	while (k >= mp_cut[op])
 		op++;
+	/*
+	 * One step in 40 (ours: netlink shows what happened), the ioctl
+	 * command it sends, if any, is killed in flight.  Nothing else runs
+	 * then: its exit may release mappings in any zone.
+	 */
+	if (M.cxx && mp_nalive() >= 2 && mp_rn(40) == 0) {
+		if (mp_drain())
+			return -1;
+		mp_save(&mp_pre, mp_used_pre);
+		M.killmid = 1;
+		M.kill_delay = mp_rn(3) ? mp_rn(400) : 0;
+	}
 	switch (op) {
 	case MPO_MAP: r = mp_op_map(); break;
 	case MPO_UNMAP: r = mp_op_unmap(); break;
@@ -2073,6 +2232,7 @@ static int mp_step(void)
 	case MPO_EXIT: r = mp_op_end(0); break;
 	default: r = mp_op_end(1); break;
 	}
+	M.killmid = 0;
 	if (r < 0)
 		return -1;
 	if (r < 2)
@@ -2190,7 +2350,8 @@ static int mp_bind(int mm, uint64_t id, const char *what)
 		if (M.mm[i].nlid == id)
 			MPF("%s: mm %d has the netlink mm id of mm %d (%s)", what, mm, i,
 			    M.mm[i].alive ? "alive" : "dead");
-	M.mm[mm].nlid = id;
+	if (!M.probe)
+		M.mm[mm].nlid = id;
 	return 0;
 }
 
@@ -2598,14 +2759,14 @@ FIXTURE_TEARDOWN(mp)
  * Issue 11, "the fuzzer becomes multi-process"; S1 (prereg + UPDATE_VADDR),
  * S2 (RELEASE at exit and exec), S3 (the charge moves with UPDATE_VADDR).
  */
-TEST_F_TIMEOUT(mp, issue11_multi_process, 600)
+TEST_F_TIMEOUT(mp, issue11_multi_process, 360)
 {
 	static const char *const vname[] = { "keep", "release", "type1" };
 	const char *e;
 	unsigned long seed = (e = getenv("VFIO_CXX_FUZZ_SEED")) ? strtoul(e, NULL, 0) : 1;
 	long steps = (e = getenv("VFIO_CXX_FUZZ_MP_STEPS")) ? atol(e) : 1500;
 	long rounds = (e = getenv("VFIO_CXX_FUZZ_MP_ROUNDS")) ? atol(e) : 3;
-	long seconds = (e = getenv("VFIO_CXX_FUZZ_MP_SECONDS")) ? atol(e) : 240;
+	long seconds = (e = getenv("VFIO_CXX_FUZZ_MP_SECONDS")) ? atol(e) : 120;
 	long long t0 = now_ms(), deadline = t0 + seconds * 1000;
 	int with_mdev = access(MTEST_CREATE, W_OK) == 0, stop[2] = { -1, -1 }, res[2] = { -1, -1 };
 	struct mp_dump dump;
@@ -2711,13 +2872,14 @@ TEST_F_TIMEOUT(mp, issue11_multi_process, 600)
 	       "dumps + %ld mapping dumps + %ld prereg dumps (%ld messages, %ld ENOENT), in %lld ms\n"
 	       "# fuzz_mp(%s): S1: %ld prereg-backed vaddr moves, %ld EPERM (other mm), %ld EINVAL "
 	       "(outside the regions); S2: %ld mappings and %ld regions released at exits, %ld "
-	       "vaddr-invalid mappings kept; S3: %ld adoptions from a dead mm\n",
+	       "vaddr-invalid mappings kept; S3: %ld adoptions from a dead mm; %ld SIGKILLs in "
+	       "flight (%ld found done, %ld not done)\n",
 	       vname[M.variant], seed, M.round - 1, total,
 	       M.procs, M.spawns, M.forks, M.execs, M.passes, M.closes, M.exits, M.kills, M.moves,
 	       M.restores, M.ioctls, M.pins, M.checks, M.nldumps, dump.stats, dump.containers,
 	       dump.mappings, dump.preregs, dump.msgs, dump.enoent, now_ms() - t0, vname[M.variant],
 	       M.s1_moves, M.s1_eperm, M.s1_einval, M.released, M.regions_released, M.kept,
-	       M.adopt_dead);
+	       M.adopt_dead, M.kills_mid, M.kill_done, M.kill_undone);
 	fflush(stdout);
 	EXPECT_STREQ("", M.fail);
 	EXPECT_STREQ("", dump.fail);
