@@ -18,7 +18,7 @@
  *   cxx   - claim_type1=1: vfio_iommu_cxx serves it (skipped when the module
  *           is not loaded).
  * The containers_opened counter of our debugfs stats proves which served.
- * Behaviour numbers refer to shared/requirements-from-seeds.md; VmLck
+ * Behaviour numbers refer to Documentation/requirements.rst; VmLck
  * (mm->locked_vm) is checked after every step.
  */
 #define _GNU_SOURCE

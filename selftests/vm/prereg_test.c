@@ -11,7 +11,7 @@
  *
  * Runs in a virtme-ng guest with QEMU's edu device behind an emulated
  * Intel IOMMU, bound to vfio-pci; VFIO_CXX_GROUP=<iommu group>.  Behaviour
- * numbers ("B31") refer to shared/requirements-from-seeds.md.
+ * numbers ("B31") refer to Documentation/requirements.rst.
  */
 #define _GNU_SOURCE
 #include <signal.h>

@@ -13,7 +13,7 @@
  * The expected values are what vfio_iommu_type1 does on Debian's 6.1 and
  * 6.12 kernels (drivers/vfio/vfio_iommu_type1.c); where the two kernels
  * differ the test says so.  Behaviour numbers refer to
- * shared/requirements-from-seeds.md ("B4" = behaviour 4).
+ * Documentation/requirements.rst ("B4" = behaviour 4).
  *
  * Runs in a virtme-ng guest with QEMU's edu device (1234:11e8) behind an
  * emulated Intel IOMMU, bound to vfio-pci; VFIO_CXX_GROUP=<iommu group>.
