@@ -126,6 +126,7 @@ $(OUT)/vm/%: $(TOP)/selftests/vm/%.c $(TOP)/uapi/linux/vfio_cxx.h | harness
 	gcc $(VM_CFLAGS) -pthread -o $@ $<
 $(VM_SUITES) $(DEBUG_SUITES): $(TOP)/selftests/vm/vm_util.h
 $(MDEV_TEST) $(PREREG_TEST) $(FUZZ_TEST) $(HOSTILE_TEST) $(DEBUG_SUITES): $(TOP)/selftests/mdev/mtest_regs.h
+$(FUZZ_TEST): $(TOP)/selftests/vm/fuzz_mp.h $(TOP)/uapi/linux/vfio_cxx_netlink.h
 $(NETLINK_TEST): $(TOOL)
 
 # vfio-cxx-stat: the netlink family's command-line tool (libnl-genl-3).

@@ -865,7 +865,7 @@ TEST_F_TIMEOUT(fz, fuzz_model_checked, 600)
 #define MP_MAX_PINS	48	/* device pin entries per zone */
 #define MP_CHECK_EVERY	150	/* steps between checkpoints */
 
-enum { MPV_KEEP, MPV_RELEASE, MPV_TYPE1 };
+enum { MPV_KEEP, MPV_RELEASE, MPV_TYPE1, MPV_CXX };
 
 enum mp_op {
 	MPO_MAP, MPO_UNMAP, MPO_INVALIDATE, MPO_SETVADDR, MPO_S1, MPO_REG, MPO_UNREG, MPO_PIN,
@@ -907,7 +907,7 @@ struct mp_worker {
 };
 
 static struct {
-	int variant, cxx, nc, nzones, policy;
+	int variant, cxx, ours, nc, nzones, policy;
 	int fd[MP_NC], group;
 	uint64_t nlid[MP_NC], last_id;
 	struct mdev m;
@@ -1360,7 +1360,7 @@ static int mp_wait_releases(const char *what)
 {
 	long got = -1;
 
-	if (!M.cxx)
+	if (!M.ours)
 		return 0;
 	for (int i = 0; i < 6000; i++) {
 		got = stat_get("mm_exits") - M.mmexits0;
@@ -2393,9 +2393,13 @@ static int mp_nl_container_cb(void *p, struct nlattr **tb, char *why, size_t len
 		snprintf(why, len, "GET_CONTAINER: attribute %d missing or of the wrong size", bad);
 		return -1;
 	}
-	/* The round's new containers, in the dump: by type. */
+	/*
+	 * The round's new containers, in the dump: by type, or (both Type1v2,
+	 * the cxx variant) by id: container 0 is set up first, and the dump
+	 * comes in increasing id order.
+	 */
 	if (l->c.tgid == (uint32_t)getpid() && l->c.id > M.last_id) {
-		if (l->c.type == VFIO_CXX_IOMMU)
+		if (l->c.type == VFIO_CXX_IOMMU || (!M.cxx && !M.nlid[0]))
 			M.nlid[0] = l->c.id;
 		else
 			M.nlid[1] = l->c.id;
@@ -2568,7 +2572,7 @@ static int mp_check_netlink(const char *when)
 		    l.c.ext != ext || l.c.locked != locked || l.c.orphaned != orphans ||
 		    l.c.prereg != (c == 0 ? (uint64_t)mp_regions_pages() : 0) || l.c.groups != 1 ||
 		    l.c.domains != (c == 0 ? 1U : 0U) || l.c.tgid != (uint32_t)getpid() ||
-		    l.c.type != (c == 0 ? VFIO_CXX_IOMMU : VFIO_TYPE1v2_IOMMU))
+		    l.c.type != (c == 0 && M.cxx ? VFIO_CXX_IOMMU : VFIO_TYPE1v2_IOMMU))
 			MPF("%s: GET_CONTAINER %d: mappings %llu/%d bytes %llu/%llu pinned %llu/%llu "
 			    "external %llu/%llu locked %llu/%llu orphaned %llu/%llu prereg %llu/%ld groups %u "
 			    "domains %u (netlink/model)", when, c, (unsigned long long)l.c.mappings, k,
@@ -2663,9 +2667,9 @@ static int mp_check(const char *when)
 			if (M.z[z].c == 1)
 				ext += mp_pinned_pages(&M.z[z], s);
 		}
-	if (!M.cxx)	/* vfio_iommu_type1 serves both: ours must not move */
+	if (!M.ours)	/* vfio_iommu_type1 serves both: ours must not move */
 		dmas = pinned = ext = 0;
-	if (!M.cxx)
+	if (!M.ours)
 		prereg = live = 0;
 	else
 		prereg = mp_regions_pages(), live = M.nc;
@@ -2684,7 +2688,7 @@ static int mp_check(const char *when)
 	if (M.m.dev >= 0 && (long long)reg_r(&M.m, MTEST_REG_PINNED) != pins)
 		MPF("%s (round %ld step %ld): the device holds %lld pins, model %ld", when, M.round,
 		    M.step, (long long)reg_r(&M.m, MTEST_REG_PINNED), pins);
-	if (M.cxx)
+	if (M.ours)
 		return mp_check_netlink(when);
 	return 0;
 }
@@ -2728,7 +2732,7 @@ static int mp_round_setup(int with_mdev)
 		    (M.cxx && (r = mp_set_policy(M.fd[1]))) || (r = mdev_open_dev(&M.m)))
 			MPF("round %ld: container 1: %d (%s)", M.round, r, r < 0 ? strerror(-r) : "");
 	}
-	if (M.cxx) {
+	if (M.ours) {
 		static struct mp_nl_list l;
 		char why[200];
 
@@ -2849,9 +2853,18 @@ FIXTURE_VARIANT_ADD(mp, release) {
 	.v = MPV_RELEASE,
 };
 
-/* The differential: vfio_iommu_type1 serves both containers (no prereg, KEEP). */
+/*
+ * The differential pair (scripts/differential.py): the same workload and
+ * random sequence, Type1v2 containers without prereg or an exit policy,
+ * served by vfio_iommu_type1 ("type1") and by us ("cxx", which also checks
+ * our counters and the netlink view at every checkpoint).
+ */
 FIXTURE_VARIANT_ADD(mp, type1) {
 	.v = MPV_TYPE1,
+};
+
+FIXTURE_VARIANT_ADD(mp, cxx) {
+	.v = MPV_CXX,
 };
 
 FIXTURE_SETUP(mp)
@@ -2874,7 +2887,7 @@ FIXTURE_TEARDOWN(mp)
  */
 TEST_F_TIMEOUT(mp, issue11_multi_process, 360)
 {
-	static const char *const vname[] = { "keep", "release", "type1" };
+	static const char *const vname[] = { "keep", "release", "type1", "cxx" };
 	const char *e;
 	unsigned long seed = (e = getenv("VFIO_CXX_FUZZ_SEED")) ? strtoul(e, NULL, 0) : 1;
 	long steps = (e = getenv("VFIO_CXX_FUZZ_MP_STEPS")) ? atol(e) : 1500;
@@ -2889,9 +2902,13 @@ TEST_F_TIMEOUT(mp, issue11_multi_process, 360)
 	memset(&M, 0, sizeof(M));
 	memset(&dump, 0, sizeof(dump));
 	M.variant = variant->v;
-	M.cxx = variant->v != MPV_TYPE1;
+	/* cxx: our extensions (VFIO_CXX_IOMMU, prereg, exit policy); ours: we serve the containers */
+	M.cxx = variant->v == MPV_KEEP || variant->v == MPV_RELEASE;
+	M.ours = variant->v != MPV_TYPE1;
 	M.policy = variant->v == MPV_RELEASE ? VFIO_CXX_EXIT_RELEASE : VFIO_CXX_EXIT_KEEP;
-	M.rng = (seed + 1) * 0x9e3779b97f4a7c15ULL + (uint64_t)(variant->v + 11) * 0xbf58476d1ce4e5b9ULL;
+	/* The differential pair draws the same random sequence. */
+	M.rng = (seed + 1) * 0x9e3779b97f4a7c15ULL +
+		(uint64_t)((variant->v == MPV_CXX ? MPV_TYPE1 : variant->v) + 11) * 0xbf58476d1ce4e5b9ULL;
 	M.fd[0] = M.fd[1] = M.group = -1;
 	M.m.dev = M.m.group = -1;
 	M.mm = calloc(MP_MAXMM, sizeof(*M.mm));
@@ -2909,7 +2926,7 @@ TEST_F_TIMEOUT(mp, issue11_multi_process, 360)
 	M.live0 = stat_get("containers_live");
 	M.mmexits0 = stat_get("mm_exits");
 	ASSERT_LE(0, M.dmas0);
-	if (M.cxx) {
+	if (M.ours) {
 		ASSERT_EQ(0, mp_nl_open(&M.nl)) TH_LOG("the vfio_cxx netlink family");
 		mp_iova_lo = MP_IOVA(0);
 		mp_iova_hi = MP_IOVA_END;
@@ -3003,7 +3020,7 @@ TEST_F_TIMEOUT(mp, issue11_multi_process, 360)
 		EXPECT_LT(0, M.execs);
 		EXPECT_LT(0, M.exits + M.kills);
 		EXPECT_LT(0, M.moves);
-		if (M.cxx)
+		if (M.ours)
 			EXPECT_LT(0, dump.mappings);
 		/* With the default budget or more, the semantics the test is for came up. */
 		if (M.cxx && total >= 1000) {
