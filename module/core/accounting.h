@@ -56,7 +56,6 @@ public:
 	u64 unused_credit() const noexcept { return credit_; }
 	/* The pages of the last refused request (for the MEMLOCK_DENIED event). */
 	u64 denied() const noexcept { return denied_; }
-	u64 limit() const noexcept { return limit_; }
 
 private:
 	kapi_mm *mm_;
