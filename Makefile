@@ -96,6 +96,12 @@ deps-debug:
 
 # ---- lanes: each writes result files into $(RESULTS) ------------------------
 
+# Lane fragments: mk/dkms.mk (DKMS and packages), mk/vm.mk (the VM lane).  A
+# fragment adds a lane to `make check` with EXTRA_LANES += <target> (run after
+# lane-dkms, before lane-vm).
+EXTRA_LANES :=
+include $(sort $(wildcard $(TOP)/mk/*.mk))
+
 lane-host: deps-host
 	@mkdir -p $(RESULTS)
 	@rm -f $(RESULTS)/host*.xml $(RESULTS)/host*.tap
@@ -136,40 +142,9 @@ $(TOOL): $(TOP)/tools/vfio-cxx-stat/vfio-cxx-stat.cpp $(TOP)/uapi/linux/vfio_cxx
 	g++ -std=gnu++17 -O2 -g -Wall -Wextra -Werror $$(pkg-config --cflags libnl-genl-3.0) \
 		-o $@ $< $$(pkg-config --libs libnl-genl-3.0)
 
-# DKMS: install the module for the Debian kernels (/usr/src/vfio-iommu-cxx-<ver>,
-# then /lib/modules/<kver>/updates/dkms/); modprobe vfio_iommu_cxx then loads it.
-# The lanes insmod their own build by path, so an installed copy never
-# shadows it; netlink_test's last test modprobes the installed one.
-print-kvers:
-	@echo $(KVERS)
-dkms-install: deps-build
-	$(TOP)/scripts/dkms-install.sh $(KVERS)
-dkms-uninstall:
-	$(TOP)/scripts/dkms-install.sh --remove
-lane-dkms: deps-build
-	@mkdir -p $(RESULTS)
-	-$(TOP)/scripts/dkms-install.sh $(KVERS) >$(RESULTS)/dkms.tap; cat $(RESULTS)/dkms.tap
 $(DEMO): $(TOP)/scripts/demo/vfio_cxx_demo.c $(TOP)/uapi/linux/vfio_cxx.h
 	@mkdir -p $(dir $@)
 	gcc $(VM_CFLAGS) -o $@ $<
-
-lane-vm: deps-vm
-	@mkdir -p $(RESULTS)
-	@rm -f $(RESULTS)/vm-*.tap
-	@$(MAKE) --no-print-directory selftests || printf 'not ok 1 - VM selftests failed to build\n1..1\n' >$(RESULTS)/vm-build-error.tap
-	@for k in $(KVERS); do \
-		[ -f $(OUT)/build-$$k/vfio_iommu_cxx.ko ] || $(TOP)/scripts/build-lane.sh $$k >/dev/null; \
-		$(TOP)/scripts/build-mtest.sh $$k || { rm -f $(OUT)/build-$$k/mtest/vfio_cxx_mtest.ko; \
-			echo "vfio_cxx_mtest failed to build, see $(OUT)/build-$$k/mtest/build.log"; }; \
-		$(TOP)/scripts/vm-lane.sh $$k $(OUT)/build-$$k $(VM_SUITES); \
-		cp $(OUT)/vm-$$k/guest.tap $(RESULTS)/vm-$$k-guest.tap; \
-		cat $(RESULTS)/vm-$$k-guest.tap; \
-		for t in $(notdir $(VM_SUITES)); do \
-			cp $(OUT)/vm-$$k/$$t.tap $(RESULTS)/vm-$$k-$$t.tap; \
-			grep -E '^(not )?ok|^# (Totals|FAIL)' $(RESULTS)/vm-$$k-$$t.tap; \
-		done; \
-	done
-	@python3 $(TOP)/scripts/differential.py $(RESULTS) | tee $(OUT)/differential.txt
 
 # The debug kernel (scripts/debug-kernel.sh: cached by config hash, seeded
 # from ../shared/kernels/ or built), one TCG boot: KUnit, then $(VM_SUITES),
@@ -189,6 +164,7 @@ check: deps
 	@t0=$$(date +%s); $(MAKE) --no-print-directory lane-host; t1=$$(date +%s); \
 	 $(MAKE) --no-print-directory lane-build; t2=$$(date +%s); \
 	 $(MAKE) --no-print-directory lane-dkms; \
+	 for l in $(EXTRA_LANES); do $(MAKE) --no-print-directory $$l; done; \
 	 $(MAKE) --no-print-directory lane-vm; t3=$$(date +%s); \
 	 $(MAKE) --no-print-directory lane-debug; t4=$$(date +%s); \
 	 echo "lane durations: host $$((t1-t0))s, build $$((t2-t1))s, vm $$((t3-t2))s, debug $$((t4-t3))s"
