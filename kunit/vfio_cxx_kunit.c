@@ -23,7 +23,8 @@
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 
-#include "../module/kapi/kapi.h"
+#include "../module/kapi/services.h"
+#include "../module/core/entry.h"
 #include "../uapi/linux/vfio_cxx.h"
 
 /* ---- the range map (kapi_rangemap_*, the kernel's rbtree) --------------- */

@@ -20,7 +20,7 @@
 
 #include <vfio_cxx/base.h>
 #include <vfio_cxx/errno.h>
-#include "../kapi/kapi.h"
+#include "../kapi/services.h"
 
 namespace vfio_cxx {
 

@@ -49,6 +49,7 @@
 #include <vfio_cxx/list.h>
 #include <vfio_cxx/sync.h>
 
+#include "entry.h"
 #include "dma.h"
 #include "iova_list.h"
 

@@ -31,7 +31,8 @@
 #define VFIO_CXX_REGISTRY_H
 
 #include <vfio_cxx/base.h>
-#include "../kapi/kapi.h"
+#include "../kapi/services.h"
+#include "entry.h"
 
 namespace vfio_cxx {
 

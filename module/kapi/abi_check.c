@@ -7,7 +7,8 @@
 #include <linux/errno.h>
 #include <linux/vfio.h>
 
-#include "kapi.h"
+#include "services.h"
+#include "../core/entry.h"
 #include "vfio_compat.h"
 #include "../../uapi/linux/vfio_cxx.h"
 

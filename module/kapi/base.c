@@ -13,7 +13,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 
-#include "kapi.h"
+#include "services.h"
 #include "internal.h"
 
 void *kapi_alloc(unsigned long size)

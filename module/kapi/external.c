@@ -10,7 +10,7 @@
 #include <linux/vfio.h>
 #include <linux/xarray.h>
 
-#include "kapi.h"
+#include "services.h"
 
 struct kapi_xmap {
 	struct xarray xa;

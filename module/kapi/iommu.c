@@ -8,7 +8,7 @@
 #include <linux/slab.h>
 #include <linux/version.h>
 
-#include "kapi.h"
+#include "services.h"
 
 static bool allow_unsafe_interrupts;
 module_param(allow_unsafe_interrupts, bool, 0644);

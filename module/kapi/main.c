@@ -10,7 +10,8 @@
 #include <linux/moduleparam.h>
 #include <linux/seq_file.h>
 
-#include "kapi.h"
+#include "services.h"
+#include "../core/entry.h"
 #include "internal.h"
 #include "vfio_compat.h"
 
@@ -243,3 +244,4 @@ MODULE_LICENSE("GPL");
 MODULE_AUTHOR("vfio-cxx developers");
 MODULE_DESCRIPTION("VFIO IOMMU backend (Type1v2 API) written in freestanding C++");
 MODULE_SOFTDEP("pre: vfio");
+MODULE_VERSION(VFIO_CXX_VERSION);

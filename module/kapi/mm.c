@@ -12,7 +12,8 @@
 #include <linux/version.h>
 #include <linux/workqueue.h>
 
-#include "kapi.h"
+#include "services.h"
+#include "../core/entry.h"
 #include "internal.h"
 
 int kapi_copy_from_user(void *dst, unsigned long uaddr, unsigned long n)

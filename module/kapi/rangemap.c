@@ -10,7 +10,7 @@
 #include <linux/rbtree.h>
 #include <linux/slab.h>
 
-#include "kapi.h"
+#include "services.h"
 
 static_assert(sizeof(((struct kapi_range_node *)0)->rb) >= sizeof(struct rb_node));
 static_assert(__alignof__(struct kapi_range_node) >= __alignof__(struct rb_node));

@@ -18,7 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "kapi/kapi.h"
+#include "kapi/services.h"
+#include "core/entry.h"
 
 namespace khost {
 

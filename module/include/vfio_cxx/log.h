@@ -2,7 +2,7 @@
 #ifndef VFIO_CXX_LOG_H
 #define VFIO_CXX_LOG_H
 
-#include "../../kapi/kapi.h"
+#include "../../kapi/services.h"
 
 /* Warn once per call site (a constant-initialised static: no guard, no ctor). */
 #define VFIO_CXX_WARN_ONCE(fmt, ...)                                           \

@@ -4,7 +4,7 @@
 #define VFIO_CXX_SYNC_H
 
 #include "base.h"
-#include "../../kapi/kapi.h"
+#include "../../kapi/services.h"
 
 namespace vfio_cxx {
 

@@ -8,7 +8,7 @@
 #define VFIO_CXX_VEC_H
 
 #include "base.h"
-#include "../../kapi/kapi.h"
+#include "../../kapi/services.h"
 
 namespace vfio_cxx {
 
