@@ -360,8 +360,7 @@ FIXTURE_SETUP(fn)
 	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth", (long)syscall(SYS_gettid));
 	self->e.nth = open(path, O_RDWR);
 	ASSERT_LE(0, self->e.nth);
-	snprintf(path, sizeof(path), "/dev/vfio/%d", edu_group_number());
-	self->e.edu = open(path, O_RDWR);
+	self->e.edu = edu_group_open();
 	ASSERT_LE(0, self->e.edu);
 	ASSERT_EQ(0, mdev_create(&self->e.m));
 	self->e.buf = anon(2 * NPAGES * PG);

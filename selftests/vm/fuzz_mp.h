@@ -68,55 +68,18 @@ struct mp_msg {
 /* Sends m, with fd attached (SCM_RIGHTS) if fd >= 0; 0 or -errno. */
 static int mp_send(int sock, const struct mp_msg *m, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n = fds_send(sock, m, sizeof(*m), &fd, fd >= 0);
 
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		memset(cbuf, 0, sizeof(cbuf));
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(*m) ? 0 : -errno;
+	return n == (ssize_t)sizeof(*m) ? 0 : n < 0 ? (int)n : -EPROTO;
 }
 
 /* 1: a message (and *fd, or -1); 0: EOF; -errno otherwise. */
 static int mp_recv(int sock, struct mp_msg *m, int *fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	ssize_t n;
+	ssize_t n = fds_recv(sock, m, sizeof(*m), fd, fd != NULL, NULL);
 
-	if (fd)
-		*fd = -1;
-	do
-		n = recvmsg(sock, &msg, 0);
-	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		return 0;
-	if (n < 0)
-		return -errno;
-	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-			int got;
-
-			memcpy(&got, CMSG_DATA(cm), sizeof(int));
-			if (fd && *fd < 0)
-				*fd = got;
-			else
-				close(got);
-		}
+	if (n <= 0)
+		return (int)n;
 	return n == (ssize_t)sizeof(*m) ? 1 : -EPROTO;
 }
 

@@ -712,7 +712,6 @@ TEST_F_TIMEOUT(fz, fuzz_model_checked, 600)
 	long total = (e = getenv("VFIO_CXX_FUZZ_CALLS")) ? atol(e) : 200000;
 	long seconds = (e = getenv("VFIO_CXX_FUZZ_SECONDS")) ? atol(e) : 420;
 	long calls = 0, t0 = (long)now_ms();
-	char path[64];
 
 	if (!module_loaded())
 		SKIP(return, "vfio_iommu_cxx is not loaded");
@@ -729,8 +728,7 @@ TEST_F_TIMEOUT(fz, fuzz_model_checked, 600)
 
 	F.container = open("/dev/vfio/vfio", O_RDWR);
 	ASSERT_LE(0, F.container);
-	snprintf(path, sizeof(path), "/dev/vfio/%d", edu_group_number());
-	F.edu = open(path, O_RDWR);
+	F.edu = edu_group_open();
 	ASSERT_LE(0, F.edu);
 	ASSERT_EQ(0, set_container(F.edu, F.container));
 	ASSERT_EQ(0, ioctl(F.container, VFIO_SET_IOMMU, VFIO_CXX_IOMMU));
@@ -1106,23 +1104,18 @@ static int mp_free_slot(void)
 	return -1;
 }
 
-static long mp_vmlck_of(pid_t pid)
-{
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmLck:", 6))
-			v = atol(line + 6);
-	if (f)
-		fclose(f);
-	return v;
-}
-
 /* ---- talking to the workers -------------------------------------------- */
+
+/* Worker w has answered (or is gone): it, its zone and the regions are free again. */
+static void mp_idle(struct mp_worker *w)
+{
+	w->busy = 0;
+	M.inflight--;
+	if (w->zone >= 0)
+		M.z[w->zone].busy = 0;
+	if (w->prereg)
+		M.prereg_busy = 0;
+}
 
 /* The next message of worker wi: 1, or 0 at EOF; -1 with M.fail set. */
 static int mp_read(int wi, struct mp_msg *m, const char *during)
@@ -1153,12 +1146,7 @@ static int mp_complete(int wi)
 		return -1;
 	if (r == 0)
 		MPF("%s: the worker died", w->what);
-	w->busy = 0;
-	M.inflight--;
-	if (w->zone >= 0)
-		M.z[w->zone].busy = 0;
-	if (w->prereg)
-		M.prereg_busy = 0;
+	mp_idle(w);
 	if (m.op != w->sent.op || m.ret != w->want)
 		MPF("%s: expected %lld (%s), got %lld (%s)", w->what, w->want,
 		    w->want < 0 ? strerror((int)-w->want) : "", (long long)m.ret,
@@ -1793,25 +1781,42 @@ static int mp_prereg_worker(void)
 	return owner && wi >= 0 ? mp_owner_worker(wi) : wi;
 }
 
+/*
+ * The start of REGISTER and UNREGISTER in zone z: a random range of at most
+ * maxlen pages into *s and *n, or (reuse, if the zone has any) its region
+ * number pick; the worker that issues it (*wi, idle) and its mm (*mm).
+ * 0, or what the op returns: 2 (not now), -1 (failed).
+ */
+static int mp_prereg_start(int z, int maxlen, int reuse, int pick, int *s, int *n, int *wi,
+			   int *mm)
+{
+	struct mp_zone *Z = &M.z[z];
+
+	mp_pick_range(maxlen, s, n);
+	if (!M.cxx)
+		return 2;
+	*wi = mp_prereg_worker();
+	if (*wi < 0)
+		return 2;
+	if (mp_idle_worker(*wi) || mp_idle_zone(z) || mp_idle_prereg())
+		return -1;
+	*mm = M.w[*wi].mm;
+	if (reuse && Z->nreg) {
+		*s = Z->reg[pick % Z->nreg].start;
+		*n = Z->reg[pick % Z->nreg].n;
+	}
+	return 0;
+}
+
 static int mp_op_register(void)
 {
-	int z = mp_rn(4), again = mp_rn(3) == 0, pick = mp_rn(MP_MAXREG), s, n, wi, mm, want = 0;
+	int z = mp_rn(4), again = mp_rn(3) == 0, pick = mp_rn(MP_MAXREG), s, n, wi, mm, r, want = 0;
 	struct mp_zone *Z = &M.z[z];
 	struct mp_msg m;
 
-	mp_pick_range(12, &s, &n);
-	if (!M.cxx)
-		return 2;
-	wi = mp_prereg_worker();
-	if (wi < 0)
-		return 2;
-	if (mp_idle_worker(wi) || mp_idle_zone(z) || mp_idle_prereg())
-		return -1;
-	mm = M.w[wi].mm;
-	if (again && Z->nreg) {
-		s = Z->reg[pick % Z->nreg].start;
-		n = Z->reg[pick % Z->nreg].n;
-	}
+	r = mp_prereg_start(z, 12, again, pick, &s, &n, &wi, &mm);
+	if (r)
+		return r;
 	if (M.prereg_owner >= 0 && M.prereg_owner != mm) {
 		want = -EPERM;	/* B41: one mm per container */
 	} else {
@@ -1839,24 +1844,14 @@ static int mp_op_register(void)
 
 static int mp_op_unregister(void)
 {
-	int z = mp_rn(4), existing = mp_rn(4) != 0, pick = mp_rn(MP_MAXREG), s, n, wi, mm;
+	int z = mp_rn(4), existing = mp_rn(4) != 0, pick = mp_rn(MP_MAXREG), s, n, wi, mm, r;
 	int want = -ENOENT, hit = -1;
 	struct mp_zone *Z = &M.z[z];
 	struct mp_msg m;
 
-	mp_pick_range(8, &s, &n);
-	if (!M.cxx)
-		return 2;
-	wi = mp_prereg_worker();
-	if (wi < 0)
-		return 2;
-	if (mp_idle_worker(wi) || mp_idle_zone(z) || mp_idle_prereg())
-		return -1;
-	mm = M.w[wi].mm;
-	if (existing && Z->nreg) {
-		s = Z->reg[pick % Z->nreg].start;
-		n = Z->reg[pick % Z->nreg].n;
-	}
+	r = mp_prereg_start(z, 8, existing, pick, &s, &n, &wi, &mm);
+	if (r)
+		return r;
 	for (int i = 0; i < Z->nreg; i++)
 		if (Z->reg[i].start == s && Z->reg[i].n == n)
 			hit = i;
@@ -2010,21 +2005,23 @@ static int mp_pass(int wi, int c)
 	return 0;
 }
 
-/* A fresh process (fork + exec in the coordinator: no fd but its socket), then fds by SCM_RIGHTS. */
-static int mp_op_spawn(void)
+/*
+ * Forks and execs a fresh worker whose only fd is its end of a socketpair
+ * (fd 3): its pid and our end in *sock; -1 with M.fail set.
+ */
+static pid_t mp_exec_worker(int *sock)
 {
-	int slot = mp_free_slot(), mask = 1 + mp_rn(3), sv[2], mm;
+	int sv[2];
 	pid_t pid;
 
-	if (slot < 0)
-		return 2;
-	if (M.nc < 2)
-		mask = 1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		MPF("socketpair: %s", strerror(errno));
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
 		MPF("fork: %s", strerror(errno));
+	}
 	if (pid == 0) {
 		if (sv[1] != 3)
 			dup2(sv[1], 3);
@@ -2035,8 +2032,25 @@ static int mp_op_spawn(void)
 		_exit(127);
 	}
 	close(sv[1]);
+	*sock = sv[0];
+	return pid;
+}
+
+/* A fresh process (fork + exec in the coordinator: no fd but its socket), then fds by SCM_RIGHTS. */
+static int mp_op_spawn(void)
+{
+	int slot = mp_free_slot(), mask = 1 + mp_rn(3), sock, mm;
+	pid_t pid;
+
+	if (slot < 0)
+		return 2;
+	if (M.nc < 2)
+		mask = 1;
+	pid = mp_exec_worker(&sock);
+	if (pid < 0)
+		return -1;
 	mm = mp_new_mm();
-	if (mm < 0 || mp_adopt_worker(slot, sv[0], pid, mm, NULL))
+	if (mm < 0 || mp_adopt_worker(slot, sock, pid, mm, NULL))
 		return -1;
 	mp_note("round %ld step %ld: spawned worker %d (pid %d, mm %d)", M.round, M.step, slot, pid, mm);
 	M.spawns++;
@@ -2284,12 +2298,7 @@ static int mp_kill_inflight(int wi)
 	}
 	if (r < 0)
 		return -1;
-	w->busy = 0;
-	M.inflight--;
-	if (w->zone >= 0)
-		M.z[w->zone].busy = 0;
-	if (w->prereg)
-		M.prereg_busy = 0;
+	mp_idle(w);
 	close(w->sock);
 	w->alive = 0;
 	mp_reap();
@@ -2642,7 +2651,7 @@ static int mp_check(const char *when)
 		for (int i = 0; i < MP_MAXW && bad < 0; i++)
 			if (M.w[i].alive) {
 				want = KB(mp_charge(M.w[i].mm));
-				v = mp_vmlck_of(M.w[i].pid);
+				v = vmlck_kb_pid(M.w[i].pid);
 				if (v != want)
 					bad = i;
 			}
@@ -2705,7 +2714,6 @@ static int mp_set_policy(int c)
 static int mp_round_setup(int with_mdev)
 {
 	unsigned long type0 = M.cxx ? VFIO_CXX_IOMMU : VFIO_TYPE1v2_IOMMU;
-	char path[64];
 	int r;
 
 	memset(M.z, 0, sizeof(M.z));
@@ -2715,8 +2723,7 @@ static int mp_round_setup(int with_mdev)
 	M.nc = with_mdev ? 2 : 1;
 	M.nzones = with_mdev ? MP_NZONES : 4;
 	M.fd[0] = open("/dev/vfio/vfio", O_RDWR);
-	snprintf(path, sizeof(path), "/dev/vfio/%d", edu_group_number());
-	M.group = open(path, O_RDWR);
+	M.group = edu_group_open();
 	if (M.fd[0] < 0 || M.group < 0)
 		MPF("round %ld: open: %s", M.round, strerror(errno));
 	if ((r = set_container(M.group, M.fd[0])) ||
@@ -2747,24 +2754,13 @@ static int mp_round_setup(int with_mdev)
 	}
 	/* Two fresh workers with every fd over SCM_RIGHTS, and a fork of one. */
 	for (int i = 0; i < 2; i++) {
-		int slot = mp_free_slot(), sv[2], mm;
-		pid_t pid;
+		int slot = mp_free_slot(), sock, mm;
+		pid_t pid = mp_exec_worker(&sock);
 
-		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
-			MPF("socketpair: %s", strerror(errno));
-		pid = fork();
-		if (pid == 0) {
-			if (sv[1] != 3)
-				dup2(sv[1], 3);
-			else
-				fcntl(3, F_SETFD, 0);
-			syscall(SYS_close_range, 4, ~0U, 0);
-			execl("/proc/self/exe", "fuzz_test-worker", MP_WORKER_ARG, "3", "-1", "-1", (char *)NULL);
-			_exit(127);
-		}
-		close(sv[1]);
+		if (pid < 0)
+			return -1;
 		mm = mp_new_mm();
-		if (pid < 0 || mm < 0 || mp_adopt_worker(slot, sv[0], pid, mm, NULL))
+		if (mm < 0 || mp_adopt_worker(slot, sock, pid, mm, NULL))
 			MPF("round %ld: the first workers (%s)", M.round, M.fail[0] ? M.fail : "fork");
 		for (int c = 0; c < M.nc; c++)
 			if (mp_pass(slot, c))

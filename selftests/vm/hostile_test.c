@@ -71,54 +71,15 @@
 
 static int msg_send(int sock, const void *buf, size_t len, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+	return fds_send(sock, buf, len, &fd, fd >= 0) == (ssize_t)len ? 0 : -1;
 }
 
 /* Returns the length received (0 at EOF, -1 on error); *fd: a passed fd or -1. */
 static ssize_t msg_recv(int sock, void *buf, size_t len, int *fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	ssize_t n;
+	ssize_t n = fds_recv(sock, buf, len, fd, fd != NULL, NULL);
 
-	if (fd)
-		*fd = -1;
-	do
-		n = recvmsg(sock, &msg, 0);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return n;
-	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-			int got;
-
-			memcpy(&got, CMSG_DATA(cm), sizeof(int));
-			if (fd)
-				*fd = got;
-			else
-				close(got);
-		}
-	return n;
+	return n < 0 ? -1 : n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -531,30 +492,12 @@ FIXTURE_VARIANT_ADD(hostile, cxx) {
  */
 static int open_type1(int cxx, struct env *e, int *served_by_cxx)
 {
-	char path[64];
-	long opened0 = -1, opened1 = -1;
+	long opened0, opened1;
+	int r = type1_container_open(cxx, &e->container, &e->group, &opened0, &opened1);
 
-	if (module_loaded()) {
-		if (write_str(PARAM_CLAIM, cxx ? "1" : "0"))
-			return -1;
-		opened0 = stat_get("containers_opened");
-		if (opened0 < 0)
-			return -2;
-	}
-	e->container = open("/dev/vfio/vfio", O_RDWR);
-	if (e->container < 0)
-		return -3;
-	snprintf(path, sizeof(path), "/dev/vfio/%d", edu_group_number());
-	e->group = open(path, O_RDWR);
-	if (e->group < 0)
-		return -4;
-	if (ioctl(e->group, VFIO_GROUP_SET_CONTAINER, &e->container))
-		return -5;
-	if (ioctl(e->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		return -6;
-	if (module_loaded())
-		opened1 = stat_get("containers_opened");
-	*served_by_cxx = opened0 >= 0 && opened1 == opened0 + 1;
+	if (r)
+		return r;
+	*served_by_cxx = cxx_served(opened0, opened1);
 	if (edu_dev_open(&e->edu, e->group))
 		return -7;
 	return 0;
@@ -1018,7 +961,6 @@ FIXTURE_SETUP(release)
 {
 	struct vfio_cxx_exit_policy p = { .argsz = sizeof(p), .policy = VFIO_CXX_EXIT_RELEASE };
 	struct env *e = &self->e;
-	char path[64];
 
 	env_init(e);
 	ASSERT_LE(0, edu_group_number()) TH_LOG("VFIO_CXX_GROUP is not set");
@@ -1030,8 +972,7 @@ FIXTURE_SETUP(release)
 	ASSERT_LE(0, self->dmas0);
 	e->container = open("/dev/vfio/vfio", O_RDWR);
 	ASSERT_LE(0, e->container);
-	snprintf(path, sizeof(path), "/dev/vfio/%d", edu_group_number());
-	e->group = open(path, O_RDWR);
+	e->group = edu_group_open();
 	ASSERT_LE(0, e->group);
 	ASSERT_EQ(0, set_container(e->group, e->container));
 	ASSERT_EQ(0, ioctl(e->container, VFIO_SET_IOMMU, VFIO_CXX_IOMMU));

@@ -126,39 +126,25 @@ static void md_cleanup(FIXTURE_DATA(md) *self)
  */
 static int set_iommu(FIXTURE_DATA(md) *self)
 {
-	long opened1;
-
 	if (ioctl(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
 		return -errno;
-	if (module_loaded()) {
-		opened1 = stat_get("containers_opened");
-		self->cxx = self->opened0 >= 0 && opened1 == self->opened0 + 1;
-	} else {
-		self->cxx = 0;
-	}
+	self->cxx = cxx_served(self->opened0, containers_opened());
 	return 0;
 }
 
 static int open_edu_group(FIXTURE_DATA(md) *self)
 {
-	char path[64];
-
-	snprintf(path, sizeof(path), "/dev/vfio/%d", edu_group_number());
-	self->edu = open(path, O_RDWR);
+	self->edu = edu_group_open();
 	return self->edu < 0 ? -errno : 0;
 }
 
 /* Set-up step by step; returns 0 or the failing step. */
 static int md_open(FIXTURE_DATA(md) *self, int cxx)
 {
-	self->opened0 = -1;
-	if (module_loaded()) {
-		if (write_str(PARAM_CLAIM, cxx ? "1" : "0"))
-			return 1;
-		self->opened0 = stat_get("containers_opened");
-		if (self->opened0 < 0)
-			return 2;
-	}
+	int r = claim_type1(cxx, &self->opened0);
+
+	if (r)
+		return -r;	/* 1: the parameter, 2: the counter */
 	self->container = open("/dev/vfio/vfio", O_RDWR);
 	if (self->container < 0)
 		return 3;

@@ -686,41 +686,17 @@ static uint64_t nl_id_of(const struct nl_list *l, pid_t pid)
 static int send_fd(int sock, int fd)
 {
 	char c = 'f';
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
 
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &m, 0) == 1 ? 0 : -1;
+	return fds_send(sock, &c, 1, &fd, 1) == 1 ? 0 : -1;
 }
 
 static int recv_fd(int sock)
 {
+	int fd, got;
 	char c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm;
-	int fd;
 
-	if (recvmsg(sock, &m, 0) != 1)
+	if (fds_recv(sock, &c, 1, &fd, 1, &got) != 1 || !got)
 		return -1;
-	cm = CMSG_FIRSTHDR(&m);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	return fd;
 }
 
@@ -828,6 +804,14 @@ static int become(uid_t uid, int dumpable)
 	return dumpable ? prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) : 0;
 }
 
+/* become(), with the 1 MiB RLIMIT_MEMLOCK an unprivileged user may have. */
+static int become_user(uid_t uid, int dumpable)
+{
+	struct rlimit rl = { 256 * PG, 256 * PG };
+
+	return setrlimit(RLIMIT_MEMLOCK, &rl) || become(uid, dumpable) ? -1 : 0;
+}
+
 static int wait_status(pid_t pid)
 {
 	int st;
@@ -855,6 +839,23 @@ static void restore_group(const char *g, const struct stat *saved)
 	snprintf(path, sizeof(path), "/dev/vfio/%s", g);
 	if (chown(path, saved->st_uid, saved->st_gid))
 		fprintf(stderr, "# cannot give %s back to %u\n", path, saved->st_uid);
+}
+
+/*
+ * The u64 that child pid sends on fd; if it sends none (~0), waits for it
+ * and gives group g back: *status is then its exit status, else 0.
+ */
+static uint64_t get64_or_reap(int fd, pid_t pid, const char *g, const struct stat *st,
+			      int *status)
+{
+	uint64_t v = get64(fd);
+
+	*status = 0;
+	if (v == ~0ULL) {
+		*status = wait_status(pid);
+		restore_group(g, st);
+	}
+	return v;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1309,10 +1310,7 @@ TEST_F_TIMEOUT(nl, unprivileged_sees_own_container, 60)
 		struct ctr c;
 		unsigned long id;
 		int r, cs;
-		/* An unprivileged user's RLIMIT_MEMLOCK may be small: 1 MiB. */
-		struct rlimit rl = { 256 * PG, 256 * PG };
-
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) || become(NOBODY, 1))
+		if (become_user(NOBODY, 1))
 			_exit(10);
 		if (setup_mapped(&c, VFIO_TYPE1v2_IOMMU))
 			_exit(11);
@@ -1369,14 +1367,13 @@ TEST_F_TIMEOUT(nl, creds_who_sees_what, 60)
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	a = fork();
 	if (a == 0) {
-		struct rlimit rl = { 256 * PG, 256 * PG };
 		struct nl an;
 		struct ctr c;
 		uint64_t id;
 		char out[512];
 		int fd;
 
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) || become(NOBODY, 1))
+		if (become_user(NOBODY, 1))
 			_exit(10);
 		if (setup_mapped(&c, VFIO_CXX_IOMMU))
 			_exit(11);
@@ -1398,12 +1395,8 @@ TEST_F_TIMEOUT(nl, creds_who_sees_what, 60)
 		close_container(&c);
 		_exit(0);
 	}
-	id_a = get64(from_a[0]);
-	if (id_a == ~0ULL) {
-		status = wait_status(a);
-		restore_group(g, &st);
-		ASSERT_EQ(0, status) TH_LOG("user A's step %d failed", status);
-	}
+	id_a = get64_or_reap(from_a[0], a, g, &st, &status);
+	ASSERT_EQ(0, status) TH_LOG("user A's step %d failed", status);
 	/* Root, CAP_SYS_ADMIN on its own socket: both. */
 	ASSERT_EQ(0, nl_dump(&n, &l));
 	EXPECT_TRUE(nl_has(&l, id_r));
@@ -1482,11 +1475,10 @@ TEST_F(nl, creds_same_uid_needs_ptrace_read)
 	ASSERT_EQ(0, pipe(from_a));
 	a = fork();
 	if (a == 0) {
-		struct rlimit rl = { 256 * PG, 256 * PG };
 		struct nl an;
 		struct ctr c;
 
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) || become(NOBODY, 0))
+		if (become_user(NOBODY, 0))
 			_exit(10);
 		if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
 			_exit(11);
@@ -1503,12 +1495,8 @@ TEST_F(nl, creds_same_uid_needs_ptrace_read)
 		close_container(&c);
 		_exit(0);
 	}
-	id = get64(from_a[0]);
-	if (id == ~0ULL) {
-		status = wait_status(a);
-		restore_group(g, &st);
-		ASSERT_EQ(0, status) TH_LOG("A's step %d failed", status);
-	}
+	id = get64_or_reap(from_a[0], a, g, &st, &status);
+	ASSERT_EQ(0, status) TH_LOG("A's step %d failed", status);
 	for (int dumpable = 0; dumpable <= 1; dumpable++) {
 		b = fork();
 		if (b == 0) {

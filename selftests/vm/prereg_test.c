@@ -56,66 +56,27 @@ static int set_policy(int c, uint32_t policy)
 	return ioctl(c, VFIO_CXX_EXIT_POLICY, &e) ? -errno : 0;
 }
 
-/* A container of `type` with the edu group; 0 or -errno. */
-static int open_container(unsigned long type, int *container, int *group)
-{
-	char path[64];
-
-	*container = open("/dev/vfio/vfio", O_RDWR);
-	if (*container < 0)
-		return -errno;
-	snprintf(path, sizeof(path), "/dev/vfio/%d", edu_group_number());
-	*group = open(path, O_RDWR);
-	if (*group < 0)
-		return -errno;
-	if (ioctl(*group, VFIO_GROUP_SET_CONTAINER, container))
-		return -errno;
-	if (ioctl(*container, VFIO_SET_IOMMU, type))
-		return -errno;
-	return 0;
-}
-
 #define NFDS 4
 
 /* Sends NFDS fds over a socket (SCM_RIGHTS); -1 entries are sent as /dev/null. */
 static int send_fds(int sock, const int *fds)
 {
-	char cbuf[CMSG_SPACE(NFDS * sizeof(int))] = { 0 };
-	char byte = 'x';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 	int out[NFDS], null = open("/dev/null", O_RDONLY);
+	char byte = 'x';
 
 	for (int i = 0; i < NFDS; i++)
 		out[i] = fds[i] >= 0 ? fds[i] : null;
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(out));
-	memcpy(CMSG_DATA(cm), out, sizeof(out));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+	return fds_send(sock, &byte, 1, out, NFDS) == 1 ? 0 : -1;
 }
 
+/* Receives exactly NFDS fds; 0 or -1. */
 static int recv_fds(int sock, int *fds)
 {
-	char cbuf[CMSG_SPACE(NFDS * sizeof(int))];
+	int got;
 	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
 
-	if (recvmsg(sock, &msg, 0) != 1)
+	if (fds_recv(sock, &byte, 1, fds, NFDS, &got) != 1 || got != NFDS)
 		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(NFDS * sizeof(int)))
-		return -1;
-	memcpy(fds, CMSG_DATA(cm), NFDS * sizeof(int));
 	return 0;
 }
 
@@ -141,7 +102,7 @@ FIXTURE_SETUP(pr)
 	ASSERT_LE(0, edu_group_number()) TH_LOG("VFIO_CXX_GROUP is not set");
 	if (access(MODDIR, F_OK))
 		SKIP(return, "vfio_iommu_cxx is not loaded");
-	r = open_container(VFIO_CXX_IOMMU, &self->container, &self->group);
+	r = edu_container_open(VFIO_CXX_IOMMU, &self->container, &self->group);
 	ASSERT_EQ(0, r) TH_LOG("container set-up: %s", strerror(-r));
 }
 
@@ -299,12 +260,9 @@ static pid_t owner_child(uint32_t policy, unsigned long type, struct mdev *m, in
 		int ok;
 
 		close(sv[0]);
-		ok = buf != MAP_FAILED && !open_container(type, &f[0], &f[1]);
+		ok = buf != MAP_FAILED && !edu_container_open(type, &f[0], &f[1]);
 		if (ok && m) {
-			char path[64];
-
-			snprintf(path, sizeof(path), "/dev/vfio/%d", m->groupnr);
-			f[2] = open(path, O_RDWR);
+			f[2] = group_open(m->groupnr);
 			ok = f[2] >= 0 && !set_container(f[2], f[0]);
 		}
 		if (ok && type == VFIO_CXX_IOMMU)
@@ -438,7 +396,7 @@ TEST_F(pr, release_policy_exec_in_owner)
 		int f[NFDS] = { -1, -1, -1, -1 };
 
 		close(sv[0]);
-		if (open_container(VFIO_CXX_IOMMU, &f[0], &f[1]) ||
+		if (edu_container_open(VFIO_CXX_IOMMU, &f[0], &f[1]) ||
 		    set_policy(f[0], VFIO_CXX_EXIT_RELEASE) || map(f[0], buf, 0x100000, 16 * PG) ||
 		    send_fds(sv[1], f))
 			_exit(1);

@@ -47,34 +47,8 @@
  */
 #pragma GCC diagnostic ignored "-Wclobbered"
 
-
-
-/* QEMU edu device (hw/misc/edu.c). */
-#define EDU_IDENT 0x00
-#define EDU_DMA_SRC 0x80
-#define EDU_DMA_DST 0x88
-#define EDU_DMA_CNT 0x90
-#define EDU_DMA_CMD 0x98
-#define EDU_CMD_RUN 0x1
-#define EDU_CMD_TO_RAM 0x2 /* device buffer -> RAM; 0 is RAM -> device */
-#define EDU_BUF 0x40000UL
-/*
- * Bytes per DMA: QEMU 7.2's edu_check_range() rejects a transfer that
- * ends exactly at the end of its 4 KiB buffer (hw_error kills QEMU), so
- * stay one word short of a page.
- */
-#define XFER 4088u
-
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
-
-
-
-
-/* VmLck of this process in KiB (mm->locked_vm, which type1 charges). */
-
-
-
 
 /* Returns -errno, or 0 and the unmapped size in *out. */
 static int unmap_flags(int c, uint64_t iova, uint64_t size, uint32_t flags, uint64_t *out)
@@ -105,8 +79,7 @@ static long long unmap_all(int c)
 FIXTURE(t1) {
 	int container;
 	int group;
-	int dev;
-	off_t bar0, cfg;
+	struct edu_dev edu;	/* QEMU's edu (vm_util.h), once a test opens it */
 };
 
 FIXTURE_VARIANT(t1) {
@@ -128,31 +101,12 @@ FIXTURE_VARIANT_ADD(t1, cxx) {
  */
 static int open_container(int cxx, int *container, int *group, int *served_by_cxx)
 {
-	char path[64];
-	long opened0 = -1, opened1 = -1;
+	long opened0, opened1;
+	int r = type1_container_open(cxx, container, group, &opened0, &opened1);
 
-	*container = *group = -1;
-	if (module_loaded()) {
-		if (write_str(PARAM_CLAIM, cxx ? "1" : "0"))
-			return -1;
-		opened0 = stat_get("containers_opened");
-		if (opened0 < 0)
-			return -2;
-	}
-	*container = open("/dev/vfio/vfio", O_RDWR);
-	if (*container < 0)
-		return -3;
-	snprintf(path, sizeof(path), "/dev/vfio/%d", edu_group_number());
-	*group = open(path, O_RDWR);
-	if (*group < 0)
-		return -4;
-	if (ioctl(*group, VFIO_GROUP_SET_CONTAINER, container))
-		return -5;
-	if (ioctl(*container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		return -6;
-	if (module_loaded())
-		opened1 = stat_get("containers_opened");
-	*served_by_cxx = opened1 == opened0 + 1 && opened0 >= 0;
+	if (r)
+		return r;
+	*served_by_cxx = cxx_served(opened0, opened1);
 	if (opened1 != opened0 && opened1 != opened0 + 1)
 		return -7;
 	return 0;
@@ -162,7 +116,7 @@ FIXTURE_SETUP(t1)
 {
 	int cxx = -1, r;
 
-	self->container = self->group = self->dev = -1;
+	self->container = self->group = self->edu.dev = -1;
 	ASSERT_LE(0, edu_group_number()) TH_LOG("VFIO_CXX_GROUP is not set");
 	if (variant->cxx && !module_loaded())
 		SKIP(return, "vfio_iommu_cxx is not loaded");
@@ -174,8 +128,7 @@ FIXTURE_SETUP(t1)
 
 FIXTURE_TEARDOWN(t1)
 {
-	if (self->dev >= 0)
-		close(self->dev);
+	edu_dev_close(&self->edu);
 	if (self->group >= 0)
 		close(self->group);
 	if (self->container >= 0)
@@ -183,137 +136,6 @@ FIXTURE_TEARDOWN(t1)
 	if (module_loaded())
 		write_str(PARAM_CLAIM, "1");
 }
-
-/* ------------------------------------------------------------------ */
-/* edu device                                                          */
-
-static int edu_bdf(char *bdf, size_t len)
-{
-	char path[96];
-	struct dirent *de;
-	DIR *d;
-	int found = -1;
-
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", edu_group_number());
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((de = readdir(d))) {
-		char f[384], v[16] = "", id[16] = "";
-		FILE *fp;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(f, sizeof(f), "%s/%s/vendor", path, de->d_name);
-		fp = fopen(f, "r");
-		if (fp) {
-			if (!fgets(v, sizeof(v), fp))
-				v[0] = 0;
-			fclose(fp);
-		}
-		snprintf(f, sizeof(f), "%s/%s/device", path, de->d_name);
-		fp = fopen(f, "r");
-		if (fp) {
-			if (!fgets(id, sizeof(id), fp))
-				id[0] = 0;
-			fclose(fp);
-		}
-		if (!strncmp(v, "0x1234", 6) && !strncmp(id, "0x11e8", 6)) {
-			snprintf(bdf, len, "%s", de->d_name);
-			found = 0;
-			break;
-		}
-	}
-	closedir(d);
-	return found;
-}
-
-static int region_offset(int dev, unsigned int index, off_t *off)
-{
-	struct vfio_region_info r = { .argsz = sizeof(r), .index = index };
-
-	if (ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &r))
-		return -errno;
-	*off = r.offset;
-	return 0;
-}
-
-static int bar_w32(FIXTURE_DATA(t1) *self, unsigned int reg, uint32_t v)
-{
-	return pwrite(self->dev, &v, 4, self->bar0 + reg) == 4 ? 0 : -1;
-}
-
-static uint32_t bar_r32(FIXTURE_DATA(t1) *self, unsigned int reg)
-{
-	uint32_t v = 0xffffffff;
-
-	if (pread(self->dev, &v, 4, self->bar0 + reg) != 4)
-		return 0xffffffff;
-	return v;
-}
-
-/* Gets the device fd, finds BAR0/config and turns on bus mastering. */
-static int edu_open(FIXTURE_DATA(t1) *self)
-{
-	char bdf[256];
-	uint16_t cmd;
-
-	if (edu_bdf(bdf, sizeof(bdf)))
-		return -1;
-	self->dev = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
-	if (self->dev < 0)
-		return -2;
-	if (region_offset(self->dev, VFIO_PCI_BAR0_REGION_INDEX, &self->bar0) ||
-	    region_offset(self->dev, VFIO_PCI_CONFIG_REGION_INDEX, &self->cfg))
-		return -3;
-	if (pread(self->dev, &cmd, 2, self->cfg + PCI_COMMAND) != 2)
-		return -4;
-	cmd |= PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY;
-	if (pwrite(self->dev, &cmd, 2, self->cfg + PCI_COMMAND) != 2)
-		return -5;
-	if ((bar_r32(self, EDU_IDENT) & 0xff) != 0xed)
-		return -6;
-	return 0;
-}
-
-/*
- * One edu DMA of cnt bytes (32-bit register writes: our IOVAs are below
- * the edu's 28-bit DMA mask).  Polls until the engine is idle; 0 or -1 on
- * timeout.  A DMA that faults in the IOMMU still completes.
- */
-static int edu_dma(FIXTURE_DATA(t1) *self, uint64_t src, uint64_t dst,
-		   uint32_t cnt, uint32_t dir)
-{
-	struct timespec t0, t;
-
-	if (bar_w32(self, EDU_DMA_SRC, src) || bar_w32(self, EDU_DMA_SRC + 4, src >> 32) ||
-	    bar_w32(self, EDU_DMA_DST, dst) || bar_w32(self, EDU_DMA_DST + 4, dst >> 32) ||
-	    bar_w32(self, EDU_DMA_CNT, cnt) || bar_w32(self, EDU_DMA_CNT + 4, 0) ||
-	    bar_w32(self, EDU_DMA_CMD, dir | EDU_CMD_RUN))
-		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		if (!(bar_r32(self, EDU_DMA_CMD) & EDU_CMD_RUN))
-			return 0;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec > 10)
-			return -1;
-		usleep(5000);
-	}
-}
-
-/* RAM (iova) -> edu buffer, and edu buffer -> RAM (iova). */
-static int edu_to_dev(FIXTURE_DATA(t1) *self, uint64_t iova)
-{
-	return edu_dma(self, iova, EDU_BUF, XFER, 0);
-}
-
-static int edu_to_ram(FIXTURE_DATA(t1) *self, uint64_t iova)
-{
-	return edu_dma(self, EDU_BUF, iova, XFER, EDU_CMD_TO_RAM);
-}
-
-
 
 /* ------------------------------------------------------------------ */
 /* 1. end-to-end DMA through the IOMMU (B2, B11, B12)                  */
@@ -333,63 +155,62 @@ TEST_F(t1, b2_b11_b12_edu_dma_translation_and_unmap_fault)
 	ASSERT_NE(MAP_FAILED, b);
 	ASSERT_NE(MAP_FAILED, c);
 	ASSERT_NE(MAP_FAILED, d);
-	ASSERT_EQ(0, edu_open(self));
+	ASSERT_EQ(0, edu_dev_open(&self->edu, self->group));
 	ASSERT_EQ(0, map_rw(self->container, a, ia, PG));
 	ASSERT_EQ(0, map_rw(self->container, b, ib, PG));
 	ASSERT_EQ(0, map_rw(self->container, c, ic, PG));
 
 	/* RAM -> device -> RAM through one mapping. */
 	fill(a, PG, 1);
-	ASSERT_EQ(0, edu_to_dev(self, ia));
+	ASSERT_EQ(0, edu_dev_to_dev(&self->edu, ia));
 	memset(a, 0, PG);
-	ASSERT_EQ(0, edu_to_ram(self, ia));
-	ASSERT_TRUE(check(a, XFER, 1));
+	ASSERT_EQ(0, edu_dev_to_ram(&self->edu, ia));
+	ASSERT_TRUE(check(a, EDU_XFER, 1));
 
 	/* Into another IOVA: lands in b, and only there. */
 	memset(b, 0, PG);
-	ASSERT_EQ(0, edu_to_ram(self, ib));
-	ASSERT_TRUE(check(b, XFER, 1));
-	ASSERT_TRUE(check(a, XFER, 1));
+	ASSERT_EQ(0, edu_dev_to_ram(&self->edu, ib));
+	ASSERT_TRUE(check(b, EDU_XFER, 1));
+	ASSERT_TRUE(check(a, EDU_XFER, 1));
 
 	/* Unmap a, load a new pattern from c, write to a's old IOVA. */
 	ASSERT_EQ(0, unmap_flags(self->container, ia, PG, 0, &sz));
 	ASSERT_EQ(PG, sz);
 	fill(c, PG, 2);
-	ASSERT_EQ(0, edu_to_dev(self, ic));
-	ASSERT_EQ(0, edu_to_ram(self, ia)) TH_LOG("DMA to an unmapped IOVA must complete");
-	ASSERT_TRUE(check(a, XFER, 1)) TH_LOG("DMA reached unmapped memory");
+	ASSERT_EQ(0, edu_dev_to_dev(&self->edu, ic));
+	ASSERT_EQ(0, edu_dev_to_ram(&self->edu, ia)) TH_LOG("DMA to an unmapped IOVA must complete");
+	ASSERT_TRUE(check(a, EDU_XFER, 1)) TH_LOG("DMA reached unmapped memory");
 	/* The device really held the new pattern (so the check above can fail). */
 	memset(b, 0, PG);
-	ASSERT_EQ(0, edu_to_ram(self, ib));
-	ASSERT_TRUE(check(b, XFER, 2));
+	ASSERT_EQ(0, edu_dev_to_ram(&self->edu, ib));
+	ASSERT_TRUE(check(b, EDU_XFER, 2));
 
 	/* B12: remapping the IOVA to new memory reaches the new memory. */
 	memset(d, 0, PG);
 	ASSERT_EQ(0, map_rw(self->container, d, ia, PG));
-	ASSERT_EQ(0, edu_to_ram(self, ia));
-	ASSERT_TRUE(check(d, XFER, 2));
-	ASSERT_TRUE(check(a, XFER, 1));
+	ASSERT_EQ(0, edu_dev_to_ram(&self->edu, ia));
+	ASSERT_TRUE(check(d, EDU_XFER, 2));
+	ASSERT_TRUE(check(a, EDU_XFER, 1));
 
 	/* READ-only mapping: device may read it but its writes fault. */
 	ASSERT_EQ(0, unmap_flags(self->container, ib, PG, 0, &sz));
 	ASSERT_EQ(PG, sz);
 	ASSERT_EQ(0, dma_map(self->container, b, ib, PG, VFIO_DMA_MAP_FLAG_READ));
 	fill(b, PG, 3);
-	ASSERT_EQ(0, edu_to_dev(self, ib));
+	ASSERT_EQ(0, edu_dev_to_dev(&self->edu, ib));
 	memset(d, 0, PG);
-	ASSERT_EQ(0, edu_to_ram(self, ia));
-	ASSERT_TRUE(check(d, XFER, 3));
+	ASSERT_EQ(0, edu_dev_to_ram(&self->edu, ia));
+	ASSERT_TRUE(check(d, EDU_XFER, 3));
 	fill(c, PG, 4);
-	ASSERT_EQ(0, edu_to_dev(self, ic));
-	ASSERT_EQ(0, edu_to_ram(self, ib));
-	ASSERT_TRUE(check(b, XFER, 3)) TH_LOG("device wrote through a READ-only mapping");
+	ASSERT_EQ(0, edu_dev_to_dev(&self->edu, ic));
+	ASSERT_EQ(0, edu_dev_to_ram(&self->edu, ib));
+	ASSERT_TRUE(check(b, EDU_XFER, 3)) TH_LOG("device wrote through a READ-only mapping");
 
 	ASSERT_EQ((long long)(3 * PG), unmap_all(self->container));
 }
 
 /* ------------------------------------------------------------------ */
 /* 2. RLIMIT_MEMLOCK and locked_vm (B4, B5, B7, B8, B29)               */
-
 
 
 /*
@@ -948,7 +769,7 @@ TEST_F(t1, update_vaddr)
 	EXPECT_EQ(1, ioctl(c, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL));
 	EXPECT_EQ(1, ioctl(c, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
 
-	ASSERT_EQ(0, edu_open(self));
+	ASSERT_EQ(0, edu_dev_open(&self->edu, self->group));
 	ASSERT_EQ(0, map_rw(c, a, io, PG));
 	ASSERT_EQ(0, map_rw(c, x, io2, 2 * PG));
 	ASSERT_EQ(0, map_rw(c, x + 2 * PG, io3, PG));
@@ -964,9 +785,9 @@ TEST_F(t1, update_vaddr)
 	EXPECT_EQ(PG, sz);
 	EXPECT_EQ(base + 16, vmlck_kb()) TH_LOG("invalidation keeps the pins");
 	fill(x + 2 * PG, PG, 5);
-	ASSERT_EQ(0, edu_to_dev(self, io3));
-	ASSERT_EQ(0, edu_to_ram(self, io));
-	EXPECT_TRUE(check(a, XFER, 5));
+	ASSERT_EQ(0, edu_dev_to_dev(&self->edu, io3));
+	ASSERT_EQ(0, edu_dev_to_ram(&self->edu, io));
+	EXPECT_TRUE(check(a, EDU_XFER, 5));
 	/* Still there: a plain MAP over it is EEXIST. */
 	EXPECT_EQ(-EEXIST, map_rw(c, x, io, PG));
 	/* Invalidating twice: EINVAL, size not reported. */
@@ -991,21 +812,21 @@ TEST_F(t1, update_vaddr)
 	b = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ASSERT_NE(MAP_FAILED, b);
 	ASSERT_EQ(0, munmap(a, PG));
-	EXPECT_TRUE(check(b, XFER, 5));
+	EXPECT_TRUE(check(b, EDU_XFER, 5));
 	ASSERT_EQ(0, dma_map(c, b, io, PG, VFIO_DMA_MAP_FLAG_VADDR));
 	EXPECT_EQ(-EINVAL, dma_map(c, b, io, PG, VFIO_DMA_MAP_FLAG_VADDR))
 		TH_LOG("already valid again");
 	EXPECT_EQ(base + 16, vmlck_kb()) TH_LOG("same mm: no re-charge");
 	/* DMA through the updated mapping lands in the memory b shows. */
 	fill(x + 2 * PG, PG, 6);
-	ASSERT_EQ(0, edu_to_dev(self, io3));
-	ASSERT_EQ(0, edu_to_ram(self, io));
-	EXPECT_TRUE(check(b, XFER, 6));
+	ASSERT_EQ(0, edu_dev_to_dev(&self->edu, io3));
+	ASSERT_EQ(0, edu_dev_to_ram(&self->edu, io));
+	EXPECT_TRUE(check(b, EDU_XFER, 6));
 	/* And the device reads it: b -> device -> x. */
 	fill(b, PG, 7);
-	ASSERT_EQ(0, edu_to_dev(self, io));
-	ASSERT_EQ(0, edu_to_ram(self, io3));
-	EXPECT_TRUE(check(x + 2 * PG, XFER, 7));
+	ASSERT_EQ(0, edu_dev_to_dev(&self->edu, io));
+	ASSERT_EQ(0, edu_dev_to_ram(&self->edu, io3));
+	EXPECT_TRUE(check(x + 2 * PG, EDU_XFER, 7));
 
 	/* UNMAP_ALL with VADDR invalidates all and reports the total. */
 	ASSERT_EQ(0, unmap_flags(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR, &sz));

@@ -58,7 +58,6 @@ FIXTURE(vfio) {
 
 FIXTURE_SETUP(vfio)
 {
-	char path[64];
 	int n = edu_group_number();
 
 	self->container = -1;
@@ -67,9 +66,8 @@ FIXTURE_SETUP(vfio)
 	ASSERT_EQ(0, write_str(PARAM_CLAIM, "1"));
 	self->container = open("/dev/vfio/vfio", O_RDWR);
 	ASSERT_LE(0, self->container);
-	snprintf(path, sizeof(path), "/dev/vfio/%d", n);
-	self->group = open(path, O_RDWR);
-	ASSERT_LE(0, self->group) TH_LOG("open %s: %s", path, strerror(errno));
+	self->group = group_open(n);
+	ASSERT_LE(0, self->group) TH_LOG("open /dev/vfio/%d: %s", n, strerror(errno));
 	self->opened0 = stat_get("containers_opened");
 	self->live0 = stat_get("containers_live");
 	ASSERT_LE(0, self->opened0) TH_LOG("cannot read " STATS);
@@ -226,27 +224,6 @@ TEST_F(vfio, map_pins_in_our_backend_close_releases)
 	EXPECT_EQ(0, stat_get("pages_pinned"));
 	EXPECT_EQ(0, stat_get("domains_live"));
 	munmap(buf, sz);
-}
-
-
-static int edu_device_fd(int group)
-{
-	char path[128], link[128];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", edu_group_number());
-	for (int i = 0; i < 256; i++) {
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/0000:00:%02x.0/iommu_group", i);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n <= 0)
-			continue;
-		link[n] = 0;
-		if (atoi(strrchr(link, '/') + 1) == edu_group_number()) {
-			snprintf(path, sizeof(path), "0000:00:%02x.0", i);
-			return ioctl(group, VFIO_GROUP_GET_DEVICE_FD, path);
-		}
-	}
-	return -1;
 }
 
 /*

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the VM selftest suites of selftests/vm/: our debugfs
- * counters and module parameters, VmLck (of this or another process), user
- * memory, the Type1 DMA ioctls, capabilities and limits, QEMU's edu device
- * through vfio-pci, and the test mediated device of selftests/mdev/
- * (created through the mdev sysfs "create" file).
+ * counters and module parameters, groups and containers (with the
+ * differential suites' claim_type1 set-up), VmLck (of this or another
+ * process), user memory, the Type1 DMA ioctls, capabilities and limits, fds
+ * over SCM_RIGHTS, QEMU's edu device through vfio-pci, and the test
+ * mediated device of selftests/mdev/ (created through the mdev sysfs
+ * "create" file).
  *
  * Include after <linux/vfio.h> and kselftest_harness.h.
  */
@@ -22,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <time.h>
@@ -82,11 +85,114 @@ static inline int module_loaded(void)
 	return access(MODDIR, F_OK) == 0;
 }
 
-static inline long vmlck_kb(void)
+/* ------------------------------------------------------------------ */
+/* groups and containers                                               */
+
+/* Opens /dev/vfio/<nr>: the fd, or -1 with errno set. */
+static inline int group_open(int nr)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", nr);
+	return open(path, O_RDWR);
+}
+
+/* The edu device's group (VFIO_CXX_GROUP): the fd, or -1 with errno set. */
+static inline int edu_group_open(void)
+{
+	return group_open(edu_group_number());
+}
+
+static inline int set_container(int group, int container)
+{
+	return ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ? -errno : 0;
+}
+
+static inline int unset_container(int group)
+{
+	return ioctl(group, VFIO_GROUP_UNSET_CONTAINER) ? -errno : 0;
+}
+
+/* A container of `type` with the edu group; 0 or -errno. */
+static inline int edu_container_open(unsigned long type, int *container, int *group)
+{
+	*container = open("/dev/vfio/vfio", O_RDWR);
+	if (*container < 0)
+		return -errno;
+	*group = edu_group_open();
+	if (*group < 0)
+		return -errno;
+	if (ioctl(*group, VFIO_GROUP_SET_CONTAINER, container))
+		return -errno;
+	if (ioctl(*container, VFIO_SET_IOMMU, type))
+		return -errno;
+	return 0;
+}
+
+/* Our containers_opened counter; -1 without the module. */
+static inline long containers_opened(void)
+{
+	return module_loaded() ? stat_get("containers_opened") : -1;
+}
+
+/*
+ * Differential suites: claim_type1 chosen by cxx (1: we serve the next
+ * VFIO_TYPE1v2_IOMMU container, 0: vfio_iommu_type1 does), and
+ * containers_opened before it in *opened0 (-1 without the module).
+ * 0, -1 (the parameter) or -2 (the counter).
+ */
+static inline int claim_type1(int cxx, long *opened0)
+{
+	*opened0 = -1;
+	if (!module_loaded())
+		return 0;
+	if (write_str(PARAM_CLAIM, cxx ? "1" : "0"))
+		return -1;
+	*opened0 = stat_get("containers_opened");
+	return *opened0 < 0 ? -2 : 0;
+}
+
+/* Whether we served the container opened since claim_type1() read opened0. */
+static inline int cxx_served(long opened0, long opened1)
+{
+	return opened0 >= 0 && opened1 == opened0 + 1;
+}
+
+/*
+ * A VFIO_TYPE1v2_IOMMU container with the edu group, claim_type1 chosen by
+ * cxx.  0 or a negative step (-1, -2: claim_type1; -3 the container, -4
+ * the group, -5 SET_CONTAINER, -6 SET_IOMMU); *opened0 and *opened1 are
+ * containers_opened before and after (-1 without the module).
+ */
+static inline int type1_container_open(int cxx, int *container, int *group, long *opened0,
+				       long *opened1)
+{
+	int r = claim_type1(cxx, opened0);
+
+	*container = *group = -1;
+	*opened1 = -1;
+	if (r)
+		return r;
+	*container = open("/dev/vfio/vfio", O_RDWR);
+	if (*container < 0)
+		return -3;
+	*group = edu_group_open();
+	if (*group < 0)
+		return -4;
+	if (ioctl(*group, VFIO_GROUP_SET_CONTAINER, container))
+		return -5;
+	if (ioctl(*container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return -6;
+	*opened1 = containers_opened();
+	return 0;
+}
+
+/* The VmLck line of a /proc/<pid>/status file in KiB; -1 if it has none (no mm). */
+static inline long vmlck_kb_of(const char *status)
 {
 	char line[256];
 	long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
+	FILE *f = fopen(status, "r");
 
 	while (f && fgets(line, sizeof(line), f))
 		if (!strncmp(line, "VmLck:", 6))
@@ -96,21 +202,19 @@ static inline long vmlck_kb(void)
 	return v;
 }
 
+/* VmLck of this process in KiB (mm->locked_vm, which type1 charges). */
+static inline long vmlck_kb(void)
+{
+	return vmlck_kb_of("/proc/self/status");
+}
+
 /* VmLck of another process in KiB; -1 if it has no mm (gone, or a zombie). */
 static inline long vmlck_kb_pid(pid_t pid)
 {
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmLck:", 6))
-			v = atol(line + 6);
-	if (f)
-		fclose(f);
-	return v;
+	return vmlck_kb_of(path);
 }
 
 /* The first line of a (sysfs) file, newline stripped; 0 or -errno. */
@@ -226,6 +330,93 @@ static inline int check(const void *p, size_t sz, unsigned int seed)
 }
 
 /* ------------------------------------------------------------------ */
+/* fds across processes (SCM_RIGHTS)                                   */
+
+#define VM_MAX_FDS 4
+
+/*
+ * Sends len bytes of buf with fds[0..nfds) attached (none if nfds is 0).
+ * MSG_NOSIGNAL: a peer that is gone is EPIPE, not a signal.  Returns the
+ * bytes sent or -errno.
+ */
+static inline ssize_t fds_send(int sock, const void *buf, size_t len, const int *fds, int nfds)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(VM_MAX_FDS * sizeof(int))];
+	} u;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (nfds < 0 || nfds > VM_MAX_FDS)
+		return -EINVAL;
+	if (nfds) {
+		struct cmsghdr *cm;
+
+		memset(&u, 0, sizeof(u));
+		msg.msg_control = u.buf;
+		msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
+	n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	return n < 0 ? -errno : n;
+}
+
+/*
+ * Receives up to len bytes into buf (EINTR retried) and the fds that came
+ * with them: the first nfds into fds[] (-1 where fewer came), any more
+ * closed; *got (if not NULL) says how many arrived in fds[].  Returns the
+ * bytes received (0 at EOF) or -errno.
+ */
+static inline ssize_t fds_recv(int sock, void *buf, size_t len, int *fds, int nfds, int *got)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(VM_MAX_FDS * sizeof(int))];
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+	int k = 0;
+	ssize_t n;
+
+	for (int i = 0; i < nfds; i++)
+		fds[i] = -1;
+	if (got)
+		*got = 0;
+	do
+		n = recvmsg(sock, &msg, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		int cnt = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (int i = 0; i < cnt; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (k < nfds)
+				fds[k++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (got)
+		*got = k;
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
 /* QEMU's edu device (hw/misc/edu.c) through vfio-pci                  */
 
 #define EDU_R_IDENT 0x00
@@ -259,22 +450,14 @@ static inline int edu_w32(struct edu_dev *e, unsigned int reg, uint32_t v)
 	return pwrite(e->dev, &v, 4, e->bar0 + reg) == 4 ? 0 : -1;
 }
 
-/*
- * Gets the edu's device fd from its group (in a container with an IOMMU
- * set), finds BAR0 and config space and turns on memory decoding and bus
- * mastering.  0 or a negative step number; e->dev is -1 on failure.
- */
-static inline int edu_dev_open(struct edu_dev *e, int group)
+/* The edu's PCI address (1234:11e8 in the VFIO_CXX_GROUP group) into bdf; 0 or -1. */
+static inline int edu_bdf(char *bdf, size_t len)
 {
-	struct vfio_region_info r = { .argsz = sizeof(r), .index = VFIO_PCI_BAR0_REGION_INDEX };
-	struct vfio_region_info c = { .argsz = sizeof(c), .index = VFIO_PCI_CONFIG_REGION_INDEX };
-	char path[96], bdf[256] = "";
+	char path[96];
 	struct dirent *de;
-	uint32_t ident;
-	uint16_t cmd;
+	int found = -1;
 	DIR *d;
 
-	e->dev = -1;
 	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", edu_group_number());
 	d = opendir(path);
 	if (!d)
@@ -289,12 +472,40 @@ static inline int edu_dev_open(struct edu_dev *e, int group)
 		snprintf(f, sizeof(f), "%s/%s/device", path, de->d_name);
 		read_str(f, id, sizeof(id));
 		if (!strcmp(v, "0x1234") && !strcmp(id, "0x11e8")) {
-			snprintf(bdf, sizeof(bdf), "%s", de->d_name);
+			snprintf(bdf, len, "%s", de->d_name);
+			found = 0;
 			break;
 		}
 	}
 	closedir(d);
-	if (!bdf[0])
+	return found;
+}
+
+/* The edu's vfio-pci device fd from its group (in a container with an IOMMU set); -1 if none. */
+static inline int edu_device_fd(int group)
+{
+	char bdf[256];
+
+	if (edu_bdf(bdf, sizeof(bdf)))
+		return -1;
+	return ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+}
+
+/*
+ * Gets the edu's device fd from its group (in a container with an IOMMU
+ * set), finds BAR0 and config space and turns on memory decoding and bus
+ * mastering.  0 or a negative step number; e->dev is -1 on failure.
+ */
+static inline int edu_dev_open(struct edu_dev *e, int group)
+{
+	struct vfio_region_info r = { .argsz = sizeof(r), .index = VFIO_PCI_BAR0_REGION_INDEX };
+	struct vfio_region_info c = { .argsz = sizeof(c), .index = VFIO_PCI_CONFIG_REGION_INDEX };
+	char bdf[256];
+	uint32_t ident;
+	uint16_t cmd;
+
+	e->dev = -1;
+	if (edu_bdf(bdf, sizeof(bdf)))
 		return -2;
 	e->dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	if (e->dev < 0)
@@ -351,6 +562,18 @@ static inline int edu_dev_dma(struct edu_dev *e, uint64_t src, uint64_t dst, uin
 	}
 }
 
+/* EDU_XFER bytes RAM (iova) -> the edu's buffer; 0 or -1. */
+static inline int edu_dev_to_dev(struct edu_dev *e, uint64_t iova)
+{
+	return edu_dev_dma(e, iova, EDU_DMA_BUF, EDU_XFER, 0);
+}
+
+/* EDU_XFER bytes the edu's buffer -> RAM (iova); 0 or -1. */
+static inline int edu_dev_to_ram(struct edu_dev *e, uint64_t iova)
+{
+	return edu_dev_dma(e, EDU_DMA_BUF, iova, EDU_XFER, EDU_DMA_TO_RAM);
+}
+
 /*
  * The device reads EDU_XFER bytes at iova_src and writes them back at
  * iova_dst: both must be mapped (src readable, dst writable) for the
@@ -358,9 +581,9 @@ static inline int edu_dev_dma(struct edu_dev *e, uint64_t src, uint64_t dst, uin
  */
 static inline int edu_dev_copy(struct edu_dev *e, uint64_t iova_src, uint64_t iova_dst)
 {
-	if (edu_dev_dma(e, iova_src, EDU_DMA_BUF, EDU_XFER, 0))
+	if (edu_dev_to_dev(e, iova_src))
 		return -1;
-	return edu_dev_dma(e, EDU_DMA_BUF, iova_dst, EDU_XFER, EDU_DMA_TO_RAM);
+	return edu_dev_to_ram(e, iova_dst);
 }
 
 /* ------------------------------------------------------------------ */
@@ -427,16 +650,6 @@ static inline void mdev_destroy(struct mdev *m)
 		write_str(path, "1");
 	}
 	m->uuid[0] = 0;
-}
-
-static inline int set_container(int group, int container)
-{
-	return ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ? -errno : 0;
-}
-
-static inline int unset_container(int group)
-{
-	return ioctl(group, VFIO_GROUP_UNSET_CONTAINER) ? -errno : 0;
 }
 
 static inline uint64_t reg_r(struct mdev *m, unsigned int reg)
