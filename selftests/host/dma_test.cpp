@@ -13,10 +13,6 @@ namespace uabi = vfio_cxx::abi;
 
 namespace {
 
-constexpr unsigned long PG = 4096;
-constexpr unsigned long VA = 0x7f0000000000UL; /* fake user addresses: never dereferenced */
-constexpr unsigned int RW = uabi::DMA_MAP_FLAG_READ | uabi::DMA_MAP_FLAG_WRITE;
-
 class Dma : public ContainerTest {};
 
 /* #2: with an IOMMU group, DMA_MAP pins the whole range, maps it and charges locked_vm. */

@@ -20,11 +20,7 @@ namespace uabi = vfio_cxx::abi;
 
 namespace {
 
-constexpr unsigned long PG = 4096;
-constexpr unsigned long VA = 0x7f0000000000UL; /* fake user addresses (pins only) */
-constexpr unsigned int RW = uabi::DMA_MAP_FLAG_READ | uabi::DMA_MAP_FLAG_WRITE;
 constexpr int R = KAPI_IOMMU_READ, W = KAPI_IOMMU_WRITE;
-constexpr int EACCES_ = 13, EFAULT_ = 14;
 
 /*
  * A vendor driver: remembers what it pinned (iova -> count) and, told about

@@ -17,12 +17,7 @@ namespace uabi = vfio_cxx::abi;
 
 namespace {
 
-constexpr unsigned long PG = 4096;
-constexpr unsigned long VA = 0x7f0000000000UL; /* fake user addresses (pins only) */
-constexpr unsigned int RW = uabi::DMA_MAP_FLAG_READ | uabi::DMA_MAP_FLAG_WRITE;
-constexpr unsigned int REGISTER = (';' << 8) | 117, UNREGISTER = (';' << 8) | 118,
-		       EXIT_POLICY = (';' << 8) | 0xc0;
-constexpr int ESRCH_ = 3;
+constexpr unsigned int EXIT_POLICY = (';' << 8) | 0xc0;
 
 class Prereg : public ContainerTest {
 protected:
@@ -132,7 +127,7 @@ TEST_F(Prereg, N37_ReleaseWithExtraMmReference)
 TEST_F(Prereg, N36_N39_MapInsideRegionReusesItsPins)
 {
 	auto g = group(1);
-	ASSERT_EQ(vfio_cxx_attach_group(c_, g.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	ASSERT_EQ(attach(g), 0);
 	ASSERT_EQ(reg(VA, 16 * PG), 0);
 	const long pins = static_cast<long>(khost::pinned_pages());
 	const long charges = khost::mm_charge_calls(mm_);
@@ -155,7 +150,7 @@ TEST_F(Prereg, N36_N39_MapInsideRegionReusesItsPins)
 	ASSERT_EQ(unreg(VA, 16 * PG), 0);
 	EXPECT_EQ(locked(), 4u);
 	ASSERT_EQ(unmap(0x200000, 4 * PG), 0);
-	vfio_cxx_detach_group(c_, g.group());
+	detach(g);
 	EXPECT_EQ(locked(), 0u);
 	EXPECT_EQ(khost::pinned_pages(), 0u);
 }
@@ -166,11 +161,11 @@ TEST_F(Prereg, N39_ReplayMapsRegionPages)
 	ASSERT_EQ(reg(VA, 4 * PG), 0);
 	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0); /* no domain yet */
 	auto g = group(1);
-	ASSERT_EQ(vfio_cxx_attach_group(c_, g.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	ASSERT_EQ(attach(g), 0);
 	EXPECT_EQ(khost::pinned_pages(), 4u);
 	EXPECT_EQ(locked(), 4u);
 	EXPECT_EQ(khost::iova_to_phys(g, 0x100000 + 3 * PG), khost::pfn_of(VA + 3 * PG) << 12);
-	vfio_cxx_detach_group(c_, g.group());
+	detach(g);
 	EXPECT_EQ(khost::pinned_pages(), 4u); /* the mappings went with the last group; the region stays */
 	EXPECT_EQ(core().dma_count(), 0u);
 	EXPECT_EQ(unreg(VA, 4 * PG), 0);
@@ -295,7 +290,7 @@ TEST_F(Prereg, N42_N44_ReleasePolicyFreesAtOwnerExit)
 {
 	ASSERT_EQ(policy(uabi::EXIT_RELEASE), 0);
 	auto g = group(1), e = group(2);
-	ASSERT_EQ(vfio_cxx_attach_group(c_, g.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	ASSERT_EQ(attach(g), 0);
 	ASSERT_EQ(vfio_cxx_attach_group(c_, e.group(), VFIO_CXX_GROUP_EMULATED), 0);
 	Dev dev(c_);
 	vfio_cxx_register_device(c_, dev.fake.dev());
@@ -319,7 +314,7 @@ TEST_F(Prereg, N42_N44_ReleasePolicyFreesAtOwnerExit)
 
 	vfio_cxx_unregister_device(c_, dev.fake.dev());
 	vfio_cxx_detach_group(c_, e.group());
-	vfio_cxx_detach_group(c_, g.group());
+	detach(g);
 	vfio_cxx_release(c_);
 	c_ = nullptr;
 	EXPECT_EQ(stats().mm_exits, base_.mm_exits + 1);
@@ -329,7 +324,7 @@ TEST_F(Prereg, N42_N44_ReleasePolicyFreesAtOwnerExit)
 TEST_F(Prereg, KeepPolicyOrphansUntilClose)
 {
 	auto g = group(1);
-	ASSERT_EQ(vfio_cxx_attach_group(c_, g.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	ASSERT_EQ(attach(g), 0);
 	ASSERT_EQ(core().exit_policy(), uabi::EXIT_KEEP);
 	ASSERT_EQ(reg(VA, 4 * PG), 0);
 	ASSERT_EQ(map(0x100000, 4 * PG, VA + 0x100000), 0);
@@ -339,7 +334,7 @@ TEST_F(Prereg, KeepPolicyOrphansUntilClose)
 	EXPECT_EQ(core().dma_count(), 1u);
 	EXPECT_EQ(core().orphaned_dmas(), 1u);
 	EXPECT_EQ(khost::pinned_pages(), 8u);
-	vfio_cxx_detach_group(c_, g.group());
+	detach(g);
 	vfio_cxx_release(c_);
 	c_ = nullptr;
 	EXPECT_EQ(khost::pinned_pages(), 0u);
@@ -383,7 +378,7 @@ TEST_F(Prereg, N45_WatchFailureUnwinds)
 {
 	ASSERT_EQ(policy(uabi::EXIT_RELEASE), 0);
 	auto g = group(1);
-	ASSERT_EQ(vfio_cxx_attach_group(c_, g.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	ASSERT_EQ(attach(g), 0);
 	int failures = 0;
 	for (long n = 1; n < 32; n++) {
 		khost::fail_nth_alloc(n);
@@ -406,7 +401,7 @@ TEST_F(Prereg, N45_WatchFailureUnwinds)
 	EXPECT_EQ(khost::mm_watches(mm_), 1);
 	/* An exited owner cannot be watched: the map fails and leaves nothing. */
 	ASSERT_EQ(unmap(0x100000, 4 * PG), 0);
-	vfio_cxx_detach_group(c_, g.group());
+	detach(g);
 	vfio_cxx_release(c_);
 	c_ = open_ok(CXX_IOMMU);
 	ASSERT_EQ(policy(uabi::EXIT_RELEASE), 0);
@@ -430,7 +425,7 @@ TEST_F(Prereg, Issue11_Item1_RegionMappingStaysWithRegionMm)
 {
 	ASSERT_EQ(policy(uabi::EXIT_RELEASE), 0);
 	auto g = group(1);
-	ASSERT_EQ(vfio_cxx_attach_group(c_, g.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	ASSERT_EQ(attach(g), 0);
 	ASSERT_EQ(reg(VA, 8 * PG), 0);
 	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
 	ASSERT_EQ(unmap(0x100000, 4 * PG, uabi::DMA_UNMAP_FLAG_VADDR), 0);
@@ -457,7 +452,7 @@ TEST_F(Prereg, Issue11_Item1_RegionMappingStaysWithRegionMm)
 	EXPECT_EQ(map(0x100000, 2 * PG, VA), 0);
 	EXPECT_EQ(khost::mm_locked_vm(child), 2u);
 	EXPECT_EQ(khost::pinned_pages(), 2u);
-	vfio_cxx_detach_group(c_, g.group());
+	detach(g);
 	vfio_cxx_release(c_);
 	c_ = nullptr;
 	EXPECT_EQ(khost::mm_locked_vm(child), 0u);
@@ -469,7 +464,7 @@ TEST_F(Prereg, Issue11_Item1_RegionMappingStaysWithRegionMm)
 TEST_F(Prereg, Issue11_Item1_VaddrMovesBetweenRegionsOnly)
 {
 	auto g = group(1);
-	ASSERT_EQ(vfio_cxx_attach_group(c_, g.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	ASSERT_EQ(attach(g), 0);
 	ASSERT_EQ(reg(VA, 4 * PG), 0);
 	ASSERT_EQ(reg(VA + 0x100000, 4 * PG), 0);
 	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
@@ -486,7 +481,7 @@ TEST_F(Prereg, Issue11_Item1_VaddrMovesBetweenRegionsOnly)
 	ASSERT_EQ(unmap(0x100000, 4 * PG), 0);
 	EXPECT_EQ(unreg(VA + 0x100000, 4 * PG), 0);
 	EXPECT_EQ(locked(), 0u);
-	vfio_cxx_detach_group(c_, g.group());
+	detach(g);
 }
 
 /*
@@ -498,7 +493,7 @@ TEST_F(Prereg, Issue11_Item1_LiveUpdateSurvivesExitAndNewOwnerIsWatched)
 {
 	ASSERT_EQ(policy(uabi::EXIT_RELEASE), 0);
 	auto g = group(1);
-	ASSERT_EQ(vfio_cxx_attach_group(c_, g.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	ASSERT_EQ(attach(g), 0);
 	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
 	ASSERT_EQ(map(0x200000, 2 * PG, VA + 0x100000), 0);
 	ASSERT_EQ(unmap(0x100000, 4 * PG, uabi::DMA_UNMAP_FLAG_VADDR), 0);
@@ -517,7 +512,7 @@ TEST_F(Prereg, Issue11_Item1_LiveUpdateSurvivesExitAndNewOwnerIsWatched)
 	khost::mm_exit(next);
 	EXPECT_EQ(core().dma_count(), 0u);
 	EXPECT_EQ(khost::pinned_pages(), 0u);
-	vfio_cxx_detach_group(c_, g.group());
+	detach(g);
 	vfio_cxx_release(c_);
 	c_ = nullptr;
 	khost::set_current_mm(mm_);
@@ -532,7 +527,7 @@ TEST_F(Prereg, Issue11_Item9_ExitedWatchesAreReaped)
 {
 	ASSERT_EQ(policy(uabi::EXIT_RELEASE), 0);
 	auto g = group(1);
-	ASSERT_EQ(vfio_cxx_attach_group(c_, g.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	ASSERT_EQ(attach(g), 0);
 	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
 	std::vector<khost::FakeMm *> gone;
 	for (int i = 0; i < 8; i++) {
@@ -556,7 +551,7 @@ TEST_F(Prereg, Issue11_Item9_ExitedWatchesAreReaped)
 	for (size_t i = 0; i + 1 < gone.size(); i++)
 		EXPECT_EQ(khost::mm_watches(gone[i]), 0) << i;
 	EXPECT_LT(khost::live_allocations(), before);
-	vfio_cxx_detach_group(c_, g.group());
+	detach(g);
 	vfio_cxx_release(c_);
 	c_ = nullptr;
 	khost::set_current_mm(mm_);
@@ -588,13 +583,13 @@ TEST_F(Prereg, Issue11_Item9_PreregOwnerDroppedWithLastRegion)
 TEST_F(Prereg, Issue11_Item9_FailedInsertRaisesNoUseCount)
 {
 	auto g = group(1);
-	ASSERT_EQ(vfio_cxx_attach_group(c_, g.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	ASSERT_EQ(attach(g), 0);
 	ASSERT_EQ(reg(VA, 8 * PG), 0);
 	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
 	EXPECT_EQ(map(0x100000, 4 * PG, VA + 4 * PG), -EEXIST_);
 	ASSERT_EQ(unmap(0x100000, 4 * PG), 0);
 	EXPECT_EQ(unreg(VA, 8 * PG), 0); /* not left "used" */
-	vfio_cxx_detach_group(c_, g.group());
+	detach(g);
 }
 
 } /* namespace */
@@ -614,7 +609,7 @@ TEST_F(Prereg, ExitWhileAnotherProcessHoldsTheLockDoesNotWait)
 {
 	ASSERT_EQ(policy(uabi::EXIT_RELEASE), 0);
 	auto g = group(1);
-	ASSERT_EQ(vfio_cxx_attach_group(c_, g.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	ASSERT_EQ(attach(g), 0);
 	khost::FakeMm *other = khost::mm_new();
 	khost::set_current_mm(other);
 	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
@@ -637,7 +632,7 @@ TEST_F(Prereg, ExitWhileAnotherProcessHoldsTheLockDoesNotWait)
 	EXPECT_EQ(core().dma_count(), 1u); /* the exited mm's mapping went */
 	EXPECT_EQ(khost::pinned_pages(), 4u);
 	ASSERT_EQ(unmap(0x200000, 4 * PG), 0);
-	vfio_cxx_detach_group(c_, g.group());
+	detach(g);
 	vfio_cxx_release(c_);
 	c_ = nullptr;
 	khost::mm_put(other);

@@ -22,11 +22,6 @@ namespace uabi = vfio_cxx::abi;
 
 namespace {
 
-constexpr unsigned long PG = 4096;
-constexpr unsigned long VA = 0x7f0000000000UL;
-constexpr unsigned int RW = uabi::DMA_MAP_FLAG_READ | uabi::DMA_MAP_FLAG_WRITE;
-/* VFIO_IOMMU_SPAPR_(UN)REGISTER_MEMORY */
-constexpr unsigned int REGISTER = (';' << 8) | 117, UNREGISTER = (';' << 8) | 118;
 const khost::FakeViewer ADMIN = khost::admin_viewer();
 
 class Registry : public CoreTest {

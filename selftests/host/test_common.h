@@ -21,9 +21,16 @@ constexpr unsigned int CHECK_EXTENSION = (';' << 8) | 101;
 constexpr unsigned int GET_INFO = (';' << 8) | 112;
 constexpr unsigned int MAP_DMA = (';' << 8) | 113;
 constexpr unsigned int UNMAP_DMA = (';' << 8) | 114;
+/* VFIO_IOMMU_SPAPR_(UN)REGISTER_MEMORY */
+constexpr unsigned int REGISTER = (';' << 8) | 117, UNREGISTER = (';' << 8) | 118;
 
-constexpr int EPERM_ = 1, ENOENT_ = 2, ENOMEM_ = 12, EBUSY_ = 16, EEXIST_ = 17, ENODEV_ = 19, EINVAL_ = 22,
-	      ENOTTY_ = 25;
+/* The fake mm's pages, and the fake user addresses of the tests (pins only, never dereferenced). */
+constexpr unsigned long PG = 4096;
+constexpr unsigned long VA = 0x7f0000000000UL;
+constexpr unsigned int RW = vfio_cxx::abi::DMA_MAP_FLAG_READ | vfio_cxx::abi::DMA_MAP_FLAG_WRITE;
+
+constexpr int EPERM_ = 1, ENOENT_ = 2, ESRCH_ = 3, ENOMEM_ = 12, EACCES_ = 13, EFAULT_ = 14, EBUSY_ = 16,
+	      EEXIST_ = 17, ENODEV_ = 19, EINVAL_ = 22, ENOTTY_ = 25;
 
 inline vfio_cxx_stats stats()
 {
@@ -84,8 +91,6 @@ protected:
  */
 class ContainerTest : public CoreTest {
 protected:
-	static constexpr unsigned int RW_FLAGS = 3; /* VFIO_DMA_MAP_FLAG_READ | _WRITE */
-
 	explicit ContainerTest(unsigned long type = CXX_IOMMU) : type_(type) {}
 	void SetUp() override
 	{
@@ -108,7 +113,7 @@ protected:
 		return *reinterpret_cast<vfio_cxx::Container *>(c ? c : c_);
 	}
 	long map(unsigned long iova, unsigned long size, unsigned long vaddr,
-		 unsigned int flags = RW_FLAGS, vfio_cxx_container *c = nullptr)
+		 unsigned int flags = RW, vfio_cxx_container *c = nullptr)
 	{
 		vfio_cxx::abi::DmaMap m{ sizeof(m), flags, vaddr, iova, size };
 		return vfio_cxx_ioctl(c ? c : c_, MAP_DMA, reinterpret_cast<unsigned long>(&m));
