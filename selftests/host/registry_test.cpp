@@ -24,35 +24,14 @@ namespace {
 
 const khost::FakeViewer ADMIN = khost::admin_viewer();
 
-class Registry : public CoreTest {
+class Registry : public ContainersTest {
 protected:
-	void SetUp() override
-	{
-		CoreTest::SetUp();
-		mm_ = khost::mm_new();
-		khost::set_current_mm(mm_);
-	}
 	void TearDown() override
 	{
 		khost::set_pin_hook(nullptr);
-		for (auto *c : open_)
-			vfio_cxx_release(c);
-		khost::set_current_mm(nullptr);
-		khost::mm_put(mm_);
-		khost::set_current_label(0);
+		release_all();
 		EXPECT_EQ(khost::live_owners(), 0) << "an owner reference outlived its container";
 		CoreTest::TearDown();
-	}
-	vfio_cxx_container *open(unsigned long type = CXX_IOMMU)
-	{
-		vfio_cxx_container *c = open_ok(type);
-		open_.push_back(c);
-		return c;
-	}
-	void close(vfio_cxx_container *c)
-	{
-		std::erase(open_, c);
-		vfio_cxx_release(c);
 	}
 	static long map(vfio_cxx_container *c, unsigned long iova, unsigned long size,
 			unsigned long vaddr, unsigned int flags = RW)
@@ -105,29 +84,34 @@ protected:
 							 const khost::FakeViewer &viewer =
 								 khost::admin_viewer())
 	{
-		std::vector<vfio_cxx_prereg_info> v;
-		vfio_cxx_prereg_info pi{};
-		kapi_u64 from = 0;
-		int r;
-		while ((r = vfio_cxx_view_prereg_next(viewer.viewer(), id, from, &pi)) == 0) {
-			v.push_back(pi);
-			from = pi.vaddr + pi.size;
-			if (!from)
-				break;
-		}
-		if (err)
-			*err = r;
-		return v;
+		return walk<vfio_cxx_prereg_info>(
+			[&](kapi_u64 from, vfio_cxx_prereg_info *pi) {
+				return vfio_cxx_view_prereg_next(viewer.viewer(), id, from, pi);
+			},
+			[](const vfio_cxx_prereg_info &pi) { return pi.vaddr + pi.size; }, err);
 	}
 	static std::vector<vfio_cxx_mapping_info> mappings(kapi_u64 id, int *err = nullptr)
 	{
-		std::vector<vfio_cxx_mapping_info> v;
-		vfio_cxx_mapping_info mi{};
+		return walk<vfio_cxx_mapping_info>(
+			[&](kapi_u64 from, vfio_cxx_mapping_info *mi) {
+				return vfio_cxx_view_mapping_next(ADMIN.viewer(), id, from, mi);
+			},
+			[](const vfio_cxx_mapping_info &mi) { return mi.iova + mi.size; }, err);
+	}
+	/*
+	 * A view_*_next walk: next(from, &info) until it answers non-zero (or
+	 * the end wraps to 0); *err: the last answer.
+	 */
+	template <typename Info, typename Next, typename End>
+	static std::vector<Info> walk(Next next, End end, int *err)
+	{
+		std::vector<Info> v;
+		Info info{};
 		kapi_u64 from = 0;
 		int r;
-		while ((r = vfio_cxx_view_mapping_next(ADMIN.viewer(), id, from, &mi)) == 0) {
-			v.push_back(mi);
-			from = mi.iova + mi.size;
+		while ((r = next(from, &info)) == 0) {
+			v.push_back(info);
+			from = end(info);
 			if (!from)
 				break;
 		}
@@ -135,9 +119,6 @@ protected:
 			*err = r;
 		return v;
 	}
-
-	khost::FakeMm *mm_ = nullptr;
-	std::vector<vfio_cxx_container *> open_;
 };
 
 TEST_F(Registry, IdsAreUniqueIncreasingAndOwnerIsRecorded)

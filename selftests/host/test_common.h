@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "kapi_host.h"
 #include "core/container.h"
 #include <vfio_cxx/abi.h>
@@ -140,6 +142,50 @@ protected:
 
 private:
 	unsigned long type_;
+};
+
+/*
+ * A test with its own current mm and any number of containers, opened with
+ * open() and released by close() or at the end (release_all()).
+ */
+class ContainersTest : public CoreTest {
+protected:
+	void SetUp() override
+	{
+		CoreTest::SetUp();
+		mm_ = khost::mm_new();
+		khost::set_current_mm(mm_);
+	}
+	void TearDown() override
+	{
+		release_all();
+		CoreTest::TearDown();
+	}
+	/* Releases every container still open, then the mm; resets the LSM label. */
+	void release_all()
+	{
+		for (auto *c : open_)
+			vfio_cxx_release(c);
+		open_.clear();
+		khost::set_current_mm(nullptr);
+		khost::mm_put(mm_);
+		mm_ = nullptr;
+		khost::set_current_label(0);
+	}
+	vfio_cxx_container *open(unsigned long type = CXX_IOMMU)
+	{
+		vfio_cxx_container *c = open_ok(type);
+		open_.push_back(c);
+		return c;
+	}
+	void close(vfio_cxx_container *c)
+	{
+		std::erase(open_, c);
+		vfio_cxx_release(c);
+	}
+
+	khost::FakeMm *mm_ = nullptr;
+	std::vector<vfio_cxx_container *> open_;
 };
 
 } /* namespace vt */
