@@ -401,29 +401,30 @@ static int mp_nl_request(struct mp_nl *n, uint8_t cmd, int dump, uint64_t id, mp
 	return mp_nl_collect(n, cb, ctx, why, whylen);
 }
 
+/* Attribute t's len-byte value into v, checking its length; 0, or -1 (and *bad set) if it is wrong or absent. */
+static int mp_nla_get(struct nlattr **tb, int t, int *bad, void *v, unsigned int len)
+{
+	if (!tb[t] || tb[t]->nla_len != NLA_HDRLEN + len) {
+		*bad = t;
+		return -1;
+	}
+	memcpy(v, (char *)tb[t] + NLA_HDRLEN, len);
+	return 0;
+}
+
 /* An attribute's value, checking its length; -1 (and *bad set) if it is wrong or absent. */
 static uint64_t mp_nla_u64(struct nlattr **tb, int t, int *bad)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	if (!tb[t] || tb[t]->nla_len != NLA_HDRLEN + 8) {
-		*bad = t;
-		return ~0ULL;
-	}
-	memcpy(&v, (char *)tb[t] + NLA_HDRLEN, 8);
-	return v;
+	return mp_nla_get(tb, t, bad, &v, 8) ? ~0ULL : v;
 }
 
 static uint32_t mp_nla_u32(struct nlattr **tb, int t, int *bad)
 {
-	uint32_t v = 0;
+	uint32_t v;
 
-	if (!tb[t] || tb[t]->nla_len != NLA_HDRLEN + 4) {
-		*bad = t;
-		return ~0U;
-	}
-	memcpy(&v, (char *)tb[t] + NLA_HDRLEN, 4);
-	return v;
+	return mp_nla_get(tb, t, bad, &v, 4) ? ~0U : v;
 }
 
 /* ---- the dumper -------------------------------------------------------------- */
