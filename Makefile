@@ -136,11 +136,15 @@ $(FUZZ_TEST): $(TOP)/selftests/vm/fuzz_mp.h $(TOP)/uapi/linux/vfio_cxx_netlink.h
 $(NETLINK_TEST): $(TOOL)
 
 # vfio-cxx-stat: the netlink family's command-line tool (libnl-genl-3).
+# --version prints VFIO_CXX_VERSION (../VERSION, mk/pkg.mk).  debian/rules
+# builds it with Debian's flags: TOOL_CXXFLAGS/TOOL_LDFLAGS (no -Werror).
+TOOL_CXXFLAGS ?= -O2 -g -Werror
+TOOL_LDFLAGS ?=
 tool: $(TOOL)
-$(TOOL): $(TOP)/tools/vfio-cxx-stat/vfio-cxx-stat.cpp $(TOP)/uapi/linux/vfio_cxx_netlink.h
+$(TOOL): $(TOP)/tools/vfio-cxx-stat/vfio-cxx-stat.cpp $(TOP)/uapi/linux/vfio_cxx_netlink.h $(TOP)/VERSION
 	@mkdir -p $(dir $@)
-	g++ -std=gnu++17 -O2 -g -Wall -Wextra -Werror $$(pkg-config --cflags libnl-genl-3.0) \
-		-o $@ $< $$(pkg-config --libs libnl-genl-3.0)
+	g++ -std=gnu++17 -Wall -Wextra $(TOOL_CXXFLAGS) -DVFIO_CXX_VERSION='"$(VFIO_CXX_VERSION)"' \
+		$$(pkg-config --cflags libnl-genl-3.0) -o $@ $< $(TOOL_LDFLAGS) $$(pkg-config --libs libnl-genl-3.0)
 
 $(DEMO): $(TOP)/scripts/demo/vfio_cxx_demo.c $(TOP)/uapi/linux/vfio_cxx.h
 	@mkdir -p $(dir $@)

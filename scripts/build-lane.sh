@@ -12,12 +12,19 @@ kdir=/lib/modules/$kver/build
 mkdir -p "$bdir" "$out/results"
 tap=$out/results/build-$kver.tap
 
+# The lanes build with -Werror (VFIO_CXX_WERROR=1, for the C and C++ units;
+# a user's DKMS build has neither it nor the KUnit suites).  The KUnit
+# suites join when the caller asks: VFIO_CXX_KUNIT=1 (scripts/debug-lane.sh).
+kunit=${VFIO_CXX_KUNIT:-0}
+
 # Build from a copy so that each kernel keeps its own objects.
 mkdir -p "$bdir/scripts"
-cp -a "$top/Kbuild" "$top/module" "$top/uapi" "$top/kunit" "$bdir/"
+rm -f "$bdir/kunit/"*.o
+cp -a "$top/Kbuild" "$top/VERSION" "$top/module" "$top/uapi" "$top/kunit" "$bdir/"
 cp -a "$top/scripts/kbuild-cxx.mk" "$bdir/scripts/"
 start=$(date +%s)
-make -C "$kdir" M="$bdir" MODULE_PAHOLE_FLAGS="$(cat "$top/scripts/pahole-flags")" modules >"$bdir/build.log" 2>&1
+make -C "$kdir" M="$bdir" MODULE_PAHOLE_FLAGS="$(cat "$top/scripts/pahole-flags")" \
+	VFIO_CXX_WERROR=1 VFIO_CXX_KUNIT="$kunit" modules >"$bdir/build.log" 2>&1
 rc=$?
 secs=$(( $(date +%s) - start ))
 {

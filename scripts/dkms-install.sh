@@ -1,68 +1,75 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Install vfio_iommu_cxx through DKMS for the given kernels (default: the
-# installed Debian kernels): the source tree goes to
-# /usr/src/<PACKAGE_NAME>-<PACKAGE_VERSION> (dkms.conf), replacing any
-# earlier copy of the same version, then dkms add/build/install per kernel.
-# The module lands in /lib/modules/<kver>/updates/dkms/ and `modprobe
-# vfio_iommu_cxx` loads it.  TAP on stdout (one line per kernel).
+# Install vfio_iommu_cxx on this host the way a Debian user does: build the
+# packages (scripts/pkg-build.sh, into $OUT/pkg-host) and install
+# vfio-cxx-dkms and vfio-cxx-tools with dpkg; the package's postinst (dh-dkms)
+# adds the source (/usr/src/vfio-iommu-cxx-<version>) to DKMS and builds it.
+# Then make sure that the module is built and installed for each given kernel
+# (default: the installed Debian kernels).  It lands in
+# /lib/modules/<kver>/updates/dkms/ and `modprobe vfio_iommu_cxx` loads it.
+# Copies left by the script this one replaced (DKMS trees of other versions
+# that no package owns) are removed first.  TAP on stdout.
 #   scripts/dkms-install.sh [--remove] [kver...]
+# --remove purges the packages (dkms remove --all, the source tree).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${OUT:-$top/out}
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
 name=$(sed -n 's/^PACKAGE_NAME="\(.*\)"/\1/p' "$top/dkms.conf")
-ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
-src=/usr/src/$name-$ver
+ver=$(cat "$top/VERSION")
 
-remove_all() {
-	# Not "dkms status | grep -q": grep exits at the first line, dkms
-	# dies of SIGPIPE, and with pipefail the test fails when two or more
-	# kernels have the module (seen in a CI run).
-	if [ -n "$($SUDO dkms status "$name/$ver" 2>/dev/null)" ] || [ -e "/var/lib/dkms/$name/$ver" ]; then
-		$SUDO dkms remove "$name/$ver" --all >/dev/null 2>&1 || true
-	fi
-	$SUDO rm -rf "$src"
+# DKMS copies of vfio-iommu-cxx that no package owns (the old script's).
+remove_strays() {
+	local d v
+	for d in /var/lib/dkms/"$name"/* /usr/src/"$name"-*; do
+		[ -e "$d" ] || continue
+		case $d in /var/lib/dkms/*) v=${d##*/} ;; *) v=${d##*/"$name"-} ;; esac
+		[ -d "$d" ] && [[ $v =~ ^[0-9] ]] || continue
+		dpkg -S "/usr/src/$name-$v" >/dev/null 2>&1 && continue
+		$SUDO dkms remove "$name/$v" --all >/dev/null 2>&1 || true
+		$SUDO rm -rf "/usr/src/$name-$v" "/var/lib/dkms/$name/$v"
+	done
 }
 
 if [ "${1:-}" = --remove ]; then
-	remove_all
-	echo "removed $name/$ver from DKMS"
+	$SUDO dpkg --purge vfio-cxx-tools vfio-cxx-dkms >/dev/null
+	remove_strays
+	echo "removed vfio-cxx-dkms, vfio-cxx-tools and $name from DKMS"
 	exit 0
 fi
 
 kvers=("$@")
-[ ${#kvers[@]} -gt 0 ] || kvers=($(make -s -C "$top" --no-print-directory print-kvers))
+[ ${#kvers[@]} -gt 0 ] || read -r -a kvers <<<"$(make -s -C "$top" --no-print-directory print-kvers)"
 
-remove_all
-# What Kbuild needs, and nothing else.
-$SUDO mkdir -p "$src/scripts"
-$SUDO cp -a "$top/Kbuild" "$top/dkms.conf" "$top/module" "$top/uapi" "$top/kunit" "$src/"
-$SUDO cp -a "$top/scripts/kbuild-cxx.mk" "$top/scripts/pahole-flags" "$src/scripts/"
-$SUDO find "$src" -name '*.o' -o -name '*.cmd' -o -name '*.ko' | $SUDO xargs -r rm -f
 n=0 rc=0
-echo "TAP version 13"
-addlog=$(mktemp)
-if $SUDO dkms add "$name/$ver" >"$addlog" 2>&1; then
-	echo "ok $((n += 1)) - dkms add $name/$ver"
-else
-	echo "not ok $((n += 1)) - dkms add $name/$ver"
-	sed 's/^/# /' "$addlog"
-	rc=1
-fi
-rm -f "$addlog"
-for k in "${kvers[@]}"; do
-	log=$(mktemp)
-	if $SUDO dkms build "$name/$ver" -k "$k" >"$log" 2>&1 &&
-	   $SUDO dkms install "$name/$ver" -k "$k" --force >>"$log" 2>&1 &&
-	   ls /lib/modules/"$k"/updates/dkms/vfio_iommu_cxx.ko* >/dev/null 2>&1; then
-		echo "ok $((n += 1)) - dkms build and install for $k"
+ok() { # ok <status> <description> [<log to show on failure>]
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
 	else
-		echo "not ok $((n += 1)) - dkms build and install for $k"
-		tail -20 "$log" | sed 's/^/# /'
+		echo "not ok $n - $2"
+		[ -z "${3:-}" ] || tail -20 "$3" | sed 's/^/# /'
 		rc=1
 	fi
-	rm -f "$log"
+}
+echo "TAP version 13"
+pkg=$OUT/pkg-host
+"$top/scripts/pkg-build.sh" "$pkg"
+ok $? "the packages build (dpkg-buildpackage, log $pkg/build.log)" "$pkg/build.log"
+remove_strays
+log=$(mktemp)
+$SUDO dpkg -i "$pkg/vfio-cxx-dkms_${ver}_all.deb" "$pkg"/vfio-cxx-tools_"${ver}"_*.deb >"$log" 2>&1
+ok $? "dpkg -i vfio-cxx-dkms vfio-cxx-tools $ver" "$log"
+for k in "${kvers[@]}"; do
+	$SUDO dkms install "$name/$ver" -k "$k" >"$log" 2>&1
+	r=$?
+	# dkms install exits non-zero when the module is installed already.
+	ls /lib/modules/"$k"/updates/dkms/vfio_iommu_cxx.ko* >/dev/null 2>&1 &&
+		[ "$(modinfo -k "$k" -F version vfio_iommu_cxx 2>/dev/null)" = "$ver" ]
+	ok $? "DKMS built and installed vfio_iommu_cxx $ver for $k (dkms install exit $r)" "$log"
 done
+rm -f "$log"
 echo "1..$n"
 exit $rc

@@ -20,6 +20,8 @@ vfio-cxx-c-only := $(shell LC_ALL=C $(VFIO_CXX_CXX) $(vfio-cxx-kflags) -x c++ -c
 # the one .init_array entry the build lane allows there.
 vfio-cxx-kasan := $(if $(filter y,$(CONFIG_KASAN)),$(if $(filter y,$(CONFIG_KASAN_HW_TAGS)),,$(CFLAGS_KASAN)))
 
+# -Werror as the including Kbuild gives it to its C units (ccflags-y): the
+# lanes ask for it, a user's DKMS build does not get it (../Kbuild).
 # C++ DWARF stays in the objects (for debuggers and ORC-independent tools);
 # pahole is told to skip C++ units when it makes the module's BTF (Makefile).
 vfio-cxx-flags = -Wp,-MMD,$(depfile) $(NOSTDINC_FLAGS) \
@@ -27,7 +29,7 @@ vfio-cxx-flags = -Wp,-MMD,$(depfile) $(NOSTDINC_FLAGS) \
 	$(modkern_cflags) $(basename_flags) $(modname_flags) \
 	-std=gnu++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics \
 	-nostdinc++ -ffreestanding -fcheck-new -fno-use-cxa-atexit \
-	-Werror -Wno-missing-field-initializers \
+	$(filter -Werror,$(ccflags-y)) -Wno-missing-field-initializers \
 	-DVFIO_CXX_KERNEL $(VFIO_CXX_INCLUDES) $(vfio-cxx-kasan)
 
 quiet_cmd_cc_o_cpp = CXX [M]  $@

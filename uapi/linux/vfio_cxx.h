@@ -6,14 +6,22 @@
  * VFIO_CXX_IOMMU (always), or VFIO_TYPE1_IOMMU / VFIO_TYPE1v2_IOMMU while the
  * module parameter claim_type1 is set (the default; see
  * Documentation/admin-guide.rst).
+ *
+ * Versions (the vfio-cxx release, ../../VERSION; the loaded module's is in
+ * /sys/module/vfio_iommu_cxx/version and `modinfo -F version vfio_iommu_cxx`):
+ *   0.1.0  VFIO_CXX_IOMMU; preregistered memory (VFIO_CXX_REGISTER_MEMORY,
+ *          VFIO_CXX_UNREGISTER_MEMORY, VFIO_CXX_INFO_CAP_PREREG);
+ *          VFIO_CXX_EXIT_POLICY.
+ *   0.2.0  no change to this header (the module reports its version).
+ * Later releases add a line here for what they add.
  */
 #ifndef _UAPI_LINUX_VFIO_CXX_H
 #define _UAPI_LINUX_VFIO_CXX_H
 
 /*
- * Private IOMMU type / extension id ('VCX1').  VFIO_CHECK_EXTENSION answers 1
- * when vfio_iommu_cxx is loaded.  A container set to it speaks the Type1v2
- * user API.
+ * Private IOMMU type / extension id ('VCX1'), since 0.1.0.
+ * VFIO_CHECK_EXTENSION answers 1 when vfio_iommu_cxx is loaded.  A container
+ * set to it speaks the Type1v2 user API.
  */
 #define VFIO_CXX_IOMMU		0x56435831UL
 
@@ -21,7 +29,8 @@
 #include <linux/vfio.h>
 
 /*
- * Preregistered memory, on containers set to VFIO_CXX_IOMMU (seeds 000/002).
+ * Preregistered memory, on containers set to VFIO_CXX_IOMMU (seeds 000/002),
+ * since 0.1.0.
  *
  * The sPAPR ioctls and struct vfio_iommu_spapr_register_memory (argsz,
  * flags = 0, vaddr, size; page aligned).  REGISTER pins the whole region in
@@ -48,7 +57,7 @@
 
 /*
  * VFIO_IOMMU_GET_INFO capability of VFIO_CXX_IOMMU containers: the
- * preregistered regions of the container.
+ * preregistered regions of the container (since 0.1.0).
  */
 #define VFIO_CXX_INFO_CAP_PREREG	0x5643
 struct vfio_cxx_info_cap_prereg {
@@ -59,7 +68,8 @@ struct vfio_cxx_info_cap_prereg {
 };
 
 /*
- * VFIO_CXX_EXIT_POLICY - _IOW(VFIO_TYPE, 0xc0, struct vfio_cxx_exit_policy)
+ * VFIO_CXX_EXIT_POLICY - _IOW(VFIO_TYPE, 0xc0, struct vfio_cxx_exit_policy),
+ * since 0.1.0.
  *
  * What happens to the pages of a process (an mm) that exits while a
  * container still maps them, for containers served by vfio_iommu_cxx:

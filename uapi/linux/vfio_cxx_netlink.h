@@ -3,7 +3,18 @@
  * The vfio_cxx generic netlink family: what vfio_iommu_cxx.ko serves, live.
  * See Documentation/uapi.rst.
  *
- * Family "vfio_cxx", version 1.  Requests:
+ * Family "vfio_cxx", version 1.  VFIO_CXX_GENL_VERSION is the protocol's
+ * version (the genl header's version, CTRL_ATTR_VERSION), not the release's:
+ * it changes only if a release changes the meaning of an existing command or
+ * attribute; added commands and attributes keep it.  The release of the
+ * loaded module is /sys/module/vfio_iommu_cxx/version (../../VERSION).
+ *   protocol 1: vfio-cxx 0.1.0 and later.
+ * Versions (vfio-cxx releases) that added to the family:
+ *   0.1.0  every command, attribute and event below.
+ *   0.2.0  nothing.
+ * Later releases add a line here for what they add.
+ *
+ * Requests:
  *
  *   VFIO_CXX_CMD_GET_CONTAINER
  *     dump (NLM_F_DUMP): one message per visible container, by id;
