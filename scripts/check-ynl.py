@@ -138,6 +138,7 @@ def main():
     spec = os.path.join(top, "Documentation/netlink/specs/vfio_cxx.yaml")
     ynl = os.path.join(src_tree, "tools/net/ynl")
     tree_spec = os.path.join(src_tree, "Documentation/netlink/specs/vfio_cxx.yaml")
+    os.makedirs(os.path.dirname(tree_spec), exist_ok=True)
     shutil.copy(spec, tree_spec)
     uapi = os.path.join(top, "uapi/linux/vfio_cxx_netlink.h")
     netlink_c = os.path.join(top, "module/kapi/netlink.c")

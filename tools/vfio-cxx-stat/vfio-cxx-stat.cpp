@@ -10,10 +10,17 @@
  *   vfio-cxx-stat --watch         events (needs CAP_SYS_ADMIN), until
  *                                 --count N events or --timeout S seconds
  *   --json                        machine-readable output for any of them
+ *   --version                     the package version
+ *
+ * Every message from the kernel is parsed with a policy (libnl's
+ * genlmsg_parse with struct nla_policy: each attribute's type and exact
+ * length, as Documentation/netlink/specs/vfio_cxx.yaml gives them); a reply
+ * or event that breaks it is reported and makes the command fail, it is
+ * never read blindly.  Attributes newer than this tool are ignored.
  *
  * Exit status: 0 ok, 1 usage, 2 module not loaded, 3 permission denied,
- * 4 no such container, 5 other error; --watch: 6 if --timeout expired
- * before --count events arrived.
+ * 4 no such container, 5 other error (a malformed message too); --watch: 6
+ * if --timeout expired before --count events arrived.
  */
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
@@ -34,6 +41,11 @@
 #include <vector>
 
 #include "../../uapi/linux/vfio_cxx_netlink.h"
+
+/* The package version: -DVFIO_CXX_VERSION="..." from ../../VERSION (Makefile, debian/rules). */
+#ifndef VFIO_CXX_VERSION
+#error "VFIO_CXX_VERSION: build with -DVFIO_CXX_VERSION=\"...\" (the Makefile does)"
+#endif
 
 namespace {
 
@@ -57,6 +69,53 @@ struct Mapping {
 struct Prereg {
 	uint64_t vaddr = 0, size = 0, mm_id = 0, pages_pinned = 0, users = 0;
 };
+
+/*
+ * The attributes' policy: type and exact payload length of each (the
+ * spec's u32, u64, nest; pad is never read).  genlmsg_parse() rejects a
+ * message with an attribute shorter or longer than this.
+ */
+struct Policy {
+	nla_policy p[VFIO_CXX_A_MAX + 1];
+	constexpr Policy() : p{}
+	{
+		const int u32s[] = { VFIO_CXX_A_OWNER_TGID, VFIO_CXX_A_OWNER_UID, VFIO_CXX_A_IOMMU_TYPE,
+				     VFIO_CXX_A_GROUPS,	    VFIO_CXX_A_GROUP_ID,  VFIO_CXX_A_DOMAINS,
+				     VFIO_CXX_A_PROT,	    VFIO_CXX_A_MAP_FLAGS };
+		for (int a = VFIO_CXX_A_PAD + 1; a <= VFIO_CXX_A_MAX; a++)
+			p[a] = { NLA_U64, 8, 8 };
+		for (int a : u32s)
+			p[a] = { NLA_U32, 4, 4 };
+		p[VFIO_CXX_A_GROUP_IDS] = { NLA_NESTED, 0, 0 };
+	}
+};
+constexpr Policy policy;
+
+/* Inside VFIO_CXX_A_GROUP_IDS: VFIO_CXX_A_GROUP_ID only (u32), any number of them. */
+int parse_group_ids(nlattr *nest, std::vector<uint32_t> *ids)
+{
+	nlattr *a;
+	int rem;
+	nla_for_each_nested(a, nest, rem)
+	{
+		if (nla_type(a) != VFIO_CXX_A_GROUP_ID)
+			continue;
+		if (nla_len(a) != 4)
+			return -NLE_RANGE;
+		if (ids)
+			ids->push_back(nla_get_u32(a));
+	}
+	return rem == 0 ? 0 : -NLE_RANGE; /* trailing bytes: a truncated attribute */
+}
+
+/* A message's attributes into tb, validated; 0 or a negative libnl error. */
+int parse_attrs(nlmsghdr *nlh, nlattr **tb)
+{
+	int err = genlmsg_parse(nlh, 0, tb, VFIO_CXX_A_MAX, const_cast<nla_policy *>(policy.p));
+	if (!err && tb[VFIO_CXX_A_GROUP_IDS])
+		err = parse_group_ids(tb[VFIO_CXX_A_GROUP_IDS], nullptr);
+	return err;
+}
 
 uint64_t u64(nlattr **tb, int a) { return tb[a] ? nla_get_u64(tb[a]) : 0; }
 uint32_t u32(nlattr **tb, int a) { return tb[a] ? nla_get_u32(tb[a]) : 0; }
@@ -140,15 +199,21 @@ public:
 		}
 		struct Ctx {
 			F *fn;
-		} ctx{ &fn };
+			int bad;
+		} ctx{ &fn, 0 };
 		nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
 		nl_cb_set(
 			cb, NL_CB_VALID, NL_CB_CUSTOM,
 			[](nl_msg *m, void *arg) -> int {
+				auto *c = static_cast<Ctx *>(arg);
 				nlattr *tb[VFIO_CXX_A_MAX + 1];
-				if (genlmsg_parse(nlmsg_hdr(m), 0, tb, VFIO_CXX_A_MAX, nullptr))
+				int e = parse_attrs(nlmsg_hdr(m), tb);
+				if (e) {
+					/* Keep reading to the end of the exchange; fail after it. */
+					c->bad = e;
 					return NL_SKIP;
-				(*static_cast<Ctx *>(arg)->fn)(tb);
+				}
+				(*c->fn)(tb);
 				return NL_OK;
 			},
 			&ctx);
@@ -173,6 +238,11 @@ public:
 		while (err >= 0 && !done)
 			err = nl_recvmsgs(sk_, cb);
 		nl_cb_put(cb);
+		if (err >= 0 && ctx.bad) {
+			fprintf(stderr, "%s: a malformed message from the kernel: %s\n", prog,
+				nl_geterror(ctx.bad));
+			return ctx.bad;
+		}
 		return err < 0 ? err : 0;
 	}
 
@@ -219,13 +289,8 @@ Container parse_container(nlattr **tb)
 	c.prereg_pages = u64(tb, VFIO_CXX_A_PREREG_PAGES);
 	c.locked_pages = u64(tb, VFIO_CXX_A_LOCKED_PAGES);
 	c.orphaned = u64(tb, VFIO_CXX_A_ORPHANED_MAPPINGS);
-	if (tb[VFIO_CXX_A_GROUP_IDS]) {
-		nlattr *a;
-		int rem;
-		nla_for_each_nested(a, tb[VFIO_CXX_A_GROUP_IDS], rem)
-			if (nla_type(a) == VFIO_CXX_A_GROUP_ID)
-				c.group_ids.push_back(nla_get_u32(a));
-	}
+	if (tb[VFIO_CXX_A_GROUP_IDS])
+		parse_group_ids(tb[VFIO_CXX_A_GROUP_IDS], &c.group_ids); /* validated by parse_attrs */
 	return c;
 }
 
@@ -460,6 +525,7 @@ const char *event_name(uint8_t cmd)
 struct WatchCtx {
 	bool json;
 	long seen = 0;
+	int bad = 0;
 };
 
 int on_event(nl_msg *m, void *arg)
@@ -468,8 +534,10 @@ int on_event(nl_msg *m, void *arg)
 	nlmsghdr *nlh = nlmsg_hdr(m);
 	genlmsghdr *gh = static_cast<genlmsghdr *>(nlmsg_data(nlh));
 	nlattr *tb[VFIO_CXX_A_MAX + 1];
-	if (genlmsg_parse(nlh, 0, tb, VFIO_CXX_A_MAX, nullptr))
-		return NL_SKIP;
+	if (int e = parse_attrs(nlh, tb)) {
+		w->bad = e;
+		return NL_STOP;
+	}
 	const char *name = event_name(gh->cmd);
 	const uint64_t id = u64(tb, VFIO_CXX_A_CONTAINER_ID);
 	if (w->json) {
@@ -536,6 +604,8 @@ int cmd_watch(Genl &nl, bool json, long count, double timeout)
 			return report(-nl_syserr2nlerr(errno), "waiting for events");
 		if (r > 0) {
 			err = nl_recvmsgs_default(sk);
+			if (w.bad)
+				return report(w.bad, "a malformed event from the kernel");
 			if (err < 0)
 				return report(err, "receiving events");
 		}
@@ -555,7 +625,8 @@ void usage(FILE *f)
 		"  -n, --count N      with --watch: stop after N events\n"
 		"  -t, --timeout S    with --watch: stop after S seconds (exit 6 if --count\n"
 		"                     events had not arrived)\n"
-		"  -j, --json         JSON output (--watch: one object per line)\n",
+		"  -j, --json         JSON output (--watch: one object per line)\n"
+		"  -V, --version      print the version and exit\n",
 		prog);
 }
 
@@ -567,14 +638,15 @@ int main(int argc, char **argv)
 		{ "json", no_argument, nullptr, 'j' },	   { "container", required_argument, nullptr, 'c' },
 		{ "stats", no_argument, nullptr, 's' },	   { "watch", no_argument, nullptr, 'w' },
 		{ "count", required_argument, nullptr, 'n' }, { "timeout", required_argument, nullptr, 't' },
-		{ "help", no_argument, nullptr, 'h' },	   { nullptr, 0, nullptr, 0 },
+		{ "help", no_argument, nullptr, 'h' },	   { "version", no_argument, nullptr, 'V' },
+		{ nullptr, 0, nullptr, 0 },
 	};
 	bool json = false, stats = false, watch = false, have_id = false;
 	uint64_t id = 0;
 	long count = 0;
 	double timeout = 0;
 	int o;
-	while ((o = getopt_long(argc, argv, "jc:swn:t:h", opts, nullptr)) != -1) {
+	while ((o = getopt_long(argc, argv, "jc:swn:t:hV", opts, nullptr)) != -1) {
 		char *end = nullptr;
 		switch (o) {
 		case 'j': json = true; break;
@@ -591,6 +663,7 @@ int main(int argc, char **argv)
 		case 'n': count = strtol(optarg, nullptr, 0); break;
 		case 't': timeout = strtod(optarg, nullptr); break;
 		case 'h': usage(stdout); return OK;
+		case 'V': printf("%s %s\n", prog, VFIO_CXX_VERSION); return OK;
 		default: usage(stderr); return USAGE;
 		}
 	}
