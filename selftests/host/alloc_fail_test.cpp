@@ -135,10 +135,9 @@ TEST_F(AllocSweep, R3_IncompatibleSecondDomain)
 		vfio_cxx_container *c = open_ok();
 		ASSERT_NE(c, nullptr);
 		ASSERT_EQ(vfio_cxx_attach_group(c, a.group(), VFIO_CXX_GROUP_IOMMU), 0);
-		khost::fail_nth_alloc(n);
-		int ret = vfio_cxx_attach_group(c, b.group(), VFIO_CXX_GROUP_IOMMU);
-		const bool hit = khost::injected_failure_hit();
-		khost::fail_nth_alloc(0);
+		bool hit;
+		int ret = nth_alloc_failing(
+			n, [&] { return vfio_cxx_attach_group(c, b.group(), VFIO_CXX_GROUP_IOMMU); }, &hit);
 		auto *core = reinterpret_cast<vfio_cxx::Container *>(c);
 		if (ret == 0) {
 			EXPECT_EQ(core->domain_count(), 2u) << "N=" << n;

@@ -275,10 +275,8 @@ TEST_F(External, N19_AllocationFailureSweep)
 	ASSERT_EQ(v.pin(0x100000, 2, R), 2); /* the record map exists; failures hit records */
 	int failures = 0;
 	for (long n = 1; n < 64; n++) {
-		khost::fail_nth_alloc(n);
-		int r = v.pin(0x100000, 16, R);
-		bool hit = khost::injected_failure_hit();
-		khost::fail_nth_alloc(0);
+		bool hit;
+		int r = nth_alloc_failing(n, [&] { return v.pin(0x100000, 16, R); }, &hit);
 		if (!hit) {
 			ASSERT_EQ(r, 16);
 			break;

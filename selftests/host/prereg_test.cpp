@@ -210,10 +210,8 @@ TEST_F(Prereg, AllocationFailureSweep)
 {
 	int failures = 0;
 	for (long n = 1; n < 32; n++) {
-		khost::fail_nth_alloc(n);
-		long r = reg(VA, 8 * PG);
-		bool hit = khost::injected_failure_hit();
-		khost::fail_nth_alloc(0);
+		bool hit;
+		long r = nth_alloc_failing(n, [&] { return reg(VA, 8 * PG); }, &hit);
 		if (!hit) {
 			ASSERT_EQ(r, 0);
 			break;
@@ -381,10 +379,8 @@ TEST_F(Prereg, N45_WatchFailureUnwinds)
 	ASSERT_EQ(attach(g), 0);
 	int failures = 0;
 	for (long n = 1; n < 32; n++) {
-		khost::fail_nth_alloc(n);
-		long r = map(0x100000, 4 * PG, VA);
-		bool hit = khost::injected_failure_hit();
-		khost::fail_nth_alloc(0);
+		bool hit;
+		long r = nth_alloc_failing(n, [&] { return map(0x100000, 4 * PG, VA); }, &hit);
 		if (!hit) {
 			ASSERT_EQ(r, 0);
 			break;

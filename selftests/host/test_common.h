@@ -76,6 +76,19 @@ protected:
 		return c;
 	}
 
+	/*
+	 * op() with the n-th allocation from now on failing (fail_nth_alloc);
+	 * *hit: whether op reached it.  Returns what op returns.
+	 */
+	template <typename Op> static auto nth_alloc_failing(long n, Op op, bool *hit)
+	{
+		khost::fail_nth_alloc(n);
+		auto r = op();
+		*hit = khost::injected_failure_hit();
+		khost::fail_nth_alloc(0);
+		return r;
+	}
+
 	static khost::FakeGroup group(int id, int family = 0)
 	{
 		khost::FakeGroup g;
