@@ -4,6 +4,7 @@
  */
 #include "registry.h"
 #include "container.h"
+#include "netlink.h"
 
 #include <vfio_cxx/errno.h>
 #include <vfio_cxx/list.h>
@@ -63,7 +64,7 @@ void Registry::event(kapi_event_type type, const Container &c, kapi_event &ev) n
 		ev.mm_id = c.owner_mm_id;
 	ev.tgid = c.owner_tgid;
 	ev.uid = c.owner_uid;
-	kapi_emit_event(type, &ev);
+	nl::emit_event(type, ev);
 }
 
 void Registry::memlock_denied(Container &c, u64 pages, u64 limit) noexcept
@@ -133,7 +134,7 @@ int Registry::grab(const kapi_viewer *v, u64 id, bool quiet, Container *&out) no
 		return -err::NOENT;
 	}
 	/* The owner is immutable: no container lock for the decision. */
-	if (!kapi_viewer_may_see(v, c->owner, quiet)) {
+	if (!nl::may_see(v, c->owner, quiet)) {
 		c->put();
 		return -err::PERM;
 	}
@@ -149,7 +150,7 @@ int Registry::next(const kapi_viewer *v, u64 after, vfio_cxx_container_info &out
 		if (!c)
 			break;
 		first = c->id + 1;
-		if (kapi_viewer_may_see(v, c->owner, 1)) {
+		if (nl::may_see(v, c->owner, true)) {
 			c->summary(out);
 			return 0;
 		}

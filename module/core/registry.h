@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The registry of live containers, and what user space may see of them
- * (the vfio_cxx generic netlink family, module/kapi/netlink.c).
+ * (the vfio_cxx generic netlink family, netlink.cpp).
  *
  * Every Container that Container::create() hands out is on one global
  * intrusive list, linked through Container::reg_node, from create() until
@@ -17,7 +17,7 @@
  * many GiB) or forever (a FUSE page that never arrives) would stall every
  * VFIO user of the host.  A lookup takes a reference (Container::get())
  * under the registry mutex, skipping closed containers, drops the mutex,
- * decides visibility (kapi_viewer_may_see()), then reads the container:
+ * decides visibility (nl::may_see()), then reads the container:
  * its lock-free summary (GET_CONTAINER), or mapping_from()/prereg_from(),
  * which wait for its lock killably; then put().  A container is on the
  * list only while the VFIO core's reference is held (close() removes it

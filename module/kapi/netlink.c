@@ -1,32 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The vfio_cxx generic netlink family (uapi/linux/vfio_cxx_netlink.h):
- * containers, their mappings and preregistered regions and the module's
- * counters, read from the core's registry, and the "events" multicast
- * group fed by kapi_emit_event().
+ * The vfio_cxx generic netlink family (uapi/linux/vfio_cxx_netlink.h): the
+ * part that must see kernel types.  What each request answers, the dump
+ * cursors, who sees which container and what the events carry are the
+ * core's (module/core/netlink.cpp, with the family's locking rules); this
+ * file only
  *
- * Stalls (issue 11 item 3): the family is parallel_ops, so no request runs
- * under genl_mutex, and the core holds its registry mutex for list lookups
- * only.  GET_CONTAINER reads lock-free counters; GET_MAPPINGS/GET_PREREGS
- * wait for one container's lock killably, holding no global lock, so a
- * container whose owner keeps its lock (a MAP_DMA of many GiB, a FUSE page
- * that never arrives) stalls only the reader of that container's dump.
- * parallel_ops needs nothing else here: the family has no state of its own
- * besides the static, read-only ops and policy.
- *
- * Who may see what (issue 11 item 4, Documentation/netlink.rst): a viewer
- * is the socket opener's credentials (the file's f_cred), the sender's,
- * the sender's thread group and CAP_SYS_ADMIN as netlink_capable() sees it
- * (opener and sender).  Without CAP_SYS_ADMIN a container is visible only
- * if both credentials may read its owner process as ptrace's
- * PTRACE_MODE_READ_FSCREDS would allow (/proc/<pid>/maps); the sender also
- * when it is the owner.  A dump captures the viewer in its start callback
- * (the requester's context) and releases it in done: later dumpit calls
- * run in whatever process calls recvmsg() on the socket, so nothing there
- * may look at current's credentials.
+ * - registers the family: its ops, attribute policy and "events" group
+ *   (parallel_ops: no request runs under genl_mutex; the family has no
+ *   state of its own besides these static, read-only tables);
+ * - turns each op into a call of the core's handlers (core/netlink.h):
+ *   the doit/start/dumpit/done trampolines, each giving its command;
+ * - builds messages as the core says (netlink_services.h): genetlink
+ *   headers addressed as the request's context wants, attributes, nests,
+ *   replies and the multicast;
+ * - holds the viewer's credentials (struct cred, struct pid) and answers
+ *   the questions about them that only the kernel can: CAP_SYS_ADMIN as
+ *   netlink_capable() sees it, and whether a credential may read a process
+ *   as ptrace's PTRACE_MODE_READ_FSCREDS allows with the same LSM label
+ *   (cred_may_read() below).  That last one is a kernel-knowledge
+ *   primitive, not a policy: it restates kernel/ptrace.c for a cred other
+ *   than current's, because ptrace_may_access() is not exported; moving it
+ *   would mean exposing cred and task internals to the core.  How the
+ *   answers combine (admin first, the owner's own socket, both
+ *   credentials) is the core's may_see().
  */
+#include <linux/build_bug.h>
 #include <linux/cred.h>
 #include <linux/capability.h>
+#include <linux/errno.h>
 #include <linux/netlink.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
@@ -43,9 +45,13 @@
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
-#include "kapi.h"
+#include "services.h"
+#include "netlink_services.h"
 #include "internal.h"
+#include "../core/netlink.h"
 #include "../../uapi/linux/vfio_cxx_netlink.h"
+
+static_assert(KAPI_EMSGSIZE == EMSGSIZE, "netlink_services.h's EMSGSIZE");
 
 /* ---- owners and viewers ----------------------------------------------------- */
 
@@ -79,30 +85,34 @@ static void viewer_init(struct kapi_viewer *v, struct sk_buff *skb)
 	v->admin = v->opener && netlink_capable(skb, CAP_SYS_ADMIN);
 }
 
-/* A dump's viewer: its own references, it outlives the request. */
-static struct kapi_viewer *viewer_hold(struct sk_buff *skb)
+int kapi_viewer_admin(const struct kapi_viewer *v)
 {
-	struct kapi_viewer *v = kmalloc(sizeof(*v), GFP_KERNEL);
-
-	if (!v)
-		return NULL;
-	viewer_init(v, skb);
-	if (v->opener)
-		get_cred(v->opener);
-	get_cred(v->sender);
-	get_pid(v->sender_tgid);
-	return v;
+	return v->admin;
 }
 
-static void viewer_release(struct kapi_viewer *v)
+int kapi_viewer_has_opener(const struct kapi_viewer *v)
 {
-	if (!v)
-		return;
-	if (v->opener)
-		put_cred(v->opener);
-	put_cred(v->sender);
-	put_pid(v->sender_tgid);
-	kfree(v);
+	return v->opener != NULL;
+}
+
+int kapi_viewer_opener_is_sender(const struct kapi_viewer *v)
+{
+	return v->opener == v->sender;
+}
+
+int kapi_viewer_sender_is(const struct kapi_viewer *v, const struct kapi_owner *o)
+{
+	return o && (const struct pid *)o == v->sender_tgid;
+}
+
+struct kapi_owner_task *kapi_owner_task_get(const struct kapi_owner *o)
+{
+	return (struct kapi_owner_task *)get_pid_task((struct pid *)o, PIDTYPE_TGID);
+}
+
+void kapi_owner_task_put(struct kapi_owner_task *t)
+{
+	put_task_struct((struct task_struct *)t);
 }
 
 /* CAP_SYS_PTRACE in ns for current's (overridden) credentials: ptrace_has_cap(). */
@@ -161,38 +171,197 @@ static bool cred_may_read(const struct cred *cred, struct task_struct *task, boo
 	return vsid == tsid;
 }
 
-int kapi_viewer_may_see(const struct kapi_viewer *v, struct kapi_owner *o, int quiet)
+int kapi_viewer_may_read(const struct kapi_viewer *v, int who, struct kapi_owner_task *t,
+			 int quiet)
 {
-	struct pid *pid = (struct pid *)o;
-	struct task_struct *task;
-	bool ok;
+	const struct cred *cred = who == KAPI_VIEWER_OPENER ? v->opener : v->sender;
 
-	if (v->admin)
-		return 1;
-	if (!pid || !v->opener)
-		return 0;
-	/*
-	 * The owner asking through a socket it opened itself, credentials
-	 * unchanged since (the same cred object): its own business, as
-	 * /proc/self is, even when it is not dumpable.
-	 */
-	if (pid == v->sender_tgid && v->opener == v->sender)
-		return 1;
-	task = get_pid_task(pid, PIDTYPE_TGID);
-	if (!task)
-		return 0; /* the owner has exited: CAP_SYS_ADMIN only */
-	/*
-	 * Otherwise each credential on its own; the sender also passes as
-	 * the owner itself (ptrace's same-thread-group rule).  The opener is
-	 * only a cred, so it never passes that way: a socket opened by
-	 * someone else and handed to the owner shows only what its opener
-	 * may read.
-	 */
-	ok = (pid == v->sender_tgid || cred_may_read(v->sender, task, quiet)) &&
-	     cred_may_read(v->opener, task, quiet);
-	put_task_struct(task);
-	return ok;
+	return cred && cred_may_read(cred, (struct task_struct *)t, quiet);
 }
+
+/* ---- requests and messages ---------------------------------------------------- */
+
+static struct genl_family vfio_cxx_nl_family;
+static bool vfio_cxx_nl_registered;
+
+struct kapi_msg {
+	struct sk_buff *skb;
+	u32 portid, seq;
+	int flags;		/* of each part's nlmsghdr */
+	void *hdr;		/* the part being filled */
+	struct nlattr *nest;	/* the nest being filled */
+	bool event;		/* allocated by kapi_msg_event_new() (a reply's is the request's) */
+};
+
+struct kapi_nl_req {
+	struct sk_buff *skb;		/* the request (a doit's) or cb->skb */
+	struct genl_info *info;		/* a doit's */
+	struct netlink_callback *cb;	/* a dump's */
+	struct nlattr **tb;		/* a dump's start: its attributes, parsed */
+	struct kapi_viewer viewer;	/* a doit's, set by kapi_nl_req_viewer() */
+	bool has_viewer;
+	struct kapi_msg reply;
+};
+
+int kapi_nl_req_container_id(const struct kapi_nl_req *r, kapi_u64 *id)
+{
+	const struct nlattr *a;
+
+	if (r->info) {
+		if (GENL_REQ_ATTR_CHECK(r->info, VFIO_CXX_A_CONTAINER_ID))
+			return -EINVAL;
+		a = r->info->attrs[VFIO_CXX_A_CONTAINER_ID];
+	} else {
+		a = r->tb ? r->tb[VFIO_CXX_A_CONTAINER_ID] : NULL;
+		if (!a) {
+			NL_SET_ERR_MSG(r->cb->extack, "VFIO_CXX_A_CONTAINER_ID is required");
+			return -EINVAL;
+		}
+	}
+	*id = nla_get_u64(a);
+	return 0;
+}
+
+void *kapi_nl_dump_ctx(struct kapi_nl_req *r)
+{
+	BUILD_BUG_ON(sizeof(r->cb->ctx) < KAPI_NL_DUMP_CTX_SIZE);
+	return r->cb->ctx;
+}
+
+const struct kapi_viewer *kapi_nl_req_viewer(struct kapi_nl_req *r)
+{
+	if (!r->has_viewer) {
+		viewer_init(&r->viewer, r->skb);
+		r->has_viewer = true;
+	}
+	return &r->viewer;
+}
+
+struct kapi_viewer *kapi_nl_viewer_hold(struct kapi_nl_req *r)
+{
+	struct kapi_viewer *v = kmalloc(sizeof(*v), GFP_KERNEL);
+
+	if (!v)
+		return NULL;
+	viewer_init(v, r->skb);
+	if (v->opener)
+		get_cred(v->opener);
+	get_cred(v->sender);
+	get_pid(v->sender_tgid);
+	return v;
+}
+
+void kapi_viewer_release(struct kapi_viewer *v)
+{
+	if (!v)
+		return;
+	if (v->opener)
+		put_cred(v->opener);
+	put_cred(v->sender);
+	put_pid(v->sender_tgid);
+	kfree(v);
+}
+
+int kapi_msg_begin(struct kapi_msg *m, unsigned int cmd)
+{
+	m->hdr = genlmsg_put(m->skb, m->portid, m->seq, &vfio_cxx_nl_family, m->flags, cmd);
+	return m->hdr ? 0 : -EMSGSIZE;
+}
+
+void kapi_msg_end(struct kapi_msg *m)
+{
+	genlmsg_end(m->skb, m->hdr);
+	m->hdr = NULL;
+}
+
+void kapi_msg_cancel(struct kapi_msg *m)
+{
+	genlmsg_cancel(m->skb, m->hdr);
+	m->hdr = NULL;
+	m->nest = NULL;
+}
+
+int kapi_msg_put_u32(struct kapi_msg *m, int attr, unsigned int v)
+{
+	return nla_put_u32(m->skb, attr, v);
+}
+
+int kapi_msg_put_u64(struct kapi_msg *m, int attr, kapi_u64 v)
+{
+	return nla_put_u64_64bit(m->skb, attr, v, VFIO_CXX_A_PAD);
+}
+
+int kapi_msg_nest_start(struct kapi_msg *m, int attr)
+{
+	m->nest = nla_nest_start(m->skb, attr);
+	return m->nest ? 0 : -EMSGSIZE;
+}
+
+void kapi_msg_nest_end(struct kapi_msg *m)
+{
+	nla_nest_end(m->skb, m->nest);
+	m->nest = NULL;
+}
+
+int kapi_msg_len(const struct kapi_msg *m)
+{
+	return m->skb->len;
+}
+
+struct kapi_msg *kapi_msg_reply_new(struct kapi_nl_req *r)
+{
+	struct kapi_msg *m = &r->reply;
+
+	m->skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!m->skb)
+		return NULL;
+	/* genlmsg_put_reply()'s addressing */
+	m->portid = r->info->snd_portid;
+	m->seq = r->info->snd_seq;
+	m->flags = 0;
+	return m;
+}
+
+int kapi_msg_reply(struct kapi_nl_req *r, struct kapi_msg *m)
+{
+	return genlmsg_reply(m->skb, r->info);
+}
+
+int kapi_nl_has_listeners(void)
+{
+	return READ_ONCE(vfio_cxx_nl_registered) &&
+	       genl_has_listeners(&vfio_cxx_nl_family, &init_net, 0);
+}
+
+struct kapi_msg *kapi_msg_event_new(void)
+{
+	struct kapi_msg *m = kzalloc(sizeof(*m), GFP_KERNEL);
+
+	if (!m)
+		return NULL;
+	m->skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!m->skb) {
+		kfree(m);
+		return NULL;
+	}
+	m->event = true; /* port 0, sequence 0, no flags */
+	return m;
+}
+
+void kapi_msg_multicast(struct kapi_msg *m)
+{
+	genlmsg_multicast(&vfio_cxx_nl_family, m->skb, 0, 0, GFP_KERNEL);
+	kfree(m);
+}
+
+void kapi_msg_free(struct kapi_msg *m)
+{
+	nlmsg_free(m->skb);
+	if (m->event)
+		kfree(m);
+}
+
+/* ---- the family ------------------------------------------------------------- */
 
 static const struct nla_policy vfio_cxx_nl_policy[VFIO_CXX_A_MAX + 1] = {
 	[VFIO_CXX_A_CONTAINER_ID] = { .type = NLA_U64 },
@@ -203,295 +372,85 @@ static const struct genl_multicast_group vfio_cxx_nl_mcgrps[] = {
 	{ .name = VFIO_CXX_GENL_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_SYS_ADMIN },
 };
 
-static struct genl_family vfio_cxx_nl_family;
-static bool vfio_cxx_nl_registered;
-
-/* cb->args of a dump */
-enum { ARG_CURSOR, ARG_VIEWER, ARG_ID, ARG_END };
-
-static int put_u64(struct sk_buff *skb, int attr, u64 v)
+/*
+ * The trampolines: the request and the op's command (the genetlink header's:
+ * a doit's info, a dump's request message) to the core's handlers.
+ */
+static unsigned int dump_cmd(struct netlink_callback *cb)
 {
-	return nla_put_u64_64bit(skb, attr, v, VFIO_CXX_A_PAD);
+	return ((struct genlmsghdr *)nlmsg_data(cb->nlh))->cmd;
 }
 
-static int fill_container(struct sk_buff *skb, const struct vfio_cxx_container_info *ci)
+static int doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct nlattr *nest;
-	unsigned int i;
+	struct kapi_nl_req r = { .skb = skb, .info = info };
 
-	if (put_u64(skb, VFIO_CXX_A_CONTAINER_ID, ci->id) ||
-	    nla_put_u32(skb, VFIO_CXX_A_OWNER_TGID, ci->tgid) ||
-	    nla_put_u32(skb, VFIO_CXX_A_OWNER_UID, ci->uid) ||
-	    put_u64(skb, VFIO_CXX_A_MM_ID, ci->mm_id) ||
-	    nla_put_u32(skb, VFIO_CXX_A_IOMMU_TYPE, ci->type) ||
-	    nla_put_u32(skb, VFIO_CXX_A_GROUPS, ci->groups) ||
-	    nla_put_u32(skb, VFIO_CXX_A_DOMAINS, ci->domains) ||
-	    put_u64(skb, VFIO_CXX_A_MAPPINGS, ci->mappings) ||
-	    put_u64(skb, VFIO_CXX_A_MAPPED_BYTES, ci->mapped_bytes) ||
-	    put_u64(skb, VFIO_CXX_A_PAGES_PINNED, ci->pages_pinned) ||
-	    put_u64(skb, VFIO_CXX_A_EXTERNAL_PAGES, ci->external_pages) ||
-	    put_u64(skb, VFIO_CXX_A_PREREG_PAGES, ci->prereg_pages) ||
-	    put_u64(skb, VFIO_CXX_A_LOCKED_PAGES, ci->locked_pages) ||
-	    put_u64(skb, VFIO_CXX_A_ORPHANED_MAPPINGS, ci->orphaned_mappings))
-		return -EMSGSIZE;
-	nest = nla_nest_start(skb, VFIO_CXX_A_GROUP_IDS);
-	if (!nest)
-		return -EMSGSIZE;
-	for (i = 0; i < ci->ngroup_ids && i < VFIO_CXX_INFO_GROUPS_MAX; i++)
-		if (nla_put_u32(skb, VFIO_CXX_A_GROUP_ID, ci->group_ids[i]))
-			return -EMSGSIZE;
-	nla_nest_end(skb, nest);
-	return 0;
+	return vfio_cxx_nl_doit(&r, info->genlhdr->cmd);
 }
 
-static int fill_mapping(struct sk_buff *skb, u64 id, const struct vfio_cxx_mapping_info *mi)
+/* GET_CONTAINER's dump: no attributes. */
+static int dump_start(struct netlink_callback *cb)
 {
-	if (put_u64(skb, VFIO_CXX_A_CONTAINER_ID, id) ||
-	    put_u64(skb, VFIO_CXX_A_IOVA, mi->iova) ||
-	    put_u64(skb, VFIO_CXX_A_SIZE, mi->size) ||
-	    put_u64(skb, VFIO_CXX_A_VADDR, mi->vaddr) ||
-	    put_u64(skb, VFIO_CXX_A_MM_ID, mi->mm_id) ||
-	    nla_put_u32(skb, VFIO_CXX_A_PROT, mi->prot) ||
-	    nla_put_u32(skb, VFIO_CXX_A_MAP_FLAGS, mi->flags) ||
-	    put_u64(skb, VFIO_CXX_A_PAGES_PINNED, mi->pages_pinned) ||
-	    put_u64(skb, VFIO_CXX_A_EXTERNAL_PAGES, mi->external_pages) ||
-	    put_u64(skb, VFIO_CXX_A_LOCKED_PAGES, mi->locked_pages))
-		return -EMSGSIZE;
-	return 0;
+	struct kapi_nl_req r = { .skb = cb->skb, .cb = cb };
+
+	return vfio_cxx_nl_start(&r, dump_cmd(cb));
 }
 
-static int fill_prereg(struct sk_buff *skb, u64 id, const struct vfio_cxx_prereg_info *pi)
-{
-	if (put_u64(skb, VFIO_CXX_A_CONTAINER_ID, id) ||
-	    put_u64(skb, VFIO_CXX_A_VADDR, pi->vaddr) ||
-	    put_u64(skb, VFIO_CXX_A_SIZE, pi->size) ||
-	    put_u64(skb, VFIO_CXX_A_MM_ID, pi->mm_id) ||
-	    put_u64(skb, VFIO_CXX_A_PAGES_PINNED, pi->size >> PAGE_SHIFT) ||
-	    put_u64(skb, VFIO_CXX_A_PREREG_USERS, pi->users))
-		return -EMSGSIZE;
-	return 0;
-}
-
-static int fill_stats(struct sk_buff *skb)
-{
-	struct vfio_cxx_stats st;
-
-	vfio_cxx_get_stats(&st);
-	if (put_u64(skb, VFIO_CXX_A_STAT_CONTAINERS_LIVE, st.containers_live) ||
-	    put_u64(skb, VFIO_CXX_A_STAT_CONTAINERS_OPENED, st.containers_opened) ||
-	    put_u64(skb, VFIO_CXX_A_STAT_GROUPS_ATTACHED, st.groups_attached) ||
-	    put_u64(skb, VFIO_CXX_A_STAT_DOMAINS_LIVE, st.domains_live) ||
-	    put_u64(skb, VFIO_CXX_A_STAT_DMAS_LIVE, st.dmas_live) ||
-	    put_u64(skb, VFIO_CXX_A_STAT_PAGES_PINNED, st.pages_pinned) ||
-	    put_u64(skb, VFIO_CXX_A_STAT_EXTERNAL_PAGES, st.external_pages) ||
-	    put_u64(skb, VFIO_CXX_A_STAT_DEVICES_REGISTERED, st.devices_registered) ||
-	    put_u64(skb, VFIO_CXX_A_STAT_PREREG_PAGES, st.prereg_pages) ||
-	    put_u64(skb, VFIO_CXX_A_STAT_MM_EXITS, st.mm_exits))
-		return -EMSGSIZE;
-	return 0;
-}
-
-/* ---- GET_CONTAINER ---------------------------------------------------- */
-
-static int get_container_doit(struct sk_buff *skb, struct genl_info *info)
-{
-	struct vfio_cxx_container_info ci;
-	struct kapi_viewer v;
-	struct sk_buff *msg;
-	void *hdr;
-	int ret;
-
-	if (GENL_REQ_ATTR_CHECK(info, VFIO_CXX_A_CONTAINER_ID))
-		return -EINVAL;
-	viewer_init(&v, skb);
-	ret = vfio_cxx_view_container_get(&v, nla_get_u64(info->attrs[VFIO_CXX_A_CONTAINER_ID]),
-					  &ci);
-	if (ret)
-		return ret;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &vfio_cxx_nl_family, 0, VFIO_CXX_CMD_GET_CONTAINER);
-	if (!hdr || fill_container(msg, &ci)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
-}
-
-static struct kapi_viewer *dump_viewer(struct netlink_callback *cb)
-{
-	return (struct kapi_viewer *)cb->args[ARG_VIEWER];
-}
-
-static int dump_start_viewer(struct netlink_callback *cb)
-{
-	struct kapi_viewer *v = viewer_hold(cb->skb);
-
-	if (!v)
-		return -ENOMEM;
-	cb->args[ARG_CURSOR] = 0;
-	cb->args[ARG_VIEWER] = (long)v;
-	cb->args[ARG_END] = 0;
-	return 0;
-}
-
-/* The end of every dump, also when the socket is closed in the middle (maybe in a worker). */
-static int dump_done(struct netlink_callback *cb)
-{
-	viewer_release(dump_viewer(cb));
-	cb->args[ARG_VIEWER] = 0;
-	return 0;
-}
-
-static int get_container_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
-{
-	struct vfio_cxx_container_info ci;
-	void *hdr;
-
-	while (!vfio_cxx_view_container_next(dump_viewer(cb), cb->args[ARG_CURSOR], &ci)) {
-		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-				  &vfio_cxx_nl_family, NLM_F_MULTI, VFIO_CXX_CMD_GET_CONTAINER);
-		if (!hdr)
-			break;
-		if (fill_container(skb, &ci)) {
-			genlmsg_cancel(skb, hdr);
-			break;
-		}
-		genlmsg_end(skb, hdr);
-		cb->args[ARG_CURSOR] = ci.id;
-	}
-	return skb->len;
-}
-
-/* ---- GET_MAPPINGS, GET_PREREGS ------------------------------------------ */
-
-/* The start of a dump of one container's contents (GET_MAPPINGS, GET_PREREGS). */
+/* A dump of one container's contents (GET_MAPPINGS, GET_PREREGS): the request's attributes. */
 static int container_dump_start(struct netlink_callback *cb)
 {
 	struct nlattr *tb[VFIO_CXX_A_MAX + 1];
-	struct vfio_cxx_container_info ci;
+	struct kapi_nl_req r = { .skb = cb->skb, .cb = cb, .tb = tb };
 	int ret;
 
 	ret = nlmsg_parse(cb->nlh, GENL_HDRLEN, tb, VFIO_CXX_A_MAX, vfio_cxx_nl_policy,
 			  cb->extack);
-	if (ret)
-		return ret;
-	if (!tb[VFIO_CXX_A_CONTAINER_ID]) {
-		NL_SET_ERR_MSG(cb->extack, "VFIO_CXX_A_CONTAINER_ID is required");
-		return -EINVAL;
-	}
-	ret = dump_start_viewer(cb);
-	if (ret)
-		return ret;
-	cb->args[ARG_ID] = nla_get_u64(tb[VFIO_CXX_A_CONTAINER_ID]);
-	/* Unknown or not visible: the dump fails with ENOENT or EPERM (done is not called). */
-	ret = vfio_cxx_view_container_get(dump_viewer(cb), cb->args[ARG_ID], &ci);
-	if (ret)
-		dump_done(cb);
-	return ret;
+	return ret ? ret : vfio_cxx_nl_start(&r, dump_cmd(cb));
 }
 
-static int get_mappings_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+static int dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	struct vfio_cxx_mapping_info mi;
-	void *hdr;
-	int ret;
+	struct kapi_nl_req r = { .skb = cb->skb, .cb = cb };
+	struct kapi_msg m = {
+		.skb = skb,
+		.portid = NETLINK_CB(cb->skb).portid,
+		.seq = cb->nlh->nlmsg_seq,
+		.flags = NLM_F_MULTI,
+	};
 
-	while (!cb->args[ARG_END]) {
-		ret = vfio_cxx_view_mapping_next(dump_viewer(cb), cb->args[ARG_ID],
-						 cb->args[ARG_CURSOR], &mi);
-		/*
-		 * 1: the last mapping was sent; <0: the container went away or
-		 * is no longer visible, or a fatal signal interrupted the wait.
-		 */
-		if (ret)
-			return ret < 0 && !skb->len ? ret : skb->len;
-		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-				  &vfio_cxx_nl_family, NLM_F_MULTI, VFIO_CXX_CMD_GET_MAPPINGS);
-		if (!hdr)
-			break;
-		if (fill_mapping(skb, cb->args[ARG_ID], &mi)) {
-			genlmsg_cancel(skb, hdr);
-			break;
-		}
-		genlmsg_end(skb, hdr);
-		cb->args[ARG_CURSOR] = mi.iova + mi.size;
-		if (!cb->args[ARG_CURSOR]) /* it ended at the top of the IOVA space */
-			cb->args[ARG_END] = 1;
-	}
-	return skb->len;
+	return vfio_cxx_nl_dumpit(&r, &m, dump_cmd(cb));
 }
 
-static int get_preregs_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+/* The end of every started dump, also when the socket is closed in the middle. */
+static int dump_done(struct netlink_callback *cb)
 {
-	struct vfio_cxx_prereg_info pi;
-	void *hdr;
-	int ret;
+	struct kapi_nl_req r = { .skb = cb->skb, .cb = cb };
 
-	while (!cb->args[ARG_END]) {
-		ret = vfio_cxx_view_prereg_next(dump_viewer(cb), cb->args[ARG_ID],
-						cb->args[ARG_CURSOR], &pi);
-		if (ret) /* as GET_MAPPINGS */
-			return ret < 0 && !skb->len ? ret : skb->len;
-		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-				  &vfio_cxx_nl_family, NLM_F_MULTI, VFIO_CXX_CMD_GET_PREREGS);
-		if (!hdr)
-			break;
-		if (fill_prereg(skb, cb->args[ARG_ID], &pi)) {
-			genlmsg_cancel(skb, hdr);
-			break;
-		}
-		genlmsg_end(skb, hdr);
-		cb->args[ARG_CURSOR] = pi.vaddr + pi.size;
-		if (!cb->args[ARG_CURSOR]) /* it ended at the top of the address space */
-			cb->args[ARG_END] = 1;
-	}
-	return skb->len;
-}
-
-/* ---- GET_STATS ---------------------------------------------------------- */
-
-static int get_stats_doit(struct sk_buff *skb, struct genl_info *info)
-{
-	struct sk_buff *msg;
-	void *hdr;
-
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &vfio_cxx_nl_family, 0, VFIO_CXX_CMD_GET_STATS);
-	if (!hdr || fill_stats(msg)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	return vfio_cxx_nl_done(&r);
 }
 
 static const struct genl_ops vfio_cxx_nl_ops[] = {
 	{
 		.cmd	= VFIO_CXX_CMD_GET_CONTAINER,
-		.doit	= get_container_doit,
-		.start	= dump_start_viewer,
-		.dumpit	= get_container_dumpit,
+		.doit	= doit,
+		.start	= dump_start,
+		.dumpit	= dumpit,
 		.done	= dump_done,
 	},
 	{
 		.cmd	= VFIO_CXX_CMD_GET_MAPPINGS,
 		.start	= container_dump_start,
-		.dumpit	= get_mappings_dumpit,
+		.dumpit	= dumpit,
 		.done	= dump_done,
 	},
 	{
 		.cmd	= VFIO_CXX_CMD_GET_STATS,
-		.doit	= get_stats_doit,
+		.doit	= doit,
 	},
 	{
 		.cmd	= VFIO_CXX_CMD_GET_PREREGS,
 		.start	= container_dump_start,
-		.dumpit	= get_preregs_dumpit,
+		.dumpit	= dumpit,
 		.done	= dump_done,
 	},
 };
@@ -510,50 +469,6 @@ static struct genl_family vfio_cxx_nl_family __ro_after_init = {
 	.mcgrps		= vfio_cxx_nl_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(vfio_cxx_nl_mcgrps),
 };
-
-/* ---- events --------------------------------------------------------------- */
-
-static const u8 event_cmd[] = {
-	[KAPI_EVENT_CONTAINER_CREATED] = VFIO_CXX_CMD_CONTAINER_CREATED,
-	[KAPI_EVENT_CONTAINER_RELEASED] = VFIO_CXX_CMD_CONTAINER_RELEASED,
-	[KAPI_EVENT_MEMLOCK_DENIED] = VFIO_CXX_CMD_MEMLOCK_DENIED,
-	[KAPI_EVENT_MM_EXITED] = VFIO_CXX_CMD_MM_EXITED,
-};
-
-void kapi_emit_event(enum kapi_event_type type, const struct kapi_event *ev)
-{
-	struct sk_buff *msg;
-	void *hdr;
-	int bad;
-
-	if (!READ_ONCE(vfio_cxx_nl_registered) || type >= ARRAY_SIZE(event_cmd) ||
-	    !event_cmd[type] || !genl_has_listeners(&vfio_cxx_nl_family, &init_net, 0))
-		return;
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg)
-		return;
-	hdr = genlmsg_put(msg, 0, 0, &vfio_cxx_nl_family, 0, event_cmd[type]);
-	if (!hdr) {
-		nlmsg_free(msg);
-		return;
-	}
-	bad = put_u64(msg, VFIO_CXX_A_CONTAINER_ID, ev->container_id) ||
-	      nla_put_u32(msg, VFIO_CXX_A_OWNER_TGID, ev->tgid) ||
-	      nla_put_u32(msg, VFIO_CXX_A_OWNER_UID, ev->uid) ||
-	      put_u64(msg, VFIO_CXX_A_MM_ID, ev->mm_id);
-	if (!bad && type == KAPI_EVENT_MEMLOCK_DENIED)
-		bad = put_u64(msg, VFIO_CXX_A_EVENT_PAGES, ev->pages) ||
-		      put_u64(msg, VFIO_CXX_A_LIMIT_PAGES, ev->limit_pages);
-	if (!bad && type == KAPI_EVENT_MM_EXITED)
-		bad = put_u64(msg, VFIO_CXX_A_EVENT_PAGES, ev->pages) ||
-		      put_u64(msg, VFIO_CXX_A_MAPPINGS, ev->mappings);
-	if (bad) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	genlmsg_multicast(&vfio_cxx_nl_family, msg, 0, 0, GFP_KERNEL);
-}
 
 int kapi_netlink_init(void)
 {

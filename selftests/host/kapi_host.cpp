@@ -1519,3 +1519,417 @@ void set_pin_hook(std::function<void(unsigned long vaddr, unsigned long n)> hook
 }
 
 } /* namespace khost */
+
+/*
+ * ---- kapi: netlink messages and requests (helper "netlink": append-only section) ----
+ *
+ * kapi/netlink_services.h in userspace (kapi_host.h says what is modelled).
+ */
+
+#include "../../uapi/linux/vfio_cxx_netlink.h"
+
+namespace {
+
+constexpr size_t NL_PART_HDR = 16 + 4; /* NLMSG_HDRLEN + GENL_HDRLEN */
+constexpr size_t NL_U32_SIZE = 8, NL_U64_SIZE = 12, NL_NEST_SIZE = 4;
+constexpr int NL_EMSGSIZE = 90;
+
+std::atomic<bool> nl_listeners{ true };
+std::atomic<size_t> nl_reply_room{ 3776 }, nl_event_room{ 3760 };
+std::atomic<int> nl_fail{ 0 };
+std::atomic<long> nl_viewers{ 0 }, nl_tasks{ 0 }, nl_msgs{ 0 }, nl_built{ 0 };
+std::vector<khost::NlPart> *nl_multicasts; /* under state_lock */
+
+void no_core_lock_held(const char *what)
+{
+	for (int cls = 0; cls < KAPI_LOCK_NR; cls++)
+		if (held_per_class[cls]) {
+			fprintf(stderr, "%s with a registry or container lock held\n", what);
+			die("a viewer decision under a core lock");
+		}
+}
+
+bool nl_alloc_fails()
+{
+	int n = nl_fail.load();
+	while (n > 0)
+		if (nl_fail.compare_exchange_weak(n, n - 1))
+			return true;
+	return false;
+}
+
+khost::FakeMsg &fmsg(kapi_msg *m) { return *reinterpret_cast<khost::FakeMsg *>(m); }
+khost::FakeReq &freq(const kapi_nl_req *r)
+{
+	return *reinterpret_cast<khost::FakeReq *>(const_cast<kapi_nl_req *>(r));
+}
+const khost::FakeViewer &fview(const kapi_viewer *v) { return *reinterpret_cast<const khost::FakeViewer *>(v); }
+
+int nl_add(khost::FakeMsg &m, size_t size, khost::NlAttr a)
+{
+	if (!m.part_open)
+		die("an attribute outside a part");
+	if (m.len + size > m.room)
+		return -NL_EMSGSIZE;
+	m.len += size;
+	m.parts.back().attrs.push_back(a);
+	return 0;
+}
+
+kapi_msg *nl_new(size_t room, unsigned int portid, unsigned int seq)
+{
+	if (nl_alloc_fails())
+		return nullptr;
+	auto *m = new khost::FakeMsg();
+	m->room = room;
+	m->portid = portid;
+	m->seq = seq;
+	m->allocated = true;
+	nl_msgs++;
+	return m->msg();
+}
+
+void nl_delete(khost::FakeMsg &m)
+{
+	if (!m.allocated)
+		die("kapi_msg_free/reply/multicast of a dump's message");
+	if (m.part_open)
+		die("a message sent or freed with a part open");
+	nl_msgs--;
+	delete &m;
+}
+
+} /* namespace */
+
+/* ---- viewer facts ---- */
+
+extern "C" int kapi_viewer_admin(const kapi_viewer *v) noexcept
+{
+	no_core_lock_held("kapi_viewer_admin");
+	return fview(v).admin;
+}
+
+extern "C" int kapi_viewer_has_opener(const kapi_viewer *v) noexcept { return !fview(v).no_opener; }
+extern "C" int kapi_viewer_opener_is_sender(const kapi_viewer *v) noexcept { return fview(v).own_socket; }
+
+extern "C" int kapi_viewer_sender_is(const kapi_viewer *v, const kapi_owner *o) noexcept
+{
+	return o && fview(v).sender_tgid == reinterpret_cast<const HostOwner *>(o)->tgid;
+}
+
+extern "C" kapi_owner_task *kapi_owner_task_get(const kapi_owner *o) noexcept
+{
+	no_core_lock_held("kapi_owner_task_get");
+	StateGuard g;
+	if (reinterpret_cast<const HostOwner *>(o)->exited)
+		return nullptr;
+	nl_tasks++;
+	return reinterpret_cast<kapi_owner_task *>(const_cast<kapi_owner *>(o));
+}
+
+extern "C" void kapi_owner_task_put(kapi_owner_task *t) noexcept
+{
+	if (!t || nl_tasks.fetch_sub(1) <= 0)
+		die("kapi_owner_task_put without a task");
+}
+
+extern "C" int kapi_viewer_may_read(const kapi_viewer *v, int who, kapi_owner_task *t,
+				    int quiet) noexcept
+{
+	no_core_lock_held("kapi_viewer_may_read");
+	const khost::FakeViewer &fv = fview(v);
+	n_viewer_checks++;
+	if (quiet)
+		n_viewer_quiet++;
+	if (who == KAPI_VIEWER_OPENER && fv.no_opener)
+		return 0;
+	StateGuard g;
+	return host_may_read(who == KAPI_VIEWER_OPENER ? fv.opener : fv.sender,
+			     *reinterpret_cast<const HostOwner *>(t));
+}
+
+/* ---- requests ---- */
+
+extern "C" int kapi_nl_req_container_id(const kapi_nl_req *r, kapi_u64 *id) noexcept
+{
+	khost::FakeReq &q = freq(r);
+	if (!q.has_id) {
+		if (q.doit)
+			q.missing_attr = VFIO_CXX_A_CONTAINER_ID;
+		else
+			q.missing_msg = true;
+		return -22; /* EINVAL */
+	}
+	*id = q.id;
+	return 0;
+}
+
+extern "C" void *kapi_nl_dump_ctx(kapi_nl_req *r) noexcept
+{
+	if (freq(r).doit)
+		die("kapi_nl_dump_ctx in a doit");
+	return freq(r).ctx;
+}
+
+extern "C" const kapi_viewer *kapi_nl_req_viewer(kapi_nl_req *r) noexcept
+{
+	if (!freq(r).doit)
+		die("kapi_nl_req_viewer in a dump: its viewer is the one held at start");
+	return freq(r).viewer.viewer();
+}
+
+extern "C" kapi_viewer *kapi_nl_viewer_hold(kapi_nl_req *r) noexcept
+{
+	if (freq(r).doit)
+		die("kapi_nl_viewer_hold in a doit");
+	if (nl_alloc_fails())
+		return nullptr;
+	nl_viewers++;
+	return reinterpret_cast<kapi_viewer *>(new khost::FakeViewer(freq(r).viewer));
+}
+
+extern "C" void kapi_viewer_release(kapi_viewer *v) noexcept
+{
+	if (!v)
+		return;
+	if (nl_viewers.fetch_sub(1) <= 0)
+		die("kapi_viewer_release of a viewer not held");
+	delete reinterpret_cast<khost::FakeViewer *>(v);
+}
+
+/* ---- messages ---- */
+
+extern "C" int kapi_msg_begin(kapi_msg *m, unsigned int cmd) noexcept
+{
+	khost::FakeMsg &f = fmsg(m);
+	if (f.part_open)
+		die("kapi_msg_begin with a part open");
+	if (f.len + NL_PART_HDR > f.room)
+		return -NL_EMSGSIZE;
+	f.part_start = f.len;
+	f.len += NL_PART_HDR;
+	khost::NlPart p;
+	p.cmd = cmd;
+	p.portid = f.portid;
+	p.seq = f.seq;
+	p.flags = f.flags;
+	f.parts.push_back(p);
+	f.part_open = true;
+	return 0;
+}
+
+extern "C" void kapi_msg_end(kapi_msg *m) noexcept
+{
+	khost::FakeMsg &f = fmsg(m);
+	if (!f.part_open || f.nest_open)
+		die("kapi_msg_end without a part, or with a nest open");
+	f.part_open = false;
+}
+
+extern "C" void kapi_msg_cancel(kapi_msg *m) noexcept
+{
+	khost::FakeMsg &f = fmsg(m);
+	if (!f.part_open)
+		die("kapi_msg_cancel without a part");
+	f.parts.pop_back();
+	f.len = f.part_start;
+	f.part_open = f.nest_open = false;
+}
+
+extern "C" int kapi_msg_put_u32(kapi_msg *m, int attr, unsigned int v) noexcept
+{
+	return nl_add(fmsg(m), NL_U32_SIZE, { attr, khost::NL_U32, v });
+}
+
+extern "C" int kapi_msg_put_u64(kapi_msg *m, int attr, kapi_u64 v) noexcept
+{
+	return nl_add(fmsg(m), NL_U64_SIZE, { attr, khost::NL_U64, v });
+}
+
+extern "C" int kapi_msg_nest_start(kapi_msg *m, int attr) noexcept
+{
+	khost::FakeMsg &f = fmsg(m);
+	if (f.nest_open)
+		die("nested nests");
+	int ret = nl_add(f, NL_NEST_SIZE, { attr, khost::NL_NEST, 0 });
+	f.nest_open = !ret;
+	return ret;
+}
+
+extern "C" void kapi_msg_nest_end(kapi_msg *m) noexcept
+{
+	khost::FakeMsg &f = fmsg(m);
+	if (!f.nest_open)
+		die("kapi_msg_nest_end without a nest");
+	f.nest_open = false;
+	f.parts.back().attrs.push_back({ 0, khost::NL_NEST_END, 0 });
+}
+
+extern "C" int kapi_msg_len(const kapi_msg *m) noexcept
+{
+	return static_cast<int>(reinterpret_cast<const khost::FakeMsg *>(m)->len);
+}
+
+extern "C" kapi_msg *kapi_msg_reply_new(kapi_nl_req *r) noexcept
+{
+	if (!freq(r).doit)
+		die("a reply in a dump");
+	return nl_new(nl_reply_room.load(), freq(r).portid, freq(r).seq);
+}
+
+extern "C" int kapi_msg_reply(kapi_nl_req *r, kapi_msg *m) noexcept
+{
+	khost::FakeMsg &f = fmsg(m);
+	for (auto &p : f.parts)
+		freq(r).replies.push_back(p);
+	nl_delete(f);
+	return 0;
+}
+
+extern "C" int kapi_nl_has_listeners(void) noexcept { return nl_listeners.load(); }
+
+extern "C" kapi_msg *kapi_msg_event_new(void) noexcept
+{
+	kapi_msg *m = nl_new(nl_event_room.load(), 0, 0);
+	if (m)
+		nl_built++;
+	return m;
+}
+
+extern "C" void kapi_msg_multicast(kapi_msg *m) noexcept
+{
+	khost::FakeMsg &f = fmsg(m);
+	for (auto &p : f.parts) {
+		{
+			StateGuard g;
+			if (!nl_multicasts)
+				nl_multicasts = new std::vector<khost::NlPart>();
+			nl_multicasts->push_back(p);
+		}
+		/* Decoded for events() (the recorder above): what a listener would read. */
+		kapi_event ev{};
+		kapi_event_type type;
+		switch (p.cmd) {
+		case VFIO_CXX_CMD_CONTAINER_CREATED: type = KAPI_EVENT_CONTAINER_CREATED; break;
+		case VFIO_CXX_CMD_CONTAINER_RELEASED: type = KAPI_EVENT_CONTAINER_RELEASED; break;
+		case VFIO_CXX_CMD_MEMLOCK_DENIED: type = KAPI_EVENT_MEMLOCK_DENIED; break;
+		case VFIO_CXX_CMD_MM_EXITED: type = KAPI_EVENT_MM_EXITED; break;
+		default: die("a multicast of a command that is no event");
+		}
+		ev.container_id = p.get(VFIO_CXX_A_CONTAINER_ID);
+		ev.tgid = static_cast<unsigned int>(p.get(VFIO_CXX_A_OWNER_TGID));
+		ev.uid = static_cast<unsigned int>(p.get(VFIO_CXX_A_OWNER_UID));
+		ev.mm_id = p.get(VFIO_CXX_A_MM_ID);
+		if (p.has(VFIO_CXX_A_EVENT_PAGES))
+			ev.pages = p.get(VFIO_CXX_A_EVENT_PAGES);
+		if (p.has(VFIO_CXX_A_LIMIT_PAGES))
+			ev.limit_pages = p.get(VFIO_CXX_A_LIMIT_PAGES);
+		if (p.has(VFIO_CXX_A_MAPPINGS))
+			ev.mappings = p.get(VFIO_CXX_A_MAPPINGS);
+		kapi_emit_event(type, &ev);
+	}
+	nl_delete(f);
+}
+
+extern "C" void kapi_msg_free(kapi_msg *m) noexcept { nl_delete(fmsg(m)); }
+
+namespace khost {
+
+std::vector<int> NlPart::types() const
+{
+	std::vector<int> r;
+	bool in_nest = false;
+	for (const NlAttr &a : attrs) {
+		if (a.kind == NL_NEST_END) {
+			in_nest = false;
+			continue;
+		}
+		if (!in_nest)
+			r.push_back(a.type);
+		if (a.kind == NL_NEST)
+			in_nest = true;
+	}
+	return r;
+}
+
+bool NlPart::has(int type) const
+{
+	for (int t : types())
+		if (t == type)
+			return true;
+	return false;
+}
+
+unsigned long long NlPart::get(int type) const
+{
+	bool in_nest = false;
+	for (const NlAttr &a : attrs) {
+		if (a.kind == NL_NEST_END)
+			in_nest = false;
+		else if (!in_nest && a.type == type && a.kind != NL_NEST)
+			return a.value;
+		else if (a.kind == NL_NEST)
+			in_nest = true;
+	}
+	fprintf(stderr, "attribute %d missing\n", type);
+	die("NlPart::get of a missing attribute");
+}
+
+std::vector<unsigned long long> NlPart::nested(int type) const
+{
+	std::vector<unsigned long long> r;
+	bool in = false;
+	for (const NlAttr &a : attrs) {
+		if (a.kind == NL_NEST)
+			in = a.type == type;
+		else if (a.kind == NL_NEST_END)
+			in = false;
+		else if (in)
+			r.push_back(a.value);
+	}
+	return r;
+}
+
+FakeMsg FakeReq::dump_msg(size_t room) const
+{
+	FakeMsg m;
+	m.room = room;
+	m.portid = portid;
+	m.seq = seq;
+	m.flags = 2; /* NLM_F_MULTI */
+	return m;
+}
+
+void nl_set_listeners(bool on) { nl_listeners = on; }
+
+void nl_set_room(size_t reply_room, size_t event_room)
+{
+	nl_reply_room = reply_room;
+	nl_event_room = event_room;
+}
+
+void nl_fail_allocs(int n) { nl_fail = n; }
+
+std::vector<NlPart> multicasts()
+{
+	StateGuard g;
+	return nl_multicasts ? *nl_multicasts : std::vector<NlPart>();
+}
+
+long nl_live_viewers() { return nl_viewers.load(); }
+long nl_live_tasks() { return nl_tasks.load(); }
+long nl_live_msgs() { return nl_msgs.load(); }
+long nl_events_built() { return nl_built.load(); }
+
+void nl_reset()
+{
+	nl_listeners = true;
+	nl_set_room(3776, 3760);
+	nl_fail = 0;
+	nl_built = 0;
+	StateGuard g;
+	if (nl_multicasts)
+		nl_multicasts->clear();
+}
+
+} /* namespace khost */

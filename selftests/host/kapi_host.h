@@ -233,4 +233,90 @@ void set_pin_hook(std::function<void(unsigned long vaddr, unsigned long n)> hook
 
 } /* namespace khost */
 
+/*
+ * ---- netlink messages and requests (helper "netlink": append-only section) ----
+ *
+ * The host side of kapi/netlink_services.h.  A FakeReq is one request (a
+ * doit's, or the calls of one dump, which share its ctx); a FakeMsg records
+ * the parts (genetlink messages) and attributes the core puts, with the
+ * kernel's sizes (a part's headers 20 bytes, a u32 8, a u64 12 on x86_64,
+ * a nest header 4), so a message of `room` bytes fills up as an sk_buff
+ * does.  Replies sent go to the request's replies; events multicast go to
+ * multicasts() and, decoded, to kapi_emit_event() above, so events() sees
+ * them as before.  Viewers: a request's viewer is a FakeViewer (the netlink
+ * block above); kapi_viewer_may_read() applies its "ptrace-read" rule and
+ * counts in viewer_checks() (one call per credential judged).
+ */
+#include "kapi/netlink_services.h"
+
+namespace khost {
+
+enum NlKind { NL_U32, NL_U64, NL_NEST, NL_NEST_END };
+struct NlAttr {
+	int type;
+	NlKind kind;
+	unsigned long long value;
+};
+struct NlPart {
+	unsigned int cmd = 0;
+	unsigned int portid = 0, seq = 0;
+	int flags = 0;
+	std::vector<NlAttr> attrs;	/* in the order put */
+
+	/* The top-level attribute types, in order (a nest counts once, its content not). */
+	std::vector<int> types() const;
+	/* The value of the first top-level attribute of that type; dies if there is none. */
+	unsigned long long get(int type) const;
+	bool has(int type) const;
+	/* The values inside the nest of that type. */
+	std::vector<unsigned long long> nested(int type) const;
+};
+
+struct FakeMsg {
+	size_t room = 3776;		/* NLMSG_GOODSIZE with 4 KiB pages */
+	size_t len = 0;
+	unsigned int portid = 0, seq = 0;
+	int flags = 0;
+	std::vector<NlPart> parts;	/* ended parts, and the open one last */
+	bool part_open = false, nest_open = false;
+	size_t part_start = 0;
+	bool allocated = false;		/* by kapi_msg_reply_new/event_new */
+
+	kapi_msg *msg() { return reinterpret_cast<kapi_msg *>(this); }
+};
+
+struct FakeReq {
+	FakeViewer viewer;		/* the requester's */
+	bool doit = true;		/* false: a dump's calls */
+	bool has_id = false;		/* VFIO_CXX_A_CONTAINER_ID given */
+	unsigned long long id = 0;
+	unsigned int portid = 77, seq = 5;
+	alignas(8) unsigned char ctx[48] = {};
+	std::vector<NlPart> replies;	/* what kapi_msg_reply() sent */
+	int missing_attr = 0;		/* a doit's extack: the attribute reported missing */
+	bool missing_msg = false;	/* a dump start's extack: "... is required" */
+
+	kapi_nl_req *req() { return reinterpret_cast<kapi_nl_req *>(this); }
+	/* The message of one dumpit call: the requester's addressing, NLM_F_MULTI. */
+	FakeMsg dump_msg(size_t room = 3776) const;
+};
+
+/* Listeners on "events" (default true); reply/event room (default 3776, 3760). */
+void nl_set_listeners(bool on);
+void nl_set_room(size_t reply_room, size_t event_room);
+/* The next n reply/event/viewer-hold allocations fail (0: none). */
+void nl_fail_allocs(int n);
+/* Every part multicast since the last nl_reset(), in order. */
+std::vector<NlPart> multicasts();
+/* Live held viewers, owner tasks and allocated messages (all 0 after a test). */
+long nl_live_viewers();
+long nl_live_tasks();
+long nl_live_msgs();
+/* Messages kapi_msg_event_new() built since the last nl_reset(). */
+long nl_events_built();
+/* Back to the defaults above; forgets the multicasts. */
+void nl_reset();
+
+} /* namespace khost */
+
 #endif
