@@ -141,10 +141,11 @@ static int mapping_at(struct zone *z, int p)
 	return -1;
 }
 
-static int region_covering(struct zone *z, int start, int n)
+/* The region of reg[0..nreg) that holds pages [start, start + n): its index, or -1. */
+static int region_covering(const struct region *reg, int nreg, int start, int n)
 {
-	for (int i = 0; i < z->nreg; i++)
-		if (start >= z->reg[i].start && start + n <= z->reg[i].start + z->reg[i].n)
+	for (int i = 0; i < nreg; i++)
+		if (start >= reg[i].start && start + n <= reg[i].start + reg[i].n)
 			return i;
 	return -1;
 }
@@ -173,7 +174,7 @@ static int op_map(struct zone *z)
 		    VFIO_DMA_MAP_FLAG_READ | (ro ? 0 : VFIO_DMA_MAP_FLAG_WRITE));
 	EXPECT_RET(z, "MAP", overlap ? -EEXIST : 0, r);
 	if (!r) {
-		int reg = region_covering(z, s, n);
+		int reg = region_covering(z->reg, z->nreg, s, n);
 
 		z->map_len[s] = n;
 		z->map_ro[s] = ro;
@@ -342,11 +343,11 @@ static int op_update_vaddr(struct zone *z)
 				if (g->n >= n)
 					to = g->start + at % (g->n - n + 1);
 			}
-		} else if (at + n <= ZPAGES && region_covering(z, at, n) < 0) {
+		} else if (at + n <= ZPAGES && region_covering(z->reg, z->nreg, at, n) < 0) {
 			to = at;	/* outside every region */
 		}
 		if (to >= 0) {
-			int reg = region_covering(z, to, n);
+			int reg = region_covering(z->reg, z->nreg, to, n);
 
 			want = reg < 0 ? -EINVAL : 0;
 			r = dma_map(F.container, z->mem + (size_t)to * PG, iova_of(z, m),
@@ -877,13 +878,12 @@ static const char *const mp_op_name[MPO_N] = {
 static const unsigned char mp_cut[MPO_N] = { 18, 30, 42, 55, 58, 64, 69, 78, 82, 85, 89, 92, 95, 98, 100 };
 
 struct mp_map { int len, ro, owner, va, inv, region; };	/* at its first page */
-struct mp_region { int start, n, users; };		/* in pages of the zone */
 
 struct mp_zone {
 	int c;
 	struct mp_map m[MP_ZPAGES];
 	int pin[MP_ZPAGES];		/* device pin entries per page */
-	struct mp_region reg[MP_MAXREG];
+	struct region reg[MP_MAXREG];
 	int nreg;
 	int busy;			/* worker index + 1 of a command in flight */
 };
@@ -966,14 +966,6 @@ static int mp_mapping_at(struct mp_zone *z, int p)
 	for (int s = p; s >= 0; s--)
 		if (z->m[s].len)
 			return s + z->m[s].len > p ? s : -1;
-	return -1;
-}
-
-static int mp_region_covering(struct mp_zone *z, int start, int n)
-{
-	for (int i = 0; i < z->nreg; i++)
-		if (start >= z->reg[i].start && start + n <= z->reg[i].start + z->reg[i].n)
-			return i;
 	return -1;
 }
 
@@ -1388,7 +1380,7 @@ static struct mp_msg mp_cmd(int op, int c, uint32_t flags, int z, int va, int io
 static long long mp_s1(struct mp_zone *Z, int s, int mm, int va)
 {
 	struct mp_map *d = &Z->m[s];
-	int k = mp_region_covering(Z, va, d->len);
+	int k = region_covering(Z->reg, Z->nreg, va, d->len);
 
 	if (mm != M.prereg_owner) {
 		M.s1_eperm++;
@@ -1430,7 +1422,7 @@ static int mp_op_map(void)
 		return 2;
 	/* Half the time the regions' mm maps inside one of them: prereg-backed. */
 	if (Z->c == 0 && inreg && Z->nreg) {
-		struct mp_region *g = &Z->reg[pick % Z->nreg];
+		struct region *g = &Z->reg[pick % Z->nreg];
 
 		wi = mp_owner_worker(wi);
 		s = g->start + off % g->n;
@@ -1446,7 +1438,7 @@ static int mp_op_map(void)
 		int mm = M.w[wi].mm, reg = -1;
 
 		if (Z->c == 0 && M.cxx && mm == M.prereg_owner)
-			reg = mp_region_covering(Z, s, n);
+			reg = region_covering(Z->reg, Z->nreg, s, n);
 		Z->m[s] = (struct mp_map){ .len = n, .ro = ro, .owner = mm, .va = s, .region = reg + 1 };
 		if (reg >= 0)
 			Z->reg[reg].users++;
@@ -1634,7 +1626,7 @@ static int mp_op_setvaddr(void)
 				mm = M.w[wi].mm;
 			}
 			for (int i = 0; keep_va == 1 && i < Z->nreg; i++) {
-				struct mp_region *g = &Z->reg[(pick + i) % Z->nreg];
+				struct region *g = &Z->reg[(pick + i) % Z->nreg];
 
 				if (g->n >= n) {
 					va = g->start + newva % (g->n - n + 1);
@@ -1696,7 +1688,7 @@ static int mp_op_s1(void)
 
 		if (mp_idle_zone(z) || mp_idle_worker(any) || mp_idle_prereg())
 			return -1;
-		Z->reg[Z->nreg++] = (struct mp_region){ .start = rs, .n = rn };
+		Z->reg[Z->nreg++] = (struct region){ .start = rs, .n = rn };
 		M.prereg_owner = M.w[any].mm;
 		M.mm[M.w[any].mm].used[0] = 1;
 		m = mp_cmd(MPC_REG, 0, 0, z, rs, 0, rn);
@@ -1725,7 +1717,7 @@ static int mp_op_s1(void)
 		return -1;
 	s = mp_find(Z, off, 0, 1);
 	if (s < 0) {
-		struct mp_region *g = &Z->reg[pick % Z->nreg];
+		struct region *g = &Z->reg[pick % Z->nreg];
 		int k;
 
 		s = g->start + off % g->n;
@@ -1733,7 +1725,7 @@ static int mp_op_s1(void)
 		for (int q = s; q < s + n; q++)
 			if (mp_mapping_at(Z, q) >= 0)
 				return 2;
-		k = mp_region_covering(Z, s, n);
+		k = region_covering(Z->reg, Z->nreg, s, n);
 		Z->m[s] = (struct mp_map){ .len = n, .owner = M.w[p].mm, .va = s, .region = k + 1 };
 		Z->reg[k].users++;
 		M.mm[M.w[p].mm].used[0] = 1;
@@ -1758,7 +1750,7 @@ static int mp_op_s1(void)
 	} else if (who == 2) {
 		va = to + n > MP_ZPAGES ? MP_ZPAGES - n : to;
 		for (int i = 0; (to & 1) && i < Z->nreg; i++) {
-			struct mp_region *g = &Z->reg[(pick + i) % Z->nreg];
+			struct region *g = &Z->reg[(pick + i) % Z->nreg];
 
 			if (g->n >= n) {
 				va = g->start + to % (g->n - n + 1);
@@ -1832,7 +1824,7 @@ static int mp_op_register(void)
 			return 2;
 	}
 	if (!want) {
-		Z->reg[Z->nreg++] = (struct mp_region){ .start = s, .n = n };
+		Z->reg[Z->nreg++] = (struct region){ .start = s, .n = n };
 		M.prereg_owner = mm;
 		M.mm[mm].used[0] = 1;
 	}
@@ -2605,7 +2597,7 @@ static int mp_check_netlink(const char *when)
 		for (int z = 0; z < 4; z++)
 			for (int p = 0; p < MP_ZPAGES; p++)
 				for (int i = 0; i < M.z[z].nreg; i++) {
-					struct mp_region *g = &M.z[z].reg[i];
+					struct region *g = &M.z[z].reg[i];
 					struct mp_nl_range *e = &l.r[k];
 					char what[96];
 
