@@ -184,10 +184,11 @@ static void mm_charge_uncharge(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kapi_mm_charge(km, 0, 0, 0), 0);
 	KUNIT_EXPECT_EQ(test, kapi_mm_charge(km, 16, 1, 0), 0);
 	KUNIT_EXPECT_EQ(test, current->mm->locked_vm, base + 16);
-	kapi_mm_uncharge(km, 6);
-	kapi_mm_flush_deferred();
+	/* Given back at once... */
+	KUNIT_EXPECT_EQ(test, kapi_mm_uncharge_now(km, 6), 0);
 	KUNIT_EXPECT_EQ(test, current->mm->locked_vm, base + 10);
-	kapi_mm_uncharge(km, 10);
+	/* ...or by the work item, exactly as much. */
+	kapi_mm_uncharge_later(km, 10);
 	kapi_mm_flush_deferred();
 	KUNIT_EXPECT_EQ(test, current->mm->locked_vm, base);
 	kapi_mm_drop(km);
@@ -213,8 +214,7 @@ static void mm_charge_rlimit(struct kunit *test)
 	/* CAP_IPC_LOCK ignores the limit. */
 	KUNIT_EXPECT_EQ(test, kapi_mm_charge(km, 1, 1, base + 8), 0);
 	KUNIT_EXPECT_EQ(test, current->mm->locked_vm, base + 9);
-	kapi_mm_uncharge(km, 9);
-	kapi_mm_flush_deferred();
+	KUNIT_EXPECT_EQ(test, kapi_mm_uncharge_now(km, 9), 0);
 	KUNIT_EXPECT_EQ(test, current->mm->locked_vm, base);
 	kapi_mm_drop(km);
 }
@@ -236,8 +236,11 @@ static void mm_pin_user_pages(struct kunit *test)
 	km = kapi_mm_grab_current();
 	KUNIT_ASSERT_NOT_NULL(test, km);
 
+	/* GUP-fast (current's mm), and the remote walk for the rest: the same pages. */
+	got = kapi_pin_fast(addr, n / 2, 1, pfns);
+	KUNIT_ASSERT_EQ(test, got, n / 2);
 	while (got < n) {
-		long r = kapi_pin_user_pages(km, addr + got * PAGE_SIZE, n - got, 1, pfns + got);
+		long r = kapi_pin_remote(km, addr + got * PAGE_SIZE, n - got, 1, pfns + got);
 
 		KUNIT_ASSERT_GT(test, r, 0L);
 		got += r;
@@ -260,8 +263,11 @@ static void mm_pin_user_pages(struct kunit *test)
 	for (i = 0; i < n; i++)
 		KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(pfn_to_page(pfns[i]))));
 
-	/* Nothing mapped above the buffer: -EFAULT, nothing pinned. */
-	KUNIT_EXPECT_LT(test, kapi_pin_user_pages(km, TASK_SIZE - PAGE_SIZE, 1, 0, pfns), 0L);
+	/* Nothing mapped above the buffer: GUP-fast takes nothing, the remote walk fails. */
+	KUNIT_EXPECT_EQ(test, kapi_pin_fast(TASK_SIZE - PAGE_SIZE, 1, 0, pfns), 0L);
+	KUNIT_EXPECT_LT(test, kapi_pin_remote(km, TASK_SIZE - PAGE_SIZE, 1, 0, pfns), 0L);
+	/* Not a VM_PFNMAP mapping: no frame to look up. */
+	KUNIT_EXPECT_EQ(test, kapi_pfnmap_pfn(km, addr, 0, pfns), -ENOENT);
 	kapi_mm_drop(km);
 }
 

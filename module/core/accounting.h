@@ -11,8 +11,18 @@
  * first pages charged draw on it instead of on locked_vm, so the total is
  * exactly what is new and no intermediate state exceeds it (R6).
  *
- * Locking: none of its own.  charge() takes the mm's mmap lock (killably)
- * inside kapi_mm_charge(); callers hold the container lock, which ranks
+ * uncharge(): the one way the core gives pages back.  The update is made at
+ * once, as type1 does (issue 11 item 7: a MAP_DMA right after an UNMAP near
+ * RLIMIT_MEMLOCK must see the pages given back, also while vCPU threads keep
+ * the mmap lock busy).  Only if the caller is killed while waiting for the
+ * mmap lock does the update go to a work item rather than being lost (type1
+ * loses it).
+ *
+ * MmRef: an mm_count reference (kapi_mm_grab_current()) dropped at the end
+ * of its scope unless released.
+ *
+ * Locking: none of its own.  charge() and uncharge() take the mm's mmap
+ * lock (killably) inside kapi; callers hold the container lock, which ranks
  * above it.
  */
 #ifndef VFIO_CXX_ACCOUNTING_H
@@ -24,6 +34,12 @@
 
 namespace vfio_cxx {
 
+inline void uncharge(kapi_mm *mm, u64 npages) noexcept
+{
+	if (npages && kapi_mm_uncharge_now(mm, npages) == -err::INTR)
+		kapi_mm_uncharge_later(mm, npages);
+}
+
 class [[nodiscard]] LockedVmCharge {
 public:
 	LockedVmCharge(kapi_mm *mm, bool lock_cap, u64 limit, u64 credit = 0) noexcept
@@ -34,7 +50,7 @@ public:
 	~LockedVmCharge()
 	{
 		if (charged_)
-			kapi_mm_uncharge(mm_, charged_);
+			uncharge(mm_, charged_);
 	}
 
 	/* Charge n more pages: 0, -ENOMEM (over the limit), -ESRCH or -EINTR. */
@@ -52,6 +68,12 @@ public:
 	}
 	/* What was charged now; the caller records it.  Nothing is given back. */
 	u64 commit() noexcept { return exchange(charged_, u64(0)); }
+	/* Keep n of the pages charged now (n <= what was charged); the rest is given back. */
+	u64 commit(u64 n) noexcept
+	{
+		charged_ -= n;
+		return n;
+	}
 	/* Credit left unused: pages the owner counted as charged that were not pinned. */
 	u64 unused_credit() const noexcept { return credit_; }
 	/* The pages of the last refused request (for the MEMLOCK_DENIED event). */
@@ -64,6 +86,22 @@ private:
 	u64 credit_;
 	u64 charged_ = 0;
 	u64 denied_ = 0;
+};
+
+class [[nodiscard]] MmRef {
+public:
+	explicit MmRef(kapi_mm *mm) noexcept : mm_(mm) {}
+	VFIO_CXX_NO_COPY(MmRef);
+	~MmRef()
+	{
+		if (mm_)
+			kapi_mm_drop(mm_);
+	}
+	kapi_mm *get() const noexcept { return mm_; }
+	kapi_mm *release() noexcept { return exchange(mm_, static_cast<kapi_mm *>(nullptr)); }
+
+private:
+	kapi_mm *mm_;
 };
 
 } /* namespace vfio_cxx */

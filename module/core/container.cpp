@@ -116,6 +116,8 @@ void Container::reap_watches() noexcept
 
 void Container::teardown() noexcept
 {
+	lock_.assert_held();
+	devices_lock_.assert_held();
 	/*
 	 * The VFIO core detaches every group before it releases the container;
 	 * anything left here is a core bug, but must still not leak.
@@ -138,12 +140,14 @@ void Container::teardown() noexcept
 
 void Container::add_locked(Dma &d, u64 n) noexcept
 {
+	lock_.assert_held();
 	d.locked += n;
 	sum_.locked_pages.add(n);
 }
 
 void Container::sub_locked(Dma &d, u64 n) noexcept
 {
+	lock_.assert_held();
 	d.locked -= n;
 	sum_.locked_pages.sub(n);
 }
@@ -258,42 +262,6 @@ long Container::ioctl(unsigned int cmd, unsigned long arg) noexcept
 	default:
 		return -err::NOTTY;
 	}
-}
-
-/* ---- introspection ------------------------------------------------------ */
-
-size_t Container::group_count() noexcept
-{
-	Guard guard(lock_);
-	return groups_.size();
-}
-
-size_t Container::domain_count() noexcept
-{
-	Guard guard(lock_);
-	return domains_.size();
-}
-
-size_t Container::dma_count() noexcept
-{
-	Guard guard(lock_);
-	size_t n = 0;
-	for_each_dma(0, U64_MAX, [&n](Dma &) {
-		n++;
-		return true;
-	});
-	return n;
-}
-
-u64 Container::pages_pinned() noexcept
-{
-	Guard guard(lock_);
-	u64 n = 0;
-	for_each_dma(0, U64_MAX, [&n](Dma &d) {
-		n += d.runs.pinned_pages();
-		return true;
-	});
-	return n;
 }
 
 } /* namespace vfio_cxx */

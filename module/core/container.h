@@ -180,21 +180,6 @@ public:
 	/* Whether VFIO_SET_IOMMU(type) selects this backend. */
 	static bool serves_type(unsigned long type) noexcept;
 
-	/* Introspection (tests). */
-	size_t group_count() noexcept;
-	size_t domain_count() noexcept;
-	size_t dma_count() noexcept;
-	u64 pages_pinned() noexcept;
-	/* Distinct externally pinned pages, and the pins they hold in all. */
-	u64 external_pages() noexcept;
-	u64 external_refs() noexcept;
-	u64 prereg_pages() noexcept;
-	size_t prereg_count() noexcept;
-	/* Mappings whose owner mm has exited (kept under the KEEP policy). */
-	size_t orphaned_dmas() noexcept;
-	u32 exit_policy() noexcept;
-	bool v2() const noexcept { return v2_; }
-
 	/*
 	 * The registry of live containers (registry.cpp): set by
 	 * Registry::add() before the container is published, then immutable.
@@ -210,6 +195,7 @@ public:
 private:
 	template <class T, class... Args>
 	friend T *make(Args &&...args) noexcept;
+	friend class ContainerProbe; /* test introspection, introspect.h */
 	Container(bool v2, bool cxx, bool nesting) noexcept;
 	~Container();
 	/* orphaned_dmas(), lock_ held. */
@@ -232,8 +218,11 @@ private:
 	long dirty_pages(unsigned long arg) noexcept;
 	long prereg_ioctl(unsigned long arg, bool reg) noexcept;
 	long set_exit_policy(unsigned long arg) noexcept;
+	/* MAP_DMA and UNMAP_DMA after the copy from user space; they take the locks */
+	int do_map(const abi::DmaMap &map) noexcept;
+	int do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcept;
 
-	/* everything below: lock_ held */
+	/* everything below: lock_ held (each asserts it: lockdep in the kernel, the host kapi in tests) */
 	Group *find_group(kapi_group *g) noexcept;
 	int attach_iommu(Group &grp) noexcept;
 	int replay(Domain &fresh, bool was_empty) noexcept;
@@ -242,8 +231,6 @@ private:
 	void update_pgsize_bitmap() noexcept;
 	u64 min_pgsize() const noexcept { return pgsize_bitmap_ & (~pgsize_bitmap_ + 1); }
 
-	int do_map(const abi::DmaMap &map) noexcept;
-	int do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcept;
 	int change_owner(Dma &d, u64 vaddr) noexcept;
 	Dma *find_dma(u64 first, u64 last) noexcept;
 	int pin_map(Dma &d) noexcept;

@@ -25,6 +25,7 @@ namespace vfio_cxx {
  */
 int Container::report_dirty(u64 ubitmap, Dma &d, u64 base_iova, u64 pgshift) noexcept
 {
+	lock_.assert_held();
 	/* Issue 11 item 9: never read a bitmap with another page size than its own. */
 	if (int ret = d.fit_bitmap(pgshift))
 		return ret;
@@ -51,6 +52,7 @@ int Container::report_dirty(u64 ubitmap, Dma &d, u64 base_iova, u64 pgshift) noe
 
 int Container::iova_dirty_bitmap(u64 ubitmap, u64 iova, u64 size, u64 pgshift) noexcept
 {
+	lock_.assert_held();
 	const u64 last = iova + size - 1;
 	/* The range must not bisect a mapping. */
 	Dma *d = find_dma(iova, iova);
@@ -77,6 +79,7 @@ int Container::iova_dirty_bitmap(u64 ubitmap, u64 iova, u64 size, u64 pgshift) n
 
 void Container::free_bitmaps() noexcept
 {
+	lock_.assert_held();
 	for_each_dma(0, U64_MAX, [](Dma &d) {
 		d.free_bitmap();
 		return true;

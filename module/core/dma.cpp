@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "dma.h"
-#include "accounting.h"
 #include "bits.h"
 
 #include <vfio_cxx/errno.h>
@@ -70,55 +69,6 @@ u64 RunList::bytes() const noexcept
 	for (const Chunk *c = head_; c; c = c->next)
 		n += chunk_bytes(c->cap);
 	return n;
-}
-
-int pin_user_range(kapi_mm *mm, u64 vaddr, u64 npages, bool write, RunList &runs,
-		   LockedVmCharge *charge) noexcept
-{
-	constexpr u64 batch = KAPI_PIN_BATCH; /* PFNs per pin call */
-	/* A small mapping needs no page of PFNs. */
-	constexpr u64 small_n = 16;
-	u64 small[small_n];
-	u64 *pfns = npages <= small_n ? small : static_cast<u64 *>(kapi_alloc(batch * sizeof(u64)));
-	if (!pfns)
-		return -err::NOMEM;
-	int ret = 0;
-	for (u64 done = 0; !ret && done < npages;) {
-		const u64 want = npages - done < batch ? npages - done : batch;
-		long got = kapi_pin_user_pages(mm, vaddr + (done << abi::PAGE_SHIFT), want, write, pfns);
-		if (got < 0) {
-			ret = static_cast<int>(got);
-			break;
-		}
-		const u64 before = runs.pinned_pages();
-		for (long i = 0; i < got; i++) {
-			if (!runs.append(pfns[i], 1)) {
-				/* Not recorded, so unpinned here. */
-				for (long j = i; j < got; j++)
-					if (!(pfns[j] & KAPI_PFN_RESERVED))
-						kapi_unpin_pages(pfns[j], 1, 0);
-				ret = -err::NOMEM;
-				break;
-			}
-		}
-		done += static_cast<u64>(got);
-		if (!ret && charge)
-			ret = charge->charge(runs.pinned_pages() - before);
-		kapi_cond_resched();
-	}
-	if (pfns != small)
-		kapi_free(pfns);
-	return ret;
-}
-
-void unpin_runs(RunList &runs, bool dirty) noexcept
-{
-	runs.for_each([dirty](u64, const PinRun &r) {
-		if (!r.reserved())
-			kapi_unpin_pages(r.pfn, r.npages, dirty);
-		kapi_cond_resched();
-	});
-	runs.free();
 }
 
 Dma::~Dma()

@@ -228,19 +228,6 @@ public:
 	kapi_range_node range_node{}; /* its node in the Container's range map */
 };
 
-class LockedVmCharge;
-/*
- * Pin npages of mm from vaddr for long-term DMA, appending them to runs.
- * With a charge, each batch's pinned (non-reserved) pages are charged to it
- * as they are pinned; a refused charge stops the pinning with its errno.
- * On error, what was pinned stays in runs for the caller to release with
- * unpin_runs().
- */
-int pin_user_range(kapi_mm *mm, u64 vaddr, u64 npages, bool write, RunList &runs,
-		   LockedVmCharge *charge = nullptr) noexcept;
-/* Unpin every page of runs that holds a pin, and forget them all. */
-void unpin_runs(RunList &runs, bool dirty) noexcept;
-
 } /* namespace vfio_cxx */
 
 #endif

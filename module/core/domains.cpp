@@ -47,6 +47,7 @@ void exclude_resv(void *ctx, kapi_u64 start, kapi_u64 last)
  */
 int Container::compute_iovas(IovaList &out, kapi_group *extra_g, kapi_domain *extra_d) noexcept
 {
+	lock_.assert_held();
 	out.clear();
 	if (domains_.empty() && !extra_d)
 		return 0;
@@ -80,6 +81,7 @@ int Container::compute_iovas(IovaList &out, kapi_group *extra_g, kapi_domain *ex
 
 void Container::update_pgsize_bitmap() noexcept
 {
+	lock_.assert_held();
 	u64 bitmap = U64_MAX;
 	for (Domain &d : domains_)
 		bitmap &= kapi_domain_pgsize_bitmap(d.raw());
@@ -98,6 +100,7 @@ void Container::update_pgsize_bitmap() noexcept
  */
 int Container::replay(Domain &fresh, bool was_empty) noexcept
 {
+	lock_.assert_held();
 	int ret = 0;
 	u64 failed_at = U64_MAX;
 	for_each_dma(0, U64_MAX, [&](Dma &d) {
@@ -128,6 +131,7 @@ int Container::replay(Domain &fresh, bool was_empty) noexcept
  */
 int Container::attach_iommu(Group &grp) noexcept
 {
+	lock_.assert_held();
 	int ret = kapi_group_check_msi_isolation(grp.raw());
 	if (ret)
 		return ret;
@@ -239,6 +243,7 @@ int Container::attach_group(kapi_group *g, int type) noexcept
 
 void Container::detach(Group &grp) noexcept
 {
+	lock_.assert_held();
 	if (Domain *d = grp.domain) {
 		kapi_domain_detach_group(d->raw(), grp.raw());
 		if (--d->groups == 0) {

@@ -13,6 +13,8 @@
  */
 #include "container.h"
 #include "registry.h"
+#include "accounting.h"
+#include "pinning.h"
 
 #include <vfio_cxx/abi.h>
 #include <vfio_cxx/errno.h>
@@ -29,9 +31,10 @@ u64 min_u64(u64 a, u64 b) { return a < b ? a : b; }
 /* Give n pages of d's charge back, unless the unmap under way does it once. */
 void Container::give_back(Dma &d, u64 npages) noexcept
 {
+	lock_.assert_held();
 	if (!npages || d.unmapping)
 		return;
-	kapi_mm_uncharge(d.mm(), npages);
+	uncharge(d.mm(), npages);
 	sub_locked(d, npages);
 }
 
@@ -41,6 +44,7 @@ void Container::give_back(Dma &d, u64 npages) noexcept
  */
 u64 Container::ext_drop(Dma &d, u64 idx, ExtPin e) noexcept
 {
+	lock_.assert_held();
 	kapi_xmap_erase(d.ext, idx);
 	d.ext_pages--;
 	sum_.external_pages.dec();
@@ -55,6 +59,7 @@ u64 Container::ext_drop(Dma &d, u64 idx, ExtPin e) noexcept
 /* One unpin of each page in [idx, idx + n); returns pages to give back. */
 u64 Container::ext_unpin(Dma &d, u64 idx, u64 n) noexcept
 {
+	lock_.assert_held();
 	u64 unc = 0;
 	if (!d.ext_pages)
 		return 0;
@@ -73,6 +78,7 @@ u64 Container::ext_unpin(Dma &d, u64 idx, u64 n) noexcept
 /* Every record of d, whatever its pin count (R9); returns pages to give back. */
 u64 Container::ext_release_all(Dma &d) noexcept
 {
+	lock_.assert_held();
 	u64 unc = 0;
 	unsigned long idx = 0;
 	while (d.ext_pages) {
@@ -98,6 +104,7 @@ u64 Container::ext_release_all(Dma &d) noexcept
  */
 void Container::ext_adopt(Dma &d) noexcept
 {
+	lock_.assert_held();
 	if (!d.ext_owned)
 		return;
 	kapi_domain *dom = domains_.front()->raw();
@@ -123,6 +130,7 @@ void Container::ext_adopt(Dma &d) noexcept
 /* With an IOMMU mapping: record the mapped page at idx, borrowing its pin. */
 int Container::ext_borrow(Dma &d, u64 idx, u64 *pfn) noexcept
 {
+	lock_.assert_held();
 	const u64 iova = d.iova + (idx << abi::PAGE_SHIFT);
 	const u64 pa = kapi_domain_iova_to_phys(domains_.front()->raw(), iova);
 	if (!pa) {
@@ -152,69 +160,60 @@ int Container::ext_borrow(Dma &d, u64 idx, u64 *pfn) noexcept
  */
 int Container::ext_gup(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcept
 {
+	lock_.assert_held();
 	*recorded = 0;
-	const long got = kapi_pin_user_pages(d.mm(), d.vaddr + (idx << abi::PAGE_SHIFT), n,
-					     (d.prot & KAPI_IOMMU_WRITE) != 0, pfns);
-	if (got <= 0)
-		return got ? static_cast<int>(got) : -err::FAULT;
-	const u64 cnt = static_cast<u64>(got);
+	const long got = pin_batch(d.mm(), d.vaddr + (idx << abi::PAGE_SHIFT), n,
+				   (d.prot & KAPI_IOMMU_WRITE) != 0, pfns);
+	if (got < 0)
+		return static_cast<int>(got);
+	/* What is not recorded is unpinned when the batch goes (B19). */
+	PinBatch batch(pfns, static_cast<u64>(got));
+	const u64 cnt = batch.size();
 
-	u64 charge = 0;
-	int ret = 0;
+	u64 to_charge = 0;
 	for (u64 k = 0; k < cnt; k++) {
 		const u64 p = pfns[k] & ~KAPI_PFN_RESERVED;
 		if (!(pfns[k] & KAPI_PFN_RESERVED) && d.charges_external())
-			charge++;
+			to_charge++;
 		else if (kapi_pfn_kind(p) == KAPI_PFN_INVALID)
-			ret = -err::INVAL; /* MMIO: no page to hand out (as type1) */
+			return -err::INVAL; /* MMIO: no page to hand out (as type1) */
 		if (p > ExtPin::PFN_MASK)
-			ret = -err::INVAL;
+			return -err::INVAL;
 	}
 	/* B23, R13: the limit of the mapping's owner, only when charging. */
-	bool charged = false;
-	if (!ret) {
-		ret = kapi_mm_charge(d.mm(), charge, d.lock_cap, d.limit);
-		if (ret == -err::NOMEM)
-			Registry::memlock_denied(*this, charge, d.limit);
-		charged = !ret;
-	}
-	u64 k = 0;
-	if (charged) {
-		add_locked(d, charge);
-		/* Record them CHUNK at a time, each chunk in one xarray walk. */
-		constexpr u64 CHUNK = 64;
-		u64 rec[CHUNK];
-		while (k < cnt && !ret) {
-			const u64 m = min_u64(CHUNK, cnt - k);
-			for (u64 j = 0; j < m; j++)
-				rec[j] = ExtPin::make(pfns[k + j] & ~KAPI_PFN_RESERVED, true,
-						      (pfns[k + j] & KAPI_PFN_RESERVED) != 0)
-						 .raw();
-			unsigned long stored = 0;
-			const long r = kapi_xmap_store_many(d.ext, idx + k, rec, m, &stored);
-			if (r < 0)
-				ret = static_cast<int>(r);
-			for (u64 j = 0; j < stored; j++, k++) {
-				const bool rsvd = pfns[k] & KAPI_PFN_RESERVED;
-				pfns[k] &= ~KAPI_PFN_RESERVED;
-				d.ext_pages++;
-				d.ext_owned += !rsvd;
-			}
-			sum_.external_pages.add(stored);
+	LockedVmCharge charge(d.mm(), d.lock_cap, d.limit);
+	int ret = charge.charge(to_charge);
+	if (ret == -err::NOMEM)
+		Registry::memlock_denied(*this, to_charge, d.limit);
+	if (ret)
+		return ret;
+	/* Record them CHUNK at a time, each chunk in one xarray walk. */
+	constexpr u64 CHUNK = 64;
+	u64 rec[CHUNK];
+	u64 k = 0, owned = 0;
+	while (k < cnt && !ret) {
+		const u64 m = min_u64(CHUNK, cnt - k);
+		for (u64 j = 0; j < m; j++)
+			rec[j] = ExtPin::make(pfns[k + j] & ~KAPI_PFN_RESERVED, true,
+					      (pfns[k + j] & KAPI_PFN_RESERVED) != 0)
+					 .raw();
+		unsigned long stored = 0;
+		const long r = kapi_xmap_store_many(d.ext, idx + k, rec, m, &stored);
+		if (r < 0)
+			ret = static_cast<int>(r);
+		for (u64 j = 0; j < stored; j++, k++) {
+			const bool rsvd = pfns[k] & KAPI_PFN_RESERVED;
+			pfns[k] &= ~KAPI_PFN_RESERVED;
+			d.ext_pages++;
+			d.ext_owned += !rsvd;
+			owned += !rsvd;
 		}
+		batch.consume(k);
+		sum_.external_pages.add(stored);
 	}
 	*recorded = k;
-	if (ret) {
-		u64 unc = 0;
-		for (; k < cnt; k++) {
-			if (pfns[k] & KAPI_PFN_RESERVED)
-				continue;
-			kapi_unpin_pages(pfns[k], 1, 0);
-			unc++;
-		}
-		if (charged && d.charges_external())
-			give_back(d, unc);
-	}
+	/* The recorded pins keep their charge; the others' is given back. */
+	add_locked(d, charge.commit(d.charges_external() ? owned : 0));
 	return ret;
 }
 
@@ -225,6 +224,7 @@ int Container::ext_gup(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcep
  */
 int Container::ext_pin(Dma &d, u64 iova, u64 n, u64 *pfns) noexcept
 {
+	lock_.assert_held();
 	if (!d.ext) {
 		d.ext = kapi_xmap_create();
 		if (!d.ext)
@@ -268,6 +268,7 @@ int Container::ext_pin(Dma &d, u64 iova, u64 n, u64 *pfns) noexcept
 
 void Container::mark_dirty(Dma &d, u64 offset, u64 len) noexcept
 {
+	lock_.assert_held();
 	if (!dirty_tracking_ || !d.bitmap || !len)
 		return;
 	const unsigned int shift = d.bitmap_shift; /* the size it was made for */
@@ -278,6 +279,7 @@ void Container::mark_dirty(Dma &d, u64 offset, u64 len) noexcept
 /* A pinned page may be written at any time: it stays dirty (as type1). */
 void Container::mark_ext_dirty(Dma &d) noexcept
 {
+	lock_.assert_held();
 	if (!d.ext_pages)
 		return;
 	unsigned long idx = 0;
@@ -295,6 +297,7 @@ void Container::mark_ext_dirty(Dma &d) noexcept
 
 void Container::unpin_locked(u64 iova, u64 npage) noexcept
 {
+	lock_.assert_held();
 	for (u64 i = 0; i < npage;) {
 		const u64 cur = iova + (i << abi::PAGE_SHIFT);
 		Dma *d = find_dma(cur, cur);
@@ -421,39 +424,6 @@ void Container::unregister_device(kapi_device *dev) noexcept
 		ndevices_--;
 		g_stats.devices_registered.dec();
 	}
-}
-
-/* ---- introspection -------------------------------------------------------- */
-
-u64 Container::external_pages() noexcept
-{
-	Guard guard(lock_);
-	u64 n = 0;
-	for_each_dma(0, ~u64(0), [&n](Dma &d) {
-		n += d.ext_pages;
-		return true;
-	});
-	return n;
-}
-
-u64 Container::external_refs() noexcept
-{
-	Guard guard(lock_);
-	u64 n = 0;
-	for_each_dma(0, ~u64(0), [&n](Dma &d) {
-		unsigned long idx = 0;
-		while (d.ext_pages) {
-			ExtPin e(kapi_xmap_find(d.ext, &idx, ~0UL));
-			if (!e.present())
-				break;
-			n += e.refs();
-			if (idx == ~0UL)
-				break;
-			idx++;
-		}
-		return true;
-	});
-	return n;
 }
 
 } /* namespace vfio_cxx */

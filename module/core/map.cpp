@@ -16,6 +16,7 @@
 #include <vfio_cxx/errno.h>
 #include <vfio_cxx/log.h>
 #include "accounting.h"
+#include "pinning.h"
 #include "registry.h"
 
 namespace vfio_cxx {
@@ -35,6 +36,7 @@ Dma *Container::find_dma(u64 first, u64 last) noexcept
  */
 int Container::map_runs(Dma &d, kapi_domain *dom) noexcept
 {
+	lock_.assert_held();
 	u64 pfns[KAPI_MAP_SEGS_MAX], npages[KAPI_MAP_SEGS_MAX];
 	unsigned int n = 0;
 	u64 first = 0, next = 0; /* the batch's first page, and the page after it */
@@ -87,6 +89,7 @@ int Container::map_runs(Dma &d, kapi_domain *dom) noexcept
 /* Map d's runs into every domain; on failure nothing stays mapped. */
 int Container::map_all(Dma &d) noexcept
 {
+	lock_.assert_held();
 	size_t mapped_domains = 0;
 	int ret = 0;
 	for (Domain &dom : domains_) {
@@ -106,6 +109,7 @@ int Container::map_all(Dma &d) noexcept
 
 int Container::pin_map(Dma &d) noexcept
 {
+	lock_.assert_held();
 	const u64 npages = d.size >> abi::PAGE_SHIFT;
 	if (Prereg *p = d.prereg) {
 		/* B39: the region's pages, already pinned and charged. */
@@ -127,16 +131,15 @@ int Container::pin_map(Dma &d) noexcept
 	 * issue 11 item 5: a BAR larger than RLIMIT_MEMLOCK maps, as in type1).
 	 */
 	LockedVmCharge charge(d.mm(), d.lock_cap, d.limit, d.locked);
-	int ret = pin_user_range(d.mm(), d.vaddr, npages, (d.prot & KAPI_IOMMU_WRITE) != 0, d.runs,
-				 &charge);
+	PinnedRuns pinned(d.runs);
+	int ret = pinned.pin(d.mm(), d.vaddr, npages, (d.prot & KAPI_IOMMU_WRITE) != 0, &charge);
 	if (ret == -err::NOMEM && charge.denied())
 		Registry::memlock_denied(*this, charge.denied(), d.limit);
 	if (!ret)
 		ret = map_all(d);
-	if (ret) {
-		unpin_runs(d.runs, false);
-		return ret; /* the charge gives itself back */
-	}
+	if (ret)
+		return ret; /* the pins and the charge give themselves back */
+	pinned.keep();
 	d.iommu_mapped = true;
 	sum_.pages_pinned.add(d.runs.pinned_pages());
 	add_locked(d, charge.commit());
@@ -146,7 +149,7 @@ int Container::pin_map(Dma &d) noexcept
 	 * IOMMU-mapped Dma charges exactly its pinned pages, so give it back.
 	 */
 	if (const u64 extra = charge.unused_credit()) {
-		kapi_mm_uncharge(d.mm(), extra);
+		uncharge(d.mm(), extra);
 		sub_locked(d, extra);
 	}
 	ext_adopt(d);
@@ -156,8 +159,9 @@ int Container::pin_map(Dma &d) noexcept
 /* Bring d's locked_vm charge to target pages, in one update (R6, R7). */
 void Container::settle(Dma &d, u64 target) noexcept
 {
+	lock_.assert_held();
 	if (target < d.locked) {
-		kapi_mm_uncharge(d.mm(), d.locked - target);
+		uncharge(d.mm(), d.locked - target);
 	} else if (target > d.locked) {
 		/*
 		 * Only records that kept their own pin of a page the user replaced
@@ -181,6 +185,7 @@ void Container::settle(Dma &d, u64 target) noexcept
  */
 void Container::unmap_unpin(Dma &d) noexcept
 {
+	lock_.assert_held();
 	if (d.iommu_mapped)
 		for (Domain &dom : domains_)
 			kapi_domain_unmap(dom.raw(), d.iova, d.size);
@@ -235,12 +240,18 @@ void Container::notify_unmap(Dma &d) noexcept
 
 void Container::notify_remove(Dma &d) noexcept
 {
+	lock_.assert_held();
 	notify_unmap(d);
 	remove_dma(d);
 }
 
+/*
+ * devices_lock_ is held too, except by do_map's undo of a Dma it inserted:
+ * lock_ was never dropped since, so no vendor driver can have pinned in it.
+ */
 void Container::remove_dma(Dma &d) noexcept
 {
+	lock_.assert_held();
 	if (d.ext_pages) {
 		/*
 		 * No pin survives its mapping (B11).  After an unmap notification
@@ -276,6 +287,7 @@ void Container::remove_dma(Dma &d) noexcept
  */
 int Container::change_owner(Dma &d, u64 vaddr) noexcept
 {
+	lock_.assert_held();
 	if (d.prereg) {
 		if (!prereg_mm_ || !kapi_mm_is_current(prereg_mm_))
 			return -err::PERM;
@@ -300,7 +312,7 @@ int Container::change_owner(Dma &d, u64 vaddr) noexcept
 		ret = watch_mm(mm);
 	if (!ret) {
 		charge.commit();
-		kapi_mm_uncharge(d.mm(), d.locked);
+		uncharge(d.mm(), d.locked);
 		d.set_mm(mm, cap);
 		d.limit = limit;
 	}

@@ -11,6 +11,8 @@
  */
 #include "container.h"
 #include "registry.h"
+#include "accounting.h"
+#include "pinning.h"
 
 #include <vfio_cxx/abi.h>
 #include <vfio_cxx/errno.h>
@@ -22,6 +24,7 @@ namespace vfio_cxx {
 
 Prereg *Container::find_prereg(kapi_mm *mm, u64 vaddr, u64 size) noexcept
 {
+	lock_.assert_held();
 	if (mm != prereg_mm_)
 		return nullptr;
 	for (Prereg &p : preregs_)
@@ -32,8 +35,9 @@ Prereg *Container::find_prereg(kapi_mm *mm, u64 vaddr, u64 size) noexcept
 
 void Container::free_prereg(Prereg &p) noexcept
 {
+	lock_.assert_held();
 	unpin_runs(p.runs, true); /* devices may have written anywhere */
-	kapi_mm_uncharge(prereg_mm_, p.locked);
+	uncharge(prereg_mm_, p.locked);
 	sum_.prereg_pages.sub(p.size >> abi::PAGE_SHIFT);
 	preregs_.remove(p);
 	delete &p;
@@ -56,38 +60,36 @@ int Container::register_memory(u64 vaddr, u64 size) noexcept
 		if (vaddr <= p.last() && vaddr + size - 1 >= p.vaddr)
 			return -err::INVAL;
 	}
-	kapi_mm *mm = prereg_mm_ ? prereg_mm_ : kapi_mm_grab_current();
+	/* A new owner mm's reference, until the region is in (issue 11 item 9). */
+	MmRef new_mm(prereg_mm_ ? nullptr : kapi_mm_grab_current());
+	kapi_mm *mm = prereg_mm_ ? prereg_mm_ : new_mm.get();
 	if (!mm)
 		return -err::SRCH;
-	const bool new_mm = mm != prereg_mm_;
 
 	const u64 npages = size >> abi::PAGE_SHIFT;
 	Owned<Prereg> p(make<Prereg>(vaddr, size));
-	int ret = p ? 0 : -err::NOMEM;
-	if (!ret) {
-		ret = kapi_mm_charge(mm, npages, kapi_capable_ipc_lock(), kapi_rlimit_memlock_pages());
-		if (ret == -err::NOMEM)
-			Registry::memlock_denied(*this, npages, kapi_rlimit_memlock_pages());
-	}
-	if (!ret) {
-		p->locked = npages;
-		ret = pin_user_range(mm, vaddr, npages, true, p->runs);
-		/* RAM only (as sPAPR): MMIO cannot be registered. */
-		if (!ret && p->runs.reserved_pages())
-			ret = -err::FAULT;
-		if (!ret)
-			ret = watch_mm(mm);
-		if (ret) {
-			unpin_runs(p->runs, false);
-			kapi_mm_uncharge(mm, npages);
-		}
-	}
-	if (ret) {
-		if (new_mm)
-			kapi_mm_drop(mm);
+	if (!p)
+		return -err::NOMEM;
+	const u64 limit = kapi_rlimit_memlock_pages();
+	LockedVmCharge charge(mm, kapi_capable_ipc_lock(), limit);
+	int ret = charge.charge(npages);
+	if (ret == -err::NOMEM)
+		Registry::memlock_denied(*this, npages, limit);
+	if (ret)
 		return ret;
-	}
-	prereg_mm_ = mm;
+	PinnedRuns pinned(p->runs);
+	ret = pinned.pin(mm, vaddr, npages, true);
+	/* RAM only (as sPAPR): MMIO cannot be registered. */
+	if (!ret && p->runs.reserved_pages())
+		ret = -err::FAULT;
+	if (!ret)
+		ret = watch_mm(mm);
+	if (ret)
+		return ret; /* pins, charge and the new mm's reference give themselves back */
+	pinned.keep();
+	p->locked = charge.commit();
+	if (!prereg_mm_)
+		prereg_mm_ = new_mm.release();
 	sum_.prereg_pages.add(npages);
 	preregs_.push_back(*p.release());
 	return 0;
@@ -261,29 +263,6 @@ long Container::set_exit_policy(unsigned long arg) noexcept
 	return ret;
 }
 
-/* ---- introspection -------------------------------------------------------- */
-
-u64 Container::prereg_pages() noexcept
-{
-	Guard guard(lock_);
-	u64 n = 0;
-	for (Prereg &p : preregs_)
-		n += p.size >> abi::PAGE_SHIFT;
-	return n;
-}
-
-size_t Container::prereg_count() noexcept
-{
-	Guard guard(lock_);
-	return preregs_.size();
-}
-
-size_t Container::orphaned_dmas() noexcept
-{
-	Guard guard(lock_);
-	return orphaned_dmas_locked();
-}
-
 size_t Container::orphaned_dmas_locked() noexcept
 {
 	lock_.assert_held();
@@ -293,12 +272,6 @@ size_t Container::orphaned_dmas_locked() noexcept
 		return true;
 	});
 	return n;
-}
-
-u32 Container::exit_policy() noexcept
-{
-	Guard guard(lock_);
-	return exit_policy_;
 }
 
 } /* namespace vfio_cxx */

@@ -148,52 +148,54 @@ void kapi_mm_flush_deferred(void)
 	flush_workqueue(uncharge_wq);
 }
 
-void kapi_mm_uncharge(struct kapi_mm *kmm, unsigned long npages)
+/*
+ * The container lock ranks above the mmap lock (nothing that holds an mmap
+ * lock takes ours: the MMU notifier's release runs before exit_mmap takes
+ * it), so waiting here is safe.  mm_users is dropped with mmput_async so the
+ * final exit work never runs in this context.
+ */
+int kapi_mm_uncharge_now(struct kapi_mm *kmm, unsigned long npages)
 {
 	struct mm_struct *mm = to_mm(kmm);
-	struct deferred_uncharge *d;
+	int ret;
 
-	if (!npages)
-		return;
-	if (!mmget_not_zero(mm))
-		return; /* exited: nothing to give back */
-	/*
-	 * Applied now, as type1 does (issue 11 item 7): a MAP_DMA right after
-	 * an UNMAP near RLIMIT_MEMLOCK must see the pages given back, also
-	 * while vCPU threads keep the mmap lock busy.  The container lock ranks
-	 * above the mmap lock (nothing that holds an mmap lock takes ours: the
-	 * MMU notifier's release runs before exit_mmap takes it), so waiting
-	 * here is safe.  Only a fatal signal makes us stop waiting; then the
-	 * update goes to a work item rather than being lost (type1 loses it).
-	 * mm_users is dropped with mmput_async so the final exit work never
-	 * runs in this context.
-	 */
-	if (!mmap_write_lock_killable(mm)) {
+	if (!npages || !mmget_not_zero(mm))
+		return 0; /* exited: nothing to give back */
+	ret = mmap_write_lock_killable(mm);
+	if (!ret) {
 		uncharge_locked(mm, npages);
 		mmap_write_unlock(mm);
-		mmput_async(mm);
-		return;
 	}
-	d = kmalloc(sizeof(*d), GFP_KERNEL | __GFP_NOFAIL);
-	INIT_WORK(&d->work, deferred_uncharge_fn);
-	mmgrab(mm);
-	d->mm = mm;
-	d->npages = npages;
-	queue_work(uncharge_wq, &d->work);
 	mmput_async(mm);
+	return ret;
 }
 
-/* The page of struct page pointers a batch needs must fit in one page. */
-static_assert(KAPI_PIN_BATCH * sizeof(struct page *) <= PAGE_SIZE);
+void kapi_mm_uncharge_later(struct kapi_mm *kmm, unsigned long npages)
+{
+	struct deferred_uncharge *d = kmalloc(sizeof(*d), GFP_KERNEL | __GFP_NOFAIL);
+
+	INIT_WORK(&d->work, deferred_uncharge_fn);
+	mmgrab(to_mm(kmm));
+	d->mm = to_mm(kmm);
+	d->npages = npages;
+	queue_work(uncharge_wq, &d->work);
+}
+
+/* pfns doubles as the array of page pointers GUP fills. */
+static_assert(sizeof(struct page *) == sizeof(kapi_u64));
 
 static bool pfn_invalid_or_reserved(unsigned long pfn)
 {
 	return !pfn_valid(pfn) || PageReserved(pfn_to_page(pfn));
 }
 
-/* The PFNs of n pinned pages; the zero page (GUP takes no pin on it) is reserved. */
-static void store_pfns(struct page **pages, long n, kapi_u64 *pfns)
+/*
+ * Turn the n page pointers GUP stored in pfns into PFNs, in place; the zero
+ * page (GUP takes no pin on it) is reserved.
+ */
+static long to_pfns(long n, kapi_u64 *pfns)
 {
+	struct page **pages = (struct page **)pfns;
 	long i;
 
 	for (i = 0; i < n; i++) {
@@ -201,6 +203,45 @@ static void store_pfns(struct page **pages, long n, kapi_u64 *pfns)
 
 		pfns[i] = pfn_invalid_or_reserved(pfn) ? pfn | KAPI_PFN_RESERVED : pfn;
 	}
+	return n;
+}
+
+static unsigned int pin_flags(int write)
+{
+	return FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
+}
+
+long kapi_pin_fast(unsigned long vaddr, unsigned long n, int write, kapi_u64 *pfns)
+{
+	long ret = pin_user_pages_fast(vaddr, min(n, (unsigned long)KAPI_PIN_BATCH), pin_flags(write),
+				       (struct page **)pfns);
+
+	return ret > 0 ? to_pfns(ret, pfns) : 0;
+}
+
+long kapi_pin_remote(struct kapi_mm *kmm, unsigned long vaddr, unsigned long n, int write,
+		     kapi_u64 *pfns)
+{
+	struct mm_struct *mm = to_mm(kmm);
+	int locked = 1;
+	long ret;
+
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	n = min(n, (unsigned long)KAPI_PIN_BATCH);
+	mmap_read_lock(mm);
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+	ret = pin_user_pages_remote(mm, vaddr, n, pin_flags(write), (struct page **)pfns, &locked);
+#else
+	/* Before 6.5, FOLL_LONGTERM GUP must not drop the lock (no "locked"). */
+	ret = pin_user_pages_remote(mm, vaddr, n, pin_flags(write), (struct page **)pfns, NULL, NULL);
+#endif
+	if (locked)
+		mmap_read_unlock(mm);
+	mmput_async(mm);
+	if (ret > 0)
+		return to_pfns(ret, pfns);
+	return ret ? ret : -EFAULT;
 }
 
 /*
@@ -259,90 +300,27 @@ static int follow_pfnmap_pfn(struct vm_area_struct *vma, unsigned long vaddr,
 	return ret;
 }
 
-#define SMALL_PIN 16
-
-static void free_pages_if(struct page **pages, struct page **small)
-{
-	if (pages != small)
-		free_page((unsigned long)pages);
-}
-
-long kapi_pin_user_pages(struct kapi_mm *kmm, unsigned long vaddr, unsigned long n,
-			 int write, kapi_u64 *pfns)
+int kapi_pfnmap_pfn(struct kapi_mm *kmm, unsigned long vaddr, int write, kapi_u64 *pfn)
 {
 	struct mm_struct *mm = to_mm(kmm);
-	unsigned int flags = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
-	/* Small pins (mdev drivers pin a page or a few) need no page of pointers. */
-	struct page *small[SMALL_PIN];
-	struct page **pages = small;
-	long ret;
-	int locked = 1;
+	struct vm_area_struct *vma;
+	unsigned long p;
+	int ret;
 
-	if (n > KAPI_PIN_BATCH)
-		n = KAPI_PIN_BATCH;
-	if (n > SMALL_PIN) {
-		pages = (struct page **)__get_free_page(GFP_KERNEL);
-		if (!pages)
-			return -ENOMEM;
-	}
-	if (mm == current->mm) {
-		/*
-		 * The usual case (MAP_DMA, or a vendor pin from the owner's
-		 * own ioctl): GUP-fast walks the page tables without the
-		 * mmap lock, and our caller's mm_users cannot drop meanwhile.
-		 * Whatever it cannot take (a page to fault in or to migrate
-		 * for FOLL_LONGTERM, MMIO) makes it stop short; the rest
-		 * goes the remote way below on the next call.
-		 */
-		ret = pin_user_pages_fast(vaddr, n, flags, pages);
-		if (ret > 0) {
-			store_pfns(pages, ret, pfns);
-			free_pages_if(pages, small);
-			return ret;
-		}
-	}
-	if (!mmget_not_zero(mm)) {
-		free_pages_if(pages, small);
+	if (!mmget_not_zero(mm))
 		return -ESRCH;
-	}
 	mmap_read_lock(mm);
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-	ret = pin_user_pages_remote(mm, vaddr, n, flags, pages, &locked);
-#else
-	/* Before 6.5, FOLL_LONGTERM GUP must not drop the lock (no "locked"). */
-	ret = pin_user_pages_remote(mm, vaddr, n, flags, pages, NULL, NULL);
-#endif
-	if (ret <= 0) {
-		/* Not pinnable: a VM_PFNMAP mapping (MMIO) maps its PFN unpinned. */
-		struct vm_area_struct *vma;
-		unsigned long pfn;
-		int err = ret ? (int)ret : -EFAULT;
-
-		if (!locked) {
-			mmap_read_lock(mm);
-			locked = 1;
-		}
-retry:
+	do {
 		vma = vma_lookup(mm, vaddr);
-		if (vma && (vma->vm_flags & VM_PFNMAP)) {
-			err = follow_pfnmap_pfn(vma, vaddr, write, &pfn);
-			if (err == -EAGAIN)
-				goto retry;
-			if (!err && !pfn_invalid_or_reserved(pfn))
-				err = -EFAULT;
-		}
-		ret = err;
-		if (!err) {
-			pfns[0] = pfn | KAPI_PFN_RESERVED;
-			ret = 1;
-		}
-	} else {
-		store_pfns(pages, ret, pfns);
-	}
-	if (locked)
-		mmap_read_unlock(mm);
+		ret = vma && (vma->vm_flags & VM_PFNMAP) ?
+			      follow_pfnmap_pfn(vma, vaddr, write, &p) : -ENOENT;
+	} while (ret == -EAGAIN); /* the fault dropped the lock and took it back */
+	mmap_read_unlock(mm);
 	mmput_async(mm);
-	free_pages_if(pages, small);
+	if (!ret && !pfn_invalid_or_reserved(p))
+		ret = -EFAULT;
+	if (!ret)
+		*pfn = p;
 	return ret;
 }
 

@@ -66,13 +66,18 @@ unsigned long kapi_rlimit_memlock_pages(void) KAPI_NOEXCEPT;
 int kapi_mm_charge(struct kapi_mm *mm, unsigned long npages, int lock_cap,
 		   unsigned long limit_pages) KAPI_NOEXCEPT;
 /*
- * Subtract npages, now: waits for the mmap write lock (killably).  Never
- * fails: only if the caller is killed while waiting does the update go to a
- * work item (holding its own mm_count reference); it is dropped when the mm
- * has exited (its locked_vm died with it).
+ * Subtract npages now, under the mmap write lock, waited for killably: 0,
+ * or -EINTR if the caller was killed while waiting (nothing changed).  0
+ * too when the mm has exited (its locked_vm died with it).  What to do on
+ * -EINTR is the core's (accounting.h: uncharge()).
  */
-void kapi_mm_uncharge(struct kapi_mm *mm, unsigned long npages) KAPI_NOEXCEPT;
-/* Wait for deferred uncharges queued so far (tests, module exit). */
+int kapi_mm_uncharge_now(struct kapi_mm *mm, unsigned long npages) KAPI_NOEXCEPT;
+/*
+ * Subtract npages from a work item, which holds its own mm_count reference
+ * and waits for the lock; dropped when the mm has exited.  Never fails.
+ */
+void kapi_mm_uncharge_later(struct kapi_mm *mm, unsigned long npages) KAPI_NOEXCEPT;
+/* Wait for the work items queued so far (tests, module exit). */
 void kapi_mm_flush_deferred(void) KAPI_NOEXCEPT;
 /* Whether mm's address space is gone (mm_users is 0): its owner exited. */
 int kapi_mm_exited(struct kapi_mm *mm) KAPI_NOEXCEPT;
@@ -95,18 +100,33 @@ int kapi_mm_watch_create(struct kapi_mm *mm, void *ctx, struct kapi_mm_watch **o
 void kapi_mm_watch_destroy(struct kapi_mm_watch *w) KAPI_NOEXCEPT;
 
 /*
- * Pin up to n pages of mm at vaddr for long-term DMA (FOLL_LONGTERM, and
- * FOLL_WRITE when write), storing their PFNs.  Returns how many were
- * pinned (> 0) or a negative errno.  A PFN with KAPI_PFN_RESERVED set is an
+ * Pinning primitives; which to try, in what order and in what batches is the
+ * core's (pinning.cpp).  Both pin up to n (at most KAPI_PIN_BATCH) pages at
+ * vaddr for long-term DMA (FOLL_LONGTERM, and FOLL_WRITE when write) and
+ * store their PFNs in pfns, which also serves as the kernel's array of page
+ * pointers (nothing is allocated).  A PFN with KAPI_PFN_RESERVED set is an
  * invalid or reserved page frame (a VM_PFNMAP mapping such as another
  * device's BAR, or the zero page): it holds no pin, is never charged to
  * locked_vm and must not be passed to kapi_unpin_pages().
+ *   kapi_pin_fast: current's mm, without its mmap lock (GUP-fast).  Stops
+ *     at the first page it cannot take that way (one to fault in or to
+ *     migrate, MMIO) and returns the count, maybe 0; never sleeps long.
+ *   kapi_pin_remote: mm's, under its mmap read lock, faulting pages in:
+ *     the count (> 0), -ESRCH (the mm has exited), or GUP's errno for the
+ *     first page.
  */
 #define KAPI_PFN_RESERVED (1ULL << 63)
-/* The most pages one kapi_pin_user_pages() call pins (a page of pointers). */
 #define KAPI_PIN_BATCH 512
-long kapi_pin_user_pages(struct kapi_mm *mm, unsigned long vaddr, unsigned long n,
-			 int write, kapi_u64 *pfns) KAPI_NOEXCEPT;
+long kapi_pin_fast(unsigned long vaddr, unsigned long n, int write, kapi_u64 *pfns) KAPI_NOEXCEPT;
+long kapi_pin_remote(struct kapi_mm *mm, unsigned long vaddr, unsigned long n, int write,
+		     kapi_u64 *pfns) KAPI_NOEXCEPT;
+/*
+ * The page frame that a VM_PFNMAP mapping (MMIO) of mm maps at vaddr,
+ * faulting it in if needed (type1's follow_fault_pfn()): 0 with *pfn, or
+ * -ENOENT (vaddr is not in a VM_PFNMAP vma), -EFAULT (not writable but
+ * write asked, or a frame with a normal struct page), -ESRCH (exited).
+ */
+int kapi_pfnmap_pfn(struct kapi_mm *mm, unsigned long vaddr, int write, kapi_u64 *pfn) KAPI_NOEXCEPT;
 /* Unpin npages physically contiguous pages from pfn, dirtying them if asked. */
 void kapi_unpin_pages(kapi_u64 pfn, unsigned long npages, int dirty) KAPI_NOEXCEPT;
 

@@ -42,7 +42,7 @@ bool one_run(long n, std::vector<std::string> &errors)
 			fail("open failure left a live container", 0);
 		return khost::injected_failure_hit();
 	}
-	auto *core = reinterpret_cast<vfio_cxx::Container *>(c);
+	auto core = probe(c);
 
 	size_t groups = 0, domains = 0;
 	bool a_in = false, b_in = false, e_in = false;
@@ -79,10 +79,10 @@ bool one_run(long n, std::vector<std::string> &errors)
 		fail("attach emulated group", ret);
 	}
 
-	if (core->group_count() != groups)
-		fail("group count", static_cast<long>(core->group_count()));
-	if (core->domain_count() != domains)
-		fail("domain count", static_cast<long>(core->domain_count()));
+	if (core.group_count() != groups)
+		fail("group count", static_cast<long>(core.group_count()));
+	if (core.domain_count() != domains)
+		fail("domain count", static_cast<long>(core.domain_count()));
 	if (khost::domains_live() != static_cast<int>(domains))
 		fail("fake domains live", khost::domains_live());
 	if (stats().groups_attached != groups)
@@ -138,14 +138,14 @@ TEST_F(AllocSweep, R3_IncompatibleSecondDomain)
 		bool hit;
 		int ret = nth_alloc_failing(
 			n, [&] { return vfio_cxx_attach_group(c, b.group(), VFIO_CXX_GROUP_IOMMU); }, &hit);
-		auto *core = reinterpret_cast<vfio_cxx::Container *>(c);
+		auto core = probe(c);
 		if (ret == 0) {
-			EXPECT_EQ(core->domain_count(), 2u) << "N=" << n;
+			EXPECT_EQ(core.domain_count(), 2u) << "N=" << n;
 			vfio_cxx_detach_group(c, b.group());
 		} else {
 			EXPECT_EQ(ret, -ENOMEM_) << "N=" << n;
 			EXPECT_EQ(b.attached_to, nullptr) << "N=" << n;
-			EXPECT_EQ(core->domain_count(), 1u) << "N=" << n;
+			EXPECT_EQ(core.domain_count(), 1u) << "N=" << n;
 			EXPECT_EQ(khost::domains_live(), 1) << "N=" << n;
 		}
 		vfio_cxx_detach_group(c, a.group());

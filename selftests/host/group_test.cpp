@@ -22,7 +22,7 @@ protected:
 			vfio_cxx_release(c_);
 		CoreTest::TearDown();
 	}
-	vfio_cxx::Container &core() { return *reinterpret_cast<vfio_cxx::Container *>(c_); }
+	vfio_cxx::ContainerProbe core() { return probe(c_); }
 	int attach(khost::FakeGroup &g, int type = VFIO_CXX_GROUP_IOMMU)
 	{
 		return vfio_cxx_attach_group(c_, g.group(), type);

@@ -19,6 +19,7 @@
 #include <new>
 #include <unordered_set>
 #include <thread>
+#include <set>
 #include <vector>
 
 namespace {
@@ -154,6 +155,10 @@ std::vector<Range> fault_ranges;
 std::map<kapi_u64, long> pins; /* pfn -> pin count */
 unsigned long pin_fail_at;
 int pin_fail_err;
+std::set<unsigned long> unfaulted; /* page numbers GUP-fast cannot take */
+long pin_calls_fast, pin_calls_remote, pin_calls_pfnmap;
+int uncharge_interrupted;
+std::vector<std::pair<khost::FakeMm *, unsigned long>> deferred_uncharges;
 
 bool in_ranges(const std::vector<Range> &rs, unsigned long a, unsigned long n)
 {
@@ -371,21 +376,54 @@ extern "C" int kapi_mm_charge(kapi_mm *mm, unsigned long npages, int lock_cap,
 	return 0;
 }
 
-extern "C" void kapi_mm_uncharge(kapi_mm *mm, unsigned long npages) noexcept
+namespace {
+void uncharge_locked(khost::FakeMm *m, unsigned long npages)
 {
-	StateGuard g;
-	khost::FakeMm *m = to_fake(mm);
-	if (!m || m->count <= 0)
-		die("kapi_mm_uncharge on a dead mm");
-	m->uncharges++;
 	if (m->exited)
 		return; /* its locked_vm died with it */
 	if (npages > m->locked_vm)
 		die("locked_vm underflow (uncharged more than was charged)");
 	m->locked_vm -= npages;
 }
+} /* namespace */
 
-extern "C" void kapi_mm_flush_deferred(void) noexcept {}
+extern "C" int kapi_mm_uncharge_now(kapi_mm *mm, unsigned long npages) noexcept
+{
+	StateGuard g;
+	khost::FakeMm *m = to_fake(mm);
+	if (!m || m->count <= 0)
+		die("kapi_mm_uncharge_now on a dead mm");
+	if (!npages)
+		return 0;
+	m->uncharges++;
+	if (uncharge_interrupted > 0) {
+		uncharge_interrupted--;
+		return -EINTR; /* "killed while waiting for the mmap lock": nothing changed */
+	}
+	uncharge_locked(m, npages);
+	return 0;
+}
+
+/* The "work item" runs at kapi_mm_flush_deferred(), holding its own mm_count. */
+extern "C" void kapi_mm_uncharge_later(kapi_mm *mm, unsigned long npages) noexcept
+{
+	StateGuard g;
+	khost::FakeMm *m = to_fake(mm);
+	if (!m || m->count <= 0)
+		die("kapi_mm_uncharge_later on a dead mm");
+	m->count++;
+	deferred_uncharges.push_back({ m, npages });
+}
+
+extern "C" void kapi_mm_flush_deferred(void) noexcept
+{
+	StateGuard g;
+	for (auto &[m, npages] : deferred_uncharges) {
+		uncharge_locked(m, npages);
+		mm_drop_locked(m);
+	}
+	deferred_uncharges.clear();
+}
 
 extern "C" int kapi_mm_exited(kapi_mm *mm) noexcept
 {
@@ -466,35 +504,77 @@ extern "C" void kapi_mm_watch_destroy(kapi_mm_watch *w) noexcept
 
 void khost_pin_hook(unsigned long vaddr, unsigned long n); /* "netlink" block, at the end */
 
-extern "C" long kapi_pin_user_pages(kapi_mm *mm, unsigned long vaddr, unsigned long n, int write,
-				    kapi_u64 *pfns) noexcept
+namespace {
+/* Pin normal pages from vaddr up to the first PFNMAP page or the failure point. */
+long pin_normal(khost::FakeMm *m, unsigned long vaddr, unsigned long n, kapi_u64 *pfns, bool fast)
+{
+	if (!m || m->count <= 0)
+		die("pinning on a dead mm");
+	if (n > KAPI_PIN_BATCH)
+		die("pinning more than KAPI_PIN_BATCH pages in one call");
+	unsigned long i = 0;
+	for (; i < n; i++) {
+		const unsigned long va = vaddr + i * 4096;
+		if ((pin_fail_err && va >= pin_fail_at) || in_ranges(pfnmap_ranges, va, 1))
+			break;
+		if (fast && unfaulted.count(va >> 12))
+			break;
+		unfaulted.erase(va >> 12); /* the remote walk faults it in */
+		pins[va >> 12]++;
+		pfns[i] = va >> 12;
+	}
+	return static_cast<long>(i);
+}
+} /* namespace */
+
+/* GUP-fast: current's mm only; stops at the first page not faulted in (set_unfaulted). */
+extern "C" long kapi_pin_fast(unsigned long vaddr, unsigned long n, int write,
+			      kapi_u64 *pfns) noexcept
 {
 	(void)write;
 	khost_pin_hook(vaddr, n);
 	StateGuard g;
+	pin_calls_fast++;
+	if (!current_mm)
+		die("kapi_pin_fast without a current mm");
+	if (current_mm->exited)
+		return 0;
+	return pin_normal(current_mm, vaddr, n, pfns, true);
+}
+
+extern "C" long kapi_pin_remote(kapi_mm *mm, unsigned long vaddr, unsigned long n, int write,
+				kapi_u64 *pfns) noexcept
+{
+	(void)write;
+	if (to_fake(mm) != current_mm)
+		khost_pin_hook(vaddr, n); /* (kapi_pin_fast called it for current's) */
+	StateGuard g;
+	pin_calls_remote++;
 	khost::FakeMm *m = to_fake(mm);
-	if (!m || m->count <= 0)
-		die("kapi_pin_user_pages on a dead mm");
-	if (m->exited)
+	if (m && m->count > 0 && m->exited)
 		return -ESRCH;
 	if (!n)
 		return -EINVAL;
-	unsigned long i = 0;
-	for (; i < n; i++) {
-		const unsigned long va = vaddr + i * 4096;
-		if (pin_fail_err && va >= pin_fail_at)
-			break;
-		const kapi_u64 pfn = va >> 12;
-		if (in_ranges(pfnmap_ranges, va, 1)) {
-			pfns[i] = pfn | KAPI_PFN_RESERVED;
-		} else {
-			pins[pfn]++;
-			pfns[i] = pfn;
-		}
-	}
-	if (!i)
-		return pin_fail_err;
-	return static_cast<long>(i);
+	const long got = pin_normal(m, vaddr, n, pfns, false);
+	if (got)
+		return got;
+	return pin_fail_err && vaddr >= pin_fail_at ? pin_fail_err : -EFAULT; /* GUP refuses VM_PFNMAP */
+}
+
+extern "C" int kapi_pfnmap_pfn(kapi_mm *mm, unsigned long vaddr, int write, kapi_u64 *pfn) noexcept
+{
+	(void)write;
+	StateGuard g;
+	pin_calls_pfnmap++;
+	khost::FakeMm *m = to_fake(mm);
+	if (!m || m->count <= 0)
+		die("kapi_pfnmap_pfn on a dead mm");
+	if (m->exited)
+		return -ESRCH;
+	if (!in_ranges(pfnmap_ranges, vaddr, 1))
+		return -ENOENT;
+	*pfn = vaddr >> 12;
+	return 0;
 }
 
 extern "C" void kapi_unpin_pages(kapi_u64 pfn, unsigned long npages, int dirty) noexcept
@@ -1192,6 +1272,31 @@ void add_pfnmap_range(unsigned long start, unsigned long last)
 	pfnmap_ranges.push_back({ start, last });
 }
 
+void set_unfaulted(unsigned long vaddr, unsigned long npages)
+{
+	StateGuard g;
+	for (unsigned long i = 0; i < npages; i++)
+		unfaulted.insert((vaddr >> 12) + i);
+}
+
+PinCalls pin_calls()
+{
+	StateGuard g;
+	return { pin_calls_fast, pin_calls_remote, pin_calls_pfnmap };
+}
+
+void set_uncharge_interrupted(int n)
+{
+	StateGuard g;
+	uncharge_interrupted = n;
+}
+
+size_t deferred_uncharge_count()
+{
+	StateGuard g;
+	return deferred_uncharges.size();
+}
+
 void set_pin_fail_at(unsigned long vaddr, int err)
 {
 	StateGuard g;
@@ -1328,6 +1433,11 @@ void reset()
 	fault_ranges.clear();
 	pin_fail_at = 0;
 	pin_fail_err = 0;
+	unfaulted.clear();
+	pin_calls_fast = pin_calls_remote = pin_calls_pfnmap = 0;
+	uncharge_interrupted = 0;
+	if (!deferred_uncharges.empty())
+		die("a deferred uncharge was never flushed");
 	if (!default_mm) {
 		default_mm = new FakeMm();
 		mms.all.push_back(default_mm);

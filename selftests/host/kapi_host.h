@@ -101,6 +101,20 @@ void set_rlimit_memlock_pages(unsigned long pages);
 
 /* User addresses in [start, last] are VM_PFNMAP: reserved PFNs, no pin. */
 void add_pfnmap_range(unsigned long start, unsigned long last);
+/*
+ * Pages not faulted in yet: kapi_pin_fast() stops at the first of them,
+ * kapi_pin_remote() faults them in (and pins them).  reset() clears them.
+ */
+void set_unfaulted(unsigned long vaddr, unsigned long npages);
+/* Calls of the pinning primitives since the last reset. */
+struct PinCalls {
+	long fast, remote, pfnmap;
+};
+PinCalls pin_calls();
+/* The next n kapi_mm_uncharge_now() calls return -EINTR (killed while waiting). */
+void set_uncharge_interrupted(int n);
+/* kapi_mm_uncharge_later() updates queued and not yet flushed. */
+size_t deferred_uncharge_count();
 /* Pinning a page at or after this user address fails with err (0: never). */
 void set_pin_fail_at(unsigned long vaddr, int err);
 /* Pages currently pinned (each pin counted). */

@@ -16,7 +16,7 @@ TEST_F(Open, CxxTypeAlwaysServed)
 		khost::set_claim_type1(claim);
 		vfio_cxx_container *c = open_ok(CXX_IOMMU);
 		ASSERT_NE(c, nullptr);
-		EXPECT_TRUE(reinterpret_cast<vfio_cxx::Container *>(c)->v2());
+		EXPECT_TRUE(probe(c).v2());
 		vfio_cxx_release(c);
 	}
 }
@@ -33,7 +33,7 @@ TEST_F(Open, Type1AndV2OnlyWithClaimType1)
 		c = open_ok(type);
 		ASSERT_NE(c, nullptr);
 		/* VFIO_TYPE1_IOMMU is v1 (unmap semantics), TYPE1v2 is v2. */
-		EXPECT_EQ(reinterpret_cast<vfio_cxx::Container *>(c)->v2(), type == TYPE1v2);
+		EXPECT_EQ(probe(c).v2(), type == TYPE1v2);
 		vfio_cxx_release(c);
 	}
 }
@@ -74,9 +74,9 @@ TEST_F(Open, DirectCreateThroughContainer)
 	auto r = vfio_cxx::Container::create(CXX_IOMMU);
 	ASSERT_TRUE(r.ok());
 	vfio_cxx::Container *c = r.take();
-	EXPECT_EQ(c->group_count(), 0u);
-	EXPECT_EQ(c->domain_count(), 0u);
-	EXPECT_EQ(c->dma_count(), 0u);
+	EXPECT_EQ(probe(c).group_count(), 0u);
+	EXPECT_EQ(probe(c).domain_count(), 0u);
+	EXPECT_EQ(probe(c).dma_count(), 0u);
 	EXPECT_EQ(stats().containers_live, 1u);
 	c->close();
 	c->put();

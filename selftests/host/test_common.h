@@ -9,6 +9,7 @@
 
 #include "kapi_host.h"
 #include "core/container.h"
+#include "core/introspect.h"
 #include <vfio_cxx/abi.h>
 
 namespace vt {
@@ -33,6 +34,16 @@ constexpr unsigned int RW = vfio_cxx::abi::DMA_MAP_FLAG_READ | vfio_cxx::abi::DM
 
 constexpr int EPERM_ = 1, ENOENT_ = 2, ESRCH_ = 3, ENOMEM_ = 12, EACCES_ = 13, EFAULT_ = 14, EBUSY_ = 16,
 	      EEXIST_ = 17, ENODEV_ = 19, EINVAL_ = 22, ENOTTY_ = 25;
+
+/* What a test may read of a container (core/introspect.h). */
+inline vfio_cxx::ContainerProbe probe(vfio_cxx_container *c)
+{
+	return vfio_cxx::ContainerProbe(*reinterpret_cast<vfio_cxx::Container *>(c));
+}
+inline vfio_cxx::ContainerProbe probe(vfio_cxx::Container *c)
+{
+	return vfio_cxx::ContainerProbe(*c);
+}
 
 inline vfio_cxx_stats stats()
 {
@@ -123,9 +134,9 @@ protected:
 		khost::mm_put(mm_);
 		CoreTest::TearDown();
 	}
-	vfio_cxx::Container &core(vfio_cxx_container *c = nullptr)
+	vfio_cxx::ContainerProbe core(vfio_cxx_container *c = nullptr)
 	{
-		return *reinterpret_cast<vfio_cxx::Container *>(c ? c : c_);
+		return probe(c ? c : c_);
 	}
 	long map(unsigned long iova, unsigned long size, unsigned long vaddr,
 		 unsigned int flags = RW, vfio_cxx_container *c = nullptr)

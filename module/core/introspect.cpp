@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ContainerProbe (introspect.h): what the tests read of a container.  Built
+ * into the host test library only, never into the module.  Each reading takes
+ * the container lock.
+ */
+#include "introspect.h"
+#include "bits.h"
+
+#include <vfio_cxx/abi.h>
+
+namespace vfio_cxx {
+
+size_t ContainerProbe::group_count() noexcept
+{
+	Guard guard(c_.lock_);
+	return c_.groups_.size();
+}
+
+size_t ContainerProbe::domain_count() noexcept
+{
+	Guard guard(c_.lock_);
+	return c_.domains_.size();
+}
+
+size_t ContainerProbe::dma_count() noexcept
+{
+	Guard guard(c_.lock_);
+	size_t n = 0;
+	c_.for_each_dma(0, U64_MAX, [&n](Dma &) {
+		n++;
+		return true;
+	});
+	return n;
+}
+
+u64 ContainerProbe::pages_pinned() noexcept
+{
+	Guard guard(c_.lock_);
+	u64 n = 0;
+	c_.for_each_dma(0, U64_MAX, [&n](Dma &d) {
+		n += d.runs.pinned_pages();
+		return true;
+	});
+	return n;
+}
+
+u64 ContainerProbe::external_pages() noexcept
+{
+	Guard guard(c_.lock_);
+	u64 n = 0;
+	c_.for_each_dma(0, ~u64(0), [&n](Dma &d) {
+		n += d.ext_pages;
+		return true;
+	});
+	return n;
+}
+
+u64 ContainerProbe::external_refs() noexcept
+{
+	Guard guard(c_.lock_);
+	u64 n = 0;
+	c_.for_each_dma(0, ~u64(0), [&n](Dma &d) {
+		unsigned long idx = 0;
+		while (d.ext_pages) {
+			ExtPin e(kapi_xmap_find(d.ext, &idx, ~0UL));
+			if (!e.present())
+				break;
+			n += e.refs();
+			if (idx == ~0UL)
+				break;
+			idx++;
+		}
+		return true;
+	});
+	return n;
+}
+
+u64 ContainerProbe::prereg_pages() noexcept
+{
+	Guard guard(c_.lock_);
+	u64 n = 0;
+	for (Prereg &p : c_.preregs_)
+		n += p.size >> abi::PAGE_SHIFT;
+	return n;
+}
+
+size_t ContainerProbe::prereg_count() noexcept
+{
+	Guard guard(c_.lock_);
+	return c_.preregs_.size();
+}
+
+size_t ContainerProbe::orphaned_dmas() noexcept
+{
+	Guard guard(c_.lock_);
+	return c_.orphaned_dmas_locked();
+}
+
+u32 ContainerProbe::exit_policy() noexcept
+{
+	Guard guard(c_.lock_);
+	return c_.exit_policy_;
+}
+
+} /* namespace vfio_cxx */
