@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Compile-time proof that the constants the C++ core restates without
- * kernel headers (module/include/vfio_cxx/{abi,errno}.h, kapi.h) are the
+ * kernel headers (module/include/vfio_cxx/{abi,errno}.h, services.h, core/entry.h) are the
  * kernel's own.  Nothing here generates code.
  */
 #include <linux/errno.h>

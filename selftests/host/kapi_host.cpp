@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Userspace implementation of module/kapi/kapi.h for the host unit tests.
+ * Userspace implementation of module/kapi/services.h for the host unit tests.
  * See kapi_host.h for the model and the test controls.
  */
 #include "kapi_host.h"

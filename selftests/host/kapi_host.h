@@ -2,7 +2,7 @@
 /*
  * Test controls of the userspace kapi (kapi_host.cpp).
  *
- * The host kapi models the kernel side of module/kapi/kapi.h closely enough
+ * The host kapi models the kernel side of module/kapi/services.h closely enough
  * for the core's logic to be exercised: counted allocations with
  * fail-the-Nth injection, mutexes that really check ownership, a fake IOMMU
  * (groups, domains with page tables), fake mms with locked_vm accounting,
