@@ -1,7 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside a virtme-ng guest (see scripts/vm-lane.sh).
+#   guest-run.sh <vfio_iommu_cxx.ko> <results dir> <kselftest install dir> [<collection:test>...]
 #   guest-run.sh <vfio_iommu_cxx.ko> <results dir> <selftest binary>...
+# The first form runs the installed kselftest collections (make
+# kselftest-install) with their own run_kselftest.sh, as a user would (all
+# of kselftest-list.txt, or the tests named), its per-test logs (-p) giving
+# <suite>.tap and its own results kselftest.tap; the second runs each
+# binary directly (the debug lane).
 # With VFIO_CXX_MTEST_KO=<vfio_cxx_mtest.ko> in the environment it also loads
 # mdev and the test mediated-device driver before the suites and unloads it
 # after them.  VFIO_CXX_SUITE_ARGS, if set, is passed to every suite
@@ -59,12 +65,43 @@ if [ -n "$mtest" ]; then
 	result $? "modprobe mdev and insmod $(basename "$mtest")"
 fi
 
-for test in "$@"; do
-	name=$(basename "$test")
-	# shellcheck disable=SC2086 # VFIO_CXX_SUITE_ARGS: harness options, split
-	VFIO_CXX_GROUP=$group VFIO_CXX_KO=$ko timeout 600 "$test" ${VFIO_CXX_SUITE_ARGS:-} >"$out/$name.tap" 2>&1
-	echo "# $name exit status $?" >>"$tap"
-done
+if [ $# -ge 1 ] && [ -x "$1/run_kselftest.sh" ]; then
+	ksft=$1
+	shift
+	sel=()
+	for t in "$@"; do sel+=(-t "$t"); done
+	if [ $# = 0 ]; then
+		mapfile -t names < <(cut -d: -f2 "$ksft/kselftest-list.txt")
+	else
+		names=("${@#*:}")
+	fi
+	# vfio_cxx_env.sh (sourced by each test) finds all of this set up already.
+	export VFIO_CXX_GROUP=$group VFIO_CXX_KO=$ko VFIO_CXX_MTEST_KO=$mtest
+	for name in "${names[@]}"; do rm -f "/tmp/$name"; done
+	"$ksft/run_kselftest.sh" -p "${sel[@]}" >"$out/kselftest.log" 2>&1
+	echo "# run_kselftest.sh exit status $?" >>"$tap"
+	# Its per-test log: "# timeout set to N", then the test's output with
+	# "# " before every line (kselftest/prefix.pl): the suite's own TAP back.
+	for name in "${names[@]}"; do
+		[ -f "/tmp/$name" ] && sed -e '1{/^# timeout set to /d}' -e 's/^# //' "/tmp/$name" >"$out/$name.tap"
+		grep -h "^# vfio_cxx: $name exit" "$out/$name.tap" >>"$tap"
+	done
+	# The runner's verdict per test (exit status, timeout), one TAP document.
+	{
+		echo "TAP version 13"
+		echo "# run_kselftest.sh on $(uname -r)"
+		grep -E '^(not )?ok [0-9]+ selftests: ' "$out/kselftest.log" |
+			awk '{ n++; sub(/^ok [0-9]+/, "ok " n); sub(/^not ok [0-9]+/, "not ok " n); print }'
+		echo "1..${#names[@]}"
+	} >"$out/kselftest.tap"
+else
+	for test in "$@"; do
+		name=$(basename "$test")
+		# shellcheck disable=SC2086 # VFIO_CXX_SUITE_ARGS: harness options, split
+		VFIO_CXX_GROUP=$group VFIO_CXX_KO=$ko timeout 600 "$test" ${VFIO_CXX_SUITE_ARGS:-} >"$out/$name.tap" 2>&1
+		echo "# $name exit status $?" >>"$tap"
+	done
+fi
 
 if [ -n "$mtest" ]; then
 	rmmod vfio_cxx_mtest
