@@ -1,0 +1,1188 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A real Type1 client: Debian's own QEMU (qemu-system-x86_64, 7.2) with the
+ * lane's edu device assigned through `-device vfio-pci`, differential
+ * against vfio_iommu_type1 (issue 13).
+ *
+ * Every test runs once per backend (FIXTURE_VARIANT), like type1_api_test:
+ *   type1 - claim_type1=0: the in-tree vfio_iommu_type1 serves QEMU's
+ *           VFIO_TYPE1v2_IOMMU container (the reference);
+ *   cxx   - claim_type1=1: vfio_iommu_cxx serves it.
+ *
+ * Each test starts a nested QEMU (q35, TCG: Debian's QEMU has no qtest
+ * accelerator, so the vCPU does run - a 64 KiB firmware written by the test
+ * whose reset vector is `cli; hlt`, so it halts at once and never touches
+ * the PCI bus) with `-qtest` and a QMP monitor on unix sockets this test
+ * listens on (as QEMU's own libqtest does).  Through the
+ * qtest protocol (docs/devel/qtest.rst: outl/inl, readl/writel/writeq,
+ * read/write/memset) it finds the assigned edu on the nested PCI bus
+ * with 0xcf8/0xcfc config cycles, assigns BAR0, enables memory decoding and
+ * bus mastering, and drives the edu's DMA engine (hw/misc/edu.c) between
+ * the nested machine's RAM - whose guest-physical addresses are the IOVAs
+ * QEMU's memory listener maps with MAP_DMA - and the device buffer, checking
+ * the bytes in nested RAM with guard bytes on each side.
+ *
+ * The outer edu masks DMA addresses to 28 bits (its dma_mask property,
+ * default), so the nested RAM used for DMA stays below 256 MiB.
+ *
+ * For development outside the lane, QCT_EMULATED=1 gives the nested QEMU
+ * its own emulated edu instead of the vfio-pci one (no backend involved:
+ * the backend checks then fail, the qtest/DMA logic can be exercised).
+ *
+ * Runs in a virtme-ng guest with QEMU's edu device (1234:11e8) behind an
+ * emulated Intel IOMMU, bound to vfio-pci; VFIO_CXX_GROUP=<iommu group>.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+
+#include "kselftest_harness.h"
+#include "vm_util.h"
+
+#pragma GCC diagnostic ignored "-Wclobbered"
+
+#define QEMU_BIN "qemu-system-x86_64"
+#define TYPE1_REFCNT "/sys/module/vfio_iommu_type1/refcnt"
+#define CXX_REFCNT MODDIR "/refcnt"
+
+/* Nested machine layout: RAM 0..QC_RAM_MB, the edu's BAR0 at QC_BAR0. */
+#define QC_RAM_MB 128
+#define QC_BAR0 0xe0000000ULL
+#define QC_GUARD 64
+#define QC_PAT 0xa5
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long read_long(const char *path)
+{
+	char buf[64];
+
+	if (read_str(path, buf, sizeof(buf)))
+		return -1;
+	return atol(buf);
+}
+
+/* ------------------------------------------------------------------ */
+/* the nested QEMU                                                      */
+
+struct qemu {
+	pid_t pid;
+	int qt, qmp;		/* qtest and QMP connections */
+	char dir[64];		/* sockets and qemu.log */
+	char rbuf[32768];	/* qtest line buffer */
+	size_t rlen;
+	char mbuf[16384];	/* QMP line buffer */
+	size_t mlen;
+	int devfn;		/* the edu on nested bus 0 */
+	uint64_t bar0;
+};
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return -1;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 1)) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* Accepts one connection within ms milliseconds, or -1 (QEMU died: child gone). */
+static int accept_within(int s, pid_t pid, int ms)
+{
+	double end = now() + ms / 1000.0;
+
+	while (now() < end) {
+		struct pollfd p = { .fd = s, .events = POLLIN };
+		int st;
+
+		if (poll(&p, 1, 200) == 1)
+			return accept4(s, NULL, NULL, SOCK_CLOEXEC);
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return -1;
+	}
+	return -1;
+}
+
+/* One line from fd into buf/len (line without "\n" into out); 0, or -1 on EOF/timeout. */
+static int read_line(int fd, char *buf, size_t cap, size_t *len, char *out, size_t outcap,
+		     int ms)
+{
+	double end = now() + ms / 1000.0;
+
+	for (;;) {
+		char *nl = memchr(buf, '\n', *len);
+
+		if (nl) {
+			size_t n = nl - buf;
+
+			if (n >= outcap)
+				n = outcap - 1;
+			memcpy(out, buf, n);
+			out[n] = 0;
+			*len -= nl + 1 - buf;
+			memmove(buf, nl + 1, *len);
+			return 0;
+		}
+		if (*len == cap)
+			return -1;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int left = (int)((end - now()) * 1000);
+
+		if (left <= 0 || poll(&p, 1, left) != 1)
+			return -1;
+		ssize_t r = read(fd, buf + *len, cap - *len);
+
+		if (r <= 0)
+			return -1;
+		*len += r;
+	}
+}
+
+static char qt_reply[32768];
+
+/*
+ * One qtest command (printf format, without the newline); the reply after
+ * "OK" (possibly empty) in qt_reply.  0, or -1 if QEMU said FAIL or went away.
+ */
+static int qt(struct qemu *q, const char *fmt, ...)
+{
+	char cmd[16384];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= (int)sizeof(cmd) - 1)
+		return -1;
+	cmd[n++] = '\n';
+	if (write(q->qt, cmd, n) != n)
+		return -1;
+	for (;;) {
+		if (read_line(q->qt, q->rbuf, sizeof(q->rbuf), &q->rlen, qt_reply, sizeof(qt_reply),
+			      30000))
+			return -1;
+		if (!strncmp(qt_reply, "IRQ", 3))
+			continue;
+		if (strncmp(qt_reply, "OK", 2)) {
+			if (getenv("QCT_DEBUG"))
+				fprintf(stderr, "qtest: %.60s -> %.200s\n", cmd, qt_reply);
+			return -1;
+		}
+		memmove(qt_reply, qt_reply + 2 + (qt_reply[2] == ' '), strlen(qt_reply) - 1);
+		return 0;
+	}
+}
+
+static uint64_t qt_val(void)
+{
+	return strtoull(qt_reply, NULL, 0);
+}
+
+static char qmp_reply[16384];
+
+/*
+ * One QMP command (a JSON object); its reply line in qmp_reply, events
+ * skipped.  0 on {"return": ...}, -1 on an error or EOF.
+ */
+static int qmp(struct qemu *q, const char *json)
+{
+	size_t n = strlen(json);
+
+	if (write(q->qmp, json, n) != (ssize_t)n || write(q->qmp, "\n", 1) != 1)
+		return -1;
+	for (;;) {
+		if (read_line(q->qmp, q->mbuf, sizeof(q->mbuf), &q->mlen, qmp_reply,
+			      sizeof(qmp_reply), 30000))
+			return -1;
+		if (strstr(qmp_reply, "\"event\""))
+			continue;
+		return strstr(qmp_reply, "\"return\"") ? 0 : -1;
+	}
+}
+
+static void qemu_init(struct qemu *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->pid = -1;
+	q->qt = q->qmp = -1;
+	q->devfn = -1;
+}
+
+/* The tail of QEMU's log (for TH_LOG on failure). */
+static const char *qemu_log(struct qemu *q)
+{
+	static char buf[2048];
+	char path[96];
+	int fd;
+	ssize_t n;
+	off_t sz;
+
+	buf[0] = 0;
+	snprintf(path, sizeof(path), "%s/qemu.log", q->dir);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return buf;
+	sz = lseek(fd, 0, SEEK_END);
+	lseek(fd, sz > (off_t)sizeof(buf) - 1 ? sz - (off_t)sizeof(buf) + 1 : 0, SEEK_SET);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return buf;
+}
+
+/*
+ * The firmware: 64 KiB (QEMU wants a multiple), mapped below 4 GiB so that
+ * its last 16 bytes hold the reset vector 0xfffffff0: cli; hlt; and a jmp back to the hlt.
+ */
+static int write_firmware(const char *path)
+{
+	static unsigned char fw[65536];
+	static const unsigned char reset[] = { 0xfa, 0xf4, 0xeb, 0xfd };
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	memset(fw, 0xf4, sizeof(fw));
+	memcpy(fw + sizeof(fw) - 16, reset, sizeof(reset));
+	ok = write(fd, fw, sizeof(fw)) == (ssize_t)sizeof(fw);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Starts QEMU with mem ("-m" argument) and the extra arguments (NULL
+ * terminated), connects qtest and QMP.  0 or a negative step.
+ */
+static int qemu_start(struct qemu *q, const char *mem, const char *const *extra)
+{
+	char qts[96], qms[96], logp[96], fw[96], dev[320], qtarg[128], chr[160];
+	const char *argv[48];
+	int n = 0, ls_qt, ls_qmp, log;
+	char bdf[256];
+
+	qemu_init(q);
+	snprintf(q->dir, sizeof(q->dir), "/tmp/qemu_client.XXXXXX");
+	if (!mkdtemp(q->dir))
+		return -1;
+	snprintf(qts, sizeof(qts), "%s/qtest.sock", q->dir);
+	snprintf(qms, sizeof(qms), "%s/qmp.sock", q->dir);
+	snprintf(logp, sizeof(logp), "%s/qemu.log", q->dir);
+	snprintf(fw, sizeof(fw), "%s/halt.bin", q->dir);
+	if (getenv("QCT_EMULATED")) {
+		snprintf(dev, sizeof(dev), "edu,id=hostdev0");
+	} else {
+		if (edu_bdf(bdf, sizeof(bdf)))
+			return -2;
+		snprintf(dev, sizeof(dev), "vfio-pci,host=%s,id=hostdev0", bdf);
+	}
+	ls_qt = listen_unix(qts);
+	ls_qmp = listen_unix(qms);
+	if (ls_qt < 0 || ls_qmp < 0)
+		return -3;
+	snprintf(qtarg, sizeof(qtarg), "unix:%s", qts);
+	snprintf(chr, sizeof(chr), "socket,path=%s,id=qmp0", qms);
+	argv[n++] = QEMU_BIN;
+	argv[n++] = "-machine";
+	argv[n++] = "q35";
+	argv[n++] = "-qtest";
+	argv[n++] = qtarg;
+	argv[n++] = "-qtest-log";
+	argv[n++] = "/dev/null";
+	argv[n++] = "-chardev";
+	argv[n++] = chr;
+	argv[n++] = "-mon";
+	argv[n++] = "chardev=qmp0,mode=control";
+	argv[n++] = "-display";
+	argv[n++] = "none";
+	argv[n++] = "-nodefaults";
+	argv[n++] = "-m";
+	argv[n++] = mem;
+	argv[n++] = "-device";
+	argv[n++] = dev;
+	if (write_firmware(fw))
+		return -9;
+	argv[n++] = "-bios";
+	argv[n++] = fw;
+	for (int i = 0; extra && extra[i] && n < 46; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	log = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	q->pid = fork();
+	if (q->pid < 0)
+		return -4;
+	if (!q->pid) {
+		/* Never outlive the test (a timeout kills it). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (log >= 0) {
+			dup2(log, 1);
+			dup2(log, 2);
+		}
+		execvp(argv[0], (char **)argv);
+		_exit(127);
+	}
+	if (log >= 0)
+		close(log);
+	q->qt = accept_within(ls_qt, q->pid, 60000);
+	close(ls_qt);
+	if (q->qt < 0) {
+		close(ls_qmp);
+		return -5;
+	}
+	q->qmp = accept_within(ls_qmp, q->pid, 60000);
+	close(ls_qmp);
+	if (q->qmp < 0)
+		return -6;
+	if (read_line(q->qmp, q->mbuf, sizeof(q->mbuf), &q->mlen, qmp_reply, sizeof(qmp_reply),
+		      30000) || !strstr(qmp_reply, "QMP"))
+		return -7;
+	if (qmp(q, "{\"execute\": \"qmp_capabilities\"}"))
+		return -8;
+	return 0;
+}
+
+/* Waits for QEMU to exit within ms; its wait status, or -1. */
+static int qemu_wait(struct qemu *q, int ms)
+{
+	double end = now() + ms / 1000.0;
+	int st;
+
+	while (q->pid > 0 && now() < end) {
+		if (waitpid(q->pid, &st, WNOHANG) == q->pid) {
+			q->pid = -1;
+			return st;
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+static void qemu_close_fds(struct qemu *q)
+{
+	if (q->qt >= 0)
+		close(q->qt);
+	if (q->qmp >= 0)
+		close(q->qmp);
+	q->qt = q->qmp = -1;
+}
+
+/* Kills (if still running) and reaps QEMU, removes its directory. */
+static void qemu_stop(struct qemu *q)
+{
+	char path[128];
+
+	if (q->pid > 0) {
+		kill(q->pid, SIGKILL);
+		waitpid(q->pid, NULL, 0);
+		q->pid = -1;
+	}
+	qemu_close_fds(q);
+	if (q->dir[0]) {
+		snprintf(path, sizeof(path), "%s/qemu.log", q->dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/qtest.sock", q->dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/qmp.sock", q->dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/halt.bin", q->dir);
+		unlink(path);
+		rmdir(q->dir);
+		q->dir[0] = 0;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* the nested PCI bus and the edu                                      */
+
+static int cfg_addr(struct qemu *q, int devfn, int reg)
+{
+	return qt(q, "outl 0xcf8 0x%x", 0x80000000u | (unsigned)devfn << 8 | (reg & 0xfc));
+}
+
+static int cfg_r32(struct qemu *q, int devfn, int reg, uint32_t *v)
+{
+	if (cfg_addr(q, devfn, reg) || qt(q, "inl 0xcfc"))
+		return -1;
+	*v = (uint32_t)qt_val();
+	return 0;
+}
+
+static int cfg_w32(struct qemu *q, int devfn, int reg, uint32_t v)
+{
+	if (cfg_addr(q, devfn, reg))
+		return -1;
+	return qt(q, "outl 0xcfc 0x%x", v);
+}
+
+static int cfg_w16(struct qemu *q, int devfn, int reg, uint16_t v)
+{
+	if (cfg_addr(q, devfn, reg))
+		return -1;
+	return qt(q, "outw 0x%x 0x%x", 0xcfc + (reg & 2), v);
+}
+
+static int cfg_r16(struct qemu *q, int devfn, int reg, uint16_t *v)
+{
+	if (cfg_addr(q, devfn, reg) || qt(q, "inw 0x%x", 0xcfc + (reg & 2)))
+		return -1;
+	*v = (uint16_t)qt_val();
+	return 0;
+}
+
+static int r32(struct qemu *q, uint64_t addr, uint32_t *v)
+{
+	if (qt(q, "readl 0x%llx", (unsigned long long)addr))
+		return -1;
+	*v = (uint32_t)qt_val();
+	return 0;
+}
+
+static int w32(struct qemu *q, uint64_t addr, uint32_t v)
+{
+	return qt(q, "writel 0x%llx 0x%x", (unsigned long long)addr, v);
+}
+
+static int w64(struct qemu *q, uint64_t addr, uint64_t v)
+{
+	return qt(q, "writeq 0x%llx 0x%llx", (unsigned long long)addr, (unsigned long long)v);
+}
+
+/* Finds the edu on nested bus 0: q->devfn; 0 or -1. */
+static int edu_find(struct qemu *q)
+{
+	for (int dev = 0; dev < 32; dev++) {
+		uint32_t id;
+
+		if (cfg_r32(q, dev << 3, 0, &id))
+			return -1;
+		if (id == 0x11e81234) {
+			q->devfn = dev << 3;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Assigns BAR0 (sized by the all-ones write) at base and turns memory
+ * decoding and bus mastering on; checks the identification register and
+ * the liveness (inverting) register through it.  0 or a negative step.
+ */
+static int edu_setup(struct qemu *q, uint64_t base)
+{
+	uint32_t sz, v;
+	uint16_t cmd;
+
+	if (q->devfn < 0 && edu_find(q))
+		return -1;
+	if (cfg_w32(q, q->devfn, PCI_BASE_ADDRESS_0, 0xffffffff) ||
+	    cfg_r32(q, q->devfn, PCI_BASE_ADDRESS_0, &sz))
+		return -2;
+	sz &= PCI_BASE_ADDRESS_MEM_MASK;
+	if (!sz || (~sz + 1) != 1u << 20)	/* edu: a 1 MiB memory BAR */
+		return -3;
+	if (cfg_w32(q, q->devfn, PCI_BASE_ADDRESS_0, (uint32_t)base) ||
+	    cfg_r16(q, q->devfn, PCI_COMMAND, &cmd) ||
+	    cfg_w16(q, q->devfn, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER))
+		return -4;
+	q->bar0 = base;
+	if (r32(q, base + EDU_R_IDENT, &v) || (v & 0xff) != 0xed)
+		return -5;
+	if (w32(q, base + 4, 0x12345678) || r32(q, base + 4, &v) || v != ~0x12345678u)
+		return -6;
+	return 0;
+}
+
+/* Starts one DMA; 0 or -1. */
+static int edu_dma_start(struct qemu *q, uint64_t src, uint64_t dst, uint32_t cnt, uint32_t dir)
+{
+	if (w64(q, q->bar0 + EDU_R_DMA_SRC, src) || w64(q, q->bar0 + EDU_R_DMA_DST, dst) ||
+	    w64(q, q->bar0 + EDU_R_DMA_CNT, cnt) ||
+	    w32(q, q->bar0 + EDU_R_DMA_CMD, dir | EDU_DMA_RUN))
+		return -1;
+	return 0;
+}
+
+/* One DMA, polled until the engine is idle.  0, or -1 on timeout. */
+static int edu_dma(struct qemu *q, uint64_t src, uint64_t dst, uint32_t cnt, uint32_t dir)
+{
+	double end = now() + 20;
+	uint32_t cmd;
+
+	if (edu_dma_start(q, src, dst, cnt, dir))
+		return -1;
+	while (now() < end) {
+		if (r32(q, q->bar0 + EDU_R_DMA_CMD, &cmd))
+			return -1;
+		if (!(cmd & EDU_DMA_RUN))
+			return 0;
+		usleep(5000);
+	}
+	return -1;
+}
+
+/* Nested RAM: write/read len bytes at gpa (hex, through qtest). */
+static int ram_write(struct qemu *q, uint64_t gpa, const unsigned char *p, size_t len)
+{
+	static char hex[2 * 8192 + 1];
+
+	if (len > 8192)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		sprintf(hex + 2 * i, "%02x", p[i]);
+	return qt(q, "write 0x%llx 0x%zx 0x%s", (unsigned long long)gpa, len, hex);
+}
+
+static int ram_read(struct qemu *q, uint64_t gpa, unsigned char *p, size_t len)
+{
+	const char *h;
+
+	if (qt(q, "read 0x%llx 0x%zx", (unsigned long long)gpa, len))
+		return -1;
+	h = qt_reply;
+	if (h[0] != '0' || h[1] != 'x' || strlen(h) != 2 + 2 * len)
+		return -1;
+	h += 2;
+	for (size_t i = 0; i < len; i++) {
+		unsigned int b;
+
+		if (sscanf(h + 2 * i, "%2x", &b) != 1)
+			return -1;
+		p[i] = (unsigned char)b;
+	}
+	return 0;
+}
+
+static void pattern(unsigned char *p, size_t len, unsigned int seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (unsigned char)(seed * 131 + i * 7 + (i >> 8));
+}
+
+/*
+ * The round trip with guards: the pattern (seed) written into nested RAM
+ * at src, DMA'd into the device buffer, then out to dst, whose QC_GUARD
+ * bytes on each side were set to QC_PAT first.  Returns 0 when dst holds
+ * the pattern and both guards are intact; a negative step otherwise
+ * (-10: the bytes, -11: a guard).
+ */
+static int dma_round_trip(struct qemu *q, uint64_t src, uint64_t dst, uint32_t len,
+			  unsigned int seed)
+{
+	static unsigned char want[8192], got[8192 + 2 * QC_GUARD];
+
+	pattern(want, len, seed);
+	if (ram_write(q, src, want, len))
+		return -1;
+	if (qt(q, "memset 0x%llx 0x%x 0x%x", (unsigned long long)(dst - QC_GUARD),
+	       len + 2 * QC_GUARD, QC_PAT))
+		return -2;
+	if (edu_dma(q, src, EDU_DMA_BUF, len, 0))
+		return -3;
+	if (edu_dma(q, EDU_DMA_BUF, dst, len, EDU_DMA_TO_RAM))
+		return -4;
+	if (ram_read(q, dst - QC_GUARD, got, len + 2 * QC_GUARD))
+		return -5;
+	if (memcmp(got + QC_GUARD, want, len))
+		return -10;
+	for (int i = 0; i < QC_GUARD; i++)
+		if (got[i] != QC_PAT || got[QC_GUARD + len + i] != QC_PAT)
+			return -11;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* vfio-cxx-stat                                                        */
+
+static char tool[PATH_MAX];
+
+static const char *tool_path(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (getenv("VFIO_CXX_STAT"))
+		return strcpy(tool, getenv("VFIO_CXX_STAT"));
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = 0;
+	snprintf(tool, sizeof(tool), "%s/../tool/vfio-cxx-stat", dirname(exe));
+	return access(tool, X_OK) ? NULL : tool;
+}
+
+/*
+ * `vfio-cxx-stat --json`: the container owned by tgid, if listed.
+ * Returns 1 (listed: *mappings, *locked, *groups set), 0 (not listed), -1
+ * (the tool failed or is missing).
+ */
+static int stat_container_of(pid_t tgid, long *mappings, long *locked, long *groups)
+{
+	char cmd[PATH_MAX + 32], line[1024], key[32];
+	int found = 0, rc;
+	FILE *f;
+
+	if (!tool_path())
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s --json", tool);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	snprintf(key, sizeof(key), "\"owner_tgid\": %d,", (int)tgid);
+	while (fgets(line, sizeof(line), f)) {
+		char *p;
+
+		if (!strstr(line, key))
+			continue;
+		found = 1;
+		p = strstr(line, "\"mappings\": ");
+		*mappings = p ? atol(p + 12) : -1;
+		p = strstr(line, "\"locked_pages\": ");
+		*locked = p ? atol(p + 16) : -1;
+		p = strstr(line, "\"groups\": ");
+		*groups = p ? atol(p + 10) : -1;
+	}
+	rc = pclose(f);
+	if (!WIFEXITED(rc) || WEXITSTATUS(rc))
+		return -1;
+	return found;
+}
+
+/* The number of containers `vfio-cxx-stat --json` lists; -1 on failure. */
+static int stat_containers(void)
+{
+	char cmd[PATH_MAX + 32], line[1024];
+	int n = 0, rc;
+	FILE *f;
+
+	if (!tool_path())
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s --json", tool);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "\"owner_tgid\""))
+			n++;
+	rc = pclose(f);
+	return WIFEXITED(rc) && !WEXITSTATUS(rc) ? n : -1;
+}
+
+/* Whether the kernel log has a line containing s (dmesg). */
+static int dmesg_has(const char *s)
+{
+	char line[512];
+	int found = 0;
+	FILE *f = popen("dmesg", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, s))
+			found = 1;
+	pclose(f);
+	return found;
+}
+
+/* ------------------------------------------------------------------ */
+/* fixture                                                             */
+
+FIXTURE(qc) {
+	struct qemu q;
+	long cxx_ref0, type1_ref0;	/* module refcounts before QEMU */
+	long live0, dmas0, pinned0;	/* our counters before QEMU (-1 without the module) */
+	int stat0;			/* containers vfio-cxx-stat listed before */
+};
+
+FIXTURE_VARIANT(qc) {
+	int cxx;	/* 1: vfio_iommu_cxx serves QEMU's container */
+};
+
+FIXTURE_VARIANT_ADD(qc, type1) {
+	.cxx = 0,
+};
+
+FIXTURE_VARIANT_ADD(qc, cxx) {
+	.cxx = 1,
+};
+
+FIXTURE_SETUP(qc)
+{
+	long opened0;
+
+	qemu_init(&self->q);
+	if (getenv("QCT_EMULATED"))	/* development only: no backend */
+		return;
+	ASSERT_LE(0, edu_group_number()) TH_LOG("VFIO_CXX_GROUP is not set");
+	if (!module_loaded())
+		SKIP(return, "vfio_iommu_cxx is not loaded");
+	if (system("command -v " QEMU_BIN " >/dev/null 2>&1"))
+		SKIP(return, QEMU_BIN " is not installed");
+	ASSERT_EQ(0, claim_type1(variant->cxx, &opened0));
+	self->cxx_ref0 = read_long(CXX_REFCNT);
+	self->type1_ref0 = read_long(TYPE1_REFCNT);
+	self->live0 = stat_get("containers_live");
+	self->dmas0 = stat_get("dmas_live");
+	self->pinned0 = stat_get("pages_pinned");
+	self->stat0 = stat_containers();
+	ASSERT_LE(0, self->cxx_ref0);
+	ASSERT_LE(0, self->type1_ref0);
+}
+
+FIXTURE_TEARDOWN(qc)
+{
+	qemu_stop(&self->q);
+	if (module_loaded())
+		write_str(PARAM_CLAIM, "1");
+}
+
+/* Starts QEMU with the fixture's variant and checks the right backend serves it. */
+static int start(struct __test_metadata *_metadata, FIXTURE_DATA(qc) *self, int cxx,
+		 const char *mem, const char *const *extra)
+{
+	int r = qemu_start(&self->q, mem, extra);
+
+	if (r)
+		TH_LOG("QEMU start step %d; log: %s", -r, qemu_log(&self->q));
+	return r;
+}
+
+/* The module refcounts say which backend holds QEMU's container. */
+static void expect_served(struct __test_metadata *_metadata, FIXTURE_DATA(qc) *self, int cxx)
+{
+	EXPECT_EQ(self->cxx_ref0 + (cxx ? 1 : 0), read_long(CXX_REFCNT));
+	EXPECT_EQ(self->type1_ref0 + (cxx ? 0 : 1), read_long(TYPE1_REFCNT));
+	EXPECT_EQ(self->live0 + (cxx ? 1 : 0), stat_get("containers_live"));
+}
+
+/*
+ * After QEMU is gone: the container released (refcounts, our counters back
+ * at their values before QEMU), vfio-cxx-stat lists no container of it and
+ * no more than before, and the group opens again.
+ */
+static void expect_released(struct __test_metadata *_metadata, FIXTURE_DATA(qc) *self,
+			    pid_t pid)
+{
+	double end = now() + 10;
+	long m, l, g;
+	int fd;
+
+	/* Our release may finish after the exit (a deferred handler): poll. */
+	while (now() < end && (read_long(CXX_REFCNT) != self->cxx_ref0 ||
+			       stat_get("containers_live") != self->live0))
+		usleep(20000);
+	EXPECT_EQ(self->cxx_ref0, read_long(CXX_REFCNT));
+	EXPECT_EQ(self->type1_ref0, read_long(TYPE1_REFCNT));
+	EXPECT_EQ(self->live0, stat_get("containers_live"));
+	EXPECT_EQ(self->dmas0, stat_get("dmas_live"));
+	EXPECT_EQ(self->pinned0, stat_get("pages_pinned"));
+	EXPECT_EQ(-1, vmlck_kb_pid(pid)) TH_LOG("QEMU's mm is still there");
+	EXPECT_EQ(0, stat_container_of(pid, &m, &l, &g));
+	EXPECT_EQ(self->stat0, stat_containers());
+	fd = edu_group_open();
+	EXPECT_LE(0, fd) TH_LOG("the group does not open again: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The VmLck type1 charged for QEMU's start-up mappings, recorded by the type1 variant. */
+#define VMLCK_FILE "/tmp/qemu_client_test.type1_vmlck"
+
+/* ------------------------------------------------------------------ */
+/* start-up                                                             */
+
+/*
+ * QEMU's start-up mappings (guest RAM, ROMs) go to the backend the variant
+ * chose (module refcounts, our containers_live), vfio-cxx-stat lists the
+ * container (cxx) or not (type1), the group is busy while QEMU holds it,
+ * and QEMU's VmLck is the same under both backends: guest RAM plus the
+ * ROMs type1 pins.  The type1 variant records its VmLck; the cxx variant
+ * compares against it (both run in one boot, type1 first).
+ */
+TEST_F_TIMEOUT(qc, startup_mappings_backend_and_vmlck, 240)
+{
+	long m = -1, l = -1, g = -1, kb;
+	int fd, r;
+
+	ASSERT_EQ(0, start(_metadata, self, variant->cxx, "128M", NULL));
+	expect_served(_metadata, self, variant->cxx);
+	fd = edu_group_open();
+	EXPECT_GT(0, fd) TH_LOG("the group opened while QEMU holds it");
+	EXPECT_EQ(EBUSY, errno);
+	if (fd >= 0)
+		close(fd);
+
+	kb = vmlck_kb_pid(self->q.pid);
+	TH_LOG("QEMU VmLck %ld KiB with %d MiB of RAM", kb, QC_RAM_MB);
+	/* All guest RAM is pinned, and little else. */
+	EXPECT_LE(QC_RAM_MB * 1024L, kb);
+	EXPECT_GE(QC_RAM_MB * 1024L + 8192, kb);
+	if (!variant->cxx) {
+		FILE *f = fopen(VMLCK_FILE, "w");
+
+		ASSERT_NE(NULL, f);
+		fprintf(f, "%ld\n", kb);
+		fclose(f);
+	} else {
+		FILE *f = fopen(VMLCK_FILE, "r");
+		long t1 = -1;
+
+		if (f) {
+			if (fscanf(f, "%ld", &t1) != 1)
+				t1 = -1;
+			fclose(f);
+		}
+		if (t1 >= 0) {
+			EXPECT_EQ(t1, kb) TH_LOG("type1 charged %ld KiB, we %ld KiB", t1, kb);
+		} else {
+			TH_LOG("no type1 VmLck recorded (type1 variant not run first)");
+		}
+	}
+
+	r = stat_container_of(self->q.pid, &m, &l, &g);
+	if (variant->cxx) {
+		ASSERT_EQ(1, r) TH_LOG("vfio-cxx-stat does not list QEMU's container");
+		EXPECT_LT(0, m);
+		EXPECT_EQ(1, g);
+		EXPECT_EQ(kb, l * 4) TH_LOG("locked pages %ld vs VmLck %ld KiB", l, kb);
+		EXPECT_EQ(self->pinned0 + l, stat_get("pages_pinned"));
+	} else {
+		EXPECT_EQ(0, r) TH_LOG("a type1 container listed by vfio-cxx-stat");
+		EXPECT_EQ(self->pinned0, stat_get("pages_pinned"));
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* DMA                                                                  */
+
+/* DMA between low nested RAM and the device, bytes and guards checked in RAM. */
+TEST_F_TIMEOUT(qc, dma_low_ram_guarded, 240)
+{
+	ASSERT_EQ(0, start(_metadata, self, variant->cxx, "128M", NULL));
+	ASSERT_EQ(0, edu_setup(&self->q, QC_BAR0));
+	EXPECT_EQ(0, dma_round_trip(&self->q, 0x200000, 0x400000, EDU_XFER, 1));
+	EXPECT_EQ(0, dma_round_trip(&self->q, 0x7000000, 0x600000, 256, 2));
+	/* A second pattern over the first: the check can fail. */
+	EXPECT_EQ(0, dma_round_trip(&self->q, 0x200000, 0x400000, EDU_XFER, 3));
+}
+
+/* Source and destination each straddle a page boundary (two IOMMU pages). */
+TEST_F_TIMEOUT(qc, dma_across_page_boundary, 240)
+{
+	ASSERT_EQ(0, start(_metadata, self, variant->cxx, "128M", NULL));
+	ASSERT_EQ(0, edu_setup(&self->q, QC_BAR0));
+	EXPECT_EQ(0, dma_round_trip(&self->q, 0x300800, 0x500c00, EDU_XFER, 4));
+	EXPECT_EQ(0, dma_round_trip(&self->q, 0x1fff000 - 100, 0x3fff000 - 200, 400, 5));
+}
+
+/*
+ * A DMA to an IOVA QEMU never mapped (above the nested RAM, inside the
+ * edu's 28-bit window) faults in the IOMMU (the outer kernel logs it) and
+ * completes; QEMU lives on and a DMA after it is still correct.  Each
+ * variant uses its own address, so the log line is this test's.
+ */
+TEST_F_TIMEOUT(qc, dma_unmapped_iova_faults, 240)
+{
+	uint64_t iova = variant->cxx ? 0x9003000 : 0x9002000;
+	char line[64];
+
+	snprintf(line, sizeof(line), "fault addr 0x%llx", (unsigned long long)iova);
+	ASSERT_EQ(0, start(_metadata, self, variant->cxx, "128M", NULL));
+	ASSERT_EQ(0, edu_setup(&self->q, QC_BAR0));
+	ASSERT_EQ(0, dmesg_has(line)) TH_LOG("'%s' logged before the DMA", line);
+	EXPECT_EQ(0, dma_round_trip(&self->q, 0x200000, 0x400000, 1024, 6));
+	ASSERT_EQ(0, edu_dma(&self->q, EDU_DMA_BUF, iova, 1024, EDU_DMA_TO_RAM));
+	for (int i = 0; i < 100 && dmesg_has(line) != 1; i++)
+		usleep(50000);
+	EXPECT_EQ(1, dmesg_has(line)) TH_LOG("no IOMMU fault '%s' in the kernel log", line);
+	EXPECT_EQ(0, dma_round_trip(&self->q, 0x200000, 0x400000, 1024, 7));
+}
+
+/* ------------------------------------------------------------------ */
+/* exits                                                                */
+
+/* QMP quit: QEMU exits 0, everything is released. */
+TEST_F_TIMEOUT(qc, quit_releases_container, 240)
+{
+	pid_t pid;
+	int st;
+
+	ASSERT_EQ(0, start(_metadata, self, variant->cxx, "128M", NULL));
+	ASSERT_EQ(0, edu_setup(&self->q, QC_BAR0));
+	EXPECT_EQ(0, dma_round_trip(&self->q, 0x200000, 0x400000, 512, 8));
+	expect_served(_metadata, self, variant->cxx);
+	pid = self->q.pid;
+	EXPECT_EQ(0, qmp(&self->q, "{\"execute\": \"quit\"}"));
+	st = qemu_wait(&self->q, 30000);
+	ASSERT_NE(-1, st);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("status %#x", st);
+	qemu_close_fds(&self->q);
+	expect_released(_metadata, self, pid);
+}
+
+/* kill -9 with a DMA in flight: everything is released all the same. */
+TEST_F_TIMEOUT(qc, kill9_mid_run_releases_container, 240)
+{
+	pid_t pid;
+	int st;
+
+	ASSERT_EQ(0, start(_metadata, self, variant->cxx, "128M", NULL));
+	ASSERT_EQ(0, edu_setup(&self->q, QC_BAR0));
+	expect_served(_metadata, self, variant->cxx);
+	ASSERT_EQ(0, edu_dma_start(&self->q, EDU_DMA_BUF, 0x400000, EDU_XFER, EDU_DMA_TO_RAM));
+	pid = self->q.pid;
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	st = qemu_wait(&self->q, 30000);
+	ASSERT_NE(-1, st);
+	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	qemu_close_fds(&self->q);
+	expect_released(_metadata, self, pid);
+}
+
+/* ------------------------------------------------------------------ */
+/* memory hot-plug                                                      */
+
+/* The number of DIMMs `query-memory-devices` lists; -1 on failure. */
+static int dimms(struct qemu *q)
+{
+	int n = 0;
+
+	if (qmp(q, "{\"execute\": \"query-memory-devices\"}"))
+		return -1;
+	for (const char *p = qmp_reply; (p = strstr(p, "\"type\": \"dimm\"")); p++)
+		n++;
+	return n;
+}
+
+/* Polls QEMU's VmLck until it is want (KiB) or 10 s pass; the last value. */
+static long vmlck_settles(pid_t pid, long want)
+{
+	double end = now() + 10;
+	long kb;
+
+	while ((kb = vmlck_kb_pid(pid)) != want && now() < end)
+		usleep(20000);
+	return kb;
+}
+
+/*
+ * The ACPI eject a guest's memory hot-plug driver does after device_del
+ * (docs/specs/acpi_mem_hotplug.rst; ICH9 at I/O port 0xa00): select the
+ * slot, write the eject bit of the control register.
+ */
+static int acpi_mem_eject(struct qemu *q, int slot)
+{
+	if (qt(q, "outl 0xa00 0x%x", slot))
+		return -1;
+	return qt(q, "outb 0xa14 0x8");
+}
+
+#define DIMM_MB 64
+
+/*
+ * Run-time MAP/UNMAP: a cold QEMU with two free DIMM slots gets an
+ * anonymous (memory-backend-ram) and a memfd/shmem (memory-backend-memfd)
+ * pc-dimm through QMP; QEMU maps each (VmLck grows by the DIMM, our
+ * mapping count by one).  device_del plus the ACPI eject unplugs the first:
+ * QEMU unmaps it and VmLck shrinks back.  DMA stays correct in low RAM.
+ * (The DIMMs sit above 4 GiB; the lane's edu masks DMA addresses to 28
+ * bits, so no DMA into them.)
+ */
+TEST_F_TIMEOUT(qc, pc_dimm_hotplug_map_unmap, 240)
+{
+	static const char *const add[] = {
+		"{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
+		"\"id\": \"m1\", \"size\": 67108864}}",
+		"{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": \"d1\", "
+		"\"memdev\": \"m1\"}}",
+		"{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-memfd\", "
+		"\"id\": \"m2\", \"size\": 67108864}}",
+		"{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": \"d2\", "
+		"\"memdev\": \"m2\"}}",
+	};
+	long kb0, kb, m0 = -1, m = -1, l, g;
+	int emulated = getenv("QCT_EMULATED") != NULL;
+
+	ASSERT_EQ(0, start(_metadata, self, variant->cxx, "128M,slots=2,maxmem=1G", NULL));
+	ASSERT_EQ(0, edu_setup(&self->q, QC_BAR0));
+	kb0 = vmlck_kb_pid(self->q.pid);
+	if (variant->cxx)
+		ASSERT_EQ(1, stat_container_of(self->q.pid, &m0, &l, &g));
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(0, qmp(&self->q, add[2 * i])) TH_LOG("%s", qmp_reply);
+		ASSERT_EQ(0, qmp(&self->q, add[2 * i + 1])) TH_LOG("%s", qmp_reply);
+		ASSERT_EQ(i + 1, dimms(&self->q));
+		if (emulated)
+			continue;
+		kb = vmlck_settles(self->q.pid, kb0 + (i + 1) * DIMM_MB * 1024L);
+		EXPECT_EQ(kb0 + (i + 1) * DIMM_MB * 1024L, kb) TH_LOG("after DIMM %d", i + 1);
+		if (variant->cxx) {
+			ASSERT_EQ(1, stat_container_of(self->q.pid, &m, &l, &g));
+			EXPECT_EQ(m0 + i + 1, m);
+			EXPECT_EQ(kb, l * 4);
+		}
+	}
+	EXPECT_EQ(0, dma_round_trip(&self->q, 0x200000, 0x400000, EDU_XFER, 9));
+
+	/* Unplug d1 (slot 0): device_del, then the guest's ACPI eject. */
+	ASSERT_EQ(0, qmp(&self->q, "{\"execute\": \"device_del\", \"arguments\": {\"id\": \"d1\"}}"))
+		TH_LOG("%s", qmp_reply);
+	ASSERT_EQ(0, acpi_mem_eject(&self->q, 0));
+	for (int i = 0; i < 100 && dimms(&self->q) != 1; i++)
+		usleep(50000);
+	ASSERT_EQ(1, dimms(&self->q));
+	if (!emulated) {
+		kb = vmlck_settles(self->q.pid, kb0 + DIMM_MB * 1024L);
+		EXPECT_EQ(kb0 + DIMM_MB * 1024L, kb) TH_LOG("after the eject");
+		if (variant->cxx) {
+			ASSERT_EQ(1, stat_container_of(self->q.pid, &m, &l, &g));
+			EXPECT_EQ(m0 + 1, m);
+			EXPECT_EQ(kb, l * 4);
+		}
+	}
+	EXPECT_EQ(0, dma_round_trip(&self->q, 0x200000, 0x400000, EDU_XFER, 10));
+}
+
+/* ------------------------------------------------------------------ */
+/* BAR decode and reset                                                 */
+
+/*
+ * Memory decode off and on again: QEMU drops the BAR from the nested
+ * address space (the identification register no longer reads back) and, for
+ * peer-to-peer, unmaps its mmap of the BAR from the container and maps it
+ * again (cxx: fewer mappings while off, the same number after).  Then
+ * system_reset: the BAR and the command register are reset, the test
+ * programs them again, and DMA is still correct.
+ */
+TEST_F_TIMEOUT(qc, bar_toggle_and_system_reset, 240)
+{
+	long m_on = -1, m_off = -1, m_again = -1, l, g;
+	uint32_t v = 0;
+	uint16_t cmd;
+
+	ASSERT_EQ(0, start(_metadata, self, variant->cxx, "128M", NULL));
+	ASSERT_EQ(0, edu_setup(&self->q, QC_BAR0));
+	EXPECT_EQ(0, dma_round_trip(&self->q, 0x200000, 0x400000, EDU_XFER, 11));
+	if (variant->cxx)
+		ASSERT_EQ(1, stat_container_of(self->q.pid, &m_on, &l, &g));
+
+	ASSERT_EQ(0, cfg_r16(&self->q, self->q.devfn, PCI_COMMAND, &cmd));
+	ASSERT_EQ(0, cfg_w16(&self->q, self->q.devfn, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY));
+	ASSERT_EQ(0, r32(&self->q, QC_BAR0 + EDU_R_IDENT, &v));
+	EXPECT_NE(0xedu, v & 0xff) TH_LOG("the BAR still decodes: %#x", v);
+	if (variant->cxx) {
+		ASSERT_EQ(1, stat_container_of(self->q.pid, &m_off, &l, &g));
+		EXPECT_GT(m_on, m_off) TH_LOG("no UNMAP of the BAR: %ld -> %ld", m_on, m_off);
+	}
+	ASSERT_EQ(0, cfg_w16(&self->q, self->q.devfn, PCI_COMMAND, cmd));
+	ASSERT_EQ(0, r32(&self->q, QC_BAR0 + EDU_R_IDENT, &v));
+	EXPECT_EQ(0xedu, v & 0xff);
+	if (variant->cxx) {
+		ASSERT_EQ(1, stat_container_of(self->q.pid, &m_again, &l, &g));
+		EXPECT_EQ(m_on, m_again);
+	}
+	EXPECT_EQ(0, dma_round_trip(&self->q, 0x300800, 0x500c00, EDU_XFER, 12));
+
+	ASSERT_EQ(0, qmp(&self->q, "{\"execute\": \"system_reset\"}")) TH_LOG("%s", qmp_reply);
+	for (int i = 0; i < 100; i++) {
+		ASSERT_EQ(0, cfg_r16(&self->q, self->q.devfn, PCI_COMMAND, &cmd));
+		if (!(cmd & PCI_COMMAND_MEMORY))
+			break;
+		usleep(20000);
+	}
+	EXPECT_EQ(0, cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER)) TH_LOG("not reset: %#x", cmd);
+	ASSERT_EQ(0, edu_setup(&self->q, QC_BAR0));
+	EXPECT_EQ(0, dma_round_trip(&self->q, 0x200000, 0x400000, EDU_XFER, 13));
+	if (variant->cxx) {
+		ASSERT_EQ(1, stat_container_of(self->q.pid, &m_again, &l, &g));
+		EXPECT_EQ(m_on, m_again);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* errno parity (issue 13 item 4)                                       */
+
+/*
+ * The errnos of wrapping requests on a VFIO_TYPE1v2_IOMMU container served
+ * by the backend claim_type1 selects (cxx): an IOVA that wraps, a vaddr that
+ * wraps, an UNMAP that wraps.  0 or a negative set-up step.
+ */
+static int wrap_errnos(int cxx, int err[3])
+{
+	const uint64_t top = 0xfffffffffffff000ULL;
+	int container, group, r;
+	long o0, o1;
+	void *p = anon(2 * PG);
+
+	if (p == MAP_FAILED)
+		return -10;
+	r = type1_container_open(cxx, &container, &group, &o0, &o1);
+	if (!r && cxx_served(o0, o1) != cxx)
+		r = -11;
+	if (!r) {
+		err[0] = map_rw(container, p, top, 2 * PG);
+		err[1] = map_rw(container, (void *)(uintptr_t)top, 0x100000, 2 * PG);
+		err[2] = (int)dma_unmap(container, top, 2 * PG);
+	}
+	if (group >= 0)
+		close(group);
+	if (container >= 0)
+		close(container);
+	munmap(p, 2 * PG);
+	return r;
+}
+
+/*
+ * Wrapping MAP_DMA (IOVA or vaddr) and UNMAP_DMA: the variant's backend
+ * answers what this kernel's vfio_iommu_type1 answers (-EINVAL on 6.1 and
+ * 6.12, -EOVERFLOW on kernels with upstream's overflow checks), measured
+ * here against type1 in the same boot, not taken from a version list.
+ */
+TEST_F_TIMEOUT(qc, wrapping_map_unmap_errno_parity, 60)
+{
+	int ref[3] = { 1, 1, 1 }, got[3] = { 1, 1, 1 };
+	static const char *const what[] = { "MAP_DMA iova wrap", "MAP_DMA vaddr wrap",
+					    "UNMAP_DMA wrap" };
+
+	ASSERT_EQ(0, wrap_errnos(0, ref));
+	ASSERT_EQ(0, wrap_errnos(variant->cxx, got));
+	for (int i = 0; i < 3; i++) {
+		TH_LOG("%s: type1 %d (%s), %s %d", what[i], ref[i], strerror(-ref[i]),
+		       variant->cxx ? "cxx" : "type1", got[i]);
+		EXPECT_TRUE(ref[i] == -EINVAL || ref[i] == -EOVERFLOW);
+		EXPECT_EQ(ref[i], got[i]) TH_LOG("%s", what[i]);
+	}
+}
+
+TEST_HARNESS_MAIN
