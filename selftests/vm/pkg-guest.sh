@@ -51,7 +51,7 @@ if installed vfio-cxx-dkms || installed vfio-cxx-tools; then
 	note "the host has vfio-cxx installed: removing it in the guest's overlay"
 	rm -rf /var/lib/dkms/$name /usr/src/$name-* /lib/modules/*/updates/dkms/vfio_iommu_cxx.ko*
 	dpkg --purge vfio-cxx-tools vfio-cxx-dkms >"$out/purge-host-copy.log" 2>&1
-	depmod "$k"
+	# No depmod here: DKMS's install below runs it for this kernel.
 fi
 leftovers() {
 	ls -d /lib/modules/*/updates/dkms/vfio_iommu_cxx.ko* /var/lib/dkms/$name /usr/src/$name-* \
