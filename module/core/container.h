@@ -50,6 +50,7 @@
 #include <vfio_cxx/sync.h>
 
 #include "entry.h"
+#include "snapshot.h"
 #include "dma.h"
 #include "iova_list.h"
 

@@ -15,7 +15,6 @@ KAPI_BEGIN_DECLS
 struct kapi_group;
 struct kapi_device;
 struct kapi_mm_watch;
-struct kapi_viewer;
 
 /* enum vfio_group_type, checked against the kernel's in abi_check.c */
 enum vfio_cxx_group_type {
@@ -67,73 +66,6 @@ struct vfio_cxx_stats {
 void vfio_cxx_get_stats(struct vfio_cxx_stats *s) KAPI_NOEXCEPT;
 /* Nonzero if anything is still allocated (checked at module exit). */
 int vfio_cxx_busy(void) KAPI_NOEXCEPT;
-
-/*
- * Introspection (registry.cpp), for the netlink family: what a viewer may
- * see of the registry (the "viewer" block below).
- */
-#define VFIO_CXX_INFO_GROUPS_MAX 16
-struct vfio_cxx_container_info {
-	kapi_u64 id;			/* unique, increasing from 1 per module load */
-	kapi_u64 mm_id;			/* kapi_mm_id() of the creator's mm */
-	unsigned int tgid;		/* the creating process (VFIO_SET_IOMMU) */
-	unsigned int uid;		/* its effective uid */
-	unsigned int type;		/* VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_CXX_IOMMU */
-	unsigned int groups;
-	unsigned int domains;
-	unsigned int ngroup_ids;	/* min(groups, VFIO_CXX_INFO_GROUPS_MAX) */
-	int group_ids[VFIO_CXX_INFO_GROUPS_MAX];
-	kapi_u64 mappings;
-	kapi_u64 mapped_bytes;
-	kapi_u64 pages_pinned;		/* for IOMMU mappings */
-	kapi_u64 external_pages;	/* distinct pages pinned by mdev drivers */
-	kapi_u64 prereg_pages;		/* pinned for preregistered regions */
-	kapi_u64 locked_pages;		/* charged to locked_vm, all mms */
-	kapi_u64 orphaned_mappings;	/* mappings of mms that have exited */
-};
-/* Mapping flags */
-#define VFIO_CXX_MAPPING_IOMMU_MAPPED	1u	/* pinned and in every domain */
-#define VFIO_CXX_MAPPING_VADDR_INVALID	2u	/* between UPDATE_VADDR steps */
-struct vfio_cxx_mapping_info {
-	kapi_u64 iova;
-	kapi_u64 size;
-	kapi_u64 vaddr;
-	kapi_u64 mm_id;
-	kapi_u64 pages_pinned;
-	kapi_u64 external_pages;
-	kapi_u64 locked_pages;
-	unsigned int prot;		/* KAPI_IOMMU_READ | KAPI_IOMMU_WRITE */
-	unsigned int flags;		/* VFIO_CXX_MAPPING_* */
-};
-struct vfio_cxx_prereg_info {
-	kapi_u64 vaddr;
-	kapi_u64 size;			/* bytes, all pinned */
-	kapi_u64 mm_id;			/* kapi_mm_id() of the mm that registered it */
-	kapi_u64 users;			/* DMA mappings backed by the region */
-};
-
-/*
- * The registry as viewer v sees it (registry.cpp).  The registry lock is
- * held for the list lookup only; GET_CONTAINER numbers come from the
- * container's lock-free summary, mappings and regions from a killable wait
- * for the container's lock with no global lock held.
- *   container_next: the visible container with the lowest id > after: 0,
- *     or -ENOENT if none.
- *   container_get: container id: 0, -ENOENT (none, or closed) or -EPERM
- *     (not visible; this check is audited).
- *   mapping_next: the mapping of container id with the lowest iova >= from;
- *   prereg_next: the region with the lowest vaddr >= from_vaddr:
- *     0; 1 if there is none (the end of the dump); -ENOENT or -EPERM as
- *     above; -EINTR (a fatal signal while waiting for the container).
- */
-int vfio_cxx_view_container_next(const struct kapi_viewer *v, kapi_u64 after,
-				 struct vfio_cxx_container_info *out) KAPI_NOEXCEPT;
-int vfio_cxx_view_container_get(const struct kapi_viewer *v, kapi_u64 id,
-				struct vfio_cxx_container_info *out) KAPI_NOEXCEPT;
-int vfio_cxx_view_mapping_next(const struct kapi_viewer *v, kapi_u64 id, kapi_u64 from,
-			       struct vfio_cxx_mapping_info *out) KAPI_NOEXCEPT;
-int vfio_cxx_view_prereg_next(const struct kapi_viewer *v, kapi_u64 id, kapi_u64 from_vaddr,
-			      struct vfio_cxx_prereg_info *out) KAPI_NOEXCEPT;
 
 KAPI_END_DECLS
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Test introspection of a Container, kept out of its production interface:
+ * Test introspection, kept out of the production interfaces: of a Container,
  * the host tests read state through a ContainerProbe (a friend), which
- * forwards the few production calls the tests make as well.  introspect.cpp
- * is built into the host test library only.
+ * forwards the few production calls the tests make as well; and of the
+ * registry, the vfio_cxx_view_* walks (Registry's, as a viewer sees it).
+ * introspect.cpp is built into the host test library only.
  *
  * Locking: each reading takes the container lock; call with no lock held.
  */
@@ -11,6 +12,7 @@
 #define VFIO_CXX_INTROSPECT_H
 
 #include "container.h"
+#include "registry.h"
 
 namespace vfio_cxx {
 
@@ -43,5 +45,31 @@ private:
 };
 
 } /* namespace vfio_cxx */
+
+struct kapi_viewer;
+
+/*
+ * The registry as viewer v sees it (Registry::next, get, mapping_next,
+ * prereg_next, which core/netlink.cpp calls).  The registry lock is
+ * held for the list lookup only; GET_CONTAINER numbers come from the
+ * container's lock-free summary, mappings and regions from a killable wait
+ * for the container's lock with no global lock held.
+ *   container_next: the visible container with the lowest id > after: 0,
+ *     or -ENOENT if none.
+ *   container_get: container id: 0, -ENOENT (none, or closed) or -EPERM
+ *     (not visible; this check is audited).
+ *   mapping_next: the mapping of container id with the lowest iova >= from;
+ *   prereg_next: the region with the lowest vaddr >= from_vaddr:
+ *     0; 1 if there is none (the end of the dump); -ENOENT or -EPERM as
+ *     above; -EINTR (a fatal signal while waiting for the container).
+ */
+extern "C" int vfio_cxx_view_container_next(const kapi_viewer *v, kapi_u64 after,
+					    vfio_cxx_container_info *out) noexcept;
+extern "C" int vfio_cxx_view_container_get(const kapi_viewer *v, kapi_u64 id,
+					   vfio_cxx_container_info *out) noexcept;
+extern "C" int vfio_cxx_view_mapping_next(const kapi_viewer *v, kapi_u64 id, kapi_u64 from,
+					  vfio_cxx_mapping_info *out) noexcept;
+extern "C" int vfio_cxx_view_prereg_next(const kapi_viewer *v, kapi_u64 id, kapi_u64 from_vaddr,
+					 vfio_cxx_prereg_info *out) noexcept;
 
 #endif

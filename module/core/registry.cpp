@@ -194,29 +194,3 @@ int Registry::prereg_next(const kapi_viewer *v, u64 id, u64 from_vaddr,
 }
 
 } /* namespace vfio_cxx */
-
-using namespace vfio_cxx;
-
-extern "C" int vfio_cxx_view_container_next(const kapi_viewer *v, kapi_u64 after,
-					    vfio_cxx_container_info *out) noexcept
-{
-	return Registry::next(v, after, *out);
-}
-
-extern "C" int vfio_cxx_view_container_get(const kapi_viewer *v, kapi_u64 id,
-					   vfio_cxx_container_info *out) noexcept
-{
-	return Registry::get(v, id, *out);
-}
-
-extern "C" int vfio_cxx_view_mapping_next(const kapi_viewer *v, kapi_u64 id, kapi_u64 from,
-					  vfio_cxx_mapping_info *out) noexcept
-{
-	return Registry::mapping_next(v, id, from, *out);
-}
-
-extern "C" int vfio_cxx_view_prereg_next(const kapi_viewer *v, kapi_u64 id, kapi_u64 from_vaddr,
-					 vfio_cxx_prereg_info *out) noexcept
-{
-	return Registry::prereg_next(v, id, from_vaddr, *out);
-}

@@ -33,6 +33,7 @@
 #include <vfio_cxx/base.h>
 #include "../kapi/services.h"
 #include "entry.h"
+#include "snapshot.h"
 
 namespace vfio_cxx {
 
@@ -54,7 +55,7 @@ public:
 	/* An owner mm of c exited while c still maps `mappings` of its ranges. */
 	static void mm_exited(Container &c, kapi_mm *mm, u64 mappings, u64 pages) noexcept;
 
-	/* The extern "C" vfio_cxx_view_* (kapi.h, the viewer block). */
+	/* The registry as viewer v sees it (the walks of introspect.h describe them). */
 	static int next(const kapi_viewer *v, u64 after, vfio_cxx_container_info &out) noexcept;
 	static int get(const kapi_viewer *v, u64 id, vfio_cxx_container_info &out) noexcept;
 	static int mapping_next(const kapi_viewer *v, u64 id, u64 from,

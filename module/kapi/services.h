@@ -190,7 +190,7 @@ int kapi_capable_sys_admin(void) KAPI_NOEXCEPT;
  */
 kapi_u64 kapi_mm_id(struct kapi_mm *mm) KAPI_NOEXCEPT;
 
-/* ---- events: the netlink multicast group "events" (netlink.c) ----------- */
+/* ---- events of the netlink multicast group "events" (core/netlink.cpp sends them) -- */
 
 enum kapi_event_type {
 	KAPI_EVENT_CONTAINER_CREATED = 1,
@@ -207,8 +207,6 @@ struct kapi_event {
 	kapi_u64 limit_pages;		/* MEMLOCK_DENIED: the limit */
 	kapi_u64 mappings;		/* MM_EXITED: mappings left */
 };
-/* Sends the event to the listeners, if any; never fails, may sleep. */
-void kapi_emit_event(enum kapi_event_type type, const struct kapi_event *ev) KAPI_NOEXCEPT;
 
 /* ---- logging ----------------------------------------------------------- */
 
@@ -390,19 +388,8 @@ struct kapi_owner;
 struct kapi_owner *kapi_owner_get(void) KAPI_NOEXCEPT;
 void kapi_owner_put(struct kapi_owner *o) KAPI_NOEXCEPT;
 
-/*
- * A viewer: what a netlink request is judged by (built by netlink.c, only
- * passed on by the core): the socket opener's credentials, the sender's,
- * the sender's thread group, and CAP_SYS_ADMIN for both.
- * kapi_viewer_may_see() is 1 if v may see the containers of o: with
- * CAP_SYS_ADMIN, or if both credentials may read o's process as
- * PTRACE_MODE_READ_FSCREDS allows (the sender also when it is o's
- * process); 0 otherwise, and when o's process has exited.  quiet: a
- * listing, a denial leaves no audit record.  Never sleeps on a lock that
- * a container user holds.
- */
+/* A viewer: what a netlink request is judged by (kapi/netlink_services.h). */
 struct kapi_viewer;
-int kapi_viewer_may_see(const struct kapi_viewer *v, struct kapi_owner *o, int quiet) KAPI_NOEXCEPT;
 
 KAPI_END_DECLS
 

@@ -710,6 +710,8 @@ extern "C" kapi_u64 kapi_mm_id(kapi_mm *mm) noexcept
 	return mm ? ((reinterpret_cast<uintptr_t>(mm) * 0x9e3779b97f4a7c15ULL) ^ 0x5bd1e995ULL) | 1 : 0;
 }
 
+/* The recorder of events (no longer a kapi service: kapi_msg_multicast() feeds it). */
+extern "C" void kapi_emit_event(kapi_event_type type, const kapi_event *ev) noexcept;
 extern "C" void kapi_emit_event(kapi_event_type type, const kapi_event *ev) noexcept
 {
 	StateGuard g;
