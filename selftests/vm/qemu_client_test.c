@@ -261,6 +261,24 @@ static const char *qemu_log(struct qemu *q)
 	return buf;
 }
 
+/* Whether QEMU's log has a line containing s: 1, 0, or -1 (no log). */
+static int qemu_log_has(struct qemu *q, const char *s)
+{
+	char path[96], line[1024];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/qemu.log", q->dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, s))
+			found = 1;
+	fclose(f);
+	return found;
+}
+
 /*
  * The firmware: 64 KiB (QEMU wants a multiple), mapped below 4 GiB so that
  * its last 16 bytes hold the reset vector 0xfffffff0: cli; hlt; and a jmp back to the hlt.
@@ -870,6 +888,9 @@ TEST_F_TIMEOUT(qc, startup_mappings_backend_and_vmlck, 240)
 		}
 	}
 
+	/* QEMU warns about any MAP_DMA that failed (vfio_dma_map(...) = -errno). */
+	EXPECT_EQ(0, qemu_log_has(&self->q, "vfio_dma_map")) TH_LOG("QEMU: %s", qemu_log(&self->q));
+
 	r = stat_container_of(self->q.pid, &m, &l, &g);
 	if (variant->cxx) {
 		ASSERT_EQ(1, r) TH_LOG("vfio-cxx-stat does not list QEMU's container");
@@ -922,10 +943,20 @@ TEST_F_TIMEOUT(qc, dma_unmapped_iova_faults, 240)
 	ASSERT_EQ(0, edu_setup(&self->q, QC_BAR0));
 	ASSERT_EQ(0, dmesg_has(line)) TH_LOG("'%s' logged before the DMA", line);
 	EXPECT_EQ(0, dma_round_trip(&self->q, 0x200000, 0x400000, 1024, 6));
-	ASSERT_EQ(0, edu_dma(&self->q, EDU_DMA_BUF, iova, 1024, EDU_DMA_TO_RAM));
-	for (int i = 0; i < 100 && dmesg_has(line) != 1; i++)
-		usleep(50000);
+	/*
+	 * The DMAR fault report is rate limited (10 per 5 s): when another
+	 * suite's faults used that up just before, the next attempt after the
+	 * interval is logged.
+	 */
+	for (int attempt = 0; attempt < 3 && dmesg_has(line) != 1; attempt++) {
+		if (attempt)
+			sleep(6);
+		ASSERT_EQ(0, edu_dma(&self->q, EDU_DMA_BUF, iova, 1024, EDU_DMA_TO_RAM));
+		for (int i = 0; i < 40 && dmesg_has(line) != 1; i++)
+			usleep(50000);
+	}
 	EXPECT_EQ(1, dmesg_has(line)) TH_LOG("no IOMMU fault '%s' in the kernel log", line);
+	EXPECT_EQ(0, qemu_log_has(&self->q, "vfio_dma_map"));
 	EXPECT_EQ(0, dma_round_trip(&self->q, 0x200000, 0x400000, 1024, 7));
 }
 
@@ -1113,6 +1144,7 @@ TEST_F_TIMEOUT(qc, bar_toggle_and_system_reset, 240)
 		EXPECT_EQ(m_on, m_again);
 	}
 	EXPECT_EQ(0, dma_round_trip(&self->q, 0x300800, 0x500c00, EDU_XFER, 12));
+	EXPECT_EQ(0, qemu_log_has(&self->q, "vfio_dma_map")) TH_LOG("QEMU: %s", qemu_log(&self->q));
 
 	ASSERT_EQ(0, qmp(&self->q, "{\"execute\": \"system_reset\"}")) TH_LOG("%s", qmp_reply);
 	for (int i = 0; i < 100; i++) {
