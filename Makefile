@@ -47,11 +47,13 @@ PREREG_TEST := $(OUT)/vm/prereg_test
 FUZZ_TEST := $(OUT)/vm/fuzz_test
 # Hostile userspace (issue 11): fork, SCM_RIGHTS, exec, MMIO, limits, parameters.
 HOSTILE_TEST := $(OUT)/vm/hostile_test
+# Debian's own QEMU with the edu through -device vfio-pci (issue 13), type1 vs cxx.
+QEMU_CLIENT_TEST := $(OUT)/vm/qemu_client_test
 # Debug-kernel lane only: the fail_nth sweep (needs fault injection).
 FAIL_NTH_TEST := $(OUT)/vm/fail_nth_test
 DEBUG_SUITES := $(FAIL_NTH_TEST)
 VM_SUITES := $(SELFTEST) $(TYPE1_TEST) $(MDEV_TEST) $(PREREG_TEST) $(NETLINK_TEST) $(FUZZ_TEST) \
-	$(HOSTILE_TEST)
+	$(HOSTILE_TEST) $(QEMU_CLIENT_TEST)
 
 TOOL := $(OUT)/tool/vfio-cxx-stat
 DEMO := $(OUT)/vm/vfio_cxx_demo
@@ -134,6 +136,7 @@ $(VM_SUITES) $(DEBUG_SUITES): $(TOP)/selftests/vm/vm_util.h
 $(MDEV_TEST) $(PREREG_TEST) $(FUZZ_TEST) $(HOSTILE_TEST) $(DEBUG_SUITES): $(TOP)/selftests/mdev/mtest_regs.h
 $(FUZZ_TEST): $(TOP)/selftests/vm/fuzz_mp.h $(TOP)/uapi/linux/vfio_cxx_netlink.h
 $(NETLINK_TEST): $(TOOL)
+$(QEMU_CLIENT_TEST): $(TOOL)
 
 # vfio-cxx-stat: the netlink family's command-line tool (libnl-genl-3).
 # --version prints VFIO_CXX_VERSION (../VERSION, mk/pkg.mk).  debian/rules
@@ -152,12 +155,14 @@ $(DEMO): $(TOP)/scripts/demo/vfio_cxx_demo.c $(TOP)/uapi/linux/vfio_cxx.h
 
 # The debug kernel (scripts/debug-kernel.sh: cached by config hash, seeded
 # from ../shared/kernels/ or built), one TCG boot: KUnit, then $(VM_SUITES),
-# then kmemleak and the kernel log (scripts/debug-lane.sh).
+# then kmemleak and the kernel log (scripts/debug-lane.sh).  The QEMU client
+# suite runs in lane-vm only (a nested QEMU per test adds nothing for KASAN or
+# lockdep that the other suites do not reach).
 lane-debug: deps-debug
 	@mkdir -p $(RESULTS)
 	@rm -f $(RESULTS)/vm-debug-*.tap
 	@$(MAKE) --no-print-directory selftests || printf 'not ok 1 - VM selftests failed to build\n1..1\n' >$(RESULTS)/vm-debug-build-error.tap
-	@$(TOP)/scripts/debug-lane.sh $(VM_SUITES) $(DEBUG_SUITES)
+	@$(TOP)/scripts/debug-lane.sh $(filter-out $(QEMU_CLIENT_TEST),$(VM_SUITES)) $(DEBUG_SUITES)
 
 summary:
 	@python3 $(TOP)/scripts/summarize.py $(RESULTS)

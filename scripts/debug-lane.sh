@@ -39,7 +39,7 @@ start=$(date +%s)
 # /var/cache, which the guest hides.  A copy outside the cache makes it use
 # the host's /lib/modules/<release>, where debug-kernel.sh installed them.
 cp "$kdir/bzImage" "$out/bzImage"
-timeout 1500 vng -r "$out/bzImage" --disable-kvm --memory 2G \
+timeout 3600 vng -r "$out/bzImage" --disable-kvm --memory 2G \
 	--append 'intel_iommu=on' --qemu-opts="$qemu_opts" \
 	--rwdir="$share=$share" $( [ "${out#"$share"/}" = "$out" ] && echo "--rwdir=$out=$out" ) \
 	--exec "VFIO_CXX_MTEST_KO=$mtest bash $share/selftests/vm/debug-guest-run.sh $moddir/vfio_iommu_cxx.ko $out ${tests[*]}" \

@@ -73,7 +73,7 @@ printf '%s' 'vfio_cxx_none_' >"$glob"
 # steps per variant): more rounds and steps under KASAN/lockdep/kmemleak
 # (about 40 ms a step there), and more time.
 export VFIO_CXX_FUZZ_MP_STEPS=${VFIO_CXX_FUZZ_MP_STEPS:-2500} VFIO_CXX_FUZZ_MP_ROUNDS=${VFIO_CXX_FUZZ_MP_ROUNDS:-4} \
-	VFIO_CXX_FUZZ_MP_SECONDS=${VFIO_CXX_FUZZ_MP_SECONDS:-200}
+	VFIO_CXX_FUZZ_MP_SECONDS=${VFIO_CXX_FUZZ_MP_SECONDS:-120}
 VFIO_CXX_SUITE_ARGS="-V type1" bash "$here/guest-run.sh" "$ko" "$out" "$@"
 
 # 4. Leaks and splats after everything.
