@@ -2790,6 +2790,14 @@ static int mp_round_end(void)
 	mdev_destroy(&M.m);
 	M.m.dev = M.m.group = -1;
 	mp_reap();
+	/*
+	 * Everything is given back at the last close; the container object
+	 * itself goes with its last reference, and the background netlink
+	 * dumper may hold one for the dump part in flight: wait (bounded) for
+	 * that one, never for anything else.
+	 */
+	for (int i = 0; i < 300 && stat_get("containers_live") != M.live0; i++)
+		usleep(10000);
 	if (stat_get("dmas_live") != M.dmas0 || stat_get("pages_pinned") != M.pinned0 ||
 	    stat_get("prereg_pages") != M.prereg0 || stat_get("external_pages") != M.ext0 ||
 	    stat_get("containers_live") != M.live0 || vmlck_kb() != M.vmlck0)
