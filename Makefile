@@ -81,7 +81,11 @@ help:
 	@echo "make lane-vm     boot each Debian kernel in virtme-ng and run the kselftest suite"
 	@echo "make lane-dkms   install the module through DKMS (its VM smoke test runs in lane-vm)"
 	@echo "make tool        build out/tool/vfio-cxx-stat (netlink: containers, mappings, events)"
-	@echo "make dkms-install  add, build and install the module with DKMS for the Debian kernels"
+	@echo "make dkms-install  build the Debian packages, install them, DKMS-build the module for the Debian kernels"
+	@echo "make pkg         build the Debian packages vfio-cxx-dkms and vfio-cxx-tools into out/pkg"
+	@echo "make lane-pkg    package build, lintian, versions; per kernel a VM that apt installs, uses and purges them"
+	@echo "make lane-ynl    the YNL spec against the uAPI header and netlink.c; vfio-cxx-stat's parser"
+	@echo "make kselftest-install  the VM suites as kselftest collections (KSFT_INSTALL_PATH=dir)"
 	@echo "make lane-debug  debug kernel (KASAN, lockdep, kmemleak): KUnit and the VM suites, leak and splat checks"
 	@echo "make bench       vfio_iommu_cxx vs vfio_iommu_type1 in one 6.12 VM boot: bench/results/ (table, JSON, plot)"
 
