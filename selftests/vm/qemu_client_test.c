@@ -863,8 +863,13 @@ TEST_F_TIMEOUT(qc, startup_mappings_backend_and_vmlck, 240)
 
 	kb = vmlck_kb_pid(self->q.pid);
 	TH_LOG("QEMU VmLck %ld KiB with %d MiB of RAM", kb, QC_RAM_MB);
-	/* All guest RAM is pinned, and little else. */
-	EXPECT_LE(QC_RAM_MB * 1024L, kb);
+	/*
+	 * Guest RAM is pinned, and little else: 6.12's type1 charges RAM plus
+	 * 64 KiB (131136 KiB), 6.1's 192 KiB less than RAM (130880 KiB; the
+	 * legacy 640 KiB-1 MiB window is split off RAM).  The equality with
+	 * type1 below is the differential check.
+	 */
+	EXPECT_LE(QC_RAM_MB * 1024L - 1024, kb);
 	EXPECT_GE(QC_RAM_MB * 1024L + 8192, kb);
 	if (!variant->cxx) {
 		FILE *f = fopen(VMLCK_FILE, "w");
