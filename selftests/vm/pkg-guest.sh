@@ -137,8 +137,9 @@ sv=$(vfio-cxx-stat --version 2>&1)
 [ "$sv" = "vfio-cxx-stat $ver" ]
 result $? "vfio-cxx-stat --version prints 'vfio-cxx-stat $ver' (got '$sv')"
 
-fifo=$out/smoke.fifo
-rm -f "$fifo"
+# The FIFO lives in the guest's own /tmp: a FIFO on the 9p share of the
+# results dir never connects its reader and writer.
+fifo=$(mktemp -u /tmp/pkg-smoke.XXXXXX)
 mkfifo "$fifo"
 "$smoke" "$group" 256 <"$fifo" >"$out/smoke.out" 2>&1 &
 spid=$!
@@ -166,6 +167,7 @@ result $? "modprobe -r fails while the container exists (the module is pinned): 
 exec 9>&-
 wait $spid
 result $? "pkg-smoke unmapped everything and closed the container"
+rm -f "$fifo"
 modprobe -r vfio_iommu_cxx
 result $? "modprobe -r vfio_iommu_cxx once no container exists"
 
