@@ -150,7 +150,7 @@ for k in "${kvers[@]}"; do
 	# Two vCPUs (MTTCG): the DKMS build in the guest runs make -j2.
 	# The guest's /usr, /var and /etc are overlays in its memory: dpkg,
 	# DKMS and depmod write there, never to the host (never --rw).
-	timeout "${PKG_VM_TIMEOUT:-1800}" vng -r "/boot/vmlinuz-$k" --disable-kvm --cpus 2 --memory 2G \
+	timeout "${PKG_VM_TIMEOUT:-3600}" vng -r "/boot/vmlinuz-$k" --disable-kvm --cpus 2 --memory 2G \
 		--append 'intel_iommu=on' --qemu-opts="$qemu_opts" \
 		--overlay-rwdir=/usr --overlay-rwdir=/var --overlay-rwdir=/etc \
 		--rwdir="$share=$share" "${share_dirs[@]}" \

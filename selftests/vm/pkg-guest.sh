@@ -70,7 +70,7 @@ had_key=no
 b=$(mktemp -d /run/pkg-boot.XXXXXX 2>/dev/null) && cp /boot/config-"$k" "$b/" && mount --bind "$b" /boot
 note "/boot for DKMS: $(ls /boot | tr '\n' ' ')"
 start=$(date +%s)
-timeout "${PKG_APT_TIMEOUT:-1200}" apt-get install -y --no-install-recommends \
+timeout "${PKG_APT_TIMEOUT:-2400}" apt-get install -y --no-install-recommends \
 	"$debs/vfio-cxx-dkms_${ver}_all.deb" "$debs"/vfio-cxx-tools_"${ver}"_amd64.deb \
 	>"$out/apt-install.log" 2>&1
 rc=$?
