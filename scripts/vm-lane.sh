@@ -30,7 +30,7 @@ shared_out=$(cd "$out" && pwd)
 mtest=${VFIO_CXX_MTEST_KO:-$moddir/mtest/vfio_cxx_mtest.ko}
 [ -f "$mtest" ] && mtest=$(cd "$(dirname "$mtest")" && pwd)/$(basename "$mtest") || mtest=
 start=$(date +%s)
-timeout 1500 vng -r "/boot/vmlinuz-$kver" --disable-kvm --memory 2G \
+timeout 2400 vng -r "/boot/vmlinuz-$kver" --disable-kvm --memory 2G \
 	--append 'intel_iommu=on' --qemu-opts="$qemu_opts" \
 	--rwdir="$share=$share" $( [ "${shared_out#"$share"/}" = "$shared_out" ] && echo "--rwdir=$shared_out=$shared_out" ) \
 	--exec "VFIO_CXX_MTEST_KO=$mtest bash $share/selftests/vm/guest-run.sh $moddir/vfio_iommu_cxx.ko $shared_out $ksft ${sel[*]}" \
