@@ -17,6 +17,7 @@
 #                     built in $OUT/build-<kver>/ (or ./vfio_iommu_cxx.ko)
 #   ynl/              cli.py, lib/, specs/vfio_cxx.yaml, genetlink-c.yaml
 #   vfio_cxx_env.sh   the set-up each test sources (edu, modules)
+#   edu.sh            the edu device helpers it sources
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 dest=$1 ksrc=$2
@@ -36,7 +37,7 @@ for f in runner.sh prefix.pl ktap_helpers.sh ksft.py module.sh; do
 done
 c=$dest/vfio_cxx
 mkdir -p "$c/bin" "$c/tool" "$c/modules" "$c/ynl/lib" "$c/ynl/specs"
-install -m 644 "$k/vfio_cxx_env.sh" "$c/"
+install -m 644 "$k/vfio_cxx_env.sh" "$k/edu.sh" "$c/"
 install -m 644 "$k/README" "$c/"
 
 timeout_of() { awk -v s="$1" '$1 == s { print $2 }' "$k/timeouts"; }

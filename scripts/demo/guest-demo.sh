@@ -7,12 +7,10 @@ set -eu
 ko=$1 demo=$2
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 modprobe vfio-pci
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] && edu=$d
-done
-echo vfio-pci >"$edu/driver_override"
-basename "$edu" >/sys/bus/pci/drivers_probe
-group=$(basename "$(readlink "$edu/iommu_group")")
+# shellcheck source=../../selftests/kselftest/edu.sh
+. "$(dirname "$0")/../../selftests/kselftest/edu.sh"
+edu=$(edu_find)
+group=$(edu_bind_vfio "$edu")
 echo "== QEMU edu device $(basename "$edu") bound to vfio-pci, IOMMU group $group (kernel $(uname -r))"
 insmod "$ko"
 echo "== $(dmesg | grep vfio_iommu_cxx | tail -1 | sed 's/^\[[^]]*\] //')"

@@ -24,34 +24,26 @@
 VFIO_CXX_KSFT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export VFIO_CXX_KSFT
 
+# shellcheck source=edu.sh
+. "$VFIO_CXX_KSFT/edu.sh"
+
 vfio_cxx_say() { echo "# vfio_cxx_env: $*"; }
 
 vfio_cxx_setup() {
-	local kver d edu= bdf group ko mtest
+	local kver edu was group ko mtest
 	kver=$(uname -r)
 	mountpoint -q /sys/kernel/debug 2>/dev/null || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	[ -d /sys/module/vfio_pci ] || modprobe vfio-pci || vfio_cxx_say "modprobe vfio-pci failed"
 	[ -d /sys/module/vfio_iommu_type1 ] || modprobe vfio_iommu_type1 ||
 		vfio_cxx_say "modprobe vfio_iommu_type1 failed"
 
-	for d in /sys/bus/pci/devices/*; do
-		if [ "$(cat "$d/vendor" 2>/dev/null)" = 0x1234 ] && [ "$(cat "$d/device" 2>/dev/null)" = 0x11e8 ]; then
-			edu=$d
-			break
-		fi
-	done
+	edu=$(edu_find)
 	if [ -z "$edu" ] || [ ! -e "$edu/iommu_group" ]; then
 		vfio_cxx_say "no edu device behind an IOMMU (qemu: -device intel-iommu -device edu, intel_iommu=on)"
 	else
-		bdf=$(basename "$edu")
-		group=$(basename "$(readlink "$edu/iommu_group")")
-		if [ "$(basename "$(readlink "$edu/driver" 2>/dev/null)")" != vfio-pci ]; then
-			[ -e "$edu/driver" ] && echo "$bdf" >"$edu/driver/unbind"
-			echo vfio-pci >"$edu/driver_override"
-			echo "$bdf" >/sys/bus/pci/drivers_probe
-			for _ in $(seq 50); do [ -e "/dev/vfio/$group" ] && break; sleep 0.2; done
-			vfio_cxx_say "bound edu $bdf to vfio-pci: /dev/vfio/$group"
-		fi
+		was=$(basename "$(readlink "$edu/driver" 2>/dev/null)")
+		group=$(edu_bind_vfio "$edu") || vfio_cxx_say "edu $(basename "$edu"): no /dev/vfio/$group"
+		[ "$was" = vfio-pci ] || vfio_cxx_say "bound edu $(basename "$edu") to vfio-pci: /dev/vfio/$group"
 		export VFIO_CXX_GROUP=${VFIO_CXX_GROUP:-$group}
 	fi
 

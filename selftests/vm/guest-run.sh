@@ -17,6 +17,8 @@
 # guest.tap (its own checks), <suite>.tap for each suite and dmesg.txt.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../kselftest/edu.sh
+. "$here/../kselftest/edu.sh"
 ko=$1 out=$2
 shift 2
 mkdir -p "$out"
@@ -35,24 +37,12 @@ taint0=$(cat /proc/sys/kernel/tainted)
 modprobe vfio-pci && modprobe vfio_iommu_type1
 result $? "vfio-pci and vfio_iommu_type1 loaded"
 
-edu=
-for d in /sys/bus/pci/devices/*; do
-	if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ]; then
-		edu=$d
-		break
-	fi
-done
+edu=$(edu_find)
 [ -n "$edu" ] && [ -e "$edu/iommu_group" ]
 result $? "edu device present behind the IOMMU"
 
 group=-1
-if [ -n "$edu" ]; then
-	bdf=$(basename "$edu")
-	echo vfio-pci >"$edu/driver_override"
-	echo "$bdf" >/sys/bus/pci/drivers_probe
-	group=$(basename "$(readlink "$edu/iommu_group")")
-	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -e "/dev/vfio/$group" ] && break; sleep 0.2; done
-fi
+[ -n "$edu" ] && group=$(edu_bind_vfio "$edu")
 [ -e "/dev/vfio/$group" ] && [ "$(basename "$(readlink "$edu/driver")")" = vfio-pci ]
 result $? "edu bound to vfio-pci as /dev/vfio/$group"
 

@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -66,17 +65,7 @@ static char tool[PATH_MAX];
 
 static const char *tool_path(void)
 {
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	if (getenv("VFIO_CXX_STAT"))
-		return strcpy(tool, getenv("VFIO_CXX_STAT"));
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = 0;
-	snprintf(tool, sizeof(tool), "%s/../tool/vfio-cxx-stat", dirname(exe));
-	return access(tool, X_OK) ? NULL : tool;
+	return vfio_cxx_stat_path(tool, sizeof(tool));
 }
 
 static double now(void)

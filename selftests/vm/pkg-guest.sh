@@ -20,6 +20,8 @@
 # Writes <results dir>/pkg-guest.tap (TAP) and logs next to it.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../kselftest/edu.sh
+. "$here/../kselftest/edu.sh"
 debs=$1 out=$2 smoke=$3 ver=$4
 mkdir -p "$out"
 tap=$out/pkg-guest.tap
@@ -113,20 +115,9 @@ fi
 
 # ---- 4. load it and serve a container -----------------------------------------
 modprobe vfio-pci
-edu=
-for d in /sys/bus/pci/devices/*; do
-	if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ]; then
-		edu=$d
-		break
-	fi
-done
+edu=$(edu_find)
 group=-1
-if [ -n "$edu" ] && [ -e "$edu/iommu_group" ]; then
-	echo vfio-pci >"$edu/driver_override"
-	basename "$edu" >/sys/bus/pci/drivers_probe
-	group=$(basename "$(readlink "$edu/iommu_group")")
-	for _ in $(seq 50); do [ -e "/dev/vfio/$group" ] && break; sleep 0.2; done
-fi
+[ -n "$edu" ] && group=$(edu_bind_vfio "$edu")
 [ -e "/dev/vfio/$group" ]
 result $? "edu bound to vfio-pci as /dev/vfio/$group"
 modprobe vfio_iommu_cxx

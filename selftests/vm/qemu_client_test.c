@@ -35,7 +35,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -643,47 +642,34 @@ static int dma_round_trip(struct qemu *q, uint64_t src, uint64_t dst, uint32_t l
 /* ------------------------------------------------------------------ */
 /* vfio-cxx-stat                                                        */
 
-static char tool[PATH_MAX];
-
-static const char *tool_path(void)
-{
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	if (getenv("VFIO_CXX_STAT"))
-		return strcpy(tool, getenv("VFIO_CXX_STAT"));
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = 0;
-	snprintf(tool, sizeof(tool), "%s/../tool/vfio-cxx-stat", dirname(exe));
-	return access(tool, X_OK) ? NULL : tool;
-}
-
 /*
- * `vfio-cxx-stat --json`: the container owned by tgid, if listed.
- * Returns 1 (listed: *mappings, *locked, *groups set), 0 (not listed), -1
- * (the tool failed or is missing).
+ * `vfio-cxx-stat --json`, one container per line.  Returns the number of
+ * containers listed, or -1 (the tool failed or is missing).  With tgid > 0,
+ * the figures of the one tgid owns go to *mappings, *locked and *groups.
  */
-static int stat_container_of(pid_t tgid, long *mappings, long *locked, long *groups)
+static int stat_scan(pid_t tgid, int *owned, long *mappings, long *locked, long *groups)
 {
-	char cmd[PATH_MAX + 32], line[1024], key[32];
-	int found = 0, rc;
+	char tool[PATH_MAX], cmd[PATH_MAX + 32], line[1024], key[32];
+	int n = 0, rc;
 	FILE *f;
 
-	if (!tool_path())
+	if (!vfio_cxx_stat_path(tool, sizeof(tool)))
 		return -1;
 	snprintf(cmd, sizeof(cmd), "%s --json", tool);
 	f = popen(cmd, "r");
 	if (!f)
 		return -1;
 	snprintf(key, sizeof(key), "\"owner_tgid\": %d,", (int)tgid);
+	*owned = 0;
 	while (fgets(line, sizeof(line), f)) {
 		char *p;
 
-		if (!strstr(line, key))
+		if (!strstr(line, "\"owner_tgid\""))
 			continue;
-		found = 1;
+		n++;
+		if (tgid <= 0 || !strstr(line, key))
+			continue;
+		*owned = 1;
 		p = strstr(line, "\"mappings\": ");
 		*mappings = p ? atol(p + 12) : -1;
 		p = strstr(line, "\"locked_pages\": ");
@@ -692,29 +678,26 @@ static int stat_container_of(pid_t tgid, long *mappings, long *locked, long *gro
 		*groups = p ? atol(p + 10) : -1;
 	}
 	rc = pclose(f);
-	if (!WIFEXITED(rc) || WEXITSTATUS(rc))
+	return WIFEXITED(rc) && !WEXITSTATUS(rc) ? n : -1;
+}
+
+/* The container tgid owns: 1 (listed, figures set), 0 (not listed), -1. */
+static int stat_container_of(pid_t tgid, long *mappings, long *locked, long *groups)
+{
+	int owned;
+
+	if (stat_scan(tgid, &owned, mappings, locked, groups) < 0)
 		return -1;
-	return found;
+	return owned;
 }
 
 /* The number of containers `vfio-cxx-stat --json` lists; -1 on failure. */
 static int stat_containers(void)
 {
-	char cmd[PATH_MAX + 32], line[1024];
-	int n = 0, rc;
-	FILE *f;
+	long unused;
+	int owned;
 
-	if (!tool_path())
-		return -1;
-	snprintf(cmd, sizeof(cmd), "%s --json", tool);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "\"owner_tgid\""))
-			n++;
-	rc = pclose(f);
-	return WIFEXITED(rc) && !WEXITSTATUS(rc) ? n : -1;
+	return stat_scan(0, &owned, &unused, &unused, &unused);
 }
 
 /* Whether the kernel log has a line containing s (dmesg). */

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +60,29 @@ static inline long stat_get(const char *key)
 			ret = v;
 	fclose(f);
 	return ret;
+}
+
+/*
+ * The vfio-cxx-stat to run: $VFIO_CXX_STAT, else $OUT/tool/vfio-cxx-stat
+ * next to this binary's directory ($OUT/selftests/).  Fills buf; returns it,
+ * or NULL when there is none.
+ */
+static inline const char *vfio_cxx_stat_path(char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	const char *env = getenv("VFIO_CXX_STAT");
+	ssize_t n;
+
+	if (env) {
+		snprintf(buf, len, "%s", env);
+		return buf;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = 0;
+	snprintf(buf, len, "%s/../tool/vfio-cxx-stat", dirname(exe));
+	return access(buf, X_OK) ? NULL : buf;
 }
 
 static inline int write_str(const char *path, const char *s)
