@@ -54,6 +54,8 @@ install_virtme_ng() {
 	command -v vng >/dev/null && return 0
 	local d=$CACHE/apt-trixie
 	$SUDO mkdir -p "$d/state/lists/partial" "$d/cache/archives/partial" "$d/debs"
+	# apt downloads as _apt (its sandbox user): let it write there.
+	id _apt >/dev/null 2>&1 && $SUDO chown _apt "$d/debs"
 	echo 'deb http://deb.debian.org/debian trixie main' | $SUDO tee "$d/sources.list" >/dev/null
 	local o=(-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/dev/null
 		 -o "Dir::State=$d/state" -o "Dir::Cache=$d/cache"
