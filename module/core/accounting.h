@@ -88,21 +88,7 @@ private:
 	u64 denied_ = 0;
 };
 
-class [[nodiscard]] MmRef {
-public:
-	explicit MmRef(kapi_mm *mm) noexcept : mm_(mm) {}
-	VFIO_CXX_NO_COPY(MmRef);
-	~MmRef()
-	{
-		if (mm_)
-			kapi_mm_drop(mm_);
-	}
-	kapi_mm *get() const noexcept { return mm_; }
-	kapi_mm *release() noexcept { return exchange(mm_, static_cast<kapi_mm *>(nullptr)); }
-
-private:
-	kapi_mm *mm_;
-};
+using MmRef = Owned<kapi_mm, CallFree<kapi_mm, kapi_mm_drop>>;
 
 } /* namespace vfio_cxx */
 

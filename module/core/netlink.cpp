@@ -156,21 +156,7 @@ int put_part(kapi_msg *m, unsigned int cmd, F fill) noexcept
 }
 
 /* A reply or an event: freed unless sent. */
-class [[nodiscard]] OwnedMsg {
-public:
-	explicit OwnedMsg(kapi_msg *m) noexcept : m_(m) {}
-	VFIO_CXX_NO_COPY(OwnedMsg);
-	~OwnedMsg()
-	{
-		if (m_)
-			kapi_msg_free(m_);
-	}
-	kapi_msg *get() const noexcept { return m_; }
-	kapi_msg *release() noexcept { return exchange(m_, static_cast<kapi_msg *>(nullptr)); }
-
-private:
-	kapi_msg *m_;
-};
+using OwnedMsg = Owned<kapi_msg, CallFree<kapi_msg, kapi_msg_free>>;
 
 /* ---- what each message carries, in this order ---- */
 

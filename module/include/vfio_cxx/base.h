@@ -88,8 +88,23 @@ T *make(Args &&...args) noexcept
 	return new (std::nothrow) T(forward<Args>(args)...);
 }
 
-/* Sole owner of a heap object made with make<T>(). */
+/* How Owned frees what it owns: delete (objects made with make<T>()). */
 template <class T>
+struct DeleteFree {
+	static void free(T *p) noexcept { delete p; }
+};
+
+/* ... or a kernel handle's release function (kapi_mm_drop, kapi_msg_free). */
+template <class T, void (*Release)(T *) noexcept>
+struct CallFree {
+	static void free(T *p) noexcept { Release(p); }
+};
+
+/*
+ * Sole owner of a heap object made with make<T>(), or with Free = CallFree,
+ * of a kernel handle: freed at the end of its scope unless released.
+ */
+template <class T, class Free = DeleteFree<T>>
 class Owned {
 public:
 	constexpr Owned() noexcept = default;
@@ -111,7 +126,8 @@ public:
 	void reset(T *p = nullptr) noexcept
 	{
 		T *old = exchange(p_, p);
-		delete old;
+		if (old)
+			Free::free(old);
 	}
 
 private:
