@@ -78,12 +78,12 @@ help:
 	@echo "make module      build vfio_iommu_cxx.ko in place for KVER (default: running kernel)"
 	@echo "make lane-host   GoogleTest unit tests of the C++ core under ASan/UBSan"
 	@echo "make lane-build  build against both Debian kernels; compat, objtool, runtime and symbol checks"
-	@echo "make lane-vm     boot each Debian kernel in virtme-ng and run the kselftest suite"
+	@echo "make lane-vm     boot each Debian kernel in virtme-ng: the kselftest suite, then the packages' cycle"
 	@echo "make lane-dkms   install the module through DKMS (its VM smoke test runs in lane-vm)"
 	@echo "make tool        build out/tool/vfio-cxx-stat (netlink: containers, mappings, events)"
 	@echo "make dkms-install  build the Debian packages, install them, DKMS-build the module for the Debian kernels"
 	@echo "make pkg         build the Debian packages vfio-cxx-dkms and vfio-cxx-tools into out/pkg"
-	@echo "make lane-pkg    package build, lintian, versions; per kernel a VM that apt installs, uses and purges them"
+	@echo "make lane-pkg    package build, lintian, versions (lane-vm's boots apt install, use and purge them)"
 	@echo "make lane-ynl    the YNL spec against the uAPI header and netlink.c; vfio-cxx-stat's parser"
 	@echo "make kselftest-install  the VM suites as kselftest collections (KSFT_INSTALL_PATH=dir)"
 	@echo "make lane-debug  debug kernel (KASAN, lockdep, kmemleak): KUnit and the VM suites, leak and splat checks"
@@ -132,7 +132,9 @@ $(HARNESS)/kselftest_harness.h:
 
 VM_CFLAGS := -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-clobbered -I$(HARNESS) -I$(TOP)/uapi
 
-selftests: $(VM_SUITES) $(DEBUG_SUITES) $(DEMO)
+# pkg-smoke: the package cycle's container (selftests/vm/pkg-guest.sh).
+PKG_SMOKE := $(OUT)/vm/pkg-smoke
+selftests: $(VM_SUITES) $(DEBUG_SUITES) $(DEMO) $(PKG_SMOKE)
 $(OUT)/vm/%: $(TOP)/selftests/vm/%.c $(TOP)/uapi/linux/vfio_cxx.h | harness
 	@mkdir -p $(dir $@)
 	gcc $(VM_CFLAGS) -pthread -o $@ $<

@@ -1,22 +1,21 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # make lane-pkg: the Debian packages (debian/).
-#   scripts/pkg-lane.sh <kernel release>...
+#   scripts/pkg-lane.sh <kernel release>
 # On the host ($OUT/results/pkg.tap): one version everywhere; the packages
 # build with `dpkg-buildpackage -us -uc -b` from a copy of the tree
 # (scripts/pkg-build.sh); their contents and dependencies; lintian reports
 # no error; the packaged vfio-cxx-stat's version; a user's build of the
 # packaged source with dkms.conf's own make line (no -Werror, no KUnit);
-# Kbuild's refusal of other architectures.
-# Then one virtme-ng boot per kernel ($OUT/results/pkg-vm-<kver>.tap):
-# selftests/vm/pkg-guest.sh installs, loads, uses and purges the packages.
-# Logs: $OUT/pkg/ (build.log, lintian.txt), $OUT/pkg-vm-<kver>/.
-# PKG_VM_TIMEOUT (s) bounds each boot, PKG_APT_TIMEOUT the guest's apt install.
+# Kbuild's refusal of other architectures.  The user build is against the
+# kernel given.  The packages' life cycle in a VM of each kernel
+# (selftests/vm/pkg-guest.sh) runs in lane-vm's boots (scripts/vm-lane.sh)
+# with the .debs built here.  Logs: $OUT/pkg/ (build.log, lintian.txt).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-$top/out}
 export OUT
-kvers=("$@")
+k=$1
 results=$OUT/results
 dir=$OUT/pkg
 mkdir -p "$results"
@@ -100,7 +99,6 @@ grep -E '^(E|W|I): ' "$dir/lintian.txt" | sed 's/^/# /' >>"$tap.new"
 # ---- a user's build of the packaged source --------------------------------------
 # dkms.conf's MAKE[0] line itself, with DKMS's variables, on a copy laid out
 # as DKMS lays out its build tree; no VFIO_CXX_WERROR or VFIO_CXX_KUNIT.
-k=${kvers[${#kvers[@]}-1]}
 dkms_tree=$dir/user-build
 b=$dkms_tree/vfio-iommu-cxx/$ver/build
 rm -rf "$dkms_tree"
@@ -130,42 +128,5 @@ echo "1..$n" >>"$tap.new"
 mv "$tap.new" "$tap"
 cat "$tap"
 
-# ---- one VM boot per kernel ---------------------------------------------------
-# (PKG_SKIP_VM=1: the host part only, while working on it.)
-[ "${PKG_SKIP_VM:-0}" = 1 ] && exit 0
-gcc -O2 -Wall -Wextra -Werror -o "$dir/pkg-smoke" "$top/selftests/vm/pkg-smoke.c"
-qemu_opts='-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on -device edu'
-share=$(cd "$top" && pwd)
-# vng 1.35 takes shared folders as --rwdir=path=path; $OUT may be outside the tree.
-outside() { [ "${1#"$share"/}" = "$1" ]; }
-for k in "${kvers[@]}"; do
-	vout=$OUT/pkg-vm-$k
-	rm -rf "$vout"
-	mkdir -p "$vout"
-	vout=$(cd "$vout" && pwd)
-	share_dirs=()
-	outside "$dir" && share_dirs+=(--rwdir="$dir=$dir")
-	outside "$vout" && share_dirs+=(--rwdir="$vout=$vout")
-	start=$(date +%s)
-	# Two vCPUs (MTTCG): the DKMS build in the guest runs make -j2.
-	# The guest's /usr, /var and /etc are overlays in its memory: dpkg,
-	# DKMS and depmod write there, never to the host (never --rw).
-	timeout "${PKG_VM_TIMEOUT:-3600}" vng -r "/boot/vmlinuz-$k" --disable-kvm --cpus 2 --memory 2G \
-		--append 'intel_iommu=on' --qemu-opts="$qemu_opts" \
-		--overlay-rwdir=/usr --overlay-rwdir=/var --overlay-rwdir=/etc \
-		--rwdir="$share=$share" "${share_dirs[@]}" \
-		--exec "bash $share/selftests/vm/pkg-guest.sh $dir $vout $dir/pkg-smoke $ver" \
-		>"$vout/console.log" 2>&1 </dev/null
-	rc=$?
-	secs=$(( $(date +%s) - start ))
-	echo "pkg-lane: $k: vng exit $rc after ${secs}s" >&2
-	t=$results/pkg-vm-$k.tap
-	if grep -qE '^(not )?ok ' "$vout/pkg-guest.tap" 2>/dev/null; then
-		{ echo "# VM boot, install, test and purge took ${secs}s (vng exit $rc)"; cat "$vout/pkg-guest.tap"; } >"$t"
-	else
-		{ echo "not ok 1 - $k: the package VM run produced no results (vng exit $rc after ${secs}s, see $vout/console.log)"; echo "1..1"; } >"$t"
-	fi
-	cat "$t"
-done
 echo "pkg-lane: total $(( $(date +%s) - lane_start ))s" >&2
 exit 0

@@ -10,7 +10,14 @@
 # The test mediated-device driver is loaded in the guest too when
 # $VFIO_CXX_MTEST_KO names it, or else when <module dir>/mtest/vfio_cxx_mtest.ko
 # exists (scripts/build-mtest.sh).
-# Results: $OUT/vm-<kver>/{guest.tap,<suite>.tap,kselftest.tap,kselftest.log,dmesg.txt,console.log}
+# With VFIO_CXX_PKG=<dir> (the .debs of scripts/pkg-build.sh) and
+# VFIO_CXX_PKG_SMOKE=<pkg-smoke binary>, the same boot then goes through the
+# Debian packages' life cycle (selftests/vm/pkg-guest.sh, issue 16 item 2):
+# apt install, modprobe, a container listed by vfio-cxx-stat, apt purge.
+# The guest's /usr, /var and /etc are then overlays in its memory: dpkg,
+# DKMS and depmod write there, never to the host.
+# Results: $OUT/vm-<kver>/{guest.tap,<suite>.tap,kselftest.tap,kselftest.log,dmesg.txt,console.log},
+# $OUT/vm-<kver>/pkg/pkg-guest.tap (and its logs) for the packages.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 kver=$1 moddir=$2 ksft=$(cd "$3" && pwd)
@@ -29,14 +36,41 @@ share=$(cd "$top" && pwd)
 shared_out=$(cd "$out" && pwd)
 mtest=${VFIO_CXX_MTEST_KO:-$moddir/mtest/vfio_cxx_mtest.ko}
 [ -f "$mtest" ] && mtest=$(cd "$(dirname "$mtest")" && pwd)/$(basename "$mtest") || mtest=
+outside() { [ "${1#"$share"/}" = "$1" ]; }
+opts=(--rwdir="$share=$share")
+outside "$shared_out" && opts+=(--rwdir="$shared_out=$shared_out")
+cmd="VFIO_CXX_MTEST_KO=$mtest bash $share/selftests/vm/guest-run.sh $moddir/vfio_iommu_cxx.ko $shared_out $ksft ${sel[*]}"
+# Bound: the suites' boot takes ~420-460 s (quiet or beside a CPU hog); the
+# package cycle ~630 s quiet, ~1540 s beside another VM (its DKMS build and
+# two depmods of the whole module tree, slow under TCG).
+bound=2400
+pkg=${VFIO_CXX_PKG:-}
+if [ -n "$pkg" ]; then
+	pkg=$(cd "$pkg" && pwd)
+	smoke=$(cd "$(dirname "$VFIO_CXX_PKG_SMOKE")" && pwd)/$(basename "$VFIO_CXX_PKG_SMOKE")
+	outside "$pkg" && opts+=(--rwdir="$pkg=$pkg")
+	outside "$smoke" && opts+=(--rwdir="$(dirname "$smoke")=$(dirname "$smoke")")
+	# Two vCPUs (MTTCG): the DKMS build in the guest runs make -j2.
+	opts+=(--cpus 2 --overlay-rwdir=/usr --overlay-rwdir=/var --overlay-rwdir=/etc)
+	cmd+="; bash $share/selftests/vm/pkg-guest.sh $pkg $shared_out/pkg $smoke $(cat "$top/VERSION")"
+	bound=3600
+fi
 start=$(date +%s)
-timeout 2400 vng -r "/boot/vmlinuz-$kver" --disable-kvm --memory 2G \
-	--append 'intel_iommu=on' --qemu-opts="$qemu_opts" \
-	--rwdir="$share=$share" $( [ "${shared_out#"$share"/}" = "$shared_out" ] && echo "--rwdir=$shared_out=$shared_out" ) \
-	--exec "VFIO_CXX_MTEST_KO=$mtest bash $share/selftests/vm/guest-run.sh $moddir/vfio_iommu_cxx.ko $shared_out $ksft ${sel[*]}" \
+timeout "${VFIO_CXX_VM_TIMEOUT:-$bound}" vng -r "/boot/vmlinuz-$kver" --disable-kvm --memory 2G \
+	--append 'intel_iommu=on' --qemu-opts="$qemu_opts" "${opts[@]}" --exec "$cmd" \
 	>"$out/console.log" 2>&1 </dev/null
 rc=$?
-echo "vm-lane: $kver: vng exit $rc after $(( $(date +%s) - start ))s" >&2
+secs=$(( $(date +%s) - start ))
+echo "vm-lane: $kver: vng exit $rc after ${secs}s" >&2
+if [ -n "$pkg" ]; then
+	t=$out/pkg/pkg-guest.tap
+	if grep -qE '^(not )?ok ' "$t" 2>/dev/null; then
+		sed -i "1i # the boot (suites, then the packages) took ${secs}s (vng exit $rc)" "$t"
+	else
+		mkdir -p "$out/pkg"
+		{ echo "not ok 1 - $kver: the package cycle produced no results (vng exit $rc after ${secs}s, see console.log)"; echo "1..1"; } >"$t"
+	fi
+fi
 if [ ! -s "$out/guest.tap" ]; then
 	{ echo "not ok 1 - $kver: VM boot produced no results (vng exit $rc, see console.log)"; echo "1..1"; } >"$out/guest.tap"
 fi

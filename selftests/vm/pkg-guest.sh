@@ -1,12 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Runs inside a virtme-ng guest (scripts/pkg-lane.sh): the Debian packages'
-# life cycle on the running kernel, as a user sees it.  The guest's root is
-# the host's, with /usr, /var and /etc as overlays (writes stay in the
-# guest's memory), so dpkg, DKMS and depmod work without touching the host.
+# Runs inside a virtme-ng guest (scripts/vm-lane.sh, after the suites of
+# that boot): the Debian packages' life cycle on the running kernel, as a
+# user sees it.  The guest's root is the host's, with /usr, /var and /etc as
+# overlays (writes stay in the guest's memory), so dpkg, DKMS and depmod work
+# without touching the host.
 #   pkg-guest.sh <dir with the .debs> <results dir> <pkg-smoke binary> <version>
-# 1. a clean start: a copy the host has installed (make dkms-install) is
-#    purged first, in the overlay;
+# 1. a clean start: no vfio_iommu_cxx loaded (the suites before unloaded
+#    theirs); a copy the host has installed (make dkms-install) is purged
+#    first, in the overlay;
 # 2. apt install ./vfio-cxx-dkms_*.deb ./vfio-cxx-tools_*.deb: the postinst
 #    has DKMS build and install the module for the running kernel (and the
 #    newest installed one, as Debian's DKMS does); the build durations;
@@ -16,7 +18,7 @@
 #    vfio-pci) served by it, listed by the packaged vfio-cxx-stat; the
 #    module pinned while the container exists, unloadable after;
 # 5. apt purge: the module files, the DKMS tree and the source are gone;
-# 6. the kernel log: no WARN/BUG/oops.
+# 6. the kernel log since this script started: no WARN/BUG/oops.
 # Writes <results dir>/pkg-guest.tap (TAP) and logs next to it.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,6 +40,8 @@ name=vfio-iommu-cxx
 k=$(uname -r)
 note "kernel $k, vfio-cxx $ver"
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+mark="pkg-guest.sh: start $$"
+echo "$mark" >/dev/kmsg
 
 # ---- 1. clean start ---------------------------------------------------------
 # man-db's dpkg trigger rebuilds the whole man database (minutes under TCG,
@@ -60,8 +64,9 @@ leftovers() {
 		/usr/bin/vfio-cxx-stat 2>/dev/null
 }
 left=$(leftovers)
+[ -d /sys/module/vfio_iommu_cxx ] && left+=" (vfio_iommu_cxx is loaded)"
 [ -z "$left" ] && ! installed vfio-cxx-dkms && ! installed vfio-cxx-tools
-result $? "clean start: no vfio-cxx package, module file, DKMS tree or source${left:+ # left: $left}"
+result $? "clean start: no vfio-cxx package, module file, DKMS tree or source, no vfio_iommu_cxx loaded${left:+ # left: $left}"
 had_key=no
 [ -f /var/lib/dkms/mok.key ] && had_key=yes
 
@@ -182,9 +187,9 @@ result $? "purge removed /usr/src/$name-$ver${left:+ # left: $left}"
 result $? "both packages are gone (dpkg, /usr/bin/vfio-cxx-stat)"
 
 # ---- 6. kernel log ------------------------------------------------------------
-dmesg >"$out/dmesg.txt"
+dmesg | sed -n "/$mark\$/,\$p" >"$out/dmesg.txt"
 bad=$(awk -f "$here/dmesg-bad.awk" "$out/dmesg.txt")
-[ -z "$bad" ]
-result $? "kernel log has no WARN/BUG/oops/lockdep/KASAN/kmemleak report"
+[ -s "$out/dmesg.txt" ] && [ -z "$bad" ]
+result $? "kernel log since the start has no WARN/BUG/oops/lockdep/KASAN/kmemleak report ($(wc -l <"$out/dmesg.txt") lines)"
 [ -z "$bad" ] || echo "$bad" | head -20 | sed 's/^/# /' >>"$tap"
 echo "1..$n" >>"$tap"
