@@ -29,8 +29,14 @@ out=${OUT:-$top/out}/vm-$kver
 rm -rf "$out"
 mkdir -p "$out"
 
-# TCG (nested KVM dies in the decompressor); q35 + intel-iommu + edu.
-qemu_opts='-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on -device edu'
+# TCG (nested KVM dies in the decompressor); q35 + intel-iommu + two edus,
+# each alone in its IOMMU group: the suites use the first; the QEMU client
+# suite binds the second too, for two groups in one container and
+# peer-to-peer DMA.  Their DMA mask is 64 bits (the edu's default masks DMA
+# addresses to 28): the QEMU client suite DMAs into the nested machine's
+# DIMMs above 4 GiB and into the other edu's BAR at 0xe0100000.
+edu='-device edu,dma_mask=0xffffffffffffffff'
+qemu_opts="-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on $edu $edu"
 # Shared folders must be given as --rwdir=path=path with vng 1.35.
 share=$(cd "$top" && pwd)
 shared_out=$(cd "$out" && pwd)

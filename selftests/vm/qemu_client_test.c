@@ -22,8 +22,9 @@
  * QEMU's memory listener maps with MAP_DMA - and the device buffer, checking
  * the bytes in nested RAM with guard bytes on each side.
  *
- * The outer edu masks DMA addresses to 28 bits (its dma_mask property,
- * default), so the nested RAM used for DMA stays below 256 MiB.
+ * The outer edu's dma_mask is 64 bits (scripts/vm-lane.sh; the edu's own
+ * default masks DMA addresses to 28 bits), so DMA reaches the nested
+ * machine's hot-plugged DIMMs above 4 GiB.
  *
  * For development outside the lane, QCT_EMULATED=1 gives the nested QEMU
  * its own emulated edu instead of the vfio-pci one (no backend involved:
@@ -43,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -495,20 +497,25 @@ static int w64(struct qemu *q, uint64_t addr, uint64_t v)
 	return qt(q, "writeq 0x%llx 0x%llx", (unsigned long long)addr, (unsigned long long)v);
 }
 
-/* Finds the edu on nested bus 0: q->devfn; 0 or -1. */
-static int edu_find(struct qemu *q)
+/* The first edu on nested bus 0 at or after devfn from: its devfn, or -1. */
+static int edu_devfn_from(struct qemu *q, int from)
 {
-	for (int dev = 0; dev < 32; dev++) {
+	for (int dev = from >> 3; dev < 32; dev++) {
 		uint32_t id;
 
 		if (cfg_r32(q, dev << 3, 0, &id))
 			return -1;
-		if (id == 0x11e81234) {
-			q->devfn = dev << 3;
-			return 0;
-		}
+		if (id == 0x11e81234)
+			return dev << 3;
 	}
 	return -1;
+}
+
+/* Finds the (first) edu on nested bus 0: q->devfn; 0 or -1. */
+static int edu_find(struct qemu *q)
+{
+	q->devfn = edu_devfn_from(q, 0);
+	return q->devfn < 0 ? -1 : 0;
 }
 
 /*
@@ -645,9 +652,11 @@ static int dma_round_trip(struct qemu *q, uint64_t src, uint64_t dst, uint32_t l
 /*
  * `vfio-cxx-stat --json`, one container per line.  Returns the number of
  * containers listed, or -1 (the tool failed or is missing).  With tgid > 0,
- * the figures of the one tgid owns go to *mappings, *locked and *groups.
+ * the figures of the one tgid owns go to *mappings, *locked, *groups and
+ * *domains.
  */
-static int stat_scan(pid_t tgid, int *owned, long *mappings, long *locked, long *groups)
+static int stat_scan(pid_t tgid, int *owned, long *mappings, long *locked, long *groups,
+		     long *domains)
 {
 	char tool[PATH_MAX], cmd[PATH_MAX + 32], line[1024], key[32];
 	int n = 0, rc;
@@ -676,6 +685,8 @@ static int stat_scan(pid_t tgid, int *owned, long *mappings, long *locked, long 
 		*locked = p ? atol(p + 16) : -1;
 		p = strstr(line, "\"groups\": ");
 		*groups = p ? atol(p + 10) : -1;
+		p = strstr(line, "\"domains\": ");
+		*domains = p ? atol(p + 11) : -1;
 	}
 	rc = pclose(f);
 	return WIFEXITED(rc) && !WEXITSTATUS(rc) ? n : -1;
@@ -684,11 +695,23 @@ static int stat_scan(pid_t tgid, int *owned, long *mappings, long *locked, long 
 /* The container tgid owns: 1 (listed, figures set), 0 (not listed), -1. */
 static int stat_container_of(pid_t tgid, long *mappings, long *locked, long *groups)
 {
+	long domains;
 	int owned;
 
-	if (stat_scan(tgid, &owned, mappings, locked, groups) < 0)
+	if (stat_scan(tgid, &owned, mappings, locked, groups, &domains) < 0)
 		return -1;
 	return owned;
+}
+
+/* The number of IOMMU domains of the container tgid owns; -1 if not listed. */
+static long stat_domains_of(pid_t tgid)
+{
+	long m, l, g, domains = -1;
+	int owned;
+
+	if (stat_scan(tgid, &owned, &m, &l, &g, &domains) < 0 || !owned)
+		return -1;
+	return domains;
 }
 
 /* The number of containers `vfio-cxx-stat --json` lists; -1 on failure. */
@@ -697,7 +720,7 @@ static int stat_containers(void)
 	long unused;
 	int owned;
 
-	return stat_scan(0, &owned, &unused, &unused, &unused);
+	return stat_scan(0, &owned, &unused, &unused, &unused, &unused);
 }
 
 /* Whether the kernel log has a line containing s (dmesg). */
@@ -719,8 +742,16 @@ static int dmesg_has(const char *s)
 /* ------------------------------------------------------------------ */
 /* fixture                                                             */
 
+/* A hugetlbfs mount with pages reserved for a DIMM (huge_get, huge_put). */
+struct huge {
+	char dir[64];		/* the mount point; empty: nothing to undo */
+	long nr0;		/* vm.nr_hugepages before */
+};
+
 FIXTURE(qc) {
 	struct qemu q;
+	struct huge huge;
+	char bdf2[256];			/* a second edu this test bound to vfio-pci */
 	long cxx_ref0, type1_ref0;	/* module refcounts before QEMU */
 	long live0, dmas0, pinned0;	/* our counters before QEMU (-1 without the module) */
 	int stat0;			/* containers vfio-cxx-stat listed before */
@@ -761,9 +792,14 @@ FIXTURE_SETUP(qc)
 	ASSERT_LE(0, self->type1_ref0);
 }
 
+static void huge_put(struct huge *h);
+static void edu2_unbind(char *bdf);
+
 FIXTURE_TEARDOWN(qc)
 {
 	qemu_stop(&self->q);
+	huge_put(&self->huge);
+	edu2_unbind(self->bdf2);
 	if (module_loaded())
 		write_str(PARAM_CLAIM, "1");
 }
@@ -1028,19 +1064,88 @@ static int acpi_mem_eject(struct qemu *q, int slot)
 }
 
 #define DIMM_MB 64
+#define HUGE_PG (2UL << 20)
+#define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
 
 /*
- * Run-time MAP/UNMAP: a cold QEMU with two free DIMM slots gets an
- * anonymous (memory-backend-ram) and a memfd/shmem (memory-backend-memfd)
- * pc-dimm through QMP; QEMU maps each (VmLck grows by the DIMM, our
- * mapping count by one).  device_del plus the ACPI eject unplugs the first:
- * QEMU unmaps it and VmLck shrinks back.  DMA stays correct in low RAM.
- * (The DIMMs sit above 4 GiB; the lane's edu masks DMA addresses to 28
- * bits, so no DMA into them.)
+ * pages more 2 MiB huge pages reserved (vm.nr_hugepages) and a hugetlbfs
+ * mounted for them in h->dir: 0, or a negative step (the reservation
+ * falling short is -3).  huge_put() (the fixture's teardown) undoes it.
+ */
+static int huge_get(struct huge *h, long pages)
+{
+	char num[32];
+
+	h->nr0 = read_long(NR_HUGEPAGES);
+	if (h->nr0 < 0)
+		return -1;
+	snprintf(num, sizeof(num), "%ld", h->nr0 + pages);
+	if (write_str(NR_HUGEPAGES, num))
+		return -2;
+	snprintf(h->dir, sizeof(h->dir), "/tmp/qemu_client_huge.XXXXXX");
+	if (!mkdtemp(h->dir)) {
+		h->dir[0] = 0;
+		return -4;
+	}
+	if (read_long(NR_HUGEPAGES) < h->nr0 + pages)
+		return -3;
+	if (mount("hugetlbfs", h->dir, "hugetlbfs", 0, "pagesize=2M"))
+		return -5;
+	return 0;
+}
+
+static void huge_put(struct huge *h)
+{
+	char num[32];
+
+	if (!h->dir[0])
+		return;
+	umount2(h->dir, MNT_DETACH);
+	rmdir(h->dir);
+	snprintf(num, sizeof(num), "%ld", h->nr0);
+	write_str(NR_HUGEPAGES, num);
+	h->dir[0] = 0;
+}
+
+/*
+ * The guest-physical address `query-memory-devices` gives the DIMM id
+ * (e.g. "d1"): 0 and *addr, or -1.
+ */
+static int dimm_addr(struct qemu *q, const char *id, uint64_t *addr)
+{
+	char key[48];
+
+	if (qmp(q, "{\"execute\": \"query-memory-devices\"}"))
+		return -1;
+	snprintf(key, sizeof(key), "\"id\": \"%s\"", id);
+	/* One {"type": "dimm", "data": {...}} per DIMM: search within it. */
+	for (char *p = strstr(qmp_reply, "\"type\": \"dimm\""); p;) {
+		char *next = strstr(p + 1, "\"type\": \"dimm\"");
+		char *k = strstr(p, key), *a = strstr(p, "\"addr\": ");
+
+		if (k && (!next || k < next) && a && (!next || a < next)) {
+			*addr = strtoull(a + 8, NULL, 10);
+			return 0;
+		}
+		p = next;
+	}
+	return -1;
+}
+
+/*
+ * Run-time MAP/UNMAP: a cold QEMU with three free DIMM slots gets an
+ * anonymous (memory-backend-ram), a memfd/shmem (memory-backend-memfd) and
+ * a hugetlbfs (memory-backend-file on 2 MiB pages) pc-dimm through QMP;
+ * QEMU maps each (VmLck grows by the DIMM, our mapping count by one).  DMA
+ * into each DIMM, above 4 GiB (the hugetlbfs one across a huge page
+ * boundary), is correct with its guards.  device_del plus the ACPI eject
+ * unplugs the anonymous and the hugetlbfs DIMM: QEMU unmaps each and VmLck
+ * shrinks back by it.  DMA stays correct in low RAM and in the DIMM left.
  */
 TEST_F_TIMEOUT(qc, pc_dimm_hotplug_map_unmap, 240)
 {
-	static const char *const add[] = {
+	char hugeobj[256];
+	const char *const add[] = {
 		"{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
 		"\"id\": \"m1\", \"size\": 67108864}}",
 		"{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": \"d1\", "
@@ -1049,19 +1154,33 @@ TEST_F_TIMEOUT(qc, pc_dimm_hotplug_map_unmap, 240)
 		"\"id\": \"m2\", \"size\": 67108864}}",
 		"{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": \"d2\", "
 		"\"memdev\": \"m2\"}}",
+		hugeobj,
+		"{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": \"d3\", "
+		"\"memdev\": \"m3\"}}",
 	};
+	static const char *const ids[] = { "d1", "d2", "d3" };
+	/* Each DIMM's DMA target: page-crossing, and a 2 MiB boundary in d3. */
+	static const uint64_t off[] = { 0x1fff000 - 100, 0x10000, HUGE_PG - 200 };
 	long kb0, kb, m0 = -1, m = -1, l, g;
-	int emulated = getenv("QCT_EMULATED") != NULL;
+	int emulated = getenv("QCT_EMULATED") != NULL, r;
+	uint64_t addr[3];
 
-	ASSERT_EQ(0, start(_metadata, self, variant->cxx, "128M,slots=2,maxmem=1G", NULL));
+	r = huge_get(&self->huge, DIMM_MB * (1L << 20) / HUGE_PG);
+	ASSERT_EQ(0, r) TH_LOG("hugetlbfs for the DIMM: step %d", r);
+	snprintf(hugeobj, sizeof(hugeobj),
+		 "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-file\", "
+		 "\"id\": \"m3\", \"size\": 67108864, \"mem-path\": \"%s\"}}", self->huge.dir);
+	ASSERT_EQ(0, start(_metadata, self, variant->cxx, "128M,slots=3,maxmem=1G", NULL));
 	ASSERT_EQ(0, edu_setup(&self->q, QC_BAR0));
 	kb0 = vmlck_kb_pid(self->q.pid);
 	if (variant->cxx)
 		ASSERT_EQ(1, stat_container_of(self->q.pid, &m0, &l, &g));
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		ASSERT_EQ(0, qmp(&self->q, add[2 * i])) TH_LOG("%s", qmp_reply);
 		ASSERT_EQ(0, qmp(&self->q, add[2 * i + 1])) TH_LOG("%s", qmp_reply);
 		ASSERT_EQ(i + 1, dimms(&self->q));
+		ASSERT_EQ(0, dimm_addr(&self->q, ids[i], &addr[i])) TH_LOG("%s", qmp_reply);
+		EXPECT_LE(4ULL << 30, addr[i]) TH_LOG("%s at %#llx", ids[i], (unsigned long long)addr[i]);
 		if (emulated)
 			continue;
 		kb = vmlck_settles(self->q.pid, kb0 + (i + 1) * DIMM_MB * 1024L);
@@ -1073,24 +1192,35 @@ TEST_F_TIMEOUT(qc, pc_dimm_hotplug_map_unmap, 240)
 		}
 	}
 	EXPECT_EQ(0, dma_round_trip(&self->q, 0x200000, 0x400000, EDU_XFER, 9));
+	for (int i = 0; i < 3; i++) {
+		EXPECT_EQ(0, dma_round_trip(&self->q, 0x200000, addr[i] + off[i], EDU_XFER, 20 + i))
+			TH_LOG("DMA into %s at %#llx", ids[i], (unsigned long long)(addr[i] + off[i]));
+	}
 
-	/* Unplug d1 (slot 0): device_del, then the guest's ACPI eject. */
-	ASSERT_EQ(0, qmp(&self->q, "{\"execute\": \"device_del\", \"arguments\": {\"id\": \"d1\"}}"))
-		TH_LOG("%s", qmp_reply);
-	ASSERT_EQ(0, acpi_mem_eject(&self->q, 0));
-	for (int i = 0; i < 100 && dimms(&self->q) != 1; i++)
-		usleep(50000);
-	ASSERT_EQ(1, dimms(&self->q));
-	if (!emulated) {
-		kb = vmlck_settles(self->q.pid, kb0 + DIMM_MB * 1024L);
-		EXPECT_EQ(kb0 + DIMM_MB * 1024L, kb) TH_LOG("after the eject");
+	/* Unplug d1 (slot 0), then d3 (slot 2): device_del, the guest's ACPI eject. */
+	for (int u = 0; u < 2; u++) {
+		static const char *const del[] = {
+			"{\"execute\": \"device_del\", \"arguments\": {\"id\": \"d1\"}}",
+			"{\"execute\": \"device_del\", \"arguments\": {\"id\": \"d3\"}}",
+		};
+
+		ASSERT_EQ(0, qmp(&self->q, del[u])) TH_LOG("%s", qmp_reply);
+		ASSERT_EQ(0, acpi_mem_eject(&self->q, u ? 2 : 0));
+		for (int i = 0; i < 100 && dimms(&self->q) != 2 - u; i++)
+			usleep(50000);
+		ASSERT_EQ(2 - u, dimms(&self->q));
+		if (emulated)
+			continue;
+		kb = vmlck_settles(self->q.pid, kb0 + (2 - u) * DIMM_MB * 1024L);
+		EXPECT_EQ(kb0 + (2 - u) * DIMM_MB * 1024L, kb) TH_LOG("after the eject of %s", u ? "d3" : "d1");
 		if (variant->cxx) {
 			ASSERT_EQ(1, stat_container_of(self->q.pid, &m, &l, &g));
-			EXPECT_EQ(m0 + 1, m);
+			EXPECT_EQ(m0 + 2 - u, m);
 			EXPECT_EQ(kb, l * 4);
 		}
 	}
 	EXPECT_EQ(0, dma_round_trip(&self->q, 0x200000, 0x400000, EDU_XFER, 10));
+	EXPECT_EQ(0, dma_round_trip(&self->q, 0x200000, addr[1] + 0x3000, EDU_XFER, 11));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1148,6 +1278,155 @@ TEST_F_TIMEOUT(qc, bar_toggle_and_system_reset, 240)
 		ASSERT_EQ(1, stat_container_of(self->q.pid, &m_again, &l, &g));
 		EXPECT_EQ(m_on, m_again);
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* two devices, peer to peer                                            */
+
+/*
+ * A second edu in the lane's VM (scripts/vm-lane.sh gives it two), bound
+ * to vfio-pci by the test: its BDF in bdf and its IOMMU group; 0, or a
+ * negative step (-1: there is no second edu).  edu2_unbind() (the
+ * fixture's teardown) gives it back.
+ */
+static int edu2_bind(char *bdf, size_t len, int *group)
+{
+	char first[64], path[320], link[160], node[32];
+	struct dirent *de;
+	DIR *d;
+
+	bdf[0] = 0;
+	if (edu_bdf(first, sizeof(first)))
+		return -2;
+	d = opendir("/sys/bus/pci/devices");
+	if (!d)
+		return -2;
+	while ((de = readdir(d))) {
+		char v[16] = "", id[16] = "";
+
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, first))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", de->d_name);
+		read_str(path, v, sizeof(v));
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", de->d_name);
+		read_str(path, id, sizeof(id));
+		if (!strcmp(v, "0x1234") && !strcmp(id, "0x11e8")) {
+			snprintf(bdf, len, "%s", de->d_name);
+			break;
+		}
+	}
+	closedir(d);
+	if (!bdf[0])
+		return -1;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return -3;
+	link[n] = 0;
+	*group = atoi(strrchr(link, '/') + 1);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+	if (write_str(path, "vfio-pci") || write_str("/sys/bus/pci/drivers_probe", bdf))
+		return -4;
+	snprintf(node, sizeof(node), "/dev/vfio/%d", *group);
+	for (int i = 0; i < 50 && access(node, F_OK); i++)
+		usleep(100000);
+	return access(node, F_OK) ? -5 : 0;
+}
+
+static void edu2_unbind(char *bdf)
+{
+	char path[160];
+
+	if (!bdf[0])
+		return;
+	write_str("/sys/bus/pci/drivers/vfio-pci/unbind", bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+	write_str(path, "\n");
+	bdf[0] = 0;
+}
+
+#define QC_BAR0_B (QC_BAR0 + 0x100000)
+
+/*
+ * One DMA of 4 bytes from one edu's buffer to the other's liveness
+ * register (BAR0 + 4, which reads back inverted): the value v goes from
+ * nested RAM into the buffer of the edu at from_bar, then to
+ * to_bar + 4 through the outer IOMMU's mapping of QEMU's PFNMAP of that BAR.
+ * 0 when the register reads ~v afterwards; a negative step otherwise.
+ */
+static int p2p_dma(struct qemu *q, uint64_t from_bar, uint64_t to_bar, uint32_t v)
+{
+	uint64_t bar = q->bar0;
+	uint32_t got = 0;
+	int r = 0;
+
+	if (w32(q, to_bar + 4, 0) || ram_write(q, 0x200000, (unsigned char *)&v, 4))
+		return -1;
+	q->bar0 = from_bar;
+	if (edu_dma(q, 0x200000, EDU_DMA_BUF, 4, 0))
+		r = -2;
+	else if (edu_dma(q, EDU_DMA_BUF, to_bar + 4, 4, EDU_DMA_TO_RAM))
+		r = -3;
+	q->bar0 = bar;
+	if (r)
+		return r;
+	if (r32(q, to_bar + 4, &got))
+		return -4;
+	return got == ~v ? 0 : -10;
+}
+
+/*
+ * Two edus in one QEMU: one container with both groups (cxx: two groups,
+ * one IOMMU domain, since both sit behind the same IOMMU), DMA into RAM
+ * from each, and peer-to-peer DMA from each into the other's BAR, which
+ * QEMU maps (its mmap of the BAR, a PFNMAP) into the container.
+ */
+TEST_F_TIMEOUT(qc, two_devices_one_container_p2p_dma, 240)
+{
+	const char *extra[3] = { "-device", NULL, NULL };
+	char dev2[320];
+	long m, l, g = -1;
+	int group2 = -1, r, devfn_b;
+
+	if (getenv("QCT_EMULATED"))
+		SKIP(return, "two vfio-pci devices");
+	r = edu2_bind(self->bdf2, sizeof(self->bdf2), &group2);
+	if (r == -1)
+		SKIP(return, "one edu only (the VM lane gives its VM two: -device edu twice)");
+	ASSERT_EQ(0, r) TH_LOG("binding the second edu: step %d", r);
+	snprintf(dev2, sizeof(dev2), "vfio-pci,host=%s,id=hostdev1", self->bdf2);
+	extra[1] = dev2;
+	ASSERT_EQ(0, start(_metadata, self, variant->cxx, "128M", extra));
+	expect_served(_metadata, self, variant->cxx);
+	ASSERT_EQ(0, edu_setup(&self->q, QC_BAR0));
+	devfn_b = edu_devfn_from(&self->q, self->q.devfn + 8);
+	ASSERT_LE(0, devfn_b) TH_LOG("the second edu is not on the nested bus");
+	{
+		/* The second edu: BAR0 1 MiB above the first, decode and mastering on. */
+		int devfn_a = self->q.devfn;
+		uint64_t bar_a = self->q.bar0;
+
+		self->q.devfn = devfn_b;
+		r = edu_setup(&self->q, QC_BAR0_B);
+		self->q.devfn = devfn_a;
+		self->q.bar0 = bar_a;
+		ASSERT_EQ(0, r) TH_LOG("the second edu's set-up: step %d", r);
+	}
+	if (variant->cxx) {
+		ASSERT_EQ(1, stat_container_of(self->q.pid, &m, &l, &g));
+		EXPECT_EQ(2, g);
+		EXPECT_EQ(1, stat_domains_of(self->q.pid));
+	}
+
+	EXPECT_EQ(0, dma_round_trip(&self->q, 0x200000, 0x400000, EDU_XFER, 30));
+	/* The second edu's own DMA into RAM (its BAR drives the engine). */
+	self->q.bar0 = QC_BAR0_B;
+	r = dma_round_trip(&self->q, 0x300000, 0x500000, EDU_XFER, 31);
+	self->q.bar0 = QC_BAR0;
+	EXPECT_EQ(0, r) TH_LOG("the second edu's DMA into RAM");
+	EXPECT_EQ(0, p2p_dma(&self->q, QC_BAR0, QC_BAR0_B, 0x5a5a1234)) TH_LOG("first -> second");
+	EXPECT_EQ(0, p2p_dma(&self->q, QC_BAR0_B, QC_BAR0, 0x0badf00d)) TH_LOG("second -> first");
+	EXPECT_EQ(0, qemu_log_has(&self->q, "vfio_dma_map")) TH_LOG("QEMU: %s", qemu_log(&self->q));
 }
 
 /* ------------------------------------------------------------------ */
