@@ -1066,6 +1066,7 @@ static int acpi_mem_eject(struct qemu *q, int slot)
 #define DIMM_MB 64
 #define HUGE_PG (2UL << 20)
 #define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
+#define FREE_HUGEPAGES "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
 
 /*
  * pages more 2 MiB huge pages reserved (vm.nr_hugepages) and a hugetlbfs
@@ -1161,7 +1162,7 @@ TEST_F_TIMEOUT(qc, pc_dimm_hotplug_map_unmap, 240)
 	static const char *const ids[] = { "d1", "d2", "d3" };
 	/* Each DIMM's DMA target: page-crossing, and a 2 MiB boundary in d3. */
 	static const uint64_t off[] = { 0x1fff000 - 100, 0x10000, HUGE_PG - 200 };
-	long kb0, kb, m0 = -1, m = -1, l, g;
+	long kb0, kb, m0 = -1, m = -1, l, g, free0 = -1;
 	int emulated = getenv("QCT_EMULATED") != NULL, r;
 	uint64_t addr[3];
 
@@ -1176,6 +1177,8 @@ TEST_F_TIMEOUT(qc, pc_dimm_hotplug_map_unmap, 240)
 	if (variant->cxx)
 		ASSERT_EQ(1, stat_container_of(self->q.pid, &m0, &l, &g));
 	for (int i = 0; i < 3; i++) {
+		if (i == 2)
+			free0 = read_long(FREE_HUGEPAGES);
 		ASSERT_EQ(0, qmp(&self->q, add[2 * i])) TH_LOG("%s", qmp_reply);
 		ASSERT_EQ(0, qmp(&self->q, add[2 * i + 1])) TH_LOG("%s", qmp_reply);
 		ASSERT_EQ(i + 1, dimms(&self->q));
@@ -1185,6 +1188,9 @@ TEST_F_TIMEOUT(qc, pc_dimm_hotplug_map_unmap, 240)
 			continue;
 		kb = vmlck_settles(self->q.pid, kb0 + (i + 1) * DIMM_MB * 1024L);
 		EXPECT_EQ(kb0 + (i + 1) * DIMM_MB * 1024L, kb) TH_LOG("after DIMM %d", i + 1);
+		/* The hugetlbfs DIMM is pinned whole: all its huge pages in use. */
+		if (i == 2)
+			EXPECT_EQ(free0 - (long)(DIMM_MB * (1L << 20) / HUGE_PG), read_long(FREE_HUGEPAGES));
 		if (variant->cxx) {
 			ASSERT_EQ(1, stat_container_of(self->q.pid, &m, &l, &g));
 			EXPECT_EQ(m0 + i + 1, m);
