@@ -87,6 +87,7 @@ help:
 	@echo "make lane-ynl    the YNL spec against the uAPI header and netlink.c; vfio-cxx-stat's parser"
 	@echo "make kselftest-install  the VM suites as kselftest collections (KSFT_INSTALL_PATH=dir)"
 	@echo "make lane-debug  debug kernel (KASAN, lockdep, kmemleak): KUnit and the VM suites, leak and splat checks"
+	@echo "make lane-kernels  the build checks against Debian 13, trixie-backports and sid kernels in build roots (not in check yet)"
 	@echo "make bench       vfio_iommu_cxx vs vfio_iommu_type1 in one 6.12 VM boot: bench/results/ (table, JSON, plot)"
 
 deps:

@@ -3,7 +3,7 @@
 # Install what vfio-cxx needs on Debian 12, idempotently.  Safe to run as
 # often as you like: it only calls apt when something is missing.
 #
-#   scripts/deps.sh [host|build|vm|debug|pkg|all]  (default: all)
+#   scripts/deps.sh [host|build|vm|debug|pkg|roots|all]  (default: all)
 #
 # Kernels follow Debian's meta-packages (never a pinned ABI):
 #   6.1  : linux-image-amd64      / linux-headers-amd64
@@ -49,6 +49,8 @@ vm_pkgs=(linux-image-amd64 linux-image-6.12-amd64 qemu-system-x86 qemu-utils
 debug_pkgs=(flex bison bc libelf-dev libssl-dev cpio)
 # The Debian packages (debian/, mk/pkg.mk): dpkg-buildpackage, dh-dkms, lintian.
 pkg_pkgs=(dpkg-dev debhelper dh-dkms fakeroot lintian libnl-genl-3-dev libnl-3-dev pkg-config)
+# The build roots of newer Debian suites (scripts/build-root.sh, mk/kernels.mk).
+roots_pkgs=(debootstrap)
 
 install_virtme_ng() {
 	command -v vng >/dev/null && return 0
@@ -73,7 +75,8 @@ host)  install_missing "${host_pkgs[@]}" ;;
 build) install_missing "${host_pkgs[@]}" "${build_pkgs[@]}" ;;
 vm)    install_missing "${build_pkgs[@]}" "${vm_pkgs[@]}"; install_virtme_ng ;;
 debug) install_missing "${build_pkgs[@]}" "${vm_pkgs[@]}" "${debug_pkgs[@]}"; install_virtme_ng ;;
+roots) install_missing "${roots_pkgs[@]}" ;;
 pkg)   install_missing "${build_pkgs[@]}" "${vm_pkgs[@]}" "${pkg_pkgs[@]}"; install_virtme_ng ;;
 all)   install_missing "${host_pkgs[@]}" "${build_pkgs[@]}" "${vm_pkgs[@]}" "${debug_pkgs[@]}" "${pkg_pkgs[@]}"; install_virtme_ng ;;
-*)     echo "usage: $0 [host|build|vm|debug|pkg|all]" >&2; exit 2 ;;
+*)     echo "usage: $0 [host|build|vm|debug|pkg|roots|all]" >&2; exit 2 ;;
 esac
