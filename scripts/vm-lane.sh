@@ -46,9 +46,10 @@ outside() { [ "${1#"$share"/}" = "$1" ]; }
 opts=(--rwdir="$share=$share")
 outside "$shared_out" && opts+=(--rwdir="$shared_out=$shared_out")
 cmd="VFIO_CXX_MTEST_KO=$mtest bash $share/selftests/vm/guest-run.sh $moddir/vfio_iommu_cxx.ko $shared_out $ksft ${sel[*]}"
-# Bound: the suites' boot takes ~420-460 s (quiet or beside a CPU hog); the
-# package cycle ~630 s quiet, ~1540 s beside another VM (its DKMS build and
-# two depmods of the whole module tree, slow under TCG).
+# Bound: measured 2026-12-02, the suites' boot takes 268-293 s quiet; with
+# the package cycle after them 1012 s (6.1) and 1066 s (6.12) beside a CPU
+# hog (the cycle alone was 1540 s once beside another VM: its DKMS build
+# and two depmods of the whole module tree are slow under TCG).
 bound=2400
 pkg=${VFIO_CXX_PKG:-}
 if [ -n "$pkg" ]; then

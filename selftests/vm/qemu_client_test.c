@@ -519,33 +519,44 @@ static int edu_find(struct qemu *q)
 }
 
 /*
- * Assigns BAR0 (sized by the all-ones write) at base and turns memory
- * decoding and bus mastering on; checks the identification register and
- * the liveness (inverting) register through it.  0 or a negative step.
+ * Assigns the BAR0 of the edu at devfn (sized by the all-ones write) at
+ * base and turns memory decoding and bus mastering on; checks the
+ * identification register and the liveness (inverting) register through
+ * it.  0 or a negative step.
  */
-static int edu_setup(struct qemu *q, uint64_t base)
+static int edu_setup_at(struct qemu *q, int devfn, uint64_t base)
 {
 	uint32_t sz, v;
 	uint16_t cmd;
 
-	if (q->devfn < 0 && edu_find(q))
-		return -1;
-	if (cfg_w32(q, q->devfn, PCI_BASE_ADDRESS_0, 0xffffffff) ||
-	    cfg_r32(q, q->devfn, PCI_BASE_ADDRESS_0, &sz))
+	if (cfg_w32(q, devfn, PCI_BASE_ADDRESS_0, 0xffffffff) ||
+	    cfg_r32(q, devfn, PCI_BASE_ADDRESS_0, &sz))
 		return -2;
 	sz &= PCI_BASE_ADDRESS_MEM_MASK;
 	if (!sz || (~sz + 1) != 1u << 20)	/* edu: a 1 MiB memory BAR */
 		return -3;
-	if (cfg_w32(q, q->devfn, PCI_BASE_ADDRESS_0, (uint32_t)base) ||
-	    cfg_r16(q, q->devfn, PCI_COMMAND, &cmd) ||
-	    cfg_w16(q, q->devfn, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER))
+	if (cfg_w32(q, devfn, PCI_BASE_ADDRESS_0, (uint32_t)base) ||
+	    cfg_r16(q, devfn, PCI_COMMAND, &cmd) ||
+	    cfg_w16(q, devfn, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER))
 		return -4;
-	q->bar0 = base;
 	if (r32(q, base + EDU_R_IDENT, &v) || (v & 0xff) != 0xed)
 		return -5;
 	if (w32(q, base + 4, 0x12345678) || r32(q, base + 4, &v) || v != ~0x12345678u)
 		return -6;
 	return 0;
+}
+
+/* edu_setup_at() for the (first) edu, found when not yet known; its BAR in q->bar0. */
+static int edu_setup(struct qemu *q, uint64_t base)
+{
+	int r;
+
+	if (q->devfn < 0 && edu_find(q))
+		return -1;
+	r = edu_setup_at(q, q->devfn, base);
+	if (!r)
+		q->bar0 = base;
+	return r;
 }
 
 /* Starts one DMA; 0 or -1. */
@@ -744,8 +755,9 @@ static int dmesg_has(const char *s)
 
 /* A hugetlbfs mount with pages reserved for a DIMM (huge_get, huge_put). */
 struct huge {
-	char dir[64];		/* the mount point; empty: nothing to undo */
-	long nr0;		/* vm.nr_hugepages before */
+	char dir[64];		/* the mount point; empty: none */
+	int reserved;		/* vm.nr_hugepages was raised from nr0 */
+	long nr0;
 };
 
 FIXTURE(qc) {
@@ -952,12 +964,6 @@ TEST_F_TIMEOUT(qc, dma_across_page_boundary, 240)
 }
 
 /*
- * A DMA to an IOVA QEMU never mapped (above the nested RAM, inside the
- * edu's 28-bit window) faults in the IOMMU (the outer kernel logs it) and
- * completes; QEMU lives on and a DMA after it is still correct.  Each
- * variant uses its own address, so the log line is this test's.
- */
-/*
  * A DMA from the edu's buffer to iova, which must fault in the outer IOMMU:
  * 1 when the kernel logs "fault addr <iova>" (not logged before: 0 is
  * returned at once then, as for no fault), -1 when the DMA never completes.
@@ -983,6 +989,12 @@ static int dma_faults(struct qemu *q, uint64_t iova)
 	return dmesg_has(line) == 1;
 }
 
+/*
+ * A DMA to an IOVA QEMU never mapped (above the nested RAM, inside the
+ * edu's 28-bit window) faults in the IOMMU (the outer kernel logs it) and
+ * completes; QEMU lives on and a DMA after it is still correct.  Each
+ * variant uses its own address, so the log line is this test's.
+ */
 TEST_F_TIMEOUT(qc, dma_unmapped_iova_faults, 240)
 {
 	uint64_t iova = variant->cxx ? 0x9003000 : 0x9002000;
@@ -1078,6 +1090,7 @@ static int acpi_mem_eject(struct qemu *q, int slot)
 #define HUGE_PG (2UL << 20)
 #define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
 #define FREE_HUGEPAGES "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
+#define DIMM_HUGE_PAGES ((long)(DIMM_MB * (1UL << 20) / HUGE_PG))
 
 /*
  * pages more 2 MiB huge pages reserved (vm.nr_hugepages) and a hugetlbfs
@@ -1092,6 +1105,7 @@ static int huge_get(struct huge *h, long pages)
 	if (h->nr0 < 0)
 		return -1;
 	snprintf(num, sizeof(num), "%ld", h->nr0 + pages);
+	h->reserved = 1;	/* even a failed write may have changed it */
 	if (write_str(NR_HUGEPAGES, num))
 		return -2;
 	snprintf(h->dir, sizeof(h->dir), "/tmp/qemu_client_huge.XXXXXX");
@@ -1110,13 +1124,16 @@ static void huge_put(struct huge *h)
 {
 	char num[32];
 
-	if (!h->dir[0])
-		return;
-	umount2(h->dir, MNT_DETACH);
-	rmdir(h->dir);
-	snprintf(num, sizeof(num), "%ld", h->nr0);
-	write_str(NR_HUGEPAGES, num);
-	h->dir[0] = 0;
+	if (h->dir[0]) {
+		umount2(h->dir, MNT_DETACH);
+		rmdir(h->dir);
+		h->dir[0] = 0;
+	}
+	if (h->reserved) {
+		snprintf(num, sizeof(num), "%ld", h->nr0);
+		write_str(NR_HUGEPAGES, num);
+		h->reserved = 0;
+	}
 }
 
 /*
@@ -1178,7 +1195,7 @@ TEST_F_TIMEOUT(qc, pc_dimm_hotplug_map_unmap, 240)
 	int emulated = getenv("QCT_EMULATED") != NULL, r;
 	uint64_t addr[3];
 
-	r = huge_get(&self->huge, DIMM_MB * (1L << 20) / HUGE_PG);
+	r = huge_get(&self->huge, DIMM_HUGE_PAGES);
 	ASSERT_EQ(0, r) TH_LOG("hugetlbfs for the DIMM: step %d", r);
 	snprintf(hugeobj, sizeof(hugeobj),
 		 "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-file\", "
@@ -1202,7 +1219,7 @@ TEST_F_TIMEOUT(qc, pc_dimm_hotplug_map_unmap, 240)
 		EXPECT_EQ(kb0 + (i + 1) * DIMM_MB * 1024L, kb) TH_LOG("after DIMM %d", i + 1);
 		/* The hugetlbfs DIMM is pinned whole: all its huge pages in use. */
 		if (i == 2)
-			EXPECT_EQ(free0 - (long)(DIMM_MB * (1L << 20) / HUGE_PG), read_long(FREE_HUGEPAGES));
+			EXPECT_EQ(free0 - DIMM_HUGE_PAGES, read_long(FREE_HUGEPAGES));
 		if (variant->cxx) {
 			ASSERT_EQ(1, stat_container_of(self->q.pid, &m, &l, &g));
 			EXPECT_EQ(m0 + i + 1, m);
@@ -1423,17 +1440,9 @@ TEST_F_TIMEOUT(qc, two_devices_one_container_p2p_dma, 240)
 	ASSERT_EQ(0, edu_setup(&self->q, QC_BAR0));
 	devfn_b = edu_devfn_from(&self->q, self->q.devfn + 8);
 	ASSERT_LE(0, devfn_b) TH_LOG("the second edu is not on the nested bus");
-	{
-		/* The second edu: BAR0 1 MiB above the first, decode and mastering on. */
-		int devfn_a = self->q.devfn;
-		uint64_t bar_a = self->q.bar0;
-
-		self->q.devfn = devfn_b;
-		r = edu_setup(&self->q, QC_BAR0_B);
-		self->q.devfn = devfn_a;
-		self->q.bar0 = bar_a;
-		ASSERT_EQ(0, r) TH_LOG("the second edu's set-up: step %d", r);
-	}
+	/* The second edu: BAR0 1 MiB above the first, decode and mastering on. */
+	r = edu_setup_at(&self->q, devfn_b, QC_BAR0_B);
+	ASSERT_EQ(0, r) TH_LOG("the second edu's set-up: step %d", r);
 	if (variant->cxx) {
 		ASSERT_EQ(1, stat_container_of(self->q.pid, &m, &l, &g));
 		EXPECT_EQ(2, g);
