@@ -13,5 +13,6 @@ out=${OUT:-$top/out}
 mdir=$out/build-$kver/mtest
 mkdir -p "$mdir"
 cp -a "$top"/selftests/mdev/. "$mdir/"
-cp -a "$top/scripts/kbuild-cxx.mk" "$mdir/"
-make -C "$kdir" M="$mdir" MODULE_PAHOLE_FLAGS="$(cat "$top/scripts/pahole-flags")" modules >"$mdir/build.log" 2>&1
+cp -a "$top/scripts/kbuild-cxx.mk" "$top/scripts/kconf.mk" "$top/scripts/kconf.sh" \
+	"$top/scripts/extract-vmlinux.sh" "$mdir/"
+make -C "$kdir" M="$mdir" PAHOLE="$top/scripts/pahole-cxx" modules >"$mdir/build.log" 2>&1

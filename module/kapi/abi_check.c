@@ -38,9 +38,11 @@ static_assert(VFIO_CXX_IOMMU == 0x56435831UL, "uapi/linux/vfio_cxx.h and abi.h d
 /* Our id must not collide with any in-tree IOMMU type. */
 static_assert(VFIO_CXX_IOMMU > 0xffff, "VFIO_CXX_IOMMU collides with small in-tree ids");
 
+#if VFIO_CXX_HAVE_CONTAINER
 static_assert((int)VFIO_IOMMU == VFIO_CXX_GROUP_IOMMU, "enum vfio_group_type");
 static_assert((int)VFIO_EMULATED_IOMMU == VFIO_CXX_GROUP_EMULATED, "enum vfio_group_type");
 static_assert((int)VFIO_NO_IOMMU == VFIO_CXX_GROUP_NOIOMMU, "enum vfio_group_type");
+#endif
 
 /* Layouts restated in module/include/vfio_cxx/abi.h. */
 #include <linux/mm.h>

@@ -6,7 +6,7 @@
 #include <linux/moduleparam.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
-#include <linux/version.h>
+#include "vfio_cxx_kconf.h"
 
 #include "services.h"
 
@@ -40,7 +40,7 @@ static int alloc_for_first_device(struct device *dev, void *data)
 {
 	struct iommu_domain **domain = data;
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#if VFIO_CXX_HAVE_IOMMU_PAGING_DOMAIN_ALLOC
 	*domain = iommu_paging_domain_alloc(dev);
 #else
 	*domain = iommu_domain_alloc(dev->bus);
@@ -50,7 +50,7 @@ static int alloc_for_first_device(struct device *dev, void *data)
 	return 1; /* stop */
 }
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+#if !VFIO_CXX_HAVE_IOMMU_GROUP_HAS_ISOLATED_MSI
 static int device_has_intr_remap(struct device *dev, void *data)
 {
 	return device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
@@ -61,7 +61,7 @@ int kapi_group_check_msi_isolation(struct kapi_group *g)
 {
 	bool isolated;
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#if VFIO_CXX_HAVE_IOMMU_GROUP_HAS_ISOLATED_MSI
 	isolated = iommu_group_has_isolated_msi(to_group(g));
 #else
 	isolated = irq_domain_check_msi_remap() ||
@@ -126,9 +126,18 @@ int kapi_domain_compatible(struct kapi_domain *a, struct kapi_domain *b)
 	       a->enforce_cache_coherency == b->enforce_cache_coherency;
 }
 
+int kapi_iommu_has_nesting(void)
+{
+	return VFIO_CXX_HAVE_IOMMU_ENABLE_NESTING;
+}
+
 int kapi_domain_enable_nesting(struct kapi_domain *d)
 {
+#if VFIO_CXX_HAVE_IOMMU_ENABLE_NESTING
 	return iommu_enable_nesting(d->domain);
+#else
+	return -EINVAL; /* not called: the core asks kapi_iommu_has_nesting() first */
+#endif
 }
 
 int kapi_domain_enforces_coherency(struct kapi_domain *d)
@@ -160,7 +169,7 @@ static int iommu_prot(int prot)
 
 static int map_one(struct iommu_domain *domain, u64 iova, u64 paddr, u64 size, int iprot)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#if VFIO_CXX_HAVE_IOMMU_MAP_GFP
 	return iommu_map(domain, iova, paddr, size, iprot, GFP_KERNEL_ACCOUNT);
 #else
 	return iommu_map(domain, iova, paddr, size, iprot);
@@ -174,7 +183,7 @@ static int map_sg(struct iommu_domain *domain, u64 iova, struct scatterlist *sgl
 	ssize_t mapped;
 
 	sg_mark_end(&sgl[n - 1]);
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#if VFIO_CXX_HAVE_IOMMU_MAP_SG_GFP
 	mapped = iommu_map_sg(domain, iova, sgl, n, iprot, GFP_KERNEL_ACCOUNT);
 #else
 	mapped = iommu_map_sg(domain, iova, sgl, n, iprot);

@@ -172,7 +172,8 @@ static int stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "devices_registered %llu\n", st.devices_registered);
 	seq_printf(s, "prereg_pages %llu\n", st.prereg_pages);
 	seq_printf(s, "mm_exits %llu\n", st.mm_exits);
-	seq_printf(s, "compat_range %s\n", VFIO_CXX_COMPAT_RANGE);
+	seq_printf(s, "ops_layout %s\n", VFIO_CXX_OPS_LAYOUT_NAME);
+	seq_printf(s, "abi_proof %s\n", VFIO_CXX_ABI_PROOF);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
@@ -200,8 +201,8 @@ static int __init vfio_iommu_cxx_init(void)
 	}
 	debug_dir = debugfs_create_dir("vfio_iommu_cxx", NULL);
 	debugfs_create_file("stats", 0444, debug_dir, NULL, &stats_fops);
-	pr_info("vfio_iommu_cxx: registered (compat %s, claim_type1=%d)\n",
-		VFIO_CXX_COMPAT_RANGE, claim_type1);
+	pr_info("vfio_iommu_cxx: registered (VFIO ops layout %s, claim_type1=%d)\n",
+		VFIO_CXX_OPS_LAYOUT_NAME, claim_type1);
 	/*
 	 * Say it where an admin looks: with claim_type1 the Type1 containers
 	 * of this host are ours (we register after vfio_iommu_type1, and the

@@ -9,7 +9,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
+#include "vfio_cxx_kconf.h"
 #include <linux/workqueue.h>
 
 #include "services.h"
@@ -230,10 +230,10 @@ long kapi_pin_remote(struct kapi_mm *kmm, unsigned long vaddr, unsigned long n, 
 		return -ESRCH;
 	n = min(n, (unsigned long)KAPI_PIN_BATCH);
 	mmap_read_lock(mm);
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#if VFIO_CXX_HAVE_PIN_USER_PAGES_REMOTE_LOCKED
 	ret = pin_user_pages_remote(mm, vaddr, n, pin_flags(write), (struct page **)pfns, &locked);
 #else
-	/* Before 6.5, FOLL_LONGTERM GUP must not drop the lock (no "locked"). */
+	/* The older GUP: FOLL_LONGTERM GUP must not drop the lock (no "locked"). */
 	ret = pin_user_pages_remote(mm, vaddr, n, pin_flags(write), (struct page **)pfns, NULL, NULL);
 #endif
 	if (locked)
@@ -255,7 +255,7 @@ static int follow_pfnmap_pfn(struct vm_area_struct *vma, unsigned long vaddr,
 	struct mm_struct *mm = vma->vm_mm;
 	bool unlocked = false;
 	int ret;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#if VFIO_CXX_HAVE_FOLLOW_PFNMAP
 	struct follow_pfnmap_args args = { .vma = vma, .address = vaddr };
 
 	ret = follow_pfnmap_start(&args);
@@ -359,7 +359,7 @@ static int mm_rw_remote(struct mm_struct *mm, unsigned long vaddr, void *buf,
 		void *kaddr;
 		long got;
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#if VFIO_CXX_HAVE_GET_USER_PAGES_REMOTE_NOVMAS
 		got = get_user_pages_remote(mm, vaddr, 1, flags, &page, NULL);
 #else
 		got = get_user_pages_remote(mm, vaddr, 1, flags, &page, NULL, NULL);

@@ -4,17 +4,25 @@
  *
  * struct vfio_iommu_driver_ops, enum vfio_group_type and the registration
  * functions live in the kernel's private drivers/vfio/vfio.h, which no
- * headers package ships.  Each supported kernel range has a verbatim copy
- * below.  scripts/check-compat.sh extracts the same definitions from Debian's
- * linux-source-6.1 and linux-source-6.12 packages and fails if they differ
- * (it is part of the build lane).  A kernel outside the listed ranges fails
- * the build here rather than guessing a layout.
+ * headers package ships.  Each layout the VFIO core has had since 6.1 has a
+ * verbatim copy below, numbered 1.. in the order of the blocks.
+ *
+ * Which one the target kernel has is not guessed from its version: at build
+ * time scripts/kconf.sh compares each layout, as pahole prints it, with the
+ * kernel's own (the BTF of its vfio.ko, or its drivers/vfio/vfio.h when the
+ * tree has one), and writes the one that is equal as VFIO_CXX_OPS_LAYOUT in
+ * vfio_cxx_kconf.h.  If none is, the build stops there.
+ *
+ * scripts/check-compat.sh also checks that each block is, verbatim, what
+ * Debian's linux-source package of the series in its name defines.
  */
 #ifndef VFIO_CXX_VFIO_COMPAT_H
 #define VFIO_CXX_VFIO_COMPAT_H
 
-#include <linux/version.h>
 #include <linux/types.h>
+#ifndef VFIO_CXX_KCONF_PROBE /* scripts/kconf.sh defines the layout itself */
+#include "vfio_cxx_kconf.h"
+#endif
 
 struct iommu_group;
 struct iommu_domain;
@@ -22,8 +30,9 @@ struct module;
 struct page;
 struct vfio_device;
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0) && LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
-#define VFIO_CXX_COMPAT_RANGE "6.1"
+#if VFIO_CXX_OPS_LAYOUT == 1
+#define VFIO_CXX_OPS_LAYOUT_NAME "6.1"
+#define VFIO_CXX_HAVE_NOTIFY_TYPE 1
 /* compat:6.1:begin -- drivers/vfio/vfio.h of linux-source-6.1 */
 enum vfio_group_type {
 	/*
@@ -85,10 +94,9 @@ struct vfio_iommu_driver_ops {
 				  enum vfio_iommu_notify_type event);
 };
 /* compat:6.1:end */
-#define VFIO_CXX_HAVE_CONTAINER 1
 
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0) && LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
-#define VFIO_CXX_COMPAT_RANGE "6.12"
+#elif VFIO_CXX_OPS_LAYOUT == 2
+#define VFIO_CXX_OPS_LAYOUT_NAME "6.12"
 /* compat:6.12:begin -- drivers/vfio/vfio.h of linux-source-6.12 */
 enum vfio_group_type {
 	/*
@@ -143,13 +151,16 @@ struct vfio_iommu_driver_ops {
 						   struct iommu_group *group);
 };
 /* compat:6.12:end */
-#define VFIO_CXX_HAVE_CONTAINER IS_ENABLED(CONFIG_VFIO_CONTAINER)
 
+#elif VFIO_CXX_OPS_LAYOUT == 0
+/* No container interface (VFIO_CXX_HAVE_CONTAINER is 0): nothing to register with. */
+#define VFIO_CXX_OPS_LAYOUT_NAME "none"
+struct vfio_iommu_driver_ops;
 #else
-#error "vfio_iommu_cxx: unsupported kernel; add a compat range after checking drivers/vfio/vfio.h"
+#error "vfio_iommu_cxx: VFIO_CXX_OPS_LAYOUT names no layout of this header"
 #endif
 
-/* Both ranges: exported by vfio.ko (EXPORT_SYMBOL_GPL) when it has containers. */
+/* Every layout: exported by vfio.ko (EXPORT_SYMBOL_GPL) when it has containers. */
 int vfio_register_iommu_driver(const struct vfio_iommu_driver_ops *ops);
 void vfio_unregister_iommu_driver(const struct vfio_iommu_driver_ops *ops);
 

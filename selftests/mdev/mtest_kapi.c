@@ -22,7 +22,7 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
+#include "vfio_cxx_kconf.h"
 #include <linux/vfio.h>
 
 #include "mtest_engine.h"
@@ -242,11 +242,11 @@ static const struct vfio_device_ops mtest_dev_ops = {
 	.write = mtest_write,
 	.ioctl = mtest_ioctl,
 	.dma_unmap = mtest_dma_unmap,
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0) && IS_ENABLED(CONFIG_IOMMUFD)
+#if VFIO_CXX_HAVE_VFIO_IOMMUFD_EMULATED && IS_ENABLED(CONFIG_IOMMUFD)
 	.bind_iommufd = vfio_iommufd_emulated_bind,
 	.unbind_iommufd = vfio_iommufd_emulated_unbind,
 	.attach_ioas = vfio_iommufd_emulated_attach_ioas,
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#if VFIO_CXX_HAVE_VFIO_IOMMUFD_EMULATED_DETACH_IOAS
 	.detach_ioas = vfio_iommufd_emulated_detach_ioas,
 #endif
 #endif
