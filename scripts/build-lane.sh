@@ -21,9 +21,10 @@ kunit=${VFIO_CXX_KUNIT:-0}
 mkdir -p "$bdir/scripts"
 rm -f "$bdir/kunit/"*.o
 cp -a "$top/Kbuild" "$top/VERSION" "$top/module" "$top/uapi" "$top/kunit" "$bdir/"
-cp -a "$top/scripts/kbuild-cxx.mk" "$bdir/scripts/"
+cp -a "$top/scripts/kbuild-cxx.mk" "$top/scripts/kconf.mk" "$top/scripts/kconf.sh" \
+	"$top/scripts/extract-vmlinux.sh" "$top/scripts/pahole-cxx" "$top/scripts/pahole-flags" "$bdir/scripts/"
 start=$(date +%s)
-make -C "$kdir" M="$bdir" MODULE_PAHOLE_FLAGS="$(cat "$top/scripts/pahole-flags")" \
+make -C "$kdir" M="$bdir" PAHOLE="$bdir/scripts/pahole-cxx" \
 	VFIO_CXX_WERROR=1 VFIO_CXX_KUNIT="$kunit" modules >"$bdir/build.log" 2>&1
 rc=$?
 secs=$(( $(date +%s) - start ))
@@ -33,7 +34,7 @@ secs=$(( $(date +%s) - start ))
 	if [ $rc = 0 ]; then
 		echo "ok 1 - vfio_iommu_cxx.ko builds against $kver with -Werror"
 		python3 "$top/scripts/check-module-objects.py" --start 2 "$bdir" "$kdir" "$bdir/build.log"
-		echo "1..7"
+		echo "1..8"
 	else
 		grep -E 'error|warning' "$bdir/build.log" | head -30 | sed 's/^/# /'
 		echo "not ok 1 - vfio_iommu_cxx.ko builds against $kver with -Werror"

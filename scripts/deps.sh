@@ -39,7 +39,10 @@ install_missing() {
 # python3-yaml, python3-jsonschema: the kernel's YNL tools (tools/net/ynl, spec checks).
 host_pkgs=(g++ make cmake googletest libgtest-dev pkg-config libnl-genl-3-dev libnl-3-dev python3
 	   python3-yaml python3-jsonschema)
+# The images too: scripts/kconf.sh proves the VFIO core's private struct
+# against the BTF of each kernel's vfio.ko.
 build_pkgs=(build-essential gcc-12 g++-12 linux-headers-amd64 linux-headers-6.12-amd64
+	    linux-image-amd64 linux-image-6.12-amd64
 	    linux-source-6.1 linux-source-6.12 xz-utils zstd binutils dwarves kmod dkms)
 vm_pkgs=(linux-image-amd64 linux-image-6.12-amd64 qemu-system-x86 qemu-utils
 	 python3-argcomplete python3-requests busybox-static udev iproute2 pciutils
@@ -77,6 +80,7 @@ vm)    install_missing "${build_pkgs[@]}" "${vm_pkgs[@]}"; install_virtme_ng ;;
 debug) install_missing "${build_pkgs[@]}" "${vm_pkgs[@]}" "${debug_pkgs[@]}"; install_virtme_ng ;;
 roots) install_missing "${roots_pkgs[@]}" ;;
 pkg)   install_missing "${build_pkgs[@]}" "${vm_pkgs[@]}" "${pkg_pkgs[@]}"; install_virtme_ng ;;
-all)   install_missing "${host_pkgs[@]}" "${build_pkgs[@]}" "${vm_pkgs[@]}" "${debug_pkgs[@]}" "${pkg_pkgs[@]}"; install_virtme_ng ;;
+all)   install_missing "${host_pkgs[@]}" "${build_pkgs[@]}" "${vm_pkgs[@]}" "${debug_pkgs[@]}" "${pkg_pkgs[@]}" \
+	       "${roots_pkgs[@]}"; install_virtme_ng ;;
 *)     echo "usage: $0 [host|build|vm|debug|pkg|roots|all]" >&2; exit 2 ;;
 esac
