@@ -182,8 +182,9 @@ Result<Container *> Container::create(unsigned long type) noexcept
 {
 	if (!serves_type(type))
 		return Result<Container *>::error(-err::INVAL);
+	/* Without the kernel's nesting, type 6 is a plain v2 container (as type1's). */
 	Container *c = make<Container>(type != abi::TYPE1_IOMMU, type == abi::CXX_IOMMU,
-				       type == abi::TYPE1_NESTING_IOMMU);
+				       type == abi::TYPE1_NESTING_IOMMU && kapi_iommu_has_nesting());
 	if (!c)
 		return Result<Container *>::error(-err::NOMEM);
 	if (!c->lock_.valid() || !c->dmas_ || !c->devices_lock_.valid() || !c->devices_) {
@@ -202,8 +203,9 @@ long Container::check_extension_global(unsigned long ext) noexcept
 		return 1;
 	case abi::TYPE1_IOMMU:
 	case abi::TYPE1v2_IOMMU:
-	case abi::TYPE1_NESTING_IOMMU: /* type1 answers 1; the IOMMU driver decides at attach */
 		return kapi_param_claim_type1() ? 1 : 0;
+	case abi::TYPE1_NESTING_IOMMU: /* type1 answers 1; the IOMMU driver decides at attach */
+		return kapi_param_claim_type1() && kapi_iommu_has_nesting() ? 1 : 0;
 	default:
 		/* UPDATE_VADDR and DMA_CC_IOMMU need a container (as type1). */
 		return 0;
@@ -216,9 +218,10 @@ long Container::check_extension(unsigned long ext) noexcept
 	case abi::CXX_IOMMU:
 	case abi::TYPE1_IOMMU:
 	case abi::TYPE1v2_IOMMU:
-	case abi::TYPE1_NESTING_IOMMU:
 	case abi::UNMAP_ALL:
 		return 1;
+	case abi::TYPE1_NESTING_IOMMU:
+		return kapi_iommu_has_nesting() ? 1 : 0;
 	case abi::UPDATE_VADDR: {
 		/* Emulated devices cannot pin safely while vaddrs change. */
 		Guard g(lock_);

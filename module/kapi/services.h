@@ -254,6 +254,12 @@ void kapi_domain_detach_group(struct kapi_domain *d, struct kapi_group *g) KAPI_
 /* Whether a group attached to b could share a (same driver, same coherency). */
 int kapi_domain_compatible(struct kapi_domain *a, struct kapi_domain *b) KAPI_NOEXCEPT;
 int kapi_domain_enforces_coherency(struct kapi_domain *d) KAPI_NOEXCEPT;
+/*
+ * Whether the kernel has iommu_enable_nesting(), and with it type1's
+ * VFIO_TYPE1_NESTING_IOMMU (upstream removed both in 6.13: type 6 then opens
+ * a plain v2 container and is not advertised).
+ */
+int kapi_iommu_has_nesting(void) KAPI_NOEXCEPT;
 /* iommu_enable_nesting() before the first attach: 0, or the driver's errno. */
 int kapi_domain_enable_nesting(struct kapi_domain *d) KAPI_NOEXCEPT;
 kapi_u64 kapi_domain_pgsize_bitmap(struct kapi_domain *d) KAPI_NOEXCEPT;

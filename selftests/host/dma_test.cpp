@@ -551,6 +551,27 @@ TEST_F(Nesting, Issue11_Item6_NestingAsType1)
 }
 
 /*
+ * Issue 12 item 1 (and issue 11 item 6 on newer kernels): where the kernel
+ * has no iommu_enable_nesting (upstream removed it and type1's nesting in
+ * 6.13), type 6 is not advertised and opens a plain v2 container, whose IOMMU
+ * groups attach as on type 6's v2 twin.
+ */
+TEST_F(Nesting, Issue12_Item1_NestingGoneWithTheKernels)
+{
+	khost::set_kernel_nesting(false);
+	EXPECT_EQ(vfio_cxx_ioctl(nullptr, CHECK_EXTENSION, 6), 0);
+	vfio_cxx_container *plain = open_ok(6);
+	ASSERT_NE(plain, nullptr);
+	EXPECT_EQ(vfio_cxx_ioctl(plain, CHECK_EXTENSION, 6), 0);
+	EXPECT_EQ(vfio_cxx_ioctl(plain, CHECK_EXTENSION, TYPE1v2), 1);
+	auto g = group(1);
+	EXPECT_EQ(vfio_cxx_attach_group(plain, g.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	EXPECT_EQ(khost::domains_live(), 1);
+	vfio_cxx_detach_group(plain, g.group());
+	vfio_cxx_release(plain);
+}
+
+/*
  * Issue 11 item 6 (type1's pinned_page_dirty_scope): while an IOMMU group
  * that never pinned is attached, every mapped page is reported dirty; once
  * the only such group leaves, the report covers what it may have written

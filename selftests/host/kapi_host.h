@@ -158,6 +158,8 @@ long live_rangemaps();
 /* ---- parameters ----------------------------------------------------------- */
 
 void set_claim_type1(bool on);
+/* kapi_iommu_has_nesting(): the kernel has iommu_enable_nesting (default true, as 6.1 and 6.12). */
+void set_kernel_nesting(bool on);
 void set_dma_entry_limit(unsigned int n);
 void set_exit_policy(unsigned int policy);
 void set_disable_hugepages(bool on);

@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,6 +84,21 @@ static inline const char *vfio_cxx_stat_path(char *buf, size_t len)
 	exe[n] = 0;
 	snprintf(buf, len, "%s/../tool/vfio-cxx-stat", dirname(exe));
 	return access(buf, X_OK) ? NULL : buf;
+}
+
+/*
+ * Whether the running kernel is at least major.minor: for behaviour the
+ * kernel's own type1 changed at a release (the tests expect what the running
+ * kernel's type1 answers).
+ */
+static inline int kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return 0;
+	return ma > major || (ma == major && mi >= minor);
 }
 
 static inline int write_str(const char *path, const char *s)
