@@ -45,6 +45,10 @@
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
+#include "vfio_cxx_kconf.h"
+#if VFIO_CXX_HAVE_TASK_EXEC_STATE
+#include <linux/sched/exec_state.h>
+#endif
 #include "services.h"
 #include "netlink_services.h"
 #include "internal.h"
@@ -132,12 +136,33 @@ static bool has_ptrace_cap(struct user_namespace *ns, bool quiet)
  * subjective one of cred, the objective one of the task), which is
  * stricter under SELinux, AppArmor and Smack (a confined process only sees
  * processes of its own label) and the same without an LSM.
+ *
+ * Two interfaces changed after 6.12, found by probes (kconf.sh): where the
+ * kernel keeps dumpability in task->exec_state (TASK_DUMPABLE_OWNER, with
+ * its user namespace) instead of the mm, and where the LSMs report a struct
+ * lsm_prop (every LSM's label, compared whole) instead of a u32 secid.
  */
+#if VFIO_CXX_HAVE_SECURITY_LSMPROP
+#define subj_label security_current_getlsmprop_subj
+#define obj_label security_task_getlsmprop_obj
+#else
+#define subj_label security_current_getsecid_subj
+#define obj_label security_task_getsecid_obj
+#endif
+
 static bool cred_may_read(const struct cred *cred, struct task_struct *task, bool quiet)
 {
 	const struct cred *old, *tcred;
+#if VFIO_CXX_HAVE_TASK_EXEC_STATE
+	struct task_exec_state *es;
+#else
 	struct mm_struct *mm;
+#endif
+#if VFIO_CXX_HAVE_SECURITY_LSMPROP
+	struct lsm_prop vsid, tsid;
+#else
 	u32 vsid = 0, tsid = 0;
+#endif
 	bool ok;
 
 	old = override_creds(cred); /* for the capability checks */
@@ -151,24 +176,41 @@ static bool cred_may_read(const struct cred *cred, struct task_struct *task, boo
 	rcu_read_unlock();
 	if (ok) {
 		smp_rmb(); /* dumpability after the credentials, as ptrace */
+#if VFIO_CXX_HAVE_TASK_EXEC_STATE
+		/* Newer kernels keep dumpability and its namespace in task->exec_state. */
+		rcu_read_lock();
+		es = rcu_dereference(task->exec_state);
+		ok = es && (es->dumpable == TASK_DUMPABLE_OWNER || has_ptrace_cap(es->user_ns, quiet));
+		rcu_read_unlock();
+#else
 		mm = task->mm;
 		if (mm)
 			ok = get_dumpable(mm) == SUID_DUMP_USER || has_ptrace_cap(mm->user_ns, quiet);
 		else
 			ok = task->user_dumpable || has_ptrace_cap(&init_user_ns, quiet);
+#endif
 	}
 	task_unlock(task);
 	/*
 	 * The subjective secid of cred (AppArmor has no cred_getsecid hook;
 	 * current_getsecid_subj is implemented by SELinux, AppArmor and Smack).
 	 */
+#if VFIO_CXX_HAVE_SECURITY_LSMPROP
+	/* Newer kernels: every LSM's label at once, compared whole. */
+	memset(&vsid, 0, sizeof(vsid));
+	memset(&tsid, 0, sizeof(tsid));
+#endif
 	if (ok)
-		security_current_getsecid_subj(&vsid);
+		subj_label(&vsid);
 	revert_creds(old);
 	if (!ok)
 		return false;
-	security_task_getsecid_obj(task, &tsid);
+	obj_label(task, &tsid);
+#if VFIO_CXX_HAVE_SECURITY_LSMPROP
+	return !memcmp(&vsid, &tsid, sizeof(vsid));
+#else
 	return vsid == tsid;
+#endif
 }
 
 int kapi_viewer_may_read(const struct kapi_viewer *v, int who, struct kapi_owner_task *t,
