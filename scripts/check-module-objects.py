@@ -19,7 +19,9 @@ plan, for embedding in a larger stream).  Checks:
   5. C++ code was built with the kernel's mitigations: no bare 'ret' (all
      returns go through __x86_return_thunk), no indirect call or jump that
      bypasses the retpoline thunks;
-  6. on kernels whose headers ship vmlinux, the .ko carries .BTF.
+  6. on kernels whose headers ship vmlinux, the .ko carries .BTF (and
+     .BTF.base where the kernel makes module BTF over a distilled base);
+  7. on CONFIG_UBSAN kernels, the C++ objects are instrumented too.
 """
 import glob
 import os
@@ -183,11 +185,47 @@ check("C++ objects use the return thunk and retpolines (no bare ret or indirect 
 # 6. BTF
 problems = []
 if os.path.exists(os.path.join(kdir, "vmlinux")):
-    if ".BTF" not in sections(ko):
+    secs = sections(ko)
+    if ".BTF" not in secs:
         problems.append("kernel ships vmlinux but the .ko has no .BTF")
-    label = "the .ko has BTF (C units; C++ excluded from pahole)"
+    # The kernel's own flags make module BTF relative to a distilled base
+    # (.BTF.base, pahole >= 1.28 and a Makefile.btf that asks for it): ours
+    # must keep it (scripts/pahole-cxx adds to the kernel's flags).
+    distilled = False
+    try:
+        conf = open(os.path.join(kdir, "include/config/auto.conf")).read()
+        m = re.search(r"^CONFIG_PAHOLE_VERSION=(\d+)", conf, re.M)
+        srcs = [kdir]
+        mk = open(os.path.join(kdir, "Makefile")).read()
+        srcs += [os.path.dirname(x) for x in re.findall(r"^include (\S+)/?Makefile", mk, re.M)]
+        srcs = [x if x.endswith("/") else x + "/" for x in srcs]
+        btf_mk = [os.path.join(x, "scripts/Makefile.btf") for x in srcs]
+        asks = any(os.path.exists(f) and "distill" in open(f).read() for f in btf_mk)
+        distilled = bool(m) and int(m.group(1)) >= 128 and asks
+    except OSError:
+        pass
+    if distilled and ".BTF.base" not in secs:
+        problems.append("the kernel's modules have a distilled BTF base, the .ko has no .BTF.base")
+    label = "the .ko has BTF (C units; C++ excluded from pahole)" + (", with its distilled base" if distilled else "")
 else:
     label = "BTF: # SKIP kernel headers ship no vmlinux, Kbuild skips module BTF"
+check(label, problems)
+
+# 7. UBSAN: on a CONFIG_UBSAN kernel (Debian's 7.x) Kbuild instruments the
+# C objects; the C++ rule must give the C++ objects the same checks.
+problems = []
+try:
+    ubsan = re.search(r"^CONFIG_UBSAN=y", open(os.path.join(kdir, "include/config/auto.conf")).read(), re.M)
+except OSError:
+    ubsan = None
+if ubsan:
+    calls = [o for o in cxx_objs
+             if "__ubsan_handle_" in subprocess.run(["nm", "-u", o], capture_output=True, text=True).stdout]
+    if not calls:
+        problems.append("the kernel has CONFIG_UBSAN but no C++ object calls an __ubsan_handle_* reporter")
+    label = f"C++ objects are UBSAN-instrumented as the C ones ({len(calls)} of {len(cxx_objs)} call a reporter)"
+else:
+    label = "UBSAN: # SKIP the kernel has no CONFIG_UBSAN"
 check(label, problems)
 
 if not embedded:

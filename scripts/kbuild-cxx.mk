@@ -20,6 +20,11 @@ vfio-cxx-c-only := $(shell LC_ALL=C $(VFIO_CXX_CXX) $(vfio-cxx-kflags) -x c++ -c
 # the one .init_array entry the build lane allows there.
 vfio-cxx-kasan := $(if $(filter y,$(CONFIG_KASAN)),$(if $(filter y,$(CONFIG_KASAN_HW_TAGS)),,$(CFLAGS_KASAN)))
 
+# UBSAN likewise (Makefile.lib adds $(CFLAGS_UBSAN) to a module's C objects
+# when the kernel has CONFIG_UBSAN, as Debian's 7.x do): the C++ units get
+# the same checks, and call the kernel's own __ubsan_handle_* reporters.
+vfio-cxx-ubsan := $(if $(filter y,$(CONFIG_UBSAN)),$(CFLAGS_UBSAN) $(CFLAGS_UBSAN_INTEGER_WRAP))
+
 # -Werror as the including Kbuild gives it to its C units (ccflags-y): the
 # lanes ask for it, a user's DKMS build does not get it (../Kbuild).
 # C++ DWARF stays in the objects (for debuggers and ORC-independent tools);
@@ -30,7 +35,8 @@ vfio-cxx-flags = -Wp,-MMD,$(depfile) $(NOSTDINC_FLAGS) \
 	-std=gnu++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics \
 	-nostdinc++ -ffreestanding -fcheck-new -fno-use-cxa-atexit \
 	$(filter -Werror,$(ccflags-y)) -Wno-missing-field-initializers \
-	-DVFIO_CXX_KERNEL $(VFIO_CXX_INCLUDES) $(vfio-cxx-kasan)
+	-DVFIO_CXX_KERNEL $(VFIO_CXX_INCLUDES) $(vfio-cxx-kasan) \
+	$(filter-out $(vfio-cxx-c-only),$(vfio-cxx-ubsan))
 
 quiet_cmd_cc_o_cpp = CXX [M]  $@
       cmd_cc_o_cpp = $(VFIO_CXX_CXX) $(vfio-cxx-flags) -c -o $@ $< $(cmd_objtool)
