@@ -39,8 +39,9 @@ result $? "dkms.conf's PACKAGE_VERSION is VERSION ($dv)"
 cv=$(cd "$top" && dpkg-parsechangelog -S Version 2>/dev/null)
 [ "$cv" = "$ver" ]
 result $? "debian/changelog's version is VERSION ($cv)"
-grep -q "MODULE_PAHOLE_FLAGS='$(cat "$top/scripts/pahole-flags")'" "$top/dkms.conf"
-result $? "dkms.conf's MODULE_PAHOLE_FLAGS are scripts/pahole-flags"
+grep -q 'PAHOLE=${dkms_tree}/${PACKAGE_NAME}/${PACKAGE_VERSION}/build/scripts/pahole-cxx ' "$top/dkms.conf" &&
+	! grep -q MODULE_PAHOLE_FLAGS "$top/dkms.conf"
+result $? "dkms.conf runs pahole as scripts/pahole-cxx (C++ units excluded from BTF, the kernel's flags kept)"
 grep -qx 'MODULE_VERSION(VFIO_CXX_VERSION);' "$top/module/kapi/main.c" &&
 	grep -q 'VFIO_CXX_VERSION=.*$(VFIO_CXX_VERSION)' "$top/Kbuild"
 result $? "MODULE_VERSION comes from VERSION (Kbuild's -DVFIO_CXX_VERSION, module/kapi/main.c)"
@@ -64,6 +65,7 @@ src=usr/src/vfio-iommu-cxx-$ver
 list=$(dpkg-deb -c "$dkms_deb" 2>/dev/null | awk '{print $6}' | sed 's,^\./,,')
 miss=
 for f in Kbuild VERSION dkms.conf scripts/kbuild-cxx.mk scripts/pahole-flags module/kapi/main.c \
+	 scripts/kconf.mk scripts/kconf.sh scripts/extract-vmlinux.sh scripts/pahole-cxx module/kapi/probes/follow_pfnmap.c \
 	 module/core/registry.cpp uapi/linux/vfio_cxx.h uapi/linux/vfio_cxx_netlink.h; do
 	grep -qx "$src/$f" <<<"$list" || miss+=" $f"
 done
@@ -72,8 +74,11 @@ extra=$(grep -E "^$src/(kunit/|.*\.(o|ko|cmd|mod)$)" <<<"$list" | head -3 | tr '
 result $? "vfio-cxx-dkms holds the module source in /$src (no kunit/, no objects)${miss:+ # missing:$miss}${extra:+ # extra: $extra}"
 dep=$(dpkg-deb -f "$dkms_deb" Depends 2>/dev/null)
 arch=$(dpkg-deb -f "$dkms_deb" Architecture 2>/dev/null)
-grep -qw dkms <<<"$dep" && grep -qw 'g++-12' <<<"$dep" && [ "$arch" = all ]
-result $? "vfio-cxx-dkms is arch all and depends on dkms and g++-12 ($arch; $dep)"
+# g++: the distribution's, which matches its kernels' gcc (12 on Debian 12,
+# 14 on Debian 13); dwarves, xz-utils, zstd: scripts/kconf.sh's ABI proof.
+grep -qw dkms <<<"$dep" && grep -qE '(^|, )g\+\+(,|$)' <<<"$dep" && grep -qw dwarves <<<"$dep" &&
+	grep -qw xz-utils <<<"$dep" && grep -qw zstd <<<"$dep" && [ "$arch" = all ]
+result $? "vfio-cxx-dkms is arch all and depends on dkms, g++, dwarves, xz-utils and zstd ($arch; $dep)"
 tlist=$(dpkg-deb -c "$tools_deb" 2>/dev/null | awk '{print $6}')
 grep -qx './usr/bin/vfio-cxx-stat' <<<"$tlist" && grep -qx './usr/share/man/man1/vfio-cxx-stat.1.gz' <<<"$tlist"
 result $? "vfio-cxx-tools holds /usr/bin/vfio-cxx-stat and its man page"
