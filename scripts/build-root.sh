@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build roots for the kernels whose compilers bookworm lacks (issue 12 item
 # 2): a minbase Debian root made with debootstrap, holding the kernel
-# headers that suite's meta-package gives today and the g++ that matches the
-# gcc those headers were built with.
+# headers and image that suite's meta-packages give today and the g++ that
+# matches the gcc those headers were built with.
 #
 #   scripts/build-root.sh <suite>      -> prints the root's directory
 #
-#   trixie            linux-headers-amd64 of Debian 13 (6.12+deb13, gcc-14)
-#   trixie-backports  trixie plus its backports' linux-headers-amd64 (7.x)
-#   sid               linux-headers-amd64 of unstable (gcc-16), the canary
+#   trixie            linux-{headers,image}-amd64 of Debian 13 (6.12+deb13, gcc-14)
+#   trixie-backports  trixie plus its backports' linux-{headers,image}-amd64 (7.x)
+#   sid               linux-{headers,image}-amd64 of unstable (gcc-16), the canary
 #
 # A root is cached as $VFIO_CXX_CACHE/roots/<suite>-<YYYYMMDD>/ (keyed by
 # suite and date: the archive moves, so a new day makes a new root and the
@@ -73,11 +73,14 @@ fail() { log "$1 failed: $(tail -1 "$roots/$suite.apt.log")"; exit 1; }
 in_root apt-get update -q >/dev/null || fail "apt-get update"
 # What scripts/build-lane.sh runs: make, the headers, binutils (objtool's
 # checks read the objects), python3 (check-module-objects.py), kmod
-# (modinfo), pahole (module BTF).
+# (modinfo), pahole (module BTF, and scripts/kconf.sh's ABI proof), xz and
+# zstd (kconf.sh reads the kernel's compressed vmlinuz and vfio.ko).
 in_root apt-get install -y -q --no-install-recommends make binutils python3 kmod dwarves xz-utils \
-	>/dev/null || fail "installing the build tools"
-in_root apt-get install -y -q --no-install-recommends "${target[@]}" linux-headers-amd64 >/dev/null ||
-	fail "installing linux-headers-amd64"
+	zstd >/dev/null || fail "installing the build tools"
+# The image beside the headers: kconf.sh proves the VFIO core's private
+# struct against the BTF of its vfio.ko and vmlinuz, and the VM lane boots it.
+in_root apt-get install -y -q --no-install-recommends "${target[@]}" linux-headers-amd64 \
+	linux-image-amd64 >/dev/null || fail "installing linux-headers-amd64 and linux-image-amd64"
 # The headers pull the kernel's gcc, not its g++: the same version's g++.
 gccs=$(in_root sh -c 'for c in /usr/src/linux-headers-*/include/config/auto.conf /usr/src/linux-headers-*/.config; do
 	[ -f "$c" ] && sed -n "s/^CONFIG_CC_VERSION_TEXT=\"\{0,1\}[^ ]*gcc-\([0-9][0-9]*\) .*/\1/p" "$c"; done' | sort -u)
