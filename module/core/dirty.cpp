@@ -139,7 +139,7 @@ long Container::dirty_pages(unsigned long arg) noexcept
 	if (kapi_copy_from_user(&range, arg + abi::DIRTY_MINSZ, sizeof(range)))
 		return -err::FAULT;
 	if (range.iova + range.size < range.iova)
-		return -err::INVAL;
+		return kapi_type1_wrap_errno(); /* as the kernel's type1 */
 	if (!kapi_access_ok(range.bitmap.data, range.bitmap.size))
 		return -err::INVAL;
 	if (!range.bitmap.pgsize)

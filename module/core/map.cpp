@@ -336,9 +336,9 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 	const u64 pgsize = min_pgsize();
 	if (!size || ((size | iova | vaddr) & (pgsize - 1)))
 		return -err::INVAL;
-	/* No IOVA or virtual address wrap (behaviour 1). */
+	/* No IOVA or virtual address wrap (behaviour 1): the kernel's type1 errno. */
 	if (iova + size - 1 < iova || vaddr + size - 1 < vaddr)
-		return -err::INVAL;
+		return kapi_type1_wrap_errno();
 
 	Dma *d = find_dma(iova, iova + size - 1);
 	if (set_vaddr) {

@@ -38,8 +38,10 @@ int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcep
 		if (iova || size)
 			return ret;
 		size = U64_MAX;
-	} else if (!size || (size & (pgsize - 1)) || iova + size - 1 < iova) {
+	} else if (!size || (size & (pgsize - 1))) {
 		return ret;
+	} else if (iova + size - 1 < iova) {
+		return kapi_type1_wrap_errno(); /* as the kernel's type1 */
 	}
 	/* With dirty tracking on, only the smallest page size. */
 	if (get_dirty && (!dirty_tracking_ || bitmap->pgsize != pgsize))

@@ -9,6 +9,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/seq_file.h>
+#include <linux/version.h>
 
 #include "services.h"
 #include "../core/entry.h"
@@ -23,6 +24,19 @@ MODULE_PARM_DESC(claim_type1,
 int kapi_param_claim_type1(void)
 {
 	return READ_ONCE(claim_type1);
+}
+
+/*
+ * The kapi's one kernel-version test, and why: this is the behaviour of
+ * another module (vfio_iommu_type1's errno for a wrapping range), which no
+ * header, symbol or type shows, so no probe can find it.  Upstream made it
+ * -EOVERFLOW in 6.18 ("vfio/type1: ... check_add_overflow"); Debian has
+ * nothing between 6.12 and 7.x.  The VM lane's differential suites compare
+ * it with the kernel's own type1 on every kernel it boots.
+ */
+int kapi_type1_wrap_errno(void)
+{
+	return LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0) ? -EOVERFLOW : -EINVAL;
 }
 
 static unsigned int dma_entry_limit = U16_MAX;
@@ -246,3 +260,6 @@ MODULE_AUTHOR("vfio-cxx developers");
 MODULE_DESCRIPTION("VFIO IOMMU backend (Type1v2 API) written in freestanding C++");
 MODULE_SOFTDEP("pre: vfio");
 MODULE_VERSION(VFIO_CXX_VERSION);
+/* What the build proved (scripts/kconf.sh): modinfo -F vfio_cxx_abi_proof. */
+MODULE_INFO(vfio_cxx_ops_layout, VFIO_CXX_OPS_LAYOUT_NAME);
+MODULE_INFO(vfio_cxx_abi_proof, VFIO_CXX_ABI_PROOF);

@@ -55,6 +55,32 @@ TEST_F(Dma, N3_EmulatedOnlyPinsNothing)
 	detach(e);
 }
 
+/*
+ * Issue 12 (issue 13 item 4): a MAP_DMA, UNMAP_DMA or dirty-bitmap range
+ * that wraps the 64-bit space is answered with the kernel's type1 errno,
+ * -EOVERFLOW on 7.x (kapi_type1_wrap_errno), and changes nothing; the other
+ * bad input stays -EINVAL.
+ */
+TEST_F(Dma, Issue12_WrapErrnoIsTheKernels)
+{
+	const long EOVERFLOW_ = -75;
+	khost::set_type1_wrap_errno(EOVERFLOW_);
+	auto g = group(1);
+	ASSERT_EQ(attach(g), 0);
+	ASSERT_EQ(map(0x100000, 4 * PG, VA), 0);
+	EXPECT_EQ(map(~0UL - PG + 1, 2 * PG, VA), EOVERFLOW_);	/* iova wraps */
+	EXPECT_EQ(map(0x200000, 2 * PG, ~0UL - PG + 1), EOVERFLOW_); /* vaddr wraps */
+	EXPECT_EQ(map(0x200000, 0, VA), -EINVAL_);		/* zero size: still EINVAL */
+	EXPECT_EQ(map(0x200000 + 1, 4 * PG, VA), -EINVAL_);
+	unsigned long long sz = 0;
+	EXPECT_EQ(unmap(~0UL - PG + 1, 2 * PG, 0, &sz), EOVERFLOW_);
+	EXPECT_EQ(unmap(0x100000, 0, 0, &sz), -EINVAL_);
+	EXPECT_EQ(core().dma_count(), 1u);
+	EXPECT_EQ(khost::mm_locked_vm(mm_), 4u);
+	EXPECT_EQ(unmap(0x100000, 4 * PG), 0);
+	detach(g);
+}
+
 /* #1: bad DMA_MAP input gives -EINVAL/-EEXIST and changes nothing. */
 TEST_F(Dma, N1_BadMapInputChangesNothing)
 {

@@ -127,6 +127,7 @@ long live_count()
 
 std::atomic<bool> claim_type1{ false };
 std::atomic<bool> kernel_nesting{ true };
+std::atomic<int> type1_wrap_errno{ -EINVAL };
 std::atomic<unsigned int> dma_entry_limit{ 65535 };
 std::atomic<unsigned int> exit_policy_param{ 0 };
 std::atomic<bool> disable_hugepages{ false };
@@ -747,6 +748,7 @@ extern "C" void kapi_internal_error(const char *msg) noexcept
 
 extern "C" int kapi_param_claim_type1(void) noexcept { return claim_type1.load() ? 1 : 0; }
 extern "C" int kapi_iommu_has_nesting(void) noexcept { return kernel_nesting.load() ? 1 : 0; }
+extern "C" int kapi_type1_wrap_errno(void) noexcept { return type1_wrap_errno.load(); }
 extern "C" unsigned int kapi_param_dma_entry_limit(void) noexcept { return dma_entry_limit.load(); }
 extern "C" unsigned int kapi_param_exit_policy(void) noexcept { return exit_policy_param.load(); }
 extern "C" int kapi_param_disable_hugepages(void) noexcept { return disable_hugepages.load() ? 1 : 0; }
@@ -1370,6 +1372,7 @@ bool core_lock_held() { return held_per_class[KAPI_LOCK_CONTAINER] != 0; }
 
 void set_claim_type1(bool on) { claim_type1 = on; }
 void set_kernel_nesting(bool on) { kernel_nesting = on; }
+void set_type1_wrap_errno(int e) { type1_wrap_errno = e; }
 void set_dma_entry_limit(unsigned int n) { dma_entry_limit = n; }
 void set_exit_policy(unsigned int p) { exit_policy_param = p; }
 void set_disable_hugepages(bool on) { disable_hugepages = on; }
@@ -1424,6 +1427,7 @@ void reset()
 	attempts = 0;
 	claim_type1 = false;
 	kernel_nesting = true;
+	type1_wrap_errno = -EINVAL;
 	dma_entry_limit = 65535;
 	exit_policy_param = 0;
 	disable_hugepages = false;

@@ -160,6 +160,8 @@ long live_rangemaps();
 void set_claim_type1(bool on);
 /* kapi_iommu_has_nesting(): the kernel has iommu_enable_nesting (default true, as 6.1 and 6.12). */
 void set_kernel_nesting(bool on);
+/* kapi_type1_wrap_errno(): -EINVAL (default, 6.1 and 6.12) or -EOVERFLOW (7.x). */
+void set_type1_wrap_errno(int e);
 void set_dma_entry_limit(unsigned int n);
 void set_exit_policy(unsigned int policy);
 void set_disable_hugepages(bool on);

@@ -101,6 +101,17 @@ static inline int kernel_at_least(int major, int minor)
 	return ma > major || (ma == major && mi >= minor);
 }
 
+/*
+ * What the running kernel's type1 answers for a MAP/UNMAP range that wraps
+ * the 64-bit space: -EINVAL on 6.1 and 6.12, -EOVERFLOW since upstream's
+ * check_add_overflow() checks (6.18; Debian's 7.x).  Measured on 7.3.4 in
+ * the VM lane: type1 -75 for an IOVA wrap, a vaddr wrap and an UNMAP wrap.
+ */
+static inline int type1_wrap_errno(void)
+{
+	return kernel_at_least(6, 18) ? -EOVERFLOW : -EINVAL;
+}
+
 static inline int write_str(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY);

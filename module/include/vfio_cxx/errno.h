@@ -23,6 +23,7 @@ constexpr int NODEV = 19;
 constexpr int INVAL = 22;
 constexpr int NOSPC = 28;
 constexpr int NOTTY = 25;
+constexpr int OVERFLOW = 75;
 constexpr int OPNOTSUPP = 95;
 } /* namespace vfio_cxx::err */
 
