@@ -191,6 +191,27 @@ static ssize_t mtest_write(struct vfio_device *vdev, const char __user *buf,
 	return mtest_access(to_state(vdev), (char __user *)buf, count, ppos, true);
 }
 
+/* The one region: the register file, read and written through read()/write(). */
+static int mtest_region_info(struct vfio_region_info *info)
+{
+	if (info->index != 0)
+		return -EINVAL;
+	info->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+	info->cap_offset = 0;
+	info->size = MTEST_REGION_SIZE;
+	info->offset = 0;
+	return 0;
+}
+
+#if VFIO_CXX_HAVE_VFIO_GET_REGION_INFO_CAPS
+/* Where the VFIO core answers VFIO_DEVICE_GET_REGION_INFO itself (7.x). */
+static int mtest_get_region_info_caps(struct vfio_device *vdev, struct vfio_region_info *info,
+				      struct vfio_info_cap *caps)
+{
+	return mtest_region_info(info);
+}
+#endif
+
 static long mtest_ioctl(struct vfio_device *vdev, unsigned int cmd,
 			unsigned long arg)
 {
@@ -213,18 +234,16 @@ static long mtest_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	}
 	case VFIO_DEVICE_GET_REGION_INFO: {
 		struct vfio_region_info info;
+		int ret;
 
 		minsz = offsetofend(struct vfio_region_info, offset);
 		if (copy_from_user(&info, uarg, minsz))
 			return -EFAULT;
 		if (info.argsz < minsz)
 			return -EINVAL;
-		if (info.index != 0)
-			return -EINVAL;
-		info.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
-		info.cap_offset = 0;
-		info.size = MTEST_REGION_SIZE;
-		info.offset = 0;
+		ret = mtest_region_info(&info);
+		if (ret)
+			return ret;
 		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
 	}
 	default:
@@ -241,6 +260,9 @@ static const struct vfio_device_ops mtest_dev_ops = {
 	.read = mtest_read,
 	.write = mtest_write,
 	.ioctl = mtest_ioctl,
+#if VFIO_CXX_HAVE_VFIO_GET_REGION_INFO_CAPS
+	.get_region_info_caps = mtest_get_region_info_caps,
+#endif
 	.dma_unmap = mtest_dma_unmap,
 #if VFIO_CXX_HAVE_VFIO_IOMMUFD_EMULATED && IS_ENABLED(CONFIG_IOMMUFD)
 	.bind_iommufd = vfio_iommufd_emulated_bind,
