@@ -10,11 +10,18 @@
 # They come from $(OUT)/pkg/ (lane-pkg builds them before lane-vm in make
 # check; lane-vm builds them when they are missing).  VM_PKG=0 leaves the
 # package cycle out (~10 min a kernel under TCG: a DKMS build and two
-# depmods of the whole module tree).
+# depmods of the whole module tree).  Then the kernels of the build roots
+# boot (VM_ROOT_SUITES: 6.12+deb13 and trixie-backports' 7.x; the suites
+# only).
 VM_PKG ?= 1
 PKG_DEBS := $(OUT)/pkg/vfio-cxx-dkms_$(VFIO_CXX_VERSION)_all.deb $(OUT)/pkg/vfio-cxx-tools_$(VFIO_CXX_VERSION)_amd64.deb
 
 VM_LANE_SUITES = $(notdir $(VM_SUITES)) ynl_test
+
+# The kernels bookworm cannot install boot from their build roots (issue 12
+# item 4, scripts/vm-roots.sh): Debian 13's 6.12+deb13 and trixie-backports'
+# newest 7.x, with the same suites, without the package cycle.
+VM_ROOT_SUITES ?= trixie trixie-backports
 
 lane-vm: deps-vm $(if $(filter 1,$(VM_PKG)),deps-pkg)
 	@mkdir -p $(RESULTS)
@@ -33,15 +40,8 @@ lane-vm: deps-vm $(if $(filter 1,$(VM_PKG)),deps-pkg)
 	@for k in $(KVERS); do \
 		$(if $(filter 1,$(VM_PKG)),VFIO_CXX_PKG=$(OUT)/pkg VFIO_CXX_PKG_SMOKE=$(PKG_SMOKE)) \
 			$(TOP)/scripts/vm-lane.sh $$k $(OUT)/build-$$k $(KSFT_INSTALL_PATH) $(VM_LANE_SUITES); \
-		if [ "$(VM_PKG)" = 1 ]; then cp $(OUT)/vm-$$k/pkg/pkg-guest.tap $(RESULTS)/pkg-vm-$$k.tap; \
-			grep -E '^(not )?ok|^# (the boot|apt|DKMS)' $(RESULTS)/pkg-vm-$$k.tap; fi; \
-		cp $(OUT)/vm-$$k/guest.tap $(RESULTS)/vm-$$k-guest.tap; \
-		cat $(RESULTS)/vm-$$k-guest.tap; \
-		cp $(OUT)/vm-$$k/kselftest.tap $(RESULTS)/vm-$$k-kselftest.tap; \
-		grep -E '^(not )?ok' $(RESULTS)/vm-$$k-kselftest.tap; \
-		for t in $(VM_LANE_SUITES); do \
-			cp $(OUT)/vm-$$k/$$t.tap $(RESULTS)/vm-$$k-$$t.tap; \
-			grep -E '^(not )?ok|^# (Totals|FAIL)' $(RESULTS)/vm-$$k-$$t.tap; \
-		done; \
+		$(TOP)/scripts/vm-collect.sh $$k $(RESULTS) $(VM_PKG) $(VM_LANE_SUITES); \
 	done
+	@[ -z "$(strip $(VM_ROOT_SUITES))" ] || $(MAKE) --no-print-directory deps-roots
+	@$(TOP)/scripts/vm-roots.sh $(RESULTS) $(KSFT_INSTALL_PATH) "$(VM_LANE_SUITES)" $(VM_ROOT_SUITES)
 	@python3 $(TOP)/scripts/differential.py $(RESULTS) | tee $(OUT)/differential.txt

@@ -9,7 +9,8 @@
 # (selftests/vm/guest-run.sh); each <suite> is vfio_cxx/<suite>:<suite>.
 # The test mediated-device driver is loaded in the guest too when
 # $VFIO_CXX_MTEST_KO names it, or else when <module dir>/mtest/vfio_cxx_mtest.ko
-# exists (scripts/build-mtest.sh).
+# exists (scripts/build-mtest.sh).  VFIO_CXX_VMLINUZ boots another image than
+# /boot/vmlinuz-<kver> (a build root's kernel: scripts/root-kernel.sh).
 # With VFIO_CXX_PKG=<dir> (the .debs of scripts/pkg-build.sh) and
 # VFIO_CXX_PKG_SMOKE=<pkg-smoke binary>, the same boot then goes through the
 # Debian packages' life cycle (selftests/vm/pkg-guest.sh, issue 16 item 2):
@@ -63,7 +64,7 @@ if [ -n "$pkg" ]; then
 	bound=3600
 fi
 start=$(date +%s)
-timeout "${VFIO_CXX_VM_TIMEOUT:-$bound}" vng -r "/boot/vmlinuz-$kver" --disable-kvm --memory 2G \
+timeout "${VFIO_CXX_VM_TIMEOUT:-$bound}" vng -r "${VFIO_CXX_VMLINUZ:-/boot/vmlinuz-$kver}" --disable-kvm --memory 2G \
 	--append 'intel_iommu=on' --qemu-opts="$qemu_opts" "${opts[@]}" --exec "$cmd" \
 	>"$out/console.log" 2>&1 </dev/null
 rc=$?
