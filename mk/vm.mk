@@ -38,10 +38,10 @@ lane-vm: deps-vm $(if $(filter 1,$(VM_PKG)),deps-pkg)
 	done
 	@$(MAKE) --no-print-directory kselftest-install || printf 'not ok 1 - kselftest-install failed\n1..1\n' >$(RESULTS)/vm-kselftest-install-error.tap
 	@for k in $(KVERS); do \
-		$(if $(filter 1,$(VM_PKG)),VFIO_CXX_PKG=$(OUT)/pkg VFIO_CXX_PKG_SMOKE=$(PKG_SMOKE)) \
+		VFIO_CXX_DEMO=$(DEMO) $(if $(filter 1,$(VM_PKG)),VFIO_CXX_PKG=$(OUT)/pkg VFIO_CXX_PKG_SMOKE=$(PKG_SMOKE)) \
 			$(TOP)/scripts/vm-lane.sh $$k $(OUT)/build-$$k $(KSFT_INSTALL_PATH) $(VM_LANE_SUITES); \
 		$(TOP)/scripts/vm-collect.sh $$k $(RESULTS) $(VM_PKG) $(VM_LANE_SUITES); \
 	done
 	@[ -z "$(strip $(VM_ROOT_SUITES))" ] || $(MAKE) --no-print-directory deps-roots
-	@$(TOP)/scripts/vm-roots.sh $(RESULTS) $(KSFT_INSTALL_PATH) "$(VM_LANE_SUITES)" $(VM_ROOT_SUITES)
+	@VFIO_CXX_DEMO=$(DEMO) $(TOP)/scripts/vm-roots.sh $(RESULTS) $(KSFT_INSTALL_PATH) "$(VM_LANE_SUITES)" $(VM_ROOT_SUITES)
 	@python3 $(TOP)/scripts/differential.py $(RESULTS) | tee $(OUT)/differential.txt

@@ -139,7 +139,7 @@ if [ -n "$abi" ]; then
 			fail "cannot prove the layout of $krel's struct vfio_iommu_driver_ops: pahole is not installed (Debian: apt install dwarves)"
 
 		# The kernel's side.
-		base= ref=
+		base='' ref=''
 		if [ -r "$srctree/drivers/vfio/vfio.h" ]; then
 			printf '#include "%s"\nstruct vfio_iommu_driver_ops vfio_cxx_abi_ops;\nenum vfio_group_type vfio_cxx_abi_group;\n' \
 				"$srctree/drivers/vfio/vfio.h" >"$tmp/ref.c"
@@ -188,7 +188,7 @@ if [ -n "$abi" ]; then
 			if [ -n "$ko" ]; then
 				ref=$tmp/vfio.ko proof="BTF of $ko"
 			else
-				ref=$base base= proof="BTF of vmlinux"
+				ref=$base base='' proof="BTF of vmlinux"
 			fi
 		fi
 		note "reference: $proof${base:+ (base: $base)}"

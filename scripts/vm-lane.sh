@@ -46,7 +46,15 @@ mtest=${VFIO_CXX_MTEST_KO:-$moddir/mtest/vfio_cxx_mtest.ko}
 outside() { [ "${1#"$share"/}" = "$1" ]; }
 opts=(--rwdir="$share=$share")
 outside "$shared_out" && opts+=(--rwdir="$shared_out=$shared_out")
-cmd="VFIO_CXX_MTEST_KO=$mtest bash $share/selftests/vm/guest-run.sh $moddir/vfio_iommu_cxx.ko $shared_out $ksft ${sel[*]}"
+# The demo binary (VFIO_CXX_DEMO, make's $(DEMO)): guest-run.sh runs its DMA too.
+demo=${VFIO_CXX_DEMO:-}
+if [ -n "$demo" ] && [ -x "$demo" ]; then
+	demo=$(cd "$(dirname "$demo")" && pwd)/$(basename "$demo")
+	outside "$demo" && opts+=(--rwdir="$(dirname "$demo")=$(dirname "$demo")")
+else
+	demo=
+fi
+cmd="VFIO_CXX_MTEST_KO=$mtest VFIO_CXX_DEMO=$demo bash $share/selftests/vm/guest-run.sh $moddir/vfio_iommu_cxx.ko $shared_out $ksft ${sel[*]}"
 # Bound: measured 2026-12-02, the suites' boot takes 268-293 s quiet; with
 # the package cycle after them 1012 s (6.1) and 1066 s (6.12) beside a CPU
 # hog (the cycle alone was 1540 s once beside another VM: its DKMS build

@@ -96,6 +96,21 @@ else
 	done
 fi
 
+# The demo's DMA (scripts/demo/vfio_cxx_demo.c, what make demo shows): a
+# Type1v2 container on the edu group, served by vfio_iommu_cxx, an edu DMA
+# between two mapped buffers, and the IOMMU fault once one is unmapped.
+demo=${VFIO_CXX_DEMO:-}
+if [ -n "$demo" ]; then
+	opened() { awk '$1 == "containers_opened" { print $2 }' /sys/kernel/debug/vfio_iommu_cxx/stats; }
+	before=$(opened)
+	"$demo" "$group" "$(basename "$edu")" >"$out/demo.log" 2>&1
+	rc=$?
+	after=$(opened)
+	# Its container was ours: one more container opened by vfio_iommu_cxx.
+	[ $rc = 0 ] && [ -n "$before" ] && [ "$after" = $((before + 1)) ]
+	result $? "the demo's edu DMA through vfio_iommu_cxx, bytes match and the fault after unmap (demo exit $rc, containers_opened $before -> $after; demo.log)"
+fi
+
 if [ -n "$mtest" ]; then
 	rmmod vfio_cxx_mtest
 	result $? "rmmod vfio_cxx_mtest after the suites"
