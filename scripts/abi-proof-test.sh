@@ -14,7 +14,8 @@
 # module/kapi/abi_check.o, which needs the proof.  The BTF path (b) is tested
 # on the real 6.1 and 6.12 vfio.ko with a wrong layout forced
 # (VFIO_CXX_KCONF_LAYOUTS); then the refusals without a reference and
-# without pahole.
+# without pahole.  Last, how kconf.sh reads the kernel's type1 errno for a
+# wrapping range: from made-up type1 modules, and from type1's source.
 #   scripts/abi-proof-test.sh [<6.12 kernel release>]
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -146,6 +147,78 @@ if ! build "/lib/modules/$k612/build" no-pahole PAHOLE=/nonexistent/pahole &&
 else
 	sed 's/^/# /' "$work/no-pahole.log" | tail -5
 	notok "no pahole: refused, naming dwarves"
+fi
+# 4. Type1's errno for a wrapping range (kconf.sh part 3; issue 13 item 4).
+# The farm's vfio.h proves the layout from the source, so these builds need
+# no vfio.ko; VFIO_CXX_KCONF_MODDIR points at made-up modules whose
+# vfio_iommu_type1_ioctl loads -EOVERFLOW or not.
+cp "$orig_h" "$kc-common/drivers/vfio/vfio.h"
+wrap_is() { grep -q "^#define VFIO_CXX_TYPE1_WRAP_ERRNO $1\$" "$src/generated/vfio_cxx_kconf.h" 2>/dev/null; }
+# fake NAME C-SOURCE [xz]: $work/mods-NAME/kernel/drivers/vfio/vfio_iommu_type1.ko[.xz]
+fake() {
+	local d=$work/mods-$1/kernel/drivers/vfio
+	mkdir -p "$d"
+	printf '%s\n' "$2" >"$work/type1-$1.c"
+	gcc -O2 -c -o "$d/vfio_iommu_type1.ko" "$work/type1-$1.c" || return 1
+	[ "${3:-}" != xz ] || xz -f "$d/vfio_iommu_type1.ko"
+}
+map_overflow='long vfio_iommu_type1_ioctl(void *d, unsigned int cmd, unsigned long iova, unsigned long size)
+{ unsigned long end; if (__builtin_add_overflow(iova, size - 1, &end)) return -75; return cmd ? -22 : (long)end; }'
+map_einval='long vfio_iommu_type1_ioctl(void *d, unsigned int cmd, unsigned long iova, unsigned long size)
+{ if (iova + size - 1 < iova) return -22; return cmd ? -1 : (long)iova; }'
+pin_overflow="$map_einval
+int vfio_iommu_type1_pin_pages(void *d, unsigned long iova, int npage) { return iova + npage < iova ? -75 : 0; }"
+type1_case() {
+	local name=$1 want=$2 what=$3
+	if build "$kc" "type1-$name" VFIO_CXX_KCONF_MODDIR="$work/mods-$name" && wrap_is "$want" &&
+		grep -q "code of $work/mods-$name" "$src/generated/vfio_cxx_kconf.h"; then
+		ok "$what: type1's wrap errno read as $want from its code"
+	else
+		sed 's/^/# /' "$work/type1-$name.log" | tail -10
+		notok "$what: type1's wrap errno read as $want from its code"
+	fi
+}
+fake overflow "$map_overflow" && type1_case overflow EOVERFLOW "vfio_iommu_type1_ioctl returns -EOVERFLOW for a wrapping range"
+fake einval "$map_einval" && type1_case einval EINVAL "vfio_iommu_type1_ioctl returns -EINVAL for a wrapping range"
+fake pin "$pin_overflow" && type1_case pin EINVAL "-EOVERFLOW only in vfio_iommu_type1_pin_pages, not on the MAP/UNMAP path"
+fake xz "$map_overflow" xz && type1_case xz EOVERFLOW "an xz-compressed vfio_iommu_type1.ko.xz"
+fake noioctl 'int vfio_iommu_type1_open(void) { return -75; }'
+if ! build "$kc" type1-noioctl VFIO_CXX_KCONF_MODDIR="$work/mods-noioctl" &&
+	grep -q "has no vfio_iommu_type1_ioctl" "$work/type1-noioctl.log"; then
+	ok "a vfio_iommu_type1.ko without vfio_iommu_type1_ioctl: refused, naming it"
+else
+	sed 's/^/# /' "$work/type1-noioctl.log" | tail -5
+	notok "a vfio_iommu_type1.ko without vfio_iommu_type1_ioctl: refused, naming it"
+fi
+# The source path: no modules at all, the farm's drivers/vfio/vfio_iommu_type1.c.
+"$top/scripts/linux-source.sh" 6.12 "$out/src-6.12" drivers/vfio/vfio_iommu_type1.c || { echo "Bail out! no linux-source-6.12"; exit 1; }
+orig_t1=$out/src-6.12/drivers/vfio/vfio_iommu_type1.c
+src_case() {
+	local name=$1 want=$2 what=$3
+	if build "$kc" "type1-$name" VFIO_CXX_KCONF_MODDIR="$work/mods-none" && wrap_is "$want" &&
+		grep -q "source $kc-common/drivers/vfio/vfio_iommu_type1.c" "$src/generated/vfio_cxx_kconf.h"; then
+		ok "$what: type1's wrap errno read as $want from its source"
+	else
+		sed 's/^/# /' "$work/type1-$name.log" | tail -10
+		notok "$what: type1's wrap errno read as $want from its source"
+	fi
+}
+cp "$orig_t1" "$kc-common/drivers/vfio/vfio_iommu_type1.c"
+src_case src-6.12 EINVAL "6.12's vfio_iommu_type1.c in the tree"
+perl -0pe 's/(if \(iova \+ size - 1 < iova \|\| vaddr \+ size - 1 < vaddr\) \{\n\s*)ret = -EINVAL;/${1}ret = -EOVERFLOW;/' \
+	"$orig_t1" >"$kc-common/drivers/vfio/vfio_iommu_type1.c"
+if cmp -s "$orig_t1" "$kc-common/drivers/vfio/vfio_iommu_type1.c"; then
+	notok "vfio_iommu_type1.c with its wrap check made -EOVERFLOW: the edit changed nothing (test is stale)"
+else
+	src_case src-overflow EOVERFLOW "vfio_iommu_type1.c with its wrap check made -EOVERFLOW"
+fi
+rm -f "$kc-common/drivers/vfio/vfio_iommu_type1.c"
+if build "$kc" type1-none VFIO_CXX_KCONF_MODDIR="$work/mods-none" && wrap_is EOVERFLOW &&
+	grep -q "no vfio_iommu_type1 in" "$src/generated/vfio_cxx_kconf.h"; then
+	ok "no type1 module and no source: upstream's current -EOVERFLOW, saying so"
+else
+	sed 's/^/# /' "$work/type1-none.log" | tail -10
+	notok "no type1 module and no source: upstream's current -EOVERFLOW, saying so"
 fi
 echo "1..$n"
 exit $failed

@@ -228,6 +228,28 @@ else:
     label = "UBSAN: # SKIP the kernel has no CONFIG_UBSAN"
 check(label, problems)
 
+# 8. Type1's wrap errno (scripts/kconf.sh part 3): read from the target's
+# own type1 (its module's code, or its source), never the fallback, and the
+# .ko says the same as the generated header.
+problems = []
+what = "?"
+try:
+    hdr = open(os.path.join(mod_dir, "generated/vfio_cxx_kconf.h")).read()
+    m = re.search(r'^#define VFIO_CXX_TYPE1_WRAP_NAME "(\w+)"', hdr, re.M)
+    pm = re.search(r'^#define VFIO_CXX_TYPE1_WRAP_PROOF "(.*)"', hdr, re.M)
+    if not m or not pm:
+        problems.append("generated/vfio_cxx_kconf.h has no VFIO_CXX_TYPE1_WRAP_NAME/PROOF")
+    else:
+        what = f"-{m.group(1)} from {pm.group(1)}"
+        if not (pm.group(1).startswith("code of ") or pm.group(1).startswith("source ")):
+            problems.append(f"not read from the kernel's type1: {pm.group(1)}")
+        mi = subprocess.run(["modinfo", "-F", "vfio_cxx_type1_wrap", ko], capture_output=True, text=True).stdout.strip()
+        if mi != f"-{m.group(1)} ({pm.group(1)})":
+            problems.append(f"modinfo -F vfio_cxx_type1_wrap says '{mi}'")
+except OSError as e:
+    problems.append(str(e))
+check(f"type1's errno for a wrapping range read from the kernel's type1: {what}", problems)
+
 if not embedded:
     print("TAP version 13")
     print(f"1..{len(results)}")

@@ -102,7 +102,7 @@ if [ ! -e "$dir/.complete" ]; then
 		 srctree=. SRCARCH=x86 KCONFIG_CONFIG=.config CC=gcc HOSTCC=gcc MAKE=make \
 			scripts/package/install-extmod-build "$dir.tmp/build" &&
 		 mkdir -p "$dir.tmp/build/drivers/vfio" &&
-		 cp drivers/vfio/vfio.h "$dir.tmp/build/drivers/vfio/" &&
+		 cp drivers/vfio/vfio.h drivers/vfio/vfio_iommu_type1.c "$dir.tmp/build/drivers/vfio/" &&
 		 cp arch/x86/boot/bzImage System.map "$dir.tmp/" &&
 		 cp .config "$dir.tmp/config") >"$dir.tmp/build.log" 2>&1 ||
 			{ tail -30 "$dir.tmp/build.log" >&2; log "kernel build failed"; exit 1; }
@@ -118,21 +118,22 @@ fi
 cleanup
 work=
 
-# The VFIO core's private header of the source this kernel was built from,
-# in its build tree: this kernel has no BTF, so scripts/kconf.sh proves our
-# struct vfio_iommu_driver_ops against it.  A build above copies it; a
-# seeded cache gets it from the tarball when that is the same release (else
-# the module's build refuses, saying why).
+# Two files of the source this kernel was built from, in its build tree
+# (this kernel has no BTF, and its type1 is built in): scripts/kconf.sh
+# proves our struct vfio_iommu_driver_ops against drivers/vfio/vfio.h, and
+# reads type1's errno for a wrapping range from drivers/vfio/vfio_iommu_type1.c.
+# A build above copies them; a seeded cache gets them from the tarball when
+# that is the same release (else the module's build refuses, saying why).
 srcver() { awk '/^(VERSION|PATCHLEVEL|SUBLEVEL) =/ { v = v (v ? "." : "") $3 } END { print v }' "$1"; }
-if [ ! -e "$dir/build/drivers/vfio/vfio.h" ]; then
+if [ ! -e "$dir/build/drivers/vfio/vfio.h" ] || [ ! -e "$dir/build/drivers/vfio/vfio_iommu_type1.c" ]; then
 	x=$(mktemp -d)
-	tar -xJf "$tarball" -C "$x" --strip-components=1 \
-		linux-source-6.12/Makefile linux-source-6.12/drivers/vfio/vfio.h
+	tar -xJf "$tarball" -C "$x" --strip-components=1 linux-source-6.12/Makefile \
+		linux-source-6.12/drivers/vfio/vfio.h linux-source-6.12/drivers/vfio/vfio_iommu_type1.c
 	if [ "$(srcver "$x/Makefile")" = "$(srcver "$dir/build/Makefile")" ]; then
 		mkdir -p "$dir/build/drivers/vfio"
-		cp "$x/drivers/vfio/vfio.h" "$dir/build/drivers/vfio/"
+		cp "$x/drivers/vfio/vfio.h" "$x/drivers/vfio/vfio_iommu_type1.c" "$dir/build/drivers/vfio/"
 	else
-		log "$tarball is $(srcver "$x/Makefile"), the kernel $(srcver "$dir/build/Makefile"): no drivers/vfio/vfio.h for its build tree"
+		log "$tarball is $(srcver "$x/Makefile"), the kernel $(srcver "$dir/build/Makefile"): no drivers/vfio/vfio.h or vfio_iommu_type1.c for its build tree"
 	fi
 	rm -rf "$x"
 fi

@@ -11,17 +11,7 @@ set -uo pipefail
 pkg=$1 ver=$2
 shift 2
 export DEBIAN_FRONTEND=noninteractive
-n=0 rc=0
-ok() { # ok <status> <description> [<log to show on failure>]
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		[ -z "${3:-}" ] || tail -25 "$3" | sed 's/^/# /'
-		rc=1
-	fi
-}
+. "$(dirname "$0")/tap.sh"
 echo "TAP version 13"
 log=$(mktemp)
 start=$(date +%s)
@@ -46,6 +36,14 @@ for k in "$@"; do
 		grep -q '^MAKE\[0\]=' "/usr/src/vfio-iommu-cxx-$ver/dkms.conf" &&
 		! grep '^MAKE\[0\]=' "/usr/src/vfio-iommu-cxx-$ver/dkms.conf" | grep -q WERROR
 	ok $? "the DKMS build for $k proved VFIO ops layout ${layout:-?} against ${proof:-nothing}, without -Werror"
+	# And read type1's errno for a wrapping range from this kernel's type1.
+	wrap=$(modinfo -k "$k" -F vfio_cxx_type1_wrap vfio_iommu_cxx 2>/dev/null)
+	case $wrap in
+	"-EINVAL (code of /lib/modules/$k/kernel/drivers/vfio/vfio_iommu_type1.ko"*")" | \
+	"-EOVERFLOW (code of /lib/modules/$k/kernel/drivers/vfio/vfio_iommu_type1.ko"*")") s=0 ;;
+	*) s=1 ;;
+	esac
+	ok $s "the DKMS build for $k read type1's wrap errno from its code: ${wrap:-nothing}"
 done
 apt-get purge -y -q vfio-cxx-dkms >"$log" 2>&1
 ok $? "apt purge vfio-cxx-dkms" "$log"

@@ -43,17 +43,8 @@ fi
 kvers=("$@")
 [ ${#kvers[@]} -gt 0 ] || read -r -a kvers <<<"$(make -s -C "$top" --no-print-directory print-kvers)"
 
-n=0 rc=0
-ok() { # ok <status> <description> [<log to show on failure>]
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		[ -z "${3:-}" ] || tail -20 "$3" | sed 's/^/# /'
-		rc=1
-	fi
-}
+TAP_LOG_LINES=20
+. "$top/scripts/tap.sh"
 echo "TAP version 13"
 pkg=$OUT/pkg-host
 "$top/scripts/pkg-build.sh" "$pkg"

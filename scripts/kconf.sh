@@ -38,9 +38,11 @@
 #    build stops here with the reason: a kernel whose private struct changed
 #    must fail to build, never load and call through a wrong table.
 #
-# Environment: PAHOLE (default pahole); VFIO_CXX_KCONF_LAYOUTS, a space-
-# separated list of layout numbers to try instead of all (the build lane's
-# tests use it to show that a wrong layout is refused).
+# Environment: PAHOLE (default pahole), OBJDUMP (default objdump);
+# VFIO_CXX_KCONF_LAYOUTS, a space-separated list of layout numbers to try
+# instead of all (the build lane's tests use it to show that a wrong layout
+# is refused); VFIO_CXX_KCONF_MODDIR, where the kernel's modules are instead
+# of /lib/modules/KERNELRELEASE (the same tests' made-up type1 modules).
 set -eu
 
 abi=
@@ -58,6 +60,7 @@ srctree=$(cd "$srctree" && pwd) objtree=$(cd "$objtree" && pwd)
 [ -z "$abi" ] || abi=$(cd "$(dirname "$abi")" && pwd)/$(basename "$abi")
 here=$(cd "$(dirname "$0")" && pwd)
 pahole=${PAHOLE:-pahole}
+moddir=${VFIO_CXX_KCONF_MODDIR:-/lib/modules/$krel}
 log=$out.log
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vfio-cxx-kconf.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -155,12 +158,12 @@ if [ -n "$abi" ]; then
 				ko=
 			else
 				ko=
-				for m in /lib/modules/"$krel"/kernel/"$exporter".ko /lib/modules/"$krel"/kernel/"$exporter".ko.xz \
-					 /lib/modules/"$krel"/kernel/"$exporter".ko.zst /lib/modules/"$krel"/kernel/"$exporter".ko.gz; do
+				for m in "$moddir/kernel/$exporter".ko "$moddir/kernel/$exporter".ko.xz \
+					 "$moddir/kernel/$exporter".ko.zst "$moddir/kernel/$exporter".ko.gz; do
 					[ -r "$m" ] && { ko=$m; break; }
 				done
 				[ -n "$ko" ] ||
-					fail "cannot prove the layout of $krel's struct vfio_iommu_driver_ops: /lib/modules/$krel/kernel/$exporter.ko is missing (Debian: install the kernel's linux-image package, not only its headers)"
+					fail "cannot prove the layout of $krel's struct vfio_iommu_driver_ops: $moddir/kernel/$exporter.ko is missing (Debian: install the kernel's linux-image package, not only its headers)"
 				case $ko in
 				*.xz) xz -dc "$ko" >"$tmp/vfio.ko" ;;
 				*.zst) zstd -qdc "$ko" >"$tmp/vfio.ko" ;;
@@ -234,6 +237,69 @@ if [ -n "$abi" ]; then
 		echo "#define VFIO_CXX_ABI_PROOF \"$proof\"" >>"$tmp/h"
 	fi
 fi
+
+# 3. --abi: the errno of the kernel's own type1 for a MAP/UNMAP range that
+#    wraps the 64-bit space, which our Type1 answers too (-EINVAL where
+#    vfio_dma_do_map tests "iova + size - 1 < iova", -EOVERFLOW since it
+#    uses check_add_overflow(); Documentation/differences.rst).  No header
+#    or type shows another module's errno, so it is read from type1 itself:
+#      a. /lib/modules/KERNELRELEASE/kernel/drivers/vfio/vfio_iommu_type1.ko*:
+#         EOVERFLOW when the code of its MAP/UNMAP path (vfio_iommu_type1_ioctl,
+#         into which the compiler inlines them, or vfio_dma_do_map/unmap and
+#         vfio_iommu_type1_map/unmap_dma where it does not) loads the
+#         constant -EOVERFLOW (objdump prints it as ...ffffffb5), else EINVAL;
+#      b. SRCTREE/drivers/vfio/vfio_iommu_type1.c: EOVERFLOW when it returns
+#         -EOVERFLOW anywhere, else EINVAL;
+#      c. else (no type1, or type1 built in without its source): upstream's
+#         current answer, EOVERFLOW, said so in the log (and, when type1 is
+#         built in, as a warning).
+#    The VM lane's differential suites check the answer against type1 on
+#    every kernel they boot.
+type1_wrap() {
+	t1=
+	for m in "$moddir"/kernel/drivers/vfio/vfio_iommu_type1.ko "$moddir"/kernel/drivers/vfio/vfio_iommu_type1.ko.xz \
+		 "$moddir"/kernel/drivers/vfio/vfio_iommu_type1.ko.zst "$moddir"/kernel/drivers/vfio/vfio_iommu_type1.ko.gz; do
+		[ -r "$m" ] && { t1=$m; break; }
+	done
+	if [ -n "$t1" ]; then
+		case $t1 in
+		*.xz) xz -dc "$t1" >"$tmp/type1.ko" ;;
+		*.zst) zstd -qdc "$t1" >"$tmp/type1.ko" ;;
+		*.gz) gzip -dc "$t1" >"$tmp/type1.ko" ;;
+		*) cp "$t1" "$tmp/type1.ko" ;;
+		esac || fail "cannot decompress $t1 (are xz-utils and zstd installed?)"
+		objdump=${OBJDUMP:-objdump}
+		"$objdump" -d --no-show-raw-insn "$tmp/type1.ko" >"$tmp/type1.dis" 2>>"$log" ||
+			fail "cannot disassemble $t1 with $objdump (binutils)"
+		grep -Eq '^[0-9a-f]+ <vfio_iommu_type1_ioctl(\.[a-z]+\.[0-9]+)*>:$' "$tmp/type1.dis" ||
+			fail "$t1 has no vfio_iommu_type1_ioctl: cannot tell its errno for a wrapping range"
+		hits=$(awk '/^[0-9a-f]+ <.*>:$/ {
+				fn = $2; sub(/^</, "", fn); sub(/>:$/, "", fn); sub(/\..*/, "", fn)
+				in_path = fn ~ /^(vfio_iommu_type1_ioctl|vfio_dma_do_map|vfio_dma_do_unmap|vfio_iommu_type1_map_dma|vfio_iommu_type1_unmap_dma)$/
+				next }
+			in_path && /\$0x(ffffffff)?ffffffb5|#0xffffffb5|#-75/ { n++ }
+			END { print n + 0 }' "$tmp/type1.dis")
+		note "type1: $t1: $hits load(s) of -EOVERFLOW on its MAP/UNMAP path"
+		[ "$hits" -gt 0 ] && wrap=EOVERFLOW || wrap=EINVAL
+		wrap_proof="code of $t1"
+	elif [ -r "$srctree/drivers/vfio/vfio_iommu_type1.c" ]; then
+		grep -q -- '-EOVERFLOW' "$srctree/drivers/vfio/vfio_iommu_type1.c" && wrap=EOVERFLOW || wrap=EINVAL
+		wrap_proof="source $srctree/drivers/vfio/vfio_iommu_type1.c"
+	else
+		wrap=EOVERFLOW
+		if grep -q '^CONFIG_VFIO_IOMMU_TYPE1=y' "$objtree/.config" 2>/dev/null; then
+			wrap_proof="type1 built into $krel, its source not in $srctree: upstream's current errno"
+			echo "vfio_iommu_cxx: warning: $wrap_proof (-EOVERFLOW) for a wrapping range; put drivers/vfio/vfio_iommu_type1.c into the build tree to match it" >&2
+		else
+			wrap_proof="no vfio_iommu_type1 in $krel: upstream's current errno"
+		fi
+	fi
+	note "type1 wrap errno: $wrap ($wrap_proof)"
+	echo "#define VFIO_CXX_TYPE1_WRAP_ERRNO $wrap" >>"$tmp/h"
+	echo "#define VFIO_CXX_TYPE1_WRAP_NAME \"$wrap\"" >>"$tmp/h"
+	echo "#define VFIO_CXX_TYPE1_WRAP_PROOF \"$wrap_proof\"" >>"$tmp/h"
+}
+[ -z "$abi" ] || type1_wrap
 
 echo "#endif" >>"$tmp/h"
 mv "$tmp/h" "$out"

@@ -9,7 +9,6 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/seq_file.h>
-#include <linux/version.h>
 
 #include "services.h"
 #include "../core/entry.h"
@@ -27,16 +26,15 @@ int kapi_param_claim_type1(void)
 }
 
 /*
- * The kapi's one kernel-version test, and why: this is the behaviour of
- * another module (vfio_iommu_type1's errno for a wrapping range), which no
- * header, symbol or type shows, so no probe can find it.  Upstream made it
- * -EOVERFLOW in 6.18 ("vfio/type1: ... check_add_overflow"); Debian has
- * nothing between 6.12 and 7.x.  The VM lane's differential suites compare
- * it with the kernel's own type1 on every kernel it boots.
+ * What the kernel's own vfio_iommu_type1 answers for a MAP/UNMAP range that
+ * wraps the 64-bit space: -EINVAL before its check_add_overflow() rework,
+ * -EOVERFLOW after.  scripts/kconf.sh reads it from that module's code (or
+ * its source) when the module is built; VFIO_CXX_TYPE1_WRAP_PROOF says from
+ * where (modinfo -F vfio_cxx_type1_wrap, debugfs stats).
  */
 int kapi_type1_wrap_errno(void)
 {
-	return LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0) ? -EOVERFLOW : -EINVAL;
+	return -VFIO_CXX_TYPE1_WRAP_ERRNO;
 }
 
 static unsigned int dma_entry_limit = U16_MAX;
@@ -188,6 +186,7 @@ static int stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "mm_exits %llu\n", st.mm_exits);
 	seq_printf(s, "ops_layout %s\n", VFIO_CXX_OPS_LAYOUT_NAME);
 	seq_printf(s, "abi_proof %s\n", VFIO_CXX_ABI_PROOF);
+	seq_printf(s, "type1_wrap_errno %d (%s)\n", kapi_type1_wrap_errno(), VFIO_CXX_TYPE1_WRAP_PROOF);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
@@ -263,3 +262,4 @@ MODULE_VERSION(VFIO_CXX_VERSION);
 /* What the build proved (scripts/kconf.sh): modinfo -F vfio_cxx_abi_proof. */
 MODULE_INFO(vfio_cxx_ops_layout, VFIO_CXX_OPS_LAYOUT_NAME);
 MODULE_INFO(vfio_cxx_abi_proof, VFIO_CXX_ABI_PROOF);
+MODULE_INFO(vfio_cxx_type1_wrap, "-" VFIO_CXX_TYPE1_WRAP_NAME " (" VFIO_CXX_TYPE1_WRAP_PROOF ")");

@@ -261,10 +261,10 @@ int kapi_domain_enforces_coherency(struct kapi_domain *d) KAPI_NOEXCEPT;
  */
 int kapi_iommu_has_nesting(void) KAPI_NOEXCEPT;
 /*
- * What the running kernel's type1 answers for a MAP_DMA, UNMAP_DMA or dirty
- * bitmap range that wraps the 64-bit space: -EINVAL (6.1, 6.12), or
- * -EOVERFLOW once type1 checks with check_add_overflow() (upstream 6.18,
- * Debian's 7.x).
+ * What the target kernel's type1 answers for a MAP_DMA, UNMAP_DMA or dirty
+ * bitmap range that wraps the 64-bit space: -EINVAL, or -EOVERFLOW once
+ * type1 checks with check_add_overflow().  Read from that module's code at
+ * build time (scripts/kconf.sh, part 3).
  */
 int kapi_type1_wrap_errno(void) KAPI_NOEXCEPT;
 /* iommu_enable_nesting() before the first attach: 0, or the driver's errno. */
