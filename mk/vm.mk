@@ -43,5 +43,10 @@ lane-vm: deps-vm $(if $(filter 1,$(VM_PKG)),deps-pkg)
 		$(TOP)/scripts/vm-collect.sh $$k $(RESULTS) $(VM_PKG) $(VM_LANE_SUITES); \
 	done
 	@[ -z "$(strip $(VM_ROOT_SUITES))" ] || $(MAKE) --no-print-directory deps-roots
+	@# make check builds in the roots beside the boots above: wait for those
+	@# builds, then install the suites again with their modules.
+	@$(TOP)/scripts/lane-wait.sh $(OUT)/lane-kernels && \
+	 $(MAKE) --no-print-directory kselftest-install >/dev/null || \
+	 printf 'not ok 1 - kselftest-install failed\n1..1\n' >$(RESULTS)/vm-kselftest-install-error.tap
 	@VFIO_CXX_DEMO=$(DEMO) $(TOP)/scripts/vm-roots.sh $(RESULTS) $(KSFT_INSTALL_PATH) "$(VM_LANE_SUITES)" $(VM_ROOT_SUITES)
 	@python3 $(TOP)/scripts/differential.py $(RESULTS) | tee $(OUT)/differential.txt

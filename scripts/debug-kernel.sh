@@ -42,6 +42,10 @@ command -v zstd >/dev/null && command -v vng >/dev/null && command -v flex >/dev
 	"$top/scripts/deps.sh" debug >&2
 $SUDO mkdir -p "$kroot/keys"
 [ -w "$kroot" ] || $SUDO chown "$(id -u):$(id -g)" "$kroot" "$kroot/keys"
+# One maker at a time (make check starts one in the background, lane-debug
+# asks again): a second caller waits, then finds the cache complete.
+exec 8>>"$kroot/.lock"
+flock 8
 
 pkgver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo none; }
 # olddefconfig records the toolchain it finds (CONFIG_GCC_VERSION,

@@ -87,19 +87,30 @@ if ! "$@" -fsyntax-only "$tmp/control.c" >>"$log" 2>&1; then
 	fail "cannot compile against the headers of $krel with its own flags; see the compiler's errors"
 fi
 
-# 1. Feature probes.
+# 1. Feature probes, compiled side by side (each is one gcc over the
+#    kernel's headers; one after another they were most of a DKMS build's
+#    time), then read in name order.
 for p in "$probedir"/*.c; do
 	[ -e "$p" ] || continue
-	name=$(basename "$p" .c | tr 'a-z-' 'A-Z_')
-	if "$@" -fsyntax-only -Wno-error -Werror=implicit-function-declaration \
-		-Werror=incompatible-pointer-types -Werror=int-conversion \
-		"$p" >"$tmp/probe.log" 2>&1; then
-		v=1
-	else
-		v=0
-	fi
-	note "probe $(basename "$p"): $v"
-	[ $v = 1 ] || sed 's/^/    /' "$tmp/probe.log" | head -20 >>"$log"
+	b=$(basename "$p" .c)
+	(
+		if "$@" -fsyntax-only -Wno-error -Werror=implicit-function-declaration \
+			-Werror=incompatible-pointer-types -Werror=int-conversion \
+			"$p" >"$tmp/probe-$b.log" 2>&1; then
+			echo 1 >"$tmp/probe-$b.rc"
+		else
+			echo 0 >"$tmp/probe-$b.rc"
+		fi
+	) &
+done
+wait
+for p in "$probedir"/*.c; do
+	[ -e "$p" ] || continue
+	b=$(basename "$p" .c)
+	name=$(echo "$b" | tr 'a-z-' 'A-Z_')
+	v=$(cat "$tmp/probe-$b.rc" 2>/dev/null || echo 0)
+	note "probe $b.c: $v"
+	[ "$v" = 1 ] || sed 's/^/    /' "$tmp/probe-$b.log" | head -20 >>"$log"
 	echo "#define VFIO_CXX_HAVE_$name $v" >>"$tmp/h"
 done
 
