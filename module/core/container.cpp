@@ -43,8 +43,6 @@ Container::~Container()
 		VFIO_CXX_INTERNAL_ERROR("vfio_iommu_cxx: mm watch left at container free");
 		destroy_watches(true);
 	}
-	if (prereg_mm_)
-		kapi_mm_drop(prereg_mm_);
 	if (dmas_)
 		kapi_rangemap_destroy(dmas_);
 	if (devices_)

@@ -53,6 +53,7 @@
 #include "snapshot.h"
 #include "dma.h"
 #include "iova_list.h"
+#include "prereg.h"
 
 namespace vfio_cxx {
 
@@ -299,8 +300,7 @@ private:
 	bool v2_;
 	bool nesting_;		  /* VFIO_TYPE1_NESTING_IOMMU: IOMMU groups are refused */
 	bool cxx_;		  /* VFIO_CXX_IOMMU: prereg and our GET_INFO capability */
-	List<Prereg, &Prereg::node> preregs_;
-	kapi_mm *prereg_mm_ = nullptr; /* mm_count reference: the mm of every region */
+	PreregSet preregs_;	  /* the regions, and the mm they belong to (prereg.h) */
 	List<MmWatch, &MmWatch::node> watches_;
 	u32 exit_policy_;
 	bool closing_ = false;	  /* release under way: exit handlers stand down */

@@ -99,8 +99,7 @@ long Container::get_info(unsigned long arg) noexcept
 				return -err::NOMEM;
 			pc->flags = 0;
 			pc->nr_regions = static_cast<u32>(preregs_.size());
-			for (Prereg &p : preregs_)
-				pc->pinned_bytes += p.size;
+			pc->pinned_bytes = preregs_.bytes();
 		}
 
 		/* An emulated-only container has no IOVA list: no capability. */

@@ -289,9 +289,9 @@ int Container::change_owner(Dma &d, u64 vaddr) noexcept
 {
 	lock_.assert_held();
 	if (d.prereg) {
-		if (!prereg_mm_ || !kapi_mm_is_current(prereg_mm_))
+		if (!preregs_.owned_by_current())
 			return -err::PERM;
-		Prereg *p = find_prereg(prereg_mm_, vaddr, d.size);
+		Prereg *p = find_prereg(preregs_.mm(), vaddr, d.size);
 		if (!p)
 			return -err::INVAL;
 		d.prereg->used--;

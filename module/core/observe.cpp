@@ -105,7 +105,7 @@ int Container::prereg_from(u64 from_vaddr, vfio_cxx_prereg_info &out) noexcept
 	out = vfio_cxx_prereg_info{};
 	out.vaddr = best->vaddr;
 	out.size = best->size;
-	out.mm_id = kapi_mm_id(prereg_mm_);
+	out.mm_id = kapi_mm_id(preregs_.mm());
 	out.users = best->used;
 	return 0;
 }

@@ -5,11 +5,12 @@
  * Documentation/requirements.rst.
  *
  * Every mm kept here is held by mm_count (mmgrab), never mm_users (B40):
- * the container's prereg owner (prereg_mm_), each Dma's owner, and the MMU
+ * the container's prereg owner (PreregSet, prereg.h), each Dma's owner, and the MMU
  * notifier of a watched mm.  Releasing the container therefore frees every
  * region at once, whatever else holds the mm (B37), and uses no task.
  */
 #include "container.h"
+#include "prereg.h"
 #include "registry.h"
 #include "accounting.h"
 #include "pinning.h"
@@ -20,49 +21,105 @@
 
 namespace vfio_cxx {
 
-/* ---- preregistered regions ----------------------------------------------- */
+/* ---- the set of regions (prereg.h) ---------------------------------------- */
 
-Prereg *Container::find_prereg(kapi_mm *mm, u64 vaddr, u64 size) noexcept
+PreregSet::~PreregSet()
 {
-	lock_.assert_held();
-	if (mm != prereg_mm_)
+	if (!regions_.empty())
+		VFIO_CXX_INTERNAL_ERROR("vfio_iommu_cxx: preregistered region left at container free");
+	if (mm_)
+		kapi_mm_drop(mm_);
+}
+
+bool PreregSet::owned_by_current() const noexcept
+{
+	return mm_ && kapi_mm_is_current(mm_);
+}
+
+Prereg *PreregSet::find(kapi_mm *mm, u64 vaddr, u64 size) noexcept
+{
+	if (!mm || mm != mm_)
 		return nullptr;
-	for (Prereg &p : preregs_)
+	for (Prereg &p : regions_)
 		if (p.contains(vaddr, size))
 			return &p;
 	return nullptr;
 }
 
+Prereg *PreregSet::find_exact(u64 vaddr, u64 size) noexcept
+{
+	for (Prereg &p : regions_)
+		if (p.vaddr == vaddr && p.size == size)
+			return &p;
+	return nullptr;
+}
+
+int PreregSet::check_new(u64 vaddr, u64 size) noexcept
+{
+	for (Prereg &p : regions_) {
+		if (p.vaddr == vaddr && p.size == size)
+			return -err::BUSY; /* B33: nothing changes, no count raised */
+		if (vaddr <= p.last() && vaddr + size - 1 >= p.vaddr)
+			return -err::INVAL;
+	}
+	return 0;
+}
+
+void PreregSet::add(Prereg &p, MmRef &new_mm) noexcept
+{
+	if (!mm_)
+		mm_ = new_mm.release();
+	regions_.push_back(p);
+}
+
+u64 PreregSet::free(Prereg &p) noexcept
+{
+	const u64 npages = p.size >> abi::PAGE_SHIFT;
+	unpin_runs(p.runs, true); /* devices may have written anywhere */
+	uncharge(mm_, p.locked);
+	regions_.remove(p);
+	delete &p;
+	/* The last region gone: another mm may register next (issue 11 item 9). */
+	if (regions_.empty() && mm_) {
+		kapi_mm_drop(mm_);
+		mm_ = nullptr;
+	}
+	return npages;
+}
+
+u64 PreregSet::bytes() noexcept
+{
+	u64 n = 0;
+	for (Prereg &p : regions_)
+		n += p.size;
+	return n;
+}
+
+/* ---- the container's registration ioctls --------------------------------- */
+
+Prereg *Container::find_prereg(kapi_mm *mm, u64 vaddr, u64 size) noexcept
+{
+	lock_.assert_held();
+	return preregs_.find(mm, vaddr, size);
+}
+
 void Container::free_prereg(Prereg &p) noexcept
 {
 	lock_.assert_held();
-	unpin_runs(p.runs, true); /* devices may have written anywhere */
-	uncharge(prereg_mm_, p.locked);
-	sum_.prereg_pages.sub(p.size >> abi::PAGE_SHIFT);
-	preregs_.remove(p);
-	delete &p;
-	/* The last region gone: another mm may register next (issue 11 item 9). */
-	if (preregs_.empty() && prereg_mm_) {
-		kapi_mm_drop(prereg_mm_);
-		prereg_mm_ = nullptr;
-	}
+	sum_.prereg_pages.sub(preregs_.free(p));
 }
 
 int Container::register_memory(u64 vaddr, u64 size) noexcept
 {
 	lock_.assert_held();
 	/* B41: every region of a container belongs to one mm. */
-	if (prereg_mm_ && !kapi_mm_is_current(prereg_mm_))
+	if (preregs_.mm() && !preregs_.owned_by_current())
 		return -err::PERM;
-	for (Prereg &p : preregs_) {
-		if (p.vaddr == vaddr && p.size == size)
-			return -err::BUSY; /* B33: nothing changes, no count raised */
-		if (vaddr <= p.last() && vaddr + size - 1 >= p.vaddr)
-			return -err::INVAL;
-	}
+	if (int ret = preregs_.check_new(vaddr, size))
+		return ret;
 	/* A new owner mm's reference, until the region is in (issue 11 item 9). */
-	MmRef new_mm(prereg_mm_ ? nullptr : kapi_mm_grab_current());
-	kapi_mm *mm = prereg_mm_ ? prereg_mm_ : new_mm.get();
+	MmRef new_mm(preregs_.mm() ? nullptr : kapi_mm_grab_current());
+	kapi_mm *mm = preregs_.mm() ? preregs_.mm() : new_mm.get();
 	if (!mm)
 		return -err::SRCH;
 
@@ -88,27 +145,23 @@ int Container::register_memory(u64 vaddr, u64 size) noexcept
 		return ret; /* pins, charge and the new mm's reference give themselves back */
 	pinned.keep();
 	p->locked = charge.commit();
-	if (!prereg_mm_)
-		prereg_mm_ = new_mm.release();
 	sum_.prereg_pages.add(npages);
-	preregs_.push_back(*p.release());
+	preregs_.add(*p.release(), new_mm);
 	return 0;
 }
 
 int Container::unregister_memory(u64 vaddr, u64 size) noexcept
 {
 	lock_.assert_held();
-	if (prereg_mm_ && !kapi_mm_is_current(prereg_mm_))
+	if (preregs_.mm() && !preregs_.owned_by_current())
 		return -err::PERM;
-	for (Prereg &p : preregs_) {
-		if (p.vaddr != vaddr || p.size != size)
-			continue;
-		if (p.used)
-			return -err::BUSY; /* B36: the region stays */
-		free_prereg(p);
-		return 0;
-	}
-	return -err::NOENT; /* B35 */
+	Prereg *p = preregs_.find_exact(vaddr, size);
+	if (!p)
+		return -err::NOENT; /* B35 */
+	if (p->used)
+		return -err::BUSY; /* B36: the region stays */
+	free_prereg(*p);
+	return 0;
 }
 
 long Container::prereg_ioctl(unsigned long arg, bool reg) noexcept
@@ -192,7 +245,7 @@ bool Container::mm_released(MmWatch &mw, bool try_only) noexcept
 	__atomic_store_n(&reap_pending_, true, __ATOMIC_RELEASE);
 	if (closing_ || exit_policy_ != abi::EXIT_RELEASE)
 		return true;
-	const bool owns_regions = prereg_mm_ == mw.mm;
+	const bool owns_regions = preregs_.mm() == mw.mm;
 	u64 dmas = 0, pages = 0;
 	auto release = [&](Dma &d) {
 		pages += d.runs.pinned_pages() + d.ext_owned;
@@ -256,8 +309,8 @@ long Container::set_exit_policy(unsigned long arg) noexcept
 		watch(d.mm());
 		return ret == 0;
 	});
-	if (prereg_mm_)
-		watch(prereg_mm_);
+	if (preregs_.mm())
+		watch(preregs_.mm());
 	if (ret)
 		exit_policy_ = old;
 	return ret;
