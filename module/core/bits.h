@@ -16,6 +16,19 @@ constexpr u64 U64_MAX = ~u64(0);
 
 inline int ctz(u64 v) { return __builtin_ctzll(v); }
 
+/*
+ * Set bits of v.  Not __builtin_popcountll: without -mpopcnt (the kernel's
+ * x86-64 baseline) gcc makes that a call to libgcc's __popcountdi2, which
+ * the kernel does not have.
+ */
+inline unsigned int popcount(u64 v)
+{
+	v = v - ((v >> 1) & 0x5555555555555555ULL);
+	v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
+	v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return static_cast<unsigned int>((v * 0x0101010101010101ULL) >> 56);
+}
+
 /* type1's verify_bitmap_size() */
 inline int verify_bitmap_size(u64 npages, u64 bitmap_size)
 {

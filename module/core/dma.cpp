@@ -3,6 +3,7 @@
 #include "bits.h"
 
 #include <vfio_cxx/errno.h>
+#include <vfio_cxx/log.h>
 
 namespace vfio_cxx {
 
@@ -73,8 +74,9 @@ u64 RunList::bytes() const noexcept
 
 Dma::~Dma()
 {
-	if (ext)
-		kapi_xmap_destroy(ext);
+	/* Records hold pins: the Container has released them all (remove_dma). */
+	if (ext_pages || !ext.empty())
+		VFIO_CXX_INTERNAL_ERROR("vfio_iommu_cxx: external pin records left at mapping free");
 	free_bitmap();
 	kapi_mm_drop(mm_);
 }

@@ -21,6 +21,7 @@
 #include <vfio_cxx/base.h>
 #include <vfio_cxx/list.h>
 #include "../kapi/services.h"
+#include "pin_table.h"
 
 namespace vfio_cxx {
 
@@ -102,8 +103,9 @@ private:
 };
 
 /*
- * A page pinned through vfio_pin_pages(), packed in one xarray value (the
- * index is the page's offset in its Dma): PFN, pin count and two flags.
+ * A page pinned through vfio_pin_pages(), packed in one 64-bit PinTable
+ * record (the index is the page's offset in its Dma): PFN, pin count and
+ * two flags.
  *   own:      the record holds a page pin of its own (taken by GUP while the
  *             Dma had no IOMMU mapping).  Otherwise it borrows the pin of
  *             the Dma's IOMMU mapping, so a page pinned by both is pinned
@@ -143,8 +145,6 @@ public:
 private:
 	u64 v_;
 };
-static_assert((ExtPin::OWN | ExtPin::RESERVED | (ExtPin::REF_MAX << ExtPin::REF_SHIFT) |
-	       ExtPin::PFN_MASK) <= KAPI_XMAP_VALUE_MAX, "ExtPin fits an xarray value");
 
 /*
  * A region of user memory preregistered in a container (seeds 000/002):
@@ -221,7 +221,7 @@ public:
 	unsigned int bitmap_shift = 0;
 
 	Prereg *prereg = nullptr;  /* the region its pages come from (no pins of its own) */
-	kapi_xmap *ext = nullptr; /* ExtPin records, created on the first pin */
+	PinTable ext;		  /* ExtPin records by page offset */
 	u64 ext_pages = 0;	  /* records in ext */
 	u64 ext_owned = 0;	  /* records that hold a page pin (holds_pin()) */
 	bool unmapping = false;	  /* DMA_UNMAP under way: no new external pins */

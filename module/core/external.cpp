@@ -5,8 +5,9 @@
  * about unmaps.  Behaviour numbers refer to
  * Documentation/requirements.rst.
  *
- * Each Dma keeps its externally pinned pages as ExtPin records in an
- * xarray keyed by page offset (R5: compact, per mapping, keyed by IOVA).
+ * Each Dma keeps its externally pinned pages as ExtPin records in a
+ * PinTable keyed by page offset (R5: compact, per mapping, keyed by IOVA;
+ * pin_table.h: dense or sparse).
  * Accounting: without an IOMMU domain each page gets one charge when its
  * record is created (B21); with one, the IOMMU mapping already pinned and
  * charged the whole range and a record only borrows that pin (B2, B22).
@@ -45,7 +46,7 @@ void Container::give_back(Dma &d, u64 npages) noexcept
 u64 Container::ext_drop(Dma &d, u64 idx, ExtPin e) noexcept
 {
 	lock_.assert_held();
-	kapi_xmap_erase(d.ext, idx);
+	d.ext.erase(idx);
 	d.ext_pages--;
 	sum_.external_pages.dec();
 	if (!e.holds_pin())
@@ -64,11 +65,11 @@ u64 Container::ext_unpin(Dma &d, u64 idx, u64 n) noexcept
 	if (!d.ext_pages)
 		return 0;
 	for (u64 i = idx; i < idx + n; i++) {
-		ExtPin e(kapi_xmap_load(d.ext, i));
+		ExtPin e(d.ext.load(i));
 		if (!e.present())
 			continue; /* never pinned: ignored (B18) */
 		if (e.refs() > 1)
-			kapi_xmap_store(d.ext, i, e.with_refs(e.refs() - 1).raw());
+			(void)d.ext.store(i, e.with_refs(e.refs() - 1).raw());
 		else
 			unc += ext_drop(d, i, e);
 	}
@@ -80,9 +81,9 @@ u64 Container::ext_release_all(Dma &d) noexcept
 {
 	lock_.assert_held();
 	u64 unc = 0;
-	unsigned long idx = 0;
+	u64 idx = 0;
 	while (d.ext_pages) {
-		ExtPin e(kapi_xmap_find(d.ext, &idx, ~0UL));
+		ExtPin e(d.ext.find(&idx, ~0UL));
 		if (!e.present()) {
 			/* Recover: the count is what is wrong; nothing is left to drop. */
 			VFIO_CXX_INTERNAL_ERROR("vfio_iommu_cxx: external record count out of step");
@@ -109,16 +110,16 @@ void Container::ext_adopt(Dma &d) noexcept
 		return;
 	kapi_domain *dom = domains_.front()->raw();
 	const int dirty = (d.prot & KAPI_IOMMU_WRITE) != 0;
-	unsigned long idx = 0;
+	u64 idx = 0;
 	for (;;) {
-		ExtPin e(kapi_xmap_find(d.ext, &idx, ~0UL));
+		ExtPin e(d.ext.find(&idx, ~0UL));
 		if (!e.present())
 			break;
 		if (e.holds_pin() &&
 		    kapi_domain_iova_to_phys(dom, d.iova + (u64(idx) << abi::PAGE_SHIFT)) >>
 				    abi::PAGE_SHIFT == e.pfn()) {
 			kapi_unpin_pages(e.pfn(), 1, dirty);
-			kapi_xmap_store(d.ext, idx, e.with_own(false).raw());
+			(void)d.ext.store(idx, e.with_own(false).raw());
 			d.ext_owned--;
 		}
 		if (idx == ~0UL)
@@ -143,7 +144,7 @@ int Container::ext_borrow(Dma &d, u64 idx, u64 *pfn) noexcept
 	/* No struct page (MMIO): nothing a vendor driver can use (as type1). */
 	if (kind == KAPI_PFN_INVALID || p > ExtPin::PFN_MASK)
 		return -err::INVAL;
-	int ret = kapi_xmap_store(d.ext, idx, ExtPin::make(p, false, kind != KAPI_PFN_PAGE).raw());
+	int ret = d.ext.store(idx, ExtPin::make(p, false, kind != KAPI_PFN_PAGE).raw());
 	if (ret)
 		return ret;
 	d.ext_pages++;
@@ -187,8 +188,8 @@ int Container::ext_gup(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcep
 		Registry::memlock_denied(*this, to_charge, d.limit);
 	if (ret)
 		return ret;
-	/* Record them CHUNK at a time, each chunk in one xarray walk. */
-	constexpr u64 CHUNK = 64;
+	/* Record them CHUNK at a time (a PinTable leaf's worth). */
+	constexpr u64 CHUNK = PinTable::CHUNK;
 	u64 rec[CHUNK];
 	u64 k = 0, owned = 0;
 	while (k < cnt && !ret) {
@@ -197,8 +198,8 @@ int Container::ext_gup(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcep
 			rec[j] = ExtPin::make(pfns[k + j] & ~KAPI_PFN_RESERVED, true,
 					      (pfns[k + j] & KAPI_PFN_RESERVED) != 0)
 					 .raw();
-		unsigned long stored = 0;
-		const long r = kapi_xmap_store_many(d.ext, idx + k, rec, m, &stored);
+		u64 stored = 0;
+		const long r = d.ext.store_many(idx + k, rec, m, &stored);
 		if (r < 0)
 			ret = static_cast<int>(r);
 		for (u64 j = 0; j < stored; j++, k++) {
@@ -225,34 +226,29 @@ int Container::ext_gup(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcep
 int Container::ext_pin(Dma &d, u64 iova, u64 n, u64 *pfns) noexcept
 {
 	lock_.assert_held();
-	if (!d.ext) {
-		d.ext = kapi_xmap_create();
-		if (!d.ext)
-			return -err::NOMEM;
-	}
 	const u64 base = (iova - d.iova) >> abi::PAGE_SHIFT;
 	u64 done = 0;
 	int ret = 0;
 	while (done < n && !ret) {
 		const u64 idx = base + done;
-		ExtPin e(kapi_xmap_load(d.ext, idx));
+		ExtPin e(d.ext.load(idx));
 		if (e.present()) {
 			if (e.refs() == ExtPin::REF_MAX) {
 				ret = -err::NOSPC;
 				break;
 			}
-			kapi_xmap_store(d.ext, idx, e.with_refs(e.refs() + 1).raw());
+			(void)d.ext.store(idx, e.with_refs(e.refs() + 1).raw());
 			pfns[done++] = e.pfn();
 		} else if (d.iommu_mapped) {
 			ret = ext_borrow(d, idx, &pfns[done]);
 			if (!ret)
 				done++;
 		} else {
-			/* The absent pages from idx on: one xarray search, not a load each. */
+			/* The absent pages from idx on: one search, not a load each. */
 			const u64 limit = min_u64(n - done, KAPI_PIN_BATCH);
 			u64 m = limit;
-			unsigned long next = idx + 1;
-			if (limit > 1 && ExtPin(kapi_xmap_find(d.ext, &next, idx + limit - 1)).present())
+			u64 next = idx + 1;
+			if (limit > 1 && ExtPin(d.ext.find(&next, idx + limit - 1)).present())
 				m = next - idx;
 			u64 recorded;
 			ret = ext_gup(d, idx, m, &pfns[done], &recorded);
@@ -282,9 +278,9 @@ void Container::mark_ext_dirty(Dma &d) noexcept
 	lock_.assert_held();
 	if (!d.ext_pages)
 		return;
-	unsigned long idx = 0;
+	u64 idx = 0;
 	for (;;) {
-		if (!ExtPin(kapi_xmap_find(d.ext, &idx, ~0UL)).present())
+		if (!ExtPin(d.ext.find(&idx, ~0UL)).present())
 			break;
 		mark_dirty(d, u64(idx) << abi::PAGE_SHIFT, abi::PAGE_SIZE);
 		if (idx == ~0UL)

@@ -61,9 +61,9 @@ u64 ContainerProbe::external_refs() noexcept
 	Guard guard(c_.lock_);
 	u64 n = 0;
 	c_.for_each_dma(0, ~u64(0), [&n](Dma &d) {
-		unsigned long idx = 0;
+		u64 idx = 0;
 		while (d.ext_pages) {
-			ExtPin e(kapi_xmap_find(d.ext, &idx, ~0UL));
+			ExtPin e(d.ext.find(&idx, ~0UL));
 			if (!e.present())
 				break;
 			n += e.refs();

@@ -201,15 +201,15 @@ void Container::unmap_unpin(Dma &d) noexcept
 			return;
 		const u64 end = off + r.npages;
 		u64 from = off;
-		for (unsigned long idx = off; d.ext_pages && idx < end; idx++) {
-			ExtPin e(kapi_xmap_find(d.ext, &idx, end - 1));
+		for (u64 idx = off; d.ext_pages && idx < end; idx++) {
+			ExtPin e(d.ext.find(&idx, end - 1));
 			if (!e.present())
 				break;
 			if (e.own() || e.reserved())
 				continue;
 			if (idx > from)
 				kapi_unpin_pages(r.pfn + (from - off), idx - from, dirty);
-			kapi_xmap_store(d.ext, idx, e.with_own(true).raw());
+			(void)d.ext.store(idx, e.with_own(true).raw());
 			d.ext_owned++;
 			from = idx + 1;
 		}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kapi: what the core needs for mediated (mdev) devices: an index map over
- * the kernel's xarray for the per-mapping external pin records, and the
+ * the kernel's xarray for the per-mapping pin tables (core/pin_table.h), and the
  * list of a container's emulated devices, linked through the vfio_device's
  * own iommu_entry as vfio_iommu_type1 links it.
  */
@@ -32,42 +32,16 @@ void kapi_xmap_destroy(struct kapi_xmap *m)
 	kfree(m);
 }
 
-int kapi_xmap_store(struct kapi_xmap *m, unsigned long index, kapi_u64 value)
+int kapi_xmap_store(struct kapi_xmap *m, unsigned long index, void *p)
 {
-	if (WARN_ON(!value || value > KAPI_XMAP_VALUE_MAX))
+	if (WARN_ON(!p || xa_is_value(p) || xa_is_internal(p)))
 		return -EINVAL;
-	return xa_err(xa_store(&m->xa, index, xa_mk_value(value), GFP_KERNEL_ACCOUNT));
+	return xa_err(xa_store(&m->xa, index, p, GFP_KERNEL_ACCOUNT));
 }
 
-long kapi_xmap_store_many(struct kapi_xmap *m, unsigned long first, const kapi_u64 *values,
-			  unsigned long n, unsigned long *stored)
+void *kapi_xmap_load(struct kapi_xmap *m, unsigned long index)
 {
-	XA_STATE(xas, &m->xa, first);
-	unsigned long i = 0;
-
-	do {
-		xas_lock(&xas);
-		for (; i < n; i++) {
-			if (WARN_ON(!values[i] || values[i] > KAPI_XMAP_VALUE_MAX)) {
-				xas_set_err(&xas, -EINVAL);
-				break;
-			}
-			xas_store(&xas, xa_mk_value(values[i]));
-			if (xas_error(&xas))
-				break;
-			xas_next(&xas);
-		}
-		xas_unlock(&xas);
-	} while (xas_nomem(&xas, GFP_KERNEL_ACCOUNT));
-	*stored = i;
-	return xas_error(&xas) ? xas_error(&xas) : (long)n;
-}
-
-kapi_u64 kapi_xmap_load(struct kapi_xmap *m, unsigned long index)
-{
-	void *e = xa_load(&m->xa, index);
-
-	return e ? xa_to_value(e) : 0;
+	return xa_load(&m->xa, index);
 }
 
 void kapi_xmap_erase(struct kapi_xmap *m, unsigned long index)
@@ -75,11 +49,9 @@ void kapi_xmap_erase(struct kapi_xmap *m, unsigned long index)
 	xa_erase(&m->xa, index);
 }
 
-kapi_u64 kapi_xmap_find(struct kapi_xmap *m, unsigned long *index, unsigned long last)
+void *kapi_xmap_find(struct kapi_xmap *m, unsigned long *index, unsigned long last)
 {
-	void *e = xa_find(&m->xa, index, last, XA_PRESENT);
-
-	return e ? xa_to_value(e) : 0;
+	return xa_find(&m->xa, index, last, XA_PRESENT);
 }
 
 struct kapi_devlist {

@@ -332,36 +332,28 @@ void *kapi_rangemap_find(struct kapi_rangemap *m, kapi_u64 first, kapi_u64 last)
 /* ---- index map: the kernel's xarray -------------------------------------- */
 
 /*
- * unsigned long index -> value, value in [1, 2^62): stored as xarray value
- * entries, so a dense run of 64 indices costs one 576-byte node (9 bytes an
- * index).  The map has its own internal lock; callers still serialise
- * updates with their own (container) lock.
+ * unsigned long index -> pointer (4-byte aligned, not null).  The map has
+ * its own internal lock; callers still serialise updates with their own
+ * (container) lock.  Its one user is the core's PinTable (pin_table.h),
+ * which keeps a leaf of records per chunk of indices here.
  */
-#define KAPI_XMAP_VALUE_MAX ((1ULL << 62) - 1)
 struct kapi_xmap;
 struct kapi_xmap *kapi_xmap_create(void) KAPI_NOEXCEPT;
 /* The map must be empty. */
 void kapi_xmap_destroy(struct kapi_xmap *m) KAPI_NOEXCEPT;
 /*
- * 0 or -ENOMEM.  Replacing the value of a present index never allocates
+ * 0 or -ENOMEM.  Replacing the entry of a present index never allocates
  * and never fails.
  */
-int kapi_xmap_store(struct kapi_xmap *m, unsigned long index, kapi_u64 value) KAPI_NOEXCEPT;
-/*
- * Store values[0..n) at first, first + 1, ... in one walk under one lock
- * (xas_next).  Returns n, or -errno with *stored = the entries stored
- * before the failure.
- */
-long kapi_xmap_store_many(struct kapi_xmap *m, unsigned long first, const kapi_u64 *values,
-			  unsigned long n, unsigned long *stored) KAPI_NOEXCEPT;
-/* The value at index, 0 if absent. */
-kapi_u64 kapi_xmap_load(struct kapi_xmap *m, unsigned long index) KAPI_NOEXCEPT;
+int kapi_xmap_store(struct kapi_xmap *m, unsigned long index, void *p) KAPI_NOEXCEPT;
+/* The entry at index, NULL if absent. */
+void *kapi_xmap_load(struct kapi_xmap *m, unsigned long index) KAPI_NOEXCEPT;
 void kapi_xmap_erase(struct kapi_xmap *m, unsigned long index) KAPI_NOEXCEPT;
 /*
  * The first present index in [*index, last]: stores it in *index and
- * returns its value, or returns 0 if there is none.
+ * returns its entry, or returns NULL if there is none.
  */
-kapi_u64 kapi_xmap_find(struct kapi_xmap *m, unsigned long *index, unsigned long last) KAPI_NOEXCEPT;
+void *kapi_xmap_find(struct kapi_xmap *m, unsigned long *index, unsigned long last) KAPI_NOEXCEPT;
 
 /* ---- emulated (mdev) devices of a container ----------------------------- */
 

@@ -1021,7 +1021,7 @@ extern "C" void *kapi_rangemap_find(kapi_rangemap *m, kapi_u64 first, kapi_u64 l
 
 struct kapi_xmap {
 	pthread_mutex_t lock;
-	std::map<unsigned long, kapi_u64> m;
+	std::map<unsigned long, void *> m;
 };
 
 extern "C" kapi_xmap *kapi_xmap_create(void) noexcept
@@ -1043,42 +1043,29 @@ extern "C" void kapi_xmap_destroy(kapi_xmap *m) noexcept
 	n_xmaps--;
 }
 
-extern "C" int kapi_xmap_store(kapi_xmap *m, unsigned long index, kapi_u64 value) noexcept
+extern "C" int kapi_xmap_store(kapi_xmap *m, unsigned long index, void *p) noexcept
 {
-	if (!value || value > KAPI_XMAP_VALUE_MAX)
-		die("kapi_xmap_store: value out of range");
+	/* The xarray takes no null, and no pointer with its low two bits used. */
+	if (!p || (reinterpret_cast<uintptr_t>(p) & 3))
+		die("kapi_xmap_store: entry the xarray cannot hold");
 	pthread_mutex_lock(&m->lock);
 	int ret = 0;
 	auto it = m->m.find(index);
 	if (it != m->m.end())
-		it->second = value; /* a replacement never allocates */
+		it->second = p; /* a replacement never allocates */
 	else if (inject())
 		ret = -ENOMEM;
 	else
-		m->m[index] = value;
+		m->m[index] = p;
 	pthread_mutex_unlock(&m->lock);
 	return ret;
 }
 
-extern "C" long kapi_xmap_store_many(kapi_xmap *m, unsigned long first, const kapi_u64 *values,
-				    unsigned long n, unsigned long *stored) noexcept
-{
-	for (unsigned long i = 0; i < n; i++) {
-		int ret = kapi_xmap_store(m, first + i, values[i]);
-		if (ret) {
-			*stored = i;
-			return ret;
-		}
-	}
-	*stored = n;
-	return static_cast<long>(n);
-}
-
-extern "C" kapi_u64 kapi_xmap_load(kapi_xmap *m, unsigned long index) noexcept
+extern "C" void *kapi_xmap_load(kapi_xmap *m, unsigned long index) noexcept
 {
 	pthread_mutex_lock(&m->lock);
 	auto it = m->m.find(index);
-	kapi_u64 v = it == m->m.end() ? 0 : it->second;
+	void *v = it == m->m.end() ? nullptr : it->second;
 	pthread_mutex_unlock(&m->lock);
 	return v;
 }
@@ -1090,10 +1077,10 @@ extern "C" void kapi_xmap_erase(kapi_xmap *m, unsigned long index) noexcept
 	pthread_mutex_unlock(&m->lock);
 }
 
-extern "C" kapi_u64 kapi_xmap_find(kapi_xmap *m, unsigned long *index, unsigned long last) noexcept
+extern "C" void *kapi_xmap_find(kapi_xmap *m, unsigned long *index, unsigned long last) noexcept
 {
 	pthread_mutex_lock(&m->lock);
-	kapi_u64 v = 0;
+	void *v = nullptr;
 	auto it = m->m.lower_bound(*index);
 	if (it != m->m.end() && it->first <= last) {
 		*index = it->first;

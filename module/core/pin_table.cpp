@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * PinTable (pin_table.h): chunks of 63 page indices in the kernel's xarray,
+ * each pointing at a leaf sized to its records.  Locking: the owner's.
+ */
+#include "pin_table.h"
+#include "bits.h"
+
+#include <vfio_cxx/errno.h>
+
+namespace vfio_cxx {
+
+/*
+ * mask: bit b set when index chunk * CHUNK + b has a record.  slot: the
+ * records; as many as leaf_size() of the count says were allocated.
+ */
+struct PinTable::Leaf {
+	u64 mask;
+	u64 slot[CHUNK];
+};
+static_assert(sizeof(u64) * (1 + PinTable::CHUNK) == 512, "a direct leaf is 512 bytes");
+static_assert(PinTable::CHUNK < 64, "a chunk's mask fits one word");
+
+namespace {
+
+/* The kmalloc classes up to 256 bytes that a compact leaf can use. */
+constexpr u64 compact_sizes[] = { 16, 32, 64, 96, 128, 192, 256 };
+static_assert(256 / 8 - 1 == PinTable::DIRECT_MIN - 1, "the largest compact leaf holds 31");
+
+bool direct(unsigned int n) { return n >= PinTable::DIRECT_MIN; }
+
+/* Where the record of offset b lives in a leaf of n records with this mask. */
+unsigned int pos(u64 mask, unsigned int n, unsigned int b)
+{
+	return direct(n) ? b : popcount(mask & ((u64(1) << b) - 1));
+}
+
+/* The record of offset b (its mask bit set) in a leaf of n records. */
+template <class L>
+u64 get(const L *l, unsigned int n, unsigned int b)
+{
+	return l->slot[pos(l->mask, n, b)];
+}
+
+/* Offsets [o0, o1] as a mask (o1 < 63). */
+u64 span(unsigned int o0, unsigned int o1)
+{
+	return ((u64(1) << (o1 + 1)) - 1) & ~((u64(1) << o0) - 1);
+}
+
+} /* namespace */
+
+u64 PinTable::leaf_size(unsigned int n) noexcept
+{
+	if (direct(n))
+		return sizeof(Leaf);
+	for (u64 s : compact_sizes)
+		if (s / 8 - 1 >= n)
+			return s;
+	return sizeof(Leaf); /* not reached */
+}
+
+PinTable::Leaf *PinTable::leaf_at(u64 chunk) const noexcept
+{
+	return top_ ? static_cast<Leaf *>(kapi_xmap_load(top_, chunk)) : nullptr;
+}
+
+PinTable::Leaf *PinTable::new_leaf(unsigned int n) noexcept
+{
+	return static_cast<Leaf *>(kapi_alloc(leaf_size(n)));
+}
+
+void PinTable::free_leaf(Leaf *l) noexcept
+{
+	kapi_free(l);
+}
+
+void PinTable::replace(u64 chunk, Leaf *old, Leaf *l) noexcept
+{
+	/* Replacing a present entry neither allocates nor fails. */
+	(void)kapi_xmap_store(top_, chunk, l);
+	free_leaf(old);
+}
+
+/*
+ * Fill the fresh leaf dst with the records of dst_mask: those in [o0, o1]
+ * from recs (when recs is not null), the others from src.
+ */
+namespace {
+template <class L>
+void fill(L *dst, u64 dst_mask, const L *src, unsigned int o0, unsigned int o1, const u64 *recs)
+{
+	const unsigned int n = popcount(dst_mask);
+	const unsigned int n_src = src ? popcount(src->mask) : 0;
+	dst->mask = dst_mask;
+	for (u64 m = dst_mask; m; m &= m - 1) {
+		const unsigned int b = ctz(m);
+		const u64 v = recs && b >= o0 && b <= o1 ? recs[b - o0] : get(src, n_src, b);
+		dst->slot[pos(dst_mask, n, b)] = v;
+	}
+}
+
+/* Rewrite l in place for new_mask (a subset of its mask), as a leaf of popcount(new_mask). */
+template <class L>
+void compact(L *l, u64 new_mask)
+{
+	const unsigned int n = popcount(l->mask);
+	const unsigned int n1 = popcount(new_mask);
+	/* Every record moves to a slot at or below its old one: ascending is safe. */
+	for (u64 m = new_mask; m; m &= m - 1) {
+		const unsigned int b = ctz(m);
+		l->slot[pos(new_mask, n1, b)] = l->slot[pos(l->mask, n, b)];
+	}
+	l->mask = new_mask;
+}
+} /* namespace */
+
+u64 PinTable::load(u64 idx) const noexcept
+{
+	const Leaf *l = leaf_at(idx / CHUNK);
+	const unsigned int b = idx % CHUNK;
+	if (!l || !(l->mask & (u64(1) << b)))
+		return 0;
+	return get(l, popcount(l->mask), b);
+}
+
+u64 PinTable::find(u64 *idx, u64 last) const noexcept
+{
+	if (!top_ || *idx > last)
+		return 0;
+	const u64 first_chunk = *idx / CHUNK, last_chunk = last / CHUNK;
+	unsigned long c = first_chunk;
+	while (const Leaf *l = static_cast<const Leaf *>(kapi_xmap_find(top_, &c, last_chunk))) {
+		const unsigned int lo = c == first_chunk ? *idx % CHUNK : 0;
+		const unsigned int hi = c == last_chunk ? last % CHUNK : CHUNK - 1;
+		const u64 m = l->mask & span(lo, hi);
+		if (m) {
+			const unsigned int b = ctz(m);
+			*idx = c * CHUNK + b;
+			return get(l, popcount(l->mask), b);
+		}
+		if (c == last_chunk)
+			break;
+		c++;
+	}
+	return 0;
+}
+
+int PinTable::insert(u64 chunk, Leaf *l, unsigned int b, u64 rec) noexcept
+{
+	const unsigned int n = l ? popcount(l->mask) : 0;
+	const u64 mask = (l ? l->mask : 0) | (u64(1) << b);
+	if (l && leaf_size(n + 1) == leaf_size(n)) {
+		/* Room in this leaf (and the same layout: the size says which). */
+		if (!direct(n + 1)) {
+			const unsigned int p = pos(mask, n + 1, b);
+			for (unsigned int k = n; k > p; k--)
+				l->slot[k] = l->slot[k - 1];
+		}
+		l->slot[pos(mask, n + 1, b)] = rec;
+		l->mask = mask;
+		return 0;
+	}
+	Leaf *nl = new_leaf(n + 1);
+	if (!nl)
+		return -err::NOMEM;
+	fill(nl, mask, l, b, b, &rec);
+	if (l) {
+		replace(chunk, l, nl);
+		return 0;
+	}
+	if (!top_)
+		top_ = kapi_xmap_create();
+	const int ret = top_ ? kapi_xmap_store(top_, chunk, nl) : -err::NOMEM;
+	if (ret)
+		free_leaf(nl);
+	return ret;
+}
+
+int PinTable::store(u64 idx, u64 rec) noexcept
+{
+	const u64 chunk = idx / CHUNK;
+	const unsigned int b = idx % CHUNK;
+	Leaf *l = leaf_at(chunk);
+	if (l && (l->mask & (u64(1) << b))) {
+		l->slot[pos(l->mask, popcount(l->mask), b)] = rec;
+		return 0;
+	}
+	return insert(chunk, l, b, rec);
+}
+
+long PinTable::store_many(u64 first, const u64 *recs, u64 n, u64 *stored) noexcept
+{
+	u64 i = 0;
+	while (i < n) {
+		const u64 idx = first + i, chunk = idx / CHUNK;
+		const unsigned int o0 = idx % CHUNK;
+		const unsigned int o1 = n - i < CHUNK - o0 ? o0 + (n - i) - 1 : CHUNK - 1;
+		Leaf *l = leaf_at(chunk);
+		const unsigned int n_old = l ? popcount(l->mask) : 0;
+		const u64 mask = (l ? l->mask : 0) | span(o0, o1);
+		const unsigned int n_new = popcount(mask);
+		int ret = 0;
+		if (l && leaf_size(n_new) == leaf_size(n_old) && direct(n_new)) {
+			/* A direct leaf that stays one: each record in its own slot. */
+			for (unsigned int b = o0; b <= o1; b++)
+				l->slot[b] = recs[i + b - o0];
+			l->mask = mask;
+		} else if (l && leaf_size(n_new) == leaf_size(n_old)) {
+			for (unsigned int b = o0; b <= o1 && !ret; b++)
+				ret = store(chunk * CHUNK + b, recs[i + b - o0]); /* no allocation */
+		} else {
+			Leaf *nl = new_leaf(n_new);
+			if (!nl) {
+				ret = -err::NOMEM;
+			} else {
+				fill(nl, mask, l, o0, o1, recs + i);
+				if (l) {
+					replace(chunk, l, nl);
+				} else {
+					if (!top_)
+						top_ = kapi_xmap_create();
+					ret = top_ ? kapi_xmap_store(top_, chunk, nl) : -err::NOMEM;
+					if (ret)
+						free_leaf(nl);
+				}
+			}
+		}
+		if (ret) {
+			*stored = i;
+			return ret;
+		}
+		i += o1 - o0 + 1;
+	}
+	*stored = n;
+	return static_cast<long>(n);
+}
+
+void PinTable::erase(u64 idx) noexcept
+{
+	const u64 chunk = idx / CHUNK;
+	const unsigned int b = idx % CHUNK;
+	Leaf *l = leaf_at(chunk);
+	if (!l || !(l->mask & (u64(1) << b)))
+		return;
+	const unsigned int n = popcount(l->mask);
+	const u64 mask = l->mask & ~(u64(1) << b);
+	if (n == 1) {
+		kapi_xmap_erase(top_, chunk);
+		free_leaf(l);
+		return;
+	}
+	if (leaf_size(n - 1) != leaf_size(n)) {
+		if (Leaf *nl = new_leaf(n - 1)) {
+			fill(nl, mask, l, 1, 0, nullptr);
+			replace(chunk, l, nl);
+			return;
+		}
+		/* No memory for the smaller leaf: this one is large enough for less. */
+	}
+	compact(l, mask);
+}
+
+void PinTable::clear() noexcept
+{
+	if (!top_)
+		return;
+	unsigned long c = 0;
+	while (Leaf *l = static_cast<Leaf *>(kapi_xmap_find(top_, &c, ~0UL))) {
+		kapi_xmap_erase(top_, c);
+		free_leaf(l);
+		c++;
+	}
+	kapi_xmap_destroy(top_);
+	top_ = nullptr;
+}
+
+u64 PinTable::leaf_bytes() const noexcept
+{
+	u64 bytes = 0;
+	unsigned long c = 0;
+	while (top_) {
+		const Leaf *l = static_cast<const Leaf *>(kapi_xmap_find(top_, &c, ~0UL));
+		if (!l)
+			break;
+		bytes += leaf_size(popcount(l->mask));
+		c++;
+	}
+	return bytes;
+}
+
+bool PinTable::empty() const noexcept
+{
+	unsigned long c = 0;
+	return !top_ || !kapi_xmap_find(top_, &c, ~0UL);
+}
+
+} /* namespace vfio_cxx */
