@@ -483,42 +483,66 @@ static void slab_delta(const char *w, int b, struct slab *s0, int n0, long pages
 	}
 	sample(w, b, "slab_bytes", (double)total);
 	sample(w, b, "bytes_per_page", (double)total / pages);
-	for (int i = 0; i < n1; i++) {
-		long before = 0;
+	/*
+	 * The caches each backend's tracking lives in (kmalloc-cg-*: the same
+	 * size with __GFP_ACCOUNT): type1's struct vfio_pfn is a kmalloc-64;
+	 * ours are the xarray's radix_tree_node and the PinTable leaves, 16
+	 * bytes for one record and 512 for a full chunk.
+	 */
+	static const struct {
+		const char *metric, *a, *b;
+	} groups[] = {
+		{ "radix_tree_node", "radix_tree_node", NULL },
+		{ "kmalloc-64", "kmalloc-64", "kmalloc-cg-64" },
+		{ "kmalloc-16", "kmalloc-16", "kmalloc-cg-16" },
+		{ "kmalloc-512", "kmalloc-512", "kmalloc-cg-512" },
+	};
+	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+		long d = 0;
+		char metric[160];
 
-		for (int j = 0; j < n0; j++)
-			if (!strcmp(s0[j].name, s1[i].name))
-				before = s0[j].active;
-		if (!strcmp(s1[i].name, "radix_tree_node") || !strcmp(s1[i].name, "kmalloc-64") ||
-		    !strcmp(s1[i].name, "kmalloc-cg-64")) {
-			char metric[160];
+		for (int i = 0; i < n1; i++) {
+			long before = 0;
 
-			snprintf(metric, sizeof(metric), "%s_bytes_per_page", s1[i].name);
-			sample(w, b, metric, (double)(s1[i].active - before) * s1[i].size / pages);
+			if (strcmp(s1[i].name, groups[g].a) && (!groups[g].b || strcmp(s1[i].name, groups[g].b)))
+				continue;
+			for (int j = 0; j < n0; j++)
+				if (!strcmp(s0[j].name, s1[i].name))
+					before = s0[j].active;
+			d += (s1[i].active - before) * s1[i].size;
 		}
+		snprintf(metric, sizeof(metric), "%s_bytes_per_page", groups[g].metric);
+		sample(w, b, metric, (double)d / pages);
 	}
 }
 
 /*
  * Pins N = track_devs * 4096 distinct pages through track_devs mdevs in
- * chunks of 512 (dense), or one page in every 64 (sparse), and measures the
- * slab growth.
+ * chunks of 512 (dense), or 4096 pages one in every 64 (sparse, through one
+ * device: its 4096 entries, over a 1 GiB mapping), and measures the slab
+ * growth.
  */
 static void bench_track(void)
 {
 	const int per_dev = MTEST_PIN_CAP;
 	const size_t sz = (size_t)track_devs * per_dev * PG;
+	const size_t sparse_sz = (size_t)per_dev * 64 * PG;
 	static struct slab s0[MAXSLABS];
 	struct mdev m[8];
 	char *buf = alloc_mem(sz, MEM_4K);
+	char *sbuf = alloc_mem(sparse_sz, MEM_4K);
 	int ok = 1;
 
 	if (track_devs > 8)
 		track_devs = 8;
 	for (int d = 0; d < track_devs; d++)
 		m[d].uuid[0] = 0, m[d].group = m[d].dev = -1;
-	if (!buf) {
+	if (!buf || !sbuf) {
 		printf("E track: cannot allocate\n");
+		if (buf)
+			munmap(buf, sz);
+		if (sbuf)
+			munmap(sbuf, sparse_sz);
 		return;
 	}
 	for (int d = 0; d < track_devs && ok; d++)
@@ -531,7 +555,9 @@ static void bench_track(void)
 	for (int sparse = 0; sparse < 2; sparse++) {
 		const char *w = sparse ? "track_sparse" : "track";
 		/* sparse: one page in 64, through one device (its 4096 entries) */
-		long pages = sparse ? (long)(sz / PG / 64) : (long)(sz / PG);
+		long pages = sparse ? (long)per_dev : (long)(sz / PG);
+		char *mem = sparse ? sbuf : buf;
+		size_t msz = sparse ? sparse_sz : sz;
 
 		for (int r = 0; r < rounds; r++)
 			for (int i = 0; i < 2; i++) {
@@ -545,7 +571,7 @@ static void bench_track(void)
 					goto out;
 				for (int d = 0; d < track_devs && ok; d++)
 					ok = !mdev_open_dev(&m[d]);
-				if (!ok || map_rw(c, buf, IOVA_MDEV, sz)) {
+				if (!ok || map_rw(c, mem, IOVA_MDEV, msz)) {
 					printf("E track: set-up failed\n");
 					for (int d = 0; d < track_devs; d++)
 						mdev_close_dev(&m[d]);
@@ -555,7 +581,7 @@ static void bench_track(void)
 				ns = read_slabs(s0, MAXSLABS);
 				for (long p = 0; p < pages && ok; ) {
 					if (sparse) {
-						struct mdev *md = &m[p / per_dev];
+						struct mdev *md = &m[0];
 
 						ok = run_cmd(md, MTEST_CMD_PIN, IOVA_MDEV + (uint64_t)p * 64 * PG,
 							     1, RW, 0) == 1;
@@ -579,7 +605,7 @@ static void bench_track(void)
 					run_cmd(&m[d], MTEST_CMD_UNPIN_ALL, 0, 0, 0, 0);
 					mdev_close_dev(&m[d]);
 				}
-				dma_unmap(c, IOVA_MDEV, sz);
+				dma_unmap(c, IOVA_MDEV, msz);
 				close_container(c, groups, track_devs);
 				if (!ok)
 					goto out;
@@ -589,6 +615,7 @@ out:
 	for (int d = 0; d < track_devs; d++)
 		mdev_destroy(&m[d]);
 	munmap(buf, sz);
+	munmap(sbuf, sparse_sz);
 }
 
 /* ------------------------------------------------------------------ */
