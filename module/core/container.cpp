@@ -108,7 +108,9 @@ void Container::destroy_watches(bool all) noexcept
  */
 void Container::reap_watches() noexcept
 {
-	if (__atomic_exchange_n(&reap_pending_, false, __ATOMIC_ACQ_REL))
+	/* A plain load first: every ioctl passes here, an mm exit rarely. */
+	if (__atomic_load_n(&reap_pending_, __ATOMIC_RELAXED) &&
+	    __atomic_exchange_n(&reap_pending_, false, __ATOMIC_ACQ_REL))
 		destroy_watches(false);
 }
 

@@ -310,19 +310,20 @@ private:
 
 	/*
 	 * The summary netlink reads without lock_: written under lock_ beside
-	 * the state they count, read with relaxed atomics.  The Tallies also
-	 * feed the module-wide g_stats.
+	 * the state they count (so a relaxed load and store, no locked
+	 * read-modify-write on the MAP/UNMAP path), read with relaxed loads.
+	 * The Tallies also feed the module-wide g_stats.
 	 */
 	struct Summary {
-		Counter groups;
-		Counter domains;
-		Counter mappings;
-		Counter mapped_bytes;
+		SerialCounter groups;
+		SerialCounter domains;
+		SerialCounter mappings;
+		SerialCounter mapped_bytes;
 		Tally pages_pinned{ g_stats.pages_pinned };
 		Tally external_pages{ g_stats.external_pages };
 		Tally prereg_pages{ g_stats.prereg_pages };
-		Counter locked_pages;
-		Counter orphaned; /* as of the last time lock_ was free */
+		SerialCounter locked_pages;
+		SerialCounter orphaned; /* as of the last time lock_ was free */
 		u32 ngroup_ids = 0;
 		int group_ids[VFIO_CXX_INFO_GROUPS_MAX] = {};
 	} sum_;

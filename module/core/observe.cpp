@@ -45,9 +45,7 @@ void Container::summary(vfio_cxx_container_info &out) noexcept
 	 */
 	MaybeGuard g(lock_, MaybeGuard::TRY);
 	if (g.held() && !closed_) {
-		const u64 orphans = orphaned_dmas_locked();
-		sum_.orphaned.sub(sum_.orphaned.read());
-		sum_.orphaned.add(orphans);
+		sum_.orphaned.set(orphaned_dmas_locked());
 	}
 	out.orphaned_mappings = sum_.orphaned.read();
 }

@@ -168,7 +168,30 @@ private:
 	u64 v_ = 0;
 };
 
-/* A Counter of one object that also feeds a module-wide one. */
+/*
+ * A counter with one writer at a time (the lock of the object it counts
+ * held) and lock-free readers: a relaxed load and store, no lock-prefixed
+ * read-modify-write.  The readers see each value whole, never torn.
+ */
+class SerialCounter {
+public:
+	constexpr SerialCounter() noexcept = default;
+	void inc() noexcept { add(1); }
+	void dec() noexcept { sub(1); }
+	void add(u64 n) noexcept { set(read() + n); }
+	void sub(u64 n) noexcept { set(read() - n); }
+	void set(u64 n) noexcept { __atomic_store_n(&v_, n, __ATOMIC_RELAXED); }
+	u64 read() const noexcept { return __atomic_load_n(&v_, __ATOMIC_RELAXED); }
+
+private:
+	u64 v_ = 0;
+};
+
+/*
+ * A SerialCounter of one object that also feeds a module-wide Counter
+ * (shared by every object: an atomic update, skipped when there is nothing
+ * to add).
+ */
 class Tally {
 public:
 	explicit constexpr Tally(Counter &global) noexcept : global_(global) {}
@@ -177,11 +200,15 @@ public:
 	void dec() noexcept { sub(1); }
 	void add(u64 n) noexcept
 	{
+		if (!n)
+			return;
 		local_.add(n);
 		global_.add(n);
 	}
 	void sub(u64 n) noexcept
 	{
+		if (!n)
+			return;
 		local_.sub(n);
 		global_.sub(n);
 	}
@@ -189,7 +216,7 @@ public:
 
 private:
 	Counter &global_;
-	Counter local_;
+	SerialCounter local_;
 };
 
 } /* namespace vfio_cxx */
