@@ -62,7 +62,7 @@ DEMO := $(OUT)/vm/vfio_cxx_demo
 
 .PHONY: all module clean help deps deps-host deps-build deps-vm deps-debug check demo \
 	lane-host lane-build lane-vm lane-debug harness selftests summary \
-	tool dkms-install dkms-uninstall lane-dkms print-kvers bench
+	tool dkms-install dkms-uninstall lane-dkms print-kvers bench bench-profile
 
 all: module
 
@@ -212,6 +212,14 @@ check: deps
 # goes to bench/results/ (results.md, results.json, scaling.png).
 bench: deps-vm
 	@$(TOP)/scripts/bench.sh $(KVER_612)
+
+# Where MAP/UNMAP spend their time, both backends (issue 15): ftrace's
+# function_graph of the container ioctl in the guest (perf cannot resolve
+# kernel symbols under TCG), summed per function by bench/profile.py into
+# out/bench-profile/profile.md.  BENCH_ARGS picks the workload.
+bench-profile: deps-vm
+	@BENCH_TRACE=vfio_fops_unl_ioctl BENCH_RESULTS=$(OUT)/bench-profile \
+	 BENCH_ARGS="$${BENCH_ARGS:--w scale_nodomain -R 1 -n 256}" $(TOP)/scripts/bench.sh $(KVER_612)
 
 demo: deps
 	@$(MAKE) --no-print-directory selftests

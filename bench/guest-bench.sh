@@ -41,8 +41,27 @@ echo $((hmib / 2)) >/proc/sys/vm/nr_hugepages
 say "hugetlb pages: $(cat /proc/sys/vm/nr_hugepages) of $((hmib / 2))"
 say "thp: $(cat /sys/kernel/mm/transparent_hugepage/enabled)"
 ulimit -l unlimited
+# BENCH_TRACE (scripts/bench-profile.sh): the function_graph tracer on the
+# VFIO container ioctl (either backend), its durations into trace.txt.
+tr=/sys/kernel/tracing
+if [ -n "${BENCH_TRACE:-}" ]; then
+	mountpoint -q $tr || mount -t tracefs none $tr
+	echo 0 >$tr/tracing_on
+	echo function_graph >$tr/current_tracer
+	echo "$BENCH_TRACE" >$tr/set_graph_function || say "cannot trace $BENCH_TRACE"
+	echo funcgraph-proc >$tr/trace_options 2>/dev/null
+	echo 65536 >$tr/buffer_size_kb
+	: >$tr/trace
+	echo 1 >$tr/tracing_on
+fi
 VFIO_CXX_GROUP=$group timeout 3000 "$bench" "$@" >"$out/raw.txt" 2>>"$log"
 say "vfio_bench exit status $?"
+if [ -n "${BENCH_TRACE:-}" ]; then
+	echo 0 >$tr/tracing_on
+	cat $tr/trace >"$out/trace.txt"
+	say "trace: $(wc -l <"$out/trace.txt") lines, $(cat $tr/per_cpu/cpu*/stats | awk '/overrun/ {s += $2} END {print s + 0}') overrun"
+	echo nop >$tr/current_tracer
+fi
 echo 0 >/proc/sys/vm/nr_hugepages
 rmmod vfio_cxx_mtest
 rmmod vfio_iommu_cxx || say "rmmod vfio_iommu_cxx failed"

@@ -23,6 +23,7 @@
  *   vfio_bench [-r rounds] [-R scaling rounds] [-s MiB] [-H hugetlb MiB]
  *              [-n max mappings] [-t tracking devices] [-w workloads]
  * workloads: comma list of map4k,thp,hugetlb,prereg,pin,rw,track,scale
+ *            (scale_edu, scale_nodomain: one half of scale)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -729,10 +730,10 @@ int main(int argc, char **argv)
 		bench_pin();
 	if (want("track"))
 		bench_track();
-	if (want("scale")) {
+	if (want("scale") || want("scale_edu"))
 		bench_scale("scale_edu", 1);
+	if (want("scale") || want("scale_nodomain"))
 		bench_scale("scale_nodomain", 0);
-	}
 	write_str(PARAM_CLAIM, "1");
 	printf("I done 1\n");
 	return 0;

@@ -8,6 +8,9 @@
 #   BENCH_ARGS     arguments of vfio_bench (default: -r 5 -R 3 -s 1024 -H 256 -n 65536 -t 4)
 #   BENCH_MEM      guest memory (default 4G)
 #   BENCH_RESULTS  where the report goes (default bench/results)
+#   BENCH_TRACE    functions for ftrace's function_graph in the guest
+#                  (make bench-profile): the trace's profile goes to
+#                  $BENCH_RESULTS/profile.md (bench/profile.py)
 # Raw samples, the console log and the guest's dmesg: $OUT/bench-<kver>/.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,7 +54,7 @@ start=$(date +%s)
 timeout 3600 vng -r "/boot/vmlinuz-$kver" --disable-kvm --memory "$mem" \
 	--append 'intel_iommu=on' --qemu-opts="$qemu_opts" \
 	--rwdir="$share=$share" $( [ "${out#"$share"/}" = "$out" ] && echo "--rwdir=$out=$out" ) \
-	--exec "bash $share/bench/guest-bench.sh $bdir/vfio_iommu_cxx.ko $bdir/mtest/vfio_cxx_mtest.ko $out $OUT/bench/vfio_bench $args" \
+	--exec "BENCH_TRACE='${BENCH_TRACE:-}' bash $share/bench/guest-bench.sh $bdir/vfio_iommu_cxx.ko $bdir/mtest/vfio_cxx_mtest.ko $out $OUT/bench/vfio_bench $args" \
 	>"$out/console.log" 2>&1 </dev/null
 rc=$?
 echo "bench: vng exit $rc after $(( $(date +%s) - start ))s"
@@ -62,3 +65,10 @@ py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
 $py "$top/bench/report.py" "$out/raw.txt" "$results" --kver "$kver" --args "$args" --mem "$mem" \
 	--seconds $(( $(date +%s) - start ))
+if [ -n "${BENCH_TRACE:-}" ]; then
+	if [ -s "$out/trace.txt" ]; then
+		$py "$top/bench/profile.py" "$out/trace.txt" >"$results/profile.md" && cat "$results/profile.md"
+	else
+		echo "bench: no trace (see $out/guest.log)" >&2
+	fi
+fi
