@@ -25,6 +25,9 @@ vfio-cxx-kasan := $(if $(filter y,$(CONFIG_KASAN)),$(if $(filter y,$(CONFIG_KASA
 # the same checks, and call the kernel's own __ubsan_handle_* reporters.
 vfio-cxx-ubsan := $(if $(filter y,$(CONFIG_UBSAN)),$(CFLAGS_UBSAN) $(CFLAGS_UBSAN_INTEGER_WRAP))
 
+# Mutex::assert_held() calls the kernel only where lockdep checks it
+# (vfio_cxx/sync.h).
+#
 # -Werror as the including Kbuild gives it to its C units (ccflags-y): the
 # lanes ask for it, a user's DKMS build does not get it (../Kbuild).
 # C++ DWARF stays in the objects (for debuggers and ORC-independent tools);
@@ -36,6 +39,7 @@ vfio-cxx-flags = -Wp,-MMD,$(depfile) $(NOSTDINC_FLAGS) \
 	-nostdinc++ -ffreestanding -fcheck-new -fno-use-cxa-atexit \
 	$(filter -Werror,$(ccflags-y)) -Wno-missing-field-initializers \
 	-DVFIO_CXX_KERNEL $(VFIO_CXX_INCLUDES) $(vfio-cxx-kasan) \
+	$(if $(filter y,$(CONFIG_LOCKDEP)),-DVFIO_CXX_LOCK_ASSERTS) \
 	$(filter-out $(vfio-cxx-c-only),$(vfio-cxx-ubsan))
 
 quiet_cmd_cc_o_cpp = CXX [M]  $@

@@ -247,9 +247,22 @@ private:
 	/* preregistered memory and mm exit, prereg.cpp; lock_ held */
 	int register_memory(u64 vaddr, u64 size) noexcept;
 	int unregister_memory(u64 vaddr, u64 size) noexcept;
-	Prereg *find_prereg(kapi_mm *mm, u64 vaddr, u64 size) noexcept;
+	Prereg *find_prereg(kapi_mm *mm, u64 vaddr, u64 size) noexcept
+	{
+		lock_.assert_held();
+		return preregs_.empty() ? nullptr : preregs_.find(mm, vaddr, size);
+	}
 	void free_prereg(Prereg &p) noexcept;
-	int watch_mm(kapi_mm *mm) noexcept;
+	/*
+	 * With the RELEASE policy, make sure mm's exit is watched (add_watch);
+	 * the test inline, since every MAP_DMA asks.
+	 */
+	int watch_mm(kapi_mm *mm) noexcept
+	{
+		lock_.assert_held();
+		return exit_policy_ == abi::EXIT_RELEASE ? add_watch(mm) : 0;
+	}
+	int add_watch(kapi_mm *mm) noexcept;
 
 	/* external pins, external.cpp; lock_ held */
 	int ext_pin(Dma &d, u64 iova, u64 n, u64 *pfns) noexcept;

@@ -114,6 +114,8 @@ int Dma::fit_bitmap(u64 pgshift) noexcept
 
 void Dma::free_bitmap() noexcept
 {
+	if (!bitmap)
+		return;
 	kapi_free(bitmap);
 	bitmap = nullptr;
 }

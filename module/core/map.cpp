@@ -160,6 +160,8 @@ int Container::pin_map(Dma &d) noexcept
 void Container::settle(Dma &d, u64 target) noexcept
 {
 	lock_.assert_held();
+	if (target == d.locked)
+		return;
 	if (target < d.locked) {
 		uncharge(d.mm(), d.locked - target);
 	} else if (target > d.locked) {

@@ -289,10 +289,10 @@ u64 PinTable::leaf_bytes() const noexcept
 	return bytes;
 }
 
-bool PinTable::empty() const noexcept
+bool PinTable::has_leaves() const noexcept
 {
 	unsigned long c = 0;
-	return !top_ || !kapi_xmap_find(top_, &c, ~0UL);
+	return kapi_xmap_find(top_, &c, ~0UL) != nullptr;
 }
 
 } /* namespace vfio_cxx */

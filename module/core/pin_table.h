@@ -44,7 +44,11 @@ public:
 
 	constexpr PinTable() noexcept = default;
 	VFIO_CXX_NO_COPY(PinTable);
-	~PinTable() { clear(); }
+	~PinTable()
+	{
+		if (top_)
+			clear();
+	}
 
 	/* The record at idx, 0 if there is none. */
 	u64 load(u64 idx) const noexcept;
@@ -68,7 +72,7 @@ public:
 	void erase(u64 idx) noexcept;
 	/* Remove every record and free everything. */
 	void clear() noexcept;
-	bool empty() const noexcept;
+	bool empty() const noexcept { return !top_ || !has_leaves(); }
 
 	/*
 	 * What the leaves take (not the xarray's own nodes): the sum of
@@ -80,6 +84,7 @@ public:
 
 private:
 	struct Leaf;
+	bool has_leaves() const noexcept;
 	Leaf *leaf_at(u64 chunk) const noexcept;
 	Leaf *new_leaf(unsigned int n) noexcept;
 	static void free_leaf(Leaf *l) noexcept;

@@ -97,12 +97,6 @@ u64 PreregSet::bytes() noexcept
 
 /* ---- the container's registration ioctls --------------------------------- */
 
-Prereg *Container::find_prereg(kapi_mm *mm, u64 vaddr, u64 size) noexcept
-{
-	lock_.assert_held();
-	return preregs_.find(mm, vaddr, size);
-}
-
 void Container::free_prereg(Prereg &p) noexcept
 {
 	lock_.assert_held();
@@ -183,14 +177,13 @@ long Container::prereg_ioctl(unsigned long arg, bool reg) noexcept
 /* ---- the owner-exit policy ------------------------------------------------ */
 
 /*
- * With the RELEASE policy, make sure mm's exit is watched.  Failure leaves
- * nothing behind (B45); the caller unwinds what it was setting up.
+ * The RELEASE policy's half of watch_mm (container.h): make sure mm's exit
+ * is watched.  Failure leaves nothing behind (B45); the caller unwinds what
+ * it was setting up.
  */
-int Container::watch_mm(kapi_mm *mm) noexcept
+int Container::add_watch(kapi_mm *mm) noexcept
 {
 	lock_.assert_held();
-	if (exit_policy_ != abi::EXIT_RELEASE)
-		return 0;
 	/* close() has taken the watches down: no new one may follow them. */
 	if (closing_)
 		return -err::NODEV;

@@ -20,6 +20,9 @@ void *kapi_alloc(unsigned long size)
 {
 	if (size > INT_MAX)
 		return NULL; /* kvmalloc would WARN; callers handle NULL */
+	/* Small objects straight from the slab, as kvzalloc would, one call less. */
+	if (size <= PAGE_SIZE)
+		return kzalloc(size, GFP_KERNEL_ACCOUNT);
 	return kvzalloc(size, GFP_KERNEL_ACCOUNT);
 }
 
