@@ -67,12 +67,23 @@ PinTable::Leaf *PinTable::leaf_at(u64 chunk) const noexcept
 
 PinTable::Leaf *PinTable::new_leaf(unsigned int n) noexcept
 {
+	if (n == 1 && spare_)
+		return exchange(spare_, static_cast<Leaf *>(nullptr));
 	return static_cast<Leaf *>(kapi_alloc(leaf_size(n)));
+}
+
+void PinTable::drop_last(Leaf *l) noexcept
+{
+	if (spare_)
+		free_leaf(l);
+	else
+		spare_ = l; /* at least leaf_size(1): it held one record */
 }
 
 void PinTable::free_leaf(Leaf *l) noexcept
 {
-	kapi_free(l);
+	if (l)
+		kapi_free(l);
 }
 
 void PinTable::replace(u64 chunk, Leaf *old, Leaf *l) noexcept
@@ -247,7 +258,7 @@ void PinTable::erase(u64 idx) noexcept
 	const u64 mask = l->mask & ~(u64(1) << b);
 	if (n == 1) {
 		kapi_xmap_erase(top_, chunk);
-		free_leaf(l);
+		drop_last(l);
 		return;
 	}
 	if (leaf_size(n - 1) != leaf_size(n)) {
@@ -263,6 +274,7 @@ void PinTable::erase(u64 idx) noexcept
 
 void PinTable::clear() noexcept
 {
+	free_leaf(exchange(spare_, static_cast<Leaf *>(nullptr)));
 	if (!top_)
 		return;
 	unsigned long c = 0;

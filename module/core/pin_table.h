@@ -23,7 +23,10 @@
  * smaller leaf cannot be allocated, the records are compacted in place in
  * the larger one, which always stays at least as large as its count needs.
  * The layout is a function of the count alone, so a leaf needs no header
- * beyond its mask.
+ * beyond its mask.  The last record of a chunk leaves its 16-byte leaf as
+ * the table's one spare, which the next chunk to get a first record takes:
+ * a vendor driver that pins and unpins one page at a time allocates
+ * nothing after its first pin.
  *
  * Locking: none of its own beyond the xarray's internal lock (kapi).  The
  * owner (the Container, under its lock_) serialises every call; load and
@@ -46,7 +49,7 @@ public:
 	VFIO_CXX_NO_COPY(PinTable);
 	~PinTable()
 	{
-		if (top_)
+		if (top_ || spare_)
 			clear();
 	}
 
@@ -76,9 +79,11 @@ public:
 
 	/*
 	 * What the leaves take (not the xarray's own nodes): the sum of
-	 * leaf_size() of their counts, a walk over them (tests, introspection).
+	 * leaf_size() of their counts, a walk over them (tests, introspection);
+	 * and the spare leaf's bytes.
 	 */
 	u64 leaf_bytes() const noexcept;
+	u64 spare_bytes() const noexcept { return spare_ ? leaf_size(1) : 0; }
 	/* The size in bytes of the leaf that holds n records (1 <= n <= CHUNK). */
 	static u64 leaf_size(unsigned int n) noexcept;
 
@@ -88,11 +93,14 @@ private:
 	Leaf *leaf_at(u64 chunk) const noexcept;
 	Leaf *new_leaf(unsigned int n) noexcept;
 	static void free_leaf(Leaf *l) noexcept;
+	/* A chunk's last record went: keep its leaf as the spare, or free it. */
+	void drop_last(Leaf *l) noexcept;
 	/* Put l in chunk's xarray slot, where old was, and free old. */
 	void replace(u64 chunk, Leaf *old, Leaf *l) noexcept;
 	int insert(u64 chunk, Leaf *l, unsigned int off, u64 rec) noexcept;
 
 	kapi_xmap *top_ = nullptr; /* chunk -> Leaf *, created on the first store */
+	Leaf *spare_ = nullptr;	   /* a 1-record leaf for the next new chunk */
 };
 
 } /* namespace vfio_cxx */
