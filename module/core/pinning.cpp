@@ -72,9 +72,22 @@ int PinnedRuns::pin(kapi_mm *mm, u64 vaddr, u64 npages, bool write,
 		}
 		PinBatch pinned(pfns, static_cast<u64>(got));
 		const u64 before = runs_->pinned_pages();
+		/*
+		 * One append per physically contiguous stretch, not per page:
+		 * a THP or hugetlbfs batch is one or a few (make bench: MAP of
+		 * huge pages).  The reserved flag is a high bit, so a stretch
+		 * never mixes reserved and pinned frames.
+		 */
 		u64 i = 0;
-		while (i < pinned.size() && runs_->append(pinned[i], 1))
-			pinned.consume(++i);
+		while (i < pinned.size()) {
+			u64 k = 1;
+			while (i + k < pinned.size() && pinned[i + k] == pinned[i] + k)
+				k++;
+			if (!runs_->append(pinned[i], k))
+				break;
+			i += k;
+			pinned.consume(i);
+		}
 		if (i < pinned.size())
 			ret = -err::NOMEM; /* the rest is unpinned with the batch */
 		done += i;

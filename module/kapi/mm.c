@@ -191,7 +191,9 @@ static bool pfn_invalid_or_reserved(unsigned long pfn)
 
 /*
  * Turn the n page pointers GUP stored in pfns into PFNs, in place; the zero
- * page (GUP takes no pin on it) is reserved.
+ * page (GUP takes no pin on it) is reserved.  A page GUP returns has a
+ * memmap, so pfn_valid() need not be asked (it is, per page, the costlier
+ * half of type1's is_invalid_reserved_pfn()).
  */
 static long to_pfns(long n, kapi_u64 *pfns)
 {
@@ -199,9 +201,10 @@ static long to_pfns(long n, kapi_u64 *pfns)
 	long i;
 
 	for (i = 0; i < n; i++) {
-		unsigned long pfn = page_to_pfn(pages[i]);
+		struct page *page = pages[i];
+		unsigned long pfn = page_to_pfn(page);
 
-		pfns[i] = pfn_invalid_or_reserved(pfn) ? pfn | KAPI_PFN_RESERVED : pfn;
+		pfns[i] = PageReserved(page) ? pfn | KAPI_PFN_RESERVED : pfn;
 	}
 	return n;
 }
