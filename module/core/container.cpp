@@ -27,8 +27,8 @@ Container::Container(bool v2, bool cxx, bool nesting) noexcept
 	: devices_lock_(KAPI_LOCK_DEVICES), devices_(kapi_devlist_create()),
 	  lock_(KAPI_LOCK_CONTAINER), dmas_(kapi_rangemap_create()),
 	  dma_avail_(kapi_param_dma_entry_limit()), v2_(v2), nesting_(nesting), cxx_(cxx),
-	  exit_policy_(kapi_param_exit_policy() == abi::EXIT_RELEASE ? abi::EXIT_RELEASE
-								    : abi::EXIT_KEEP)
+	  watches_(kapi_param_exit_policy() == abi::EXIT_RELEASE ? abi::EXIT_RELEASE
+								: abi::EXIT_KEEP)
 {
 	g_stats.containers_live.inc();
 	g_stats.containers_opened.inc();
@@ -63,7 +63,7 @@ void Container::close() noexcept
 	/*
 	 * Stop watching owner mms first, holding no lock: a running exit
 	 * handler finishes before its watch is gone, one that the unregister
-	 * itself runs stands down (closing_), and none runs later (B44).
+	 * itself runs stands down (ExitWatches::closing), and none runs later (B44).
 	 */
 	if (lock_.valid())
 		destroy_watches(true);
@@ -83,22 +83,12 @@ void Container::close() noexcept
  */
 void Container::destroy_watches(bool all) noexcept
 {
-	List<MmWatch, &MmWatch::node> dead;
+	MmWatchList dead;
 	{
 		Guard g(lock_);
-		if (all)
-			closing_ = true;
-		for (MmWatch &mw : watches_) /* the iterator has the next node already */
-			if (all || mw.released) {
-				watches_.remove(mw);
-				dead.push_back(mw);
-			}
+		watches_.take(all, dead);
 	}
-	while (MmWatch *mw = dead.front()) {
-		dead.remove(*mw);
-		kapi_mm_watch_destroy(mw->w);
-		delete mw;
-	}
+	ExitWatches::destroy(dead);
 }
 
 /*
@@ -108,9 +98,7 @@ void Container::destroy_watches(bool all) noexcept
  */
 void Container::reap_watches() noexcept
 {
-	/* A plain load first: every ioctl passes here, an mm exit rarely. */
-	if (__atomic_load_n(&reap_pending_, __ATOMIC_RELAXED) &&
-	    __atomic_exchange_n(&reap_pending_, false, __ATOMIC_ACQ_REL))
+	if (watches_.reap_due())
 		destroy_watches(false);
 }
 

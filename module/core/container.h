@@ -54,6 +54,7 @@
 #include "dma.h"
 #include "iova_list.h"
 #include "prereg.h"
+#include "exit_watch.h"
 
 namespace vfio_cxx {
 
@@ -113,24 +114,6 @@ public:
 private:
 	kapi_group *g_;
 	bool emulated_;
-};
-
-class Container;
-
-/*
- * An mm whose exit the container watches (exit policy RELEASE).  Owner: the
- * Container (watches_).  `released` is set, under the container lock, by
- * the first run of the exit handler; later runs do nothing (B44).
- */
-struct MmWatch {
-	MmWatch(Container &c, kapi_mm *mm) noexcept : owner(c), mm(mm) {}
-	VFIO_CXX_NO_COPY(MmWatch);
-
-	ListNode node;
-	Container &owner;
-	kapi_mm *const mm; /* identity only: the MMU notifier holds the mm_count */
-	kapi_mm_watch *w = nullptr;
-	bool released = false;
 };
 
 class Container {
@@ -254,15 +237,14 @@ private:
 	}
 	void free_prereg(Prereg &p) noexcept;
 	/*
-	 * With the RELEASE policy, make sure mm's exit is watched (add_watch);
-	 * the test inline, since every MAP_DMA asks.
+	 * With the RELEASE policy, make sure mm's exit is watched
+	 * (ExitWatches::add); the test inline, since every MAP_DMA asks.
 	 */
 	int watch_mm(kapi_mm *mm) noexcept
 	{
 		lock_.assert_held();
-		return exit_policy_ == abi::EXIT_RELEASE ? add_watch(mm) : 0;
+		return watches_.releasing() ? watches_.add(*this, mm) : 0;
 	}
-	int add_watch(kapi_mm *mm) noexcept;
 
 	/* external pins, external.cpp; lock_ held */
 	int ext_pin(Dma &d, u64 iova, u64 n, u64 *pfns) noexcept;
@@ -314,11 +296,8 @@ private:
 	bool nesting_;		  /* VFIO_TYPE1_NESTING_IOMMU: IOMMU groups are refused */
 	bool cxx_;		  /* VFIO_CXX_IOMMU: prereg and our GET_INFO capability */
 	PreregSet preregs_;	  /* the regions, and the mm they belong to (prereg.h) */
-	List<MmWatch, &MmWatch::node> watches_;
-	u32 exit_policy_;
-	bool closing_ = false;	  /* release under way: exit handlers stand down */
+	ExitWatches watches_;	  /* the exit policy and the watched mms (exit_watch.h) */
 	bool closed_ = false;	  /* torn down: nothing may be added (atomic reads) */
-	bool reap_pending_ = false; /* a watch's mm exited: free it (atomic) */
 	u32 refs_ = 1;
 
 	/*

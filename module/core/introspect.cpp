@@ -100,7 +100,7 @@ size_t ContainerProbe::orphaned_dmas() noexcept
 u32 ContainerProbe::exit_policy() noexcept
 {
 	Guard guard(c_.lock_);
-	return c_.exit_policy_;
+	return c_.watches_.policy();
 }
 
 } /* namespace vfio_cxx */

@@ -177,30 +177,6 @@ long Container::prereg_ioctl(unsigned long arg, bool reg) noexcept
 /* ---- the owner-exit policy ------------------------------------------------ */
 
 /*
- * The RELEASE policy's half of watch_mm (container.h): make sure mm's exit
- * is watched.  Failure leaves nothing behind (B45); the caller unwinds what
- * it was setting up.
- */
-int Container::add_watch(kapi_mm *mm) noexcept
-{
-	lock_.assert_held();
-	/* close() has taken the watches down: no new one may follow them. */
-	if (closing_)
-		return -err::NODEV;
-	for (MmWatch &mw : watches_)
-		if (mw.mm == mm && !mw.released)
-			return 0;
-	Owned<MmWatch> mw(make<MmWatch>(*this, mm));
-	if (!mw)
-		return -err::NOMEM;
-	int ret = kapi_mm_watch_create(mm, mw.get(), &mw->w);
-	if (ret)
-		return ret;
-	watches_.push_back(*mw.release());
-	return 0;
-}
-
-/*
  * The exit (or exec) of a watched mm, from exit_mmap (or a work item, see
  * try_only below), or from kapi_mm_watch_destroy at close.  Under the RELEASE policy
  * it unmaps, with the mdev drivers told first, and unpins (B42):
@@ -211,7 +187,7 @@ int Container::add_watch(kapi_mm *mm) noexcept
  *     (only the region's mm could give it a vaddr again);
  *   - the regions.
  * Runs its work at most once per watch (B44); the locks make a concurrent
- * close wait for it, and close sets closing_ first so that a run it causes
+ * close wait for it, and close sets closing first so that a run it causes
  * itself stands down.  It sleeps only where the exit path may (no
  * invalidate callback exists, B46).  The watch itself is freed later, out of
  * the notifier (reap_watches).
@@ -232,11 +208,9 @@ bool Container::mm_released(MmWatch &mw, bool try_only) noexcept
 	MaybeGuard guard(lock_, mode);
 	if (!guard.held())
 		return false;
-	if (mw.released)
+	if (!watches_.first_release(mw))
 		return true;
-	mw.released = true;
-	__atomic_store_n(&reap_pending_, true, __ATOMIC_RELEASE);
-	if (closing_ || exit_policy_ != abi::EXIT_RELEASE)
+	if (watches_.closing() || !watches_.releasing())
 		return true;
 	const bool owns_regions = preregs_.mm() == mw.mm;
 	u64 dmas = 0, pages = 0;
@@ -287,8 +261,8 @@ long Container::set_exit_policy(unsigned long arg) noexcept
 		return -err::INVAL;
 	Guard devices(devices_lock_);
 	Guard guard(lock_);
-	const u32 old = exit_policy_;
-	exit_policy_ = e.policy;
+	const u32 old = watches_.policy();
+	watches_.set_policy(e.policy);
 	/* Watch the owners of what exists already (an exited one is orphaned). */
 	int ret = 0;
 	auto watch = [&](kapi_mm *mm) {
@@ -305,7 +279,7 @@ long Container::set_exit_policy(unsigned long arg) noexcept
 	if (preregs_.mm())
 		watch(preregs_.mm());
 	if (ret)
-		exit_policy_ = old;
+		watches_.set_policy(old);
 	return ret;
 }
 
