@@ -157,47 +157,45 @@ u64 PinTable::find(u64 *idx, u64 last) const noexcept
 	return 0;
 }
 
-int PinTable::insert(u64 chunk, Leaf *l, unsigned int b, u64 rec) noexcept
+/*
+ * Set the record of offset b in l, in place.  A new b needs room for one
+ * more record: the caller checked that the count's leaf size stays the same.
+ */
+namespace {
+template <class L>
+void put_in_place(L *l, unsigned int b, u64 rec)
 {
-	const unsigned int n = l ? popcount(l->mask) : 0;
-	const u64 mask = (l ? l->mask : 0) | (u64(1) << b);
-	if (l && leaf_size(n + 1) == leaf_size(n)) {
-		/* Room in this leaf (and the same layout: the size says which). */
-		if (!direct(n + 1)) {
-			const unsigned int p = pos(mask, n + 1, b);
-			for (unsigned int k = n; k > p; k--)
-				l->slot[k] = l->slot[k - 1];
-		}
-		l->slot[pos(mask, n + 1, b)] = rec;
-		l->mask = mask;
-		return 0;
-	}
-	Leaf *nl = new_leaf(n + 1);
-	if (!nl)
-		return -err::NOMEM;
-	fill(nl, mask, l, b, b, &rec);
-	if (l) {
-		replace(chunk, l, nl);
+	const unsigned int n = popcount(l->mask);
+	const u64 mask = l->mask | (u64(1) << b);
+	const unsigned int n1 = mask == l->mask ? n : n + 1;
+	const unsigned int p = pos(mask, n1, b);
+	if (n1 > n && !direct(n1))
+		for (unsigned int k = n; k > p; k--)
+			l->slot[k] = l->slot[k - 1]; /* open slot p, in index order */
+	l->slot[p] = rec;
+	l->mask = mask;
+}
+} /* namespace */
+
+int PinTable::install(u64 chunk, Leaf *old, Leaf *l) noexcept
+{
+	if (old) {
+		replace(chunk, old, l);
 		return 0;
 	}
 	if (!top_)
 		top_ = kapi_xmap_create();
-	const int ret = top_ ? kapi_xmap_store(top_, chunk, nl) : -err::NOMEM;
+	const int ret = top_ ? kapi_xmap_store(top_, chunk, l) : -err::NOMEM;
 	if (ret)
-		free_leaf(nl);
+		free_leaf(l);
 	return ret;
 }
 
 int PinTable::store(u64 idx, u64 rec) noexcept
 {
-	const u64 chunk = idx / CHUNK;
-	const unsigned int b = idx % CHUNK;
-	Leaf *l = leaf_at(chunk);
-	if (l && (l->mask & (u64(1) << b))) {
-		l->slot[pos(l->mask, popcount(l->mask), b)] = rec;
-		return 0;
-	}
-	return insert(chunk, l, b, rec);
+	u64 stored;
+	const long ret = store_many(idx, &rec, 1, &stored);
+	return ret < 0 ? static_cast<int>(ret) : 0;
 }
 
 long PinTable::store_many(u64 first, const u64 *recs, u64 n, u64 *stored) noexcept
@@ -210,32 +208,16 @@ long PinTable::store_many(u64 first, const u64 *recs, u64 n, u64 *stored) noexce
 		Leaf *l = leaf_at(chunk);
 		const unsigned int n_old = l ? popcount(l->mask) : 0;
 		const u64 mask = (l ? l->mask : 0) | span(o0, o1);
-		const unsigned int n_new = popcount(mask);
 		int ret = 0;
-		if (l && leaf_size(n_new) == leaf_size(n_old) && direct(n_new)) {
-			/* A direct leaf that stays one: each record in its own slot. */
+		if (l && leaf_size(popcount(mask)) == leaf_size(n_old)) {
+			/* Room in this leaf (and the same layout: the size says which). */
 			for (unsigned int b = o0; b <= o1; b++)
-				l->slot[b] = recs[i + b - o0];
-			l->mask = mask;
-		} else if (l && leaf_size(n_new) == leaf_size(n_old)) {
-			for (unsigned int b = o0; b <= o1 && !ret; b++)
-				ret = store(chunk * CHUNK + b, recs[i + b - o0]); /* no allocation */
+				put_in_place(l, b, recs[i + b - o0]);
+		} else if (Leaf *nl = new_leaf(popcount(mask))) {
+			fill(nl, mask, l, o0, o1, recs + i);
+			ret = install(chunk, l, nl);
 		} else {
-			Leaf *nl = new_leaf(n_new);
-			if (!nl) {
-				ret = -err::NOMEM;
-			} else {
-				fill(nl, mask, l, o0, o1, recs + i);
-				if (l) {
-					replace(chunk, l, nl);
-				} else {
-					if (!top_)
-						top_ = kapi_xmap_create();
-					ret = top_ ? kapi_xmap_store(top_, chunk, nl) : -err::NOMEM;
-					if (ret)
-						free_leaf(nl);
-				}
-			}
+			ret = -err::NOMEM;
 		}
 		if (ret) {
 			*stored = i;

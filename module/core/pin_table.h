@@ -97,7 +97,8 @@ private:
 	void drop_last(Leaf *l) noexcept;
 	/* Put l in chunk's xarray slot, where old was, and free old. */
 	void replace(u64 chunk, Leaf *old, Leaf *l) noexcept;
-	int insert(u64 chunk, Leaf *l, unsigned int off, u64 rec) noexcept;
+	/* Put the new leaf l in chunk's slot: where old was (freed), or a new slot. */
+	int install(u64 chunk, Leaf *old, Leaf *l) noexcept;
 
 	kapi_xmap *top_ = nullptr; /* chunk -> Leaf *, created on the first store */
 	Leaf *spare_ = nullptr;	   /* a 1-record leaf for the next new chunk */
