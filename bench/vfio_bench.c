@@ -467,6 +467,7 @@ static int read_slabs(struct slab *s, int max)
 static void slab_delta(const char *w, int b, struct slab *s0, int n0, long pages)
 {
 	static struct slab s1[MAXSLABS];
+	static long delta[MAXSLABS]; /* bytes, per cache of s1 */
 	int n1 = read_slabs(s1, MAXSLABS);
 	long total = 0;
 
@@ -478,6 +479,7 @@ static void slab_delta(const char *w, int b, struct slab *s0, int n0, long pages
 				before = s0[j].active;
 		long d = (s1[i].active - before) * s1[i].size;
 
+		delta[i] = d;
 		total += d;
 		if (d >= 4096 || d <= -4096)
 			printf("I %s_%s_slab %s %ld\n", w, bname[b], s1[i].name, d);
@@ -502,16 +504,9 @@ static void slab_delta(const char *w, int b, struct slab *s0, int n0, long pages
 		long d = 0;
 		char metric[160];
 
-		for (int i = 0; i < n1; i++) {
-			long before = 0;
-
-			if (strcmp(s1[i].name, groups[g].a) && (!groups[g].b || strcmp(s1[i].name, groups[g].b)))
-				continue;
-			for (int j = 0; j < n0; j++)
-				if (!strcmp(s0[j].name, s1[i].name))
-					before = s0[j].active;
-			d += (s1[i].active - before) * s1[i].size;
-		}
+		for (int i = 0; i < n1; i++)
+			if (!strcmp(s1[i].name, groups[g].a) || (groups[g].b && !strcmp(s1[i].name, groups[g].b)))
+				d += delta[i];
 		snprintf(metric, sizeof(metric), "%s_bytes_per_page", groups[g].metric);
 		sample(w, b, metric, (double)d / pages);
 	}
