@@ -120,6 +120,10 @@ void Container::teardown() noexcept
 			remove_dma(d);
 			return true;
 		});
+	if (spapr_) {
+		spapr_free_window(); /* the TCEs first: they count in the regions */
+		spapr_->mm.reset();
+	}
 	/* B37: every region at once, whoever else holds the mm. */
 	while (Prereg *p = preregs_.front())
 		free_prereg(*p);
@@ -161,8 +165,10 @@ bool Container::serves_type(unsigned long type) noexcept
 	case abi::TYPE1v2_IOMMU:
 	case abi::TYPE1_NESTING_IOMMU:
 		return kapi_param_claim_type1() != 0;
+	case abi::SPAPR_TCE_v2_IOMMU:
+		return kapi_param_spapr() != 0;
 	default:
-		return false;
+		return false; /* sPAPR v1 included: not offered */
 	}
 }
 
@@ -175,7 +181,10 @@ Result<Container *> Container::create(unsigned long type) noexcept
 				       type == abi::TYPE1_NESTING_IOMMU && kapi_iommu_has_nesting());
 	if (!c)
 		return Result<Container *>::error(-err::NOMEM);
-	if (!c->lock_.valid() || !c->dmas_ || !c->devices_lock_.valid() || !c->devices_) {
+	if (type == abi::SPAPR_TCE_v2_IOMMU)
+		c->spapr_ = Owned<SpaprState>(make<SpaprState>());
+	if (!c->lock_.valid() || !c->dmas_ || !c->devices_lock_.valid() || !c->devices_ ||
+	    (type == abi::SPAPR_TCE_v2_IOMMU && !c->spapr_)) {
 		c->put();
 		return Result<Container *>::error(-err::NOMEM);
 	}
@@ -194,6 +203,8 @@ long Container::check_extension_global(unsigned long ext) noexcept
 		return kapi_param_claim_type1() ? 1 : 0;
 	case abi::TYPE1_NESTING_IOMMU: /* type1 answers 1; the IOMMU driver decides at attach */
 		return kapi_param_claim_type1() && kapi_iommu_has_nesting() ? 1 : 0;
+	case abi::SPAPR_TCE_v2_IOMMU:
+		return kapi_param_spapr() ? 1 : 0;
 	default:
 		/* UPDATE_VADDR and DMA_CC_IOMMU need a container (as type1). */
 		return 0;
@@ -230,6 +241,8 @@ long Container::check_extension(unsigned long ext) noexcept
 long Container::ioctl(unsigned int cmd, unsigned long arg) noexcept
 {
 	reap_watches();
+	if (spapr_)
+		return spapr_ioctl(cmd, arg);
 	switch (cmd) {
 	case abi::CHECK_EXTENSION:
 		return check_extension(arg);

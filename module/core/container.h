@@ -55,6 +55,7 @@
 #include "iova_list.h"
 #include "prereg.h"
 #include "exit_watch.h"
+#include "spapr.h"
 
 namespace vfio_cxx {
 
@@ -262,6 +263,26 @@ private:
 	int iova_dirty_bitmap(u64 ubitmap, u64 iova, u64 size, u64 pgshift) noexcept;
 	void free_bitmaps() noexcept;
 
+	/* the sPAPR TCE v2 user API (spapr.cpp); spapr_ioctl takes lock_, the rest runs under it */
+	long spapr_ioctl(unsigned int cmd, unsigned long arg) noexcept;
+	long spapr_get_info(unsigned long arg) noexcept;
+	long spapr_map(unsigned long arg) noexcept;
+	long spapr_unmap(unsigned long arg) noexcept;
+	long spapr_register(unsigned long arg, bool reg) noexcept;
+	long spapr_create_ioctl(unsigned long arg) noexcept;
+	long spapr_remove_ioctl(unsigned long arg) noexcept;
+	int spapr_bind_mm() noexcept;
+	u64 spapr_pgsizes() noexcept;
+	u64 spapr_dma32_size() noexcept;
+	int spapr_create(u32 page_shift, u64 window_size, u32 levels, u64 *start) noexcept;
+	int spapr_default_window() noexcept;
+	void spapr_free_window() noexcept;
+	int spapr_put(TceWindow &w, u64 idx, u64 tce) noexcept;
+	void spapr_clear(TceWindow &w, u64 first, u64 n) noexcept;
+	int spapr_build(TceWindow &w, u64 first, u64 vaddr, u64 n, u64 perm) noexcept;
+	int spapr_replay(Domain &fresh) noexcept;
+	bool spapr_fits(const IovaList &next) noexcept;
+
 	/* fn(Dma&) for each Dma intersecting [first, last] in IOVA order; fn may remove it. */
 	template <class F>
 	void for_each_dma(u64 first, u64 last, F &&fn) noexcept
@@ -297,6 +318,7 @@ private:
 	bool cxx_;		  /* VFIO_CXX_IOMMU: prereg and our GET_INFO capability */
 	PreregSet preregs_;	  /* the regions, and the mm they belong to (prereg.h) */
 	ExitWatches watches_;	  /* the exit policy and the watched mms (exit_watch.h) */
+	Owned<SpaprState> spapr_; /* VFIO_SPAPR_TCE_v2_IOMMU only (spapr.h) */
 	bool closed_ = false;	  /* torn down: nothing may be added (atomic reads) */
 	u32 refs_ = 1;
 

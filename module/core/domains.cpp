@@ -170,6 +170,11 @@ int Container::attach_iommu(Group &grp) noexcept
 			conflict = !next.allows(d.iova, d.last());
 			return !conflict;
 		});
+	/* sPAPR: a group that cannot reach the window is incompatible (as a foreign PHB). */
+	if (!ret && !conflict && spapr_ && !spapr_fits(next)) {
+		kapi_domain_detach_group(fresh->raw(), grp.raw());
+		return -err::PERM;
+	}
 	if (ret || conflict) {
 		kapi_domain_detach_group(fresh->raw(), grp.raw());
 		return ret ? ret : -err::INVAL;
@@ -192,7 +197,7 @@ int Container::attach_iommu(Group &grp) noexcept
 
 	const bool was_empty = domains_.empty();
 	domains_.push_back(*fresh);
-	ret = replay(*fresh, was_empty);
+	ret = spapr_ ? spapr_replay(*fresh) : replay(*fresh, was_empty);
 	if (ret) {
 		domains_.remove(*fresh);
 		kapi_domain_detach_group(fresh->raw(), grp.raw());
@@ -210,6 +215,9 @@ int Container::attach_iommu(Group &grp) noexcept
 int Container::attach_group(kapi_group *g, int type) noexcept
 {
 	if (type != VFIO_CXX_GROUP_IOMMU && type != VFIO_CXX_GROUP_EMULATED)
+		return -err::INVAL;
+	/* sPAPR: IOMMU groups only (tce_iommu_attach_group). */
+	if (spapr_ && type == VFIO_CXX_GROUP_EMULATED)
 		return -err::INVAL;
 
 	Guard devices(devices_lock_);
@@ -234,6 +242,9 @@ int Container::attach_group(kapi_group *g, int type) noexcept
 		iommu_groups_++;
 		non_pinned_groups_++;
 	}
+	/* sPAPR: the first group with no window yet makes the default window pending. */
+	if (spapr_ && groups_.empty() && !spapr_->window)
+		spapr_->def_window_pending = true;
 	groups_.push_back(*grp.release());
 	g_stats.groups_attached.inc();
 	sum_.groups.inc();

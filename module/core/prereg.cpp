@@ -225,6 +225,9 @@ bool Container::mm_released(MmWatch &mw, bool try_only) noexcept
 		return true;
 	});
 	u64 regions = 0;
+	/* sPAPR: the TCEs point into the regions; they go first, and with them the window. */
+	if (owns_regions && spapr_)
+		spapr_free_window();
 	if (owns_regions) {
 		while (Prereg *p = preregs_.front()) {
 			if (p->used) {

@@ -99,3 +99,24 @@ LAYOUT(vfio_cxx_exit_policy, 16);
 FIELD(vfio_cxx_exit_policy, policy, 8);
 static_assert(VFIO_CXX_EXIT_POLICY == ((';' << 8) | 0xc0), "VFIO_CXX_EXIT_POLICY");
 static_assert(VFIO_CXX_EXIT_KEEP == 0 && VFIO_CXX_EXIT_RELEASE == 1, "exit policies");
+
+/* The sPAPR TCE v2 user API (core/spapr.cpp). */
+static_assert(VFIO_SPAPR_TCE_IOMMU == 2 && VFIO_SPAPR_TCE_v2_IOMMU == 7 && VFIO_EEH == 5,
+	      "sPAPR ids");
+static_assert(VFIO_IOMMU_SPAPR_TCE_GET_INFO == ((';' << 8) | 112), "SPAPR_TCE_GET_INFO");
+static_assert(VFIO_IOMMU_ENABLE == ((';' << 8) | 115) && VFIO_IOMMU_DISABLE == ((';' << 8) | 116),
+	      "VFIO_IOMMU_ENABLE/DISABLE");
+static_assert(VFIO_IOMMU_SPAPR_TCE_CREATE == ((';' << 8) | 119), "SPAPR_TCE_CREATE");
+static_assert(VFIO_IOMMU_SPAPR_TCE_REMOVE == ((';' << 8) | 120), "SPAPR_TCE_REMOVE");
+static_assert(VFIO_EEH_PE_OP == ((';' << 8) | 121), "VFIO_EEH_PE_OP");
+static_assert(VFIO_IOMMU_SPAPR_INFO_DDW == 1, "VFIO_IOMMU_SPAPR_INFO_DDW");
+LAYOUT(vfio_iommu_spapr_tce_info, 32);
+FIELD(vfio_iommu_spapr_tce_info, dma32_window_size, 12);
+FIELD(vfio_iommu_spapr_tce_info, ddw.pgsizes, 16);
+FIELD(vfio_iommu_spapr_tce_info, ddw.levels, 28);
+LAYOUT(vfio_iommu_spapr_tce_create, 40);
+FIELD(vfio_iommu_spapr_tce_create, window_size, 16);
+FIELD(vfio_iommu_spapr_tce_create, levels, 24);
+FIELD(vfio_iommu_spapr_tce_create, start_addr, 32);
+LAYOUT(vfio_iommu_spapr_tce_remove, 16);
+FIELD(vfio_eeh_pe_op, op, 8);

@@ -67,6 +67,16 @@ unsigned int kapi_param_exit_policy(void)
 	return READ_ONCE(exit_policy);
 }
 
+static bool spapr;
+module_param(spapr, bool, 0644);
+MODULE_PARM_DESC(spapr,
+		 "Serve the sPAPR TCE v2 user API (VFIO_SPAPR_TCE_v2_IOMMU) on this host's IOMMU, for QEMU's pseries machine (default: no; host-wide: with it, a QEMU that finds no Type1 backend takes sPAPR)");
+
+int kapi_param_spapr(void)
+{
+	return READ_ONCE(spapr);
+}
+
 #if VFIO_CXX_HAVE_CONTAINER
 
 static void *cxx_open(unsigned long arg)

@@ -233,6 +233,8 @@ unsigned int kapi_param_dma_entry_limit(void) KAPI_NOEXCEPT;
 int kapi_param_disable_hugepages(void) KAPI_NOEXCEPT;
 /* exit_policy: VFIO_CXX_EXIT_KEEP (0, default) or VFIO_CXX_EXIT_RELEASE (1). */
 unsigned int kapi_param_exit_policy(void) KAPI_NOEXCEPT;
+/* spapr: serve VFIO_SPAPR_TCE_v2_IOMMU containers (host-wide; admin-guide.rst). */
+int kapi_param_spapr(void) KAPI_NOEXCEPT;
 
 /* ---- IOMMU groups and domains ------------------------------------------ */
 

@@ -126,6 +126,7 @@ long live_count()
 /* ---- parameters --------------------------------------------------------- */
 
 std::atomic<bool> claim_type1{ false };
+std::atomic<bool> spapr_param{ false };
 std::atomic<bool> kernel_nesting{ true };
 std::atomic<int> type1_wrap_errno{ -EINVAL };
 std::atomic<unsigned int> dma_entry_limit{ 65535 };
@@ -747,6 +748,7 @@ extern "C" void kapi_internal_error(const char *msg) noexcept
 }
 
 extern "C" int kapi_param_claim_type1(void) noexcept { return claim_type1.load() ? 1 : 0; }
+extern "C" int kapi_param_spapr(void) noexcept { return spapr_param.load() ? 1 : 0; }
 extern "C" int kapi_iommu_has_nesting(void) noexcept { return kernel_nesting.load() ? 1 : 0; }
 extern "C" int kapi_type1_wrap_errno(void) noexcept { return type1_wrap_errno.load(); }
 extern "C" unsigned int kapi_param_dma_entry_limit(void) noexcept { return dma_entry_limit.load(); }
@@ -853,10 +855,17 @@ extern "C" void kapi_domain_aperture(kapi_domain *d, kapi_u64 *start, kapi_u64 *
 }
 
 /* One segment of kapi_domain_map_segs (the kernel's iommu_map). */
+static long map_fail_nth; /* fail_nth_map(): the map call that fails, counting down */
+static bool map_fail_hit;
+
 static int fake_domain_map(kapi_domain *d, kapi_u64 iova, kapi_u64 paddr, kapi_u64 size, int prot)
 {
 	FakeDomain *fd = to_fake(d);
 	StateGuard sg;
+	if (map_fail_nth > 0 && --map_fail_nth == 0) {
+		map_fail_hit = true;
+		return -ENOMEM;
+	}
 	if (!size || ((iova | paddr | size) & 0xfff) || iova + size - 1 < iova)
 		return -EINVAL;
 	if (iova < fd->ap_start || iova + size - 1 > fd->ap_end)
@@ -1358,6 +1367,18 @@ long live_rangemaps() { return n_rangemaps.load(); }
 bool core_lock_held() { return held_per_class[KAPI_LOCK_CONTAINER] != 0; }
 
 void set_claim_type1(bool on) { claim_type1 = on; }
+void set_spapr(bool on) { spapr_param = on; }
+void fail_nth_map(long n)
+{
+	StateGuard g;
+	map_fail_nth = n;
+	map_fail_hit = false;
+}
+bool map_failure_hit()
+{
+	StateGuard g;
+	return map_fail_hit;
+}
 void set_kernel_nesting(bool on) { kernel_nesting = on; }
 void set_type1_wrap_errno(int e) { type1_wrap_errno = e; }
 void set_dma_entry_limit(unsigned int n) { dma_entry_limit = n; }
@@ -1413,6 +1434,9 @@ void reset()
 	fail_hit = false;
 	attempts = 0;
 	claim_type1 = false;
+	spapr_param = false;
+	map_fail_nth = 0;
+	map_fail_hit = false;
 	kernel_nesting = true;
 	type1_wrap_errno = -EINVAL;
 	dma_entry_limit = 65535;

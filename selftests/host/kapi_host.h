@@ -158,6 +158,11 @@ long live_rangemaps();
 /* ---- parameters ----------------------------------------------------------- */
 
 void set_claim_type1(bool on);
+/* the spapr module parameter (VFIO_SPAPR_TCE_v2_IOMMU containers) */
+void set_spapr(bool on);
+/* The n-th IOMMU map (one segment of kapi_domain_map_segs) from now on fails with -ENOMEM; 0: none. */
+void fail_nth_map(long n);
+bool map_failure_hit();
 /* kapi_iommu_has_nesting(): the kernel has iommu_enable_nesting (default true, as 6.1 and 6.12). */
 void set_kernel_nesting(bool on);
 /* kapi_type1_wrap_errno(): -EINVAL (default, 6.1 and 6.12) or -EOVERFLOW (7.x). */

@@ -33,6 +33,13 @@ constexpr u32 IOMMU_DIRTY_PAGES = ioc(0, VFIO_TYPE, VFIO_BASE + 17, 0);
 constexpr u32 IOMMU_REGISTER_MEMORY = ioc(0, VFIO_TYPE, VFIO_BASE + 17, 0);
 constexpr u32 IOMMU_UNREGISTER_MEMORY = ioc(0, VFIO_TYPE, VFIO_BASE + 18, 0);
 constexpr u32 CXX_EXIT_POLICY = ioc(0, VFIO_TYPE, 0xc0, 0);
+/* the sPAPR TCE user API (VFIO_SPAPR_TCE_v2_IOMMU containers, spapr.cpp) */
+constexpr u32 SPAPR_TCE_GET_INFO = IOMMU_GET_INFO; /* same number, other struct */
+constexpr u32 IOMMU_ENABLE = ioc(0, VFIO_TYPE, VFIO_BASE + 15, 0);
+constexpr u32 IOMMU_DISABLE = ioc(0, VFIO_TYPE, VFIO_BASE + 16, 0);
+constexpr u32 SPAPR_TCE_CREATE = ioc(0, VFIO_TYPE, VFIO_BASE + 19, 0);
+constexpr u32 SPAPR_TCE_REMOVE = ioc(0, VFIO_TYPE, VFIO_BASE + 20, 0);
+constexpr u32 EEH_PE_OP = ioc(0, VFIO_TYPE, VFIO_BASE + 21, 0);
 
 /* Extensions (VFIO_CHECK_EXTENSION / VFIO_SET_IOMMU arguments). */
 constexpr unsigned long TYPE1_IOMMU = 1;
@@ -42,6 +49,9 @@ constexpr unsigned long DMA_CC_IOMMU = 4;
 constexpr unsigned long UNMAP_ALL = 9;
 constexpr unsigned long UPDATE_VADDR = 10;
 constexpr unsigned long CXX_IOMMU = 0x56435831UL;
+constexpr unsigned long SPAPR_TCE_IOMMU = 2;	 /* v1: not offered */
+constexpr unsigned long SPAPR_TCE_v2_IOMMU = 7; /* the spapr module parameter */
+constexpr unsigned long EEH = 5;
 
 /* struct vfio_iommu_type1_info */
 struct IommuInfo {
@@ -144,6 +154,43 @@ struct RegisterMemory {
 };
 constexpr u32 REGISTER_MEMORY_MINSZ = 24;
 
+/* struct vfio_iommu_spapr_tce_info (with its ddw part) */
+struct SpaprTceInfo {
+	u32 argsz;
+	u32 flags;
+	u32 dma32_window_start;
+	u32 dma32_window_size;
+	u64 pgsizes;
+	u32 max_dynamic_windows_supported;
+	u32 levels;
+};
+constexpr u32 SPAPR_INFO_DDW = 1u << 0;
+constexpr u32 SPAPR_TCE_INFO_MINSZ = 16; /* offsetofend(dma32_window_size) */
+
+/* struct vfio_iommu_spapr_tce_create */
+struct SpaprTceCreate {
+	u32 argsz;
+	u32 flags;
+	u32 page_shift;
+	u32 resv1;
+	u64 window_size;
+	u32 levels;
+	u32 resv2;
+	u64 start_addr; /* out */
+};
+constexpr u32 SPAPR_TCE_CREATE_MINSZ = 40;
+
+/* struct vfio_iommu_spapr_tce_remove */
+struct SpaprTceRemove {
+	u32 argsz;
+	u32 flags;
+	u64 start_addr;
+};
+constexpr u32 SPAPR_TCE_REMOVE_MINSZ = 16;
+
+/* struct vfio_eeh_pe_op: only its head is read (there is no PE) */
+constexpr u32 EEH_PE_OP_MINSZ = 12;
+
 /* struct vfio_cxx_info_cap_prereg */
 constexpr u16 CAP_CXX_PREREG = 0x5643;
 struct CapPrereg {
@@ -170,6 +217,8 @@ constexpr u64 dirty_bitmap_bytes(u64 npages) { return ((npages + 63) / 64) * 8; 
 constexpr u64 DIRTY_BITMAP_SIZE_MAX = dirty_bitmap_bytes(DIRTY_BITMAP_PAGES_MAX);
 
 #define VFIO_CXX_OFF(t, f) __builtin_offsetof(t, f)
+static_assert(sizeof(SpaprTceInfo) == 32 && sizeof(SpaprTceCreate) == 40 &&
+	      VFIO_CXX_OFF(SpaprTceCreate, start_addr) == 32 && sizeof(SpaprTceRemove) == 16);
 static_assert(sizeof(IommuInfo) == 24 && VFIO_CXX_OFF(IommuInfo, cap_offset) == 16);
 static_assert(sizeof(CapHeader) == 8 && sizeof(IovaRange) == 16 && sizeof(CapIovaRange) == 16);
 static_assert(sizeof(CapMigration) == 32 && VFIO_CXX_OFF(CapMigration, pgsize_bitmap) == 16);
