@@ -51,11 +51,13 @@ FUZZ_TEST := $(OUT)/vm/fuzz_test
 HOSTILE_TEST := $(OUT)/vm/hostile_test
 # Debian's own QEMU with the edu through -device vfio-pci (issue 13), type1 vs cxx.
 QEMU_CLIENT_TEST := $(OUT)/vm/qemu_client_test
+# The sPAPR TCE v2 user API (issue 14), spoken directly against the edu groups.
+SPAPR_TEST := $(OUT)/vm/spapr_test
 # Debug-kernel lane only: the fail_nth sweep (needs fault injection).
 FAIL_NTH_TEST := $(OUT)/vm/fail_nth_test
 DEBUG_SUITES := $(FAIL_NTH_TEST)
 VM_SUITES := $(SELFTEST) $(TYPE1_TEST) $(MDEV_TEST) $(PREREG_TEST) $(NETLINK_TEST) $(FUZZ_TEST) \
-	$(HOSTILE_TEST) $(QEMU_CLIENT_TEST)
+	$(HOSTILE_TEST) $(QEMU_CLIENT_TEST) $(SPAPR_TEST)
 
 TOOL := $(OUT)/tool/vfio-cxx-stat
 DEMO := $(OUT)/vm/vfio_cxx_demo

@@ -805,7 +805,6 @@ FIXTURE_SETUP(qc)
 }
 
 static void huge_put(struct huge *h);
-static void edu2_unbind(char *bdf);
 
 FIXTURE_TEARDOWN(qc)
 {
@@ -1321,68 +1320,6 @@ TEST_F_TIMEOUT(qc, bar_toggle_and_system_reset, 240)
 
 /* ------------------------------------------------------------------ */
 /* two devices, peer to peer                                            */
-
-/*
- * A second edu in the lane's VM (scripts/vm-lane.sh gives it two), bound
- * to vfio-pci by the test: its BDF in bdf and its IOMMU group; 0, or a
- * negative step (-1: there is no second edu).  edu2_unbind() (the
- * fixture's teardown) gives it back.
- */
-static int edu2_bind(char *bdf, size_t len, int *group)
-{
-	char first[64], path[320], link[160], node[32];
-	struct dirent *de;
-	DIR *d;
-
-	bdf[0] = 0;
-	if (edu_bdf(first, sizeof(first)))
-		return -2;
-	d = opendir("/sys/bus/pci/devices");
-	if (!d)
-		return -2;
-	while ((de = readdir(d))) {
-		char v[16] = "", id[16] = "";
-
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, first))
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", de->d_name);
-		read_str(path, v, sizeof(v));
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", de->d_name);
-		read_str(path, id, sizeof(id));
-		if (!strcmp(v, "0x1234") && !strcmp(id, "0x11e8")) {
-			snprintf(bdf, len, "%s", de->d_name);
-			break;
-		}
-	}
-	closedir(d);
-	if (!bdf[0])
-		return -1;
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	ssize_t n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return -3;
-	link[n] = 0;
-	*group = atoi(strrchr(link, '/') + 1);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
-	if (write_str(path, "vfio-pci") || write_str("/sys/bus/pci/drivers_probe", bdf))
-		return -4;
-	snprintf(node, sizeof(node), "/dev/vfio/%d", *group);
-	for (int i = 0; i < 50 && access(node, F_OK); i++)
-		usleep(100000);
-	return access(node, F_OK) ? -5 : 0;
-}
-
-static void edu2_unbind(char *bdf)
-{
-	char path[160];
-
-	if (!bdf[0])
-		return;
-	write_str("/sys/bus/pci/drivers/vfio-pci/unbind", bdf);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
-	write_str(path, "\n");
-	bdf[0] = 0;
-}
 
 #define QC_BAR0_B (QC_BAR0 + 0x100000)
 

@@ -554,6 +554,68 @@ static inline int edu_bdf(char *bdf, size_t len)
 	return found;
 }
 
+/*
+ * A second edu in the lane's VM (scripts/vm-lane.sh gives it two), bound
+ * to vfio-pci by the test: its BDF in bdf and its IOMMU group; 0, or a
+ * negative step (-1: there is no second edu).  edu2_unbind() (the
+ * fixture's teardown) gives it back.
+ */
+static inline int edu2_bind(char *bdf, size_t len, int *group)
+{
+	char first[64], path[320], link[160], node[32];
+	struct dirent *de;
+	DIR *d;
+
+	bdf[0] = 0;
+	if (edu_bdf(first, sizeof(first)))
+		return -2;
+	d = opendir("/sys/bus/pci/devices");
+	if (!d)
+		return -2;
+	while ((de = readdir(d))) {
+		char v[16] = "", id[16] = "";
+
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, first))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", de->d_name);
+		read_str(path, v, sizeof(v));
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", de->d_name);
+		read_str(path, id, sizeof(id));
+		if (!strcmp(v, "0x1234") && !strcmp(id, "0x11e8")) {
+			snprintf(bdf, len, "%s", de->d_name);
+			break;
+		}
+	}
+	closedir(d);
+	if (!bdf[0])
+		return -1;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return -3;
+	link[n] = 0;
+	*group = atoi(strrchr(link, '/') + 1);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+	if (write_str(path, "vfio-pci") || write_str("/sys/bus/pci/drivers_probe", bdf))
+		return -4;
+	snprintf(node, sizeof(node), "/dev/vfio/%d", *group);
+	for (int i = 0; i < 50 && access(node, F_OK); i++)
+		usleep(100000);
+	return access(node, F_OK) ? -5 : 0;
+}
+
+static inline void edu2_unbind(char *bdf)
+{
+	char path[160];
+
+	if (!bdf[0])
+		return;
+	write_str("/sys/bus/pci/drivers/vfio-pci/unbind", bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+	write_str(path, "\n");
+	bdf[0] = 0;
+}
+
 /* The edu's vfio-pci device fd from its group (in a container with an IOMMU set); -1 if none. */
 static inline int edu_device_fd(int group)
 {
@@ -569,17 +631,13 @@ static inline int edu_device_fd(int group)
  * set), finds BAR0 and config space and turns on memory decoding and bus
  * mastering.  0 or a negative step number; e->dev is -1 on failure.
  */
-static inline int edu_dev_open(struct edu_dev *e, int group)
+static inline int edu_dev_open_bdf(struct edu_dev *e, int group, const char *bdf)
 {
 	struct vfio_region_info r = { .argsz = sizeof(r), .index = VFIO_PCI_BAR0_REGION_INDEX };
 	struct vfio_region_info c = { .argsz = sizeof(c), .index = VFIO_PCI_CONFIG_REGION_INDEX };
-	char bdf[256];
 	uint32_t ident;
 	uint16_t cmd;
 
-	e->dev = -1;
-	if (edu_bdf(bdf, sizeof(bdf)))
-		return -2;
 	e->dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	if (e->dev < 0)
 		return -3;
@@ -597,6 +655,17 @@ static inline int edu_dev_open(struct edu_dev *e, int group)
 	if (edu_r32(e, EDU_R_IDENT, &ident) || (ident & 0xff) != 0xed)
 		return -7;
 	return 0;
+}
+
+/* edu_dev_open_bdf() of the edu in VFIO_CXX_GROUP. */
+static inline int edu_dev_open(struct edu_dev *e, int group)
+{
+	char bdf[256];
+
+	e->dev = -1;
+	if (edu_bdf(bdf, sizeof(bdf)))
+		return -2;
+	return edu_dev_open_bdf(e, group, bdf);
 }
 
 static inline void edu_dev_close(struct edu_dev *e)
