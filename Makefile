@@ -53,11 +53,14 @@ HOSTILE_TEST := $(OUT)/vm/hostile_test
 QEMU_CLIENT_TEST := $(OUT)/vm/qemu_client_test
 # The sPAPR TCE v2 user API (issue 14), spoken directly against the edu groups.
 SPAPR_TEST := $(OUT)/vm/spapr_test
+# qemu-system-ppc64's pseries machine with the edu through -device vfio-pci (issue 14):
+# type1, cxx (Type1v2) and our sPAPR mode.
+PSERIES_TEST := $(OUT)/vm/pseries_test
 # Debug-kernel lane only: the fail_nth sweep (needs fault injection).
 FAIL_NTH_TEST := $(OUT)/vm/fail_nth_test
 DEBUG_SUITES := $(FAIL_NTH_TEST)
 VM_SUITES := $(SELFTEST) $(TYPE1_TEST) $(MDEV_TEST) $(PREREG_TEST) $(NETLINK_TEST) $(FUZZ_TEST) \
-	$(HOSTILE_TEST) $(QEMU_CLIENT_TEST) $(SPAPR_TEST)
+	$(HOSTILE_TEST) $(QEMU_CLIENT_TEST) $(SPAPR_TEST) $(PSERIES_TEST)
 
 TOOL := $(OUT)/tool/vfio-cxx-stat
 DEMO := $(OUT)/vm/vfio_cxx_demo
@@ -148,7 +151,7 @@ $(VM_SUITES) $(DEBUG_SUITES): $(TOP)/selftests/vm/vm_util.h
 $(MDEV_TEST) $(PREREG_TEST) $(FUZZ_TEST) $(HOSTILE_TEST) $(DEBUG_SUITES): $(TOP)/selftests/mdev/mtest_regs.h
 $(FUZZ_TEST): $(TOP)/selftests/vm/fuzz_mp.h $(TOP)/uapi/linux/vfio_cxx_netlink.h
 $(NETLINK_TEST): $(TOOL)
-$(QEMU_CLIENT_TEST): $(TOOL)
+$(QEMU_CLIENT_TEST) $(PSERIES_TEST): $(TOOL) $(TOP)/selftests/vm/nested_qemu.h
 
 # vfio-cxx-stat: the netlink family's command-line tool (libnl-genl-3).
 # --version prints VFIO_CXX_VERSION (../VERSION, mk/pkg.mk).  debian/rules

@@ -44,7 +44,7 @@ host_pkgs=(g++ make cmake googletest libgtest-dev pkg-config libnl-genl-3-dev li
 build_pkgs=(build-essential gcc-12 g++-12 linux-headers-amd64 linux-headers-6.12-amd64
 	    linux-image-amd64 linux-image-6.12-amd64
 	    linux-source-6.1 linux-source-6.12 xz-utils zstd binutils dwarves kmod dkms)
-vm_pkgs=(linux-image-amd64 linux-image-6.12-amd64 qemu-system-x86 qemu-utils
+vm_pkgs=(linux-image-amd64 linux-image-6.12-amd64 qemu-system-x86 qemu-system-ppc qemu-utils
 	 python3-argcomplete python3-requests busybox-static udev iproute2 pciutils
 	 python3-yaml python3-jsonschema)
 # The debug kernel (scripts/debug-kernel.sh): kconfig, and a build when no

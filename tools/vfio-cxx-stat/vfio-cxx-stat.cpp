@@ -125,6 +125,7 @@ const char *type_name(uint32_t t)
 	switch (t) {
 	case 1: return "type1";
 	case 3: return "type1v2";
+	case 7: return "spapr_v2";
 	case 0x56435831: return "cxx";
 	default: return "?";
 	}
