@@ -335,7 +335,7 @@ private:
 		SerialCounter mapped_bytes;
 		Tally pages_pinned{ g_stats.pages_pinned };
 		Tally external_pages{ g_stats.external_pages };
-		Tally prereg_pages{ g_stats.prereg_pages };
+		SerialCounter prereg_pages; /* regions referenced (g_stats counts each pinned region once) */
 		SerialCounter locked_pages;
 		SerialCounter orphaned; /* as of the last time lock_ was free */
 		u32 ngroup_ids = 0;

@@ -164,6 +164,8 @@ private:
  * the Container (its preregs_ list); `used` counts the Dmas it backs, and
  * it cannot be unregistered while any is left (B36).
  */
+class SharedRegion;
+
 class Prereg {
 public:
 	Prereg(u64 vaddr, u64 size) noexcept : vaddr(vaddr), size(size) {}
@@ -175,12 +177,16 @@ public:
 		return va >= vaddr && va + len - 1 <= last();
 	}
 
+	/* The pinned pages: the region's own, or those of the SharedRegion it refers to. */
+	const RunList &pins() const noexcept;
+
 	ListNode node;
 	const u64 vaddr;
 	const u64 size;
-	RunList runs;
-	u64 locked = 0; /* pages charged to the owner mm's locked_vm */
-	u64 used = 0;	/* Dmas backed by it */
+	RunList runs;	/* its own pins (none with `shared`) */
+	u64 locked = 0; /* pages it charged to the owner mm's locked_vm (0 with `shared`) */
+	u64 used = 0;	/* Dmas (sPAPR: TCEs) backed by it */
+	SharedRegion *shared = nullptr; /* sPAPR: the mm's region, one reference (shared_region.h) */
 };
 
 class Dma {

@@ -113,7 +113,7 @@ int Container::pin_map(Dma &d) noexcept
 	const u64 npages = d.size >> abi::PAGE_SHIFT;
 	if (Prereg *p = d.prereg) {
 		/* B39: the region's pages, already pinned and charged. */
-		int ret = d.runs.append_range(p->runs, (d.vaddr - p->vaddr) >> abi::PAGE_SHIFT, npages)
+		int ret = d.runs.append_range(p->pins(), (d.vaddr - p->vaddr) >> abi::PAGE_SHIFT, npages)
 				  ? map_all(d)
 				  : -err::NOMEM;
 		if (ret) {

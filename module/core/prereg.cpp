@@ -14,6 +14,7 @@
 #include "registry.h"
 #include "accounting.h"
 #include "pinning.h"
+#include "shared_region.h"
 
 #include <vfio_cxx/abi.h>
 #include <vfio_cxx/errno.h>
@@ -22,6 +23,11 @@
 namespace vfio_cxx {
 
 /* ---- the set of regions (prereg.h) ---------------------------------------- */
+
+const RunList &Prereg::pins() const noexcept
+{
+	return shared ? shared->runs : runs;
+}
 
 PreregSet::~PreregSet()
 {
@@ -75,8 +81,13 @@ void PreregSet::add(Prereg &p, MmRef &new_mm) noexcept
 u64 PreregSet::free(Prereg &p) noexcept
 {
 	const u64 npages = p.size >> abi::PAGE_SHIFT;
-	unpin_runs(p.runs, true); /* devices may have written anywhere */
-	uncharge(mm_, p.locked);
+	if (p.shared) {
+		p.shared->put(); /* the last container's reference unpins and uncharges */
+	} else {
+		unpin_runs(p.runs, true); /* devices may have written anywhere */
+		uncharge(mm_, p.locked);
+		g_stats.prereg_pages.sub(npages);
+	}
 	regions_.remove(p);
 	delete &p;
 	/* The last region gone: another mm may register next (issue 11 item 9). */
@@ -122,6 +133,24 @@ int Container::register_memory(u64 vaddr, u64 size) noexcept
 	if (!p)
 		return -err::NOMEM;
 	const u64 limit = kapi_rlimit_memlock_pages();
+	if (spapr_) {
+		/* sPAPR: the mm's region, pinned and charged once for all its containers. */
+		u64 denied = 0;
+		int ret = SharedRegion::acquire(mm, vaddr, size, kapi_capable_ipc_lock(), limit,
+						&p->shared, &denied);
+		if (denied)
+			Registry::memlock_denied(*this, denied, limit);
+		if (!ret)
+			ret = watch_mm(mm);
+		if (ret) {
+			if (p->shared)
+				p->shared->put();
+			return ret;
+		}
+		sum_.prereg_pages.add(npages);
+		preregs_.add(*p.release(), new_mm);
+		return 0;
+	}
 	LockedVmCharge charge(mm, kapi_capable_ipc_lock(), limit);
 	int ret = charge.charge(npages);
 	if (ret == -err::NOMEM)
@@ -140,6 +169,7 @@ int Container::register_memory(u64 vaddr, u64 size) noexcept
 	pinned.keep();
 	p->locked = charge.commit();
 	sum_.prereg_pages.add(npages);
+	g_stats.prereg_pages.add(npages);
 	preregs_.add(*p.release(), new_mm);
 	return 0;
 }
@@ -243,7 +273,7 @@ bool Container::mm_released(MmWatch &mw, bool try_only) noexcept
 					return true;
 				});
 			}
-			pages += p->runs.pinned_pages();
+			pages += p->shared ? 0 : p->runs.pinned_pages(); /* a shared one may stay */
 			free_prereg(*p);
 			regions++;
 		}

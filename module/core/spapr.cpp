@@ -143,7 +143,7 @@ int Container::spapr_put(TceWindow &w, u64 idx, u64 tce) noexcept
 	Prereg *p = preregs_.find(preregs_.mm(), ua, abi::PAGE_SIZE);
 	if (!p)
 		return -err::INVAL;
-	u64 pfn = p->runs.pfn_at((ua - p->vaddr) >> abi::PAGE_SHIFT);
+	u64 pfn = p->pins().pfn_at((ua - p->vaddr) >> abi::PAGE_SHIFT);
 	u64 one = 1;
 	if (int ret = w.set(idx, tce))
 		return ret;
@@ -250,7 +250,7 @@ int Container::spapr_replay(Domain &fresh) noexcept
 		for (u64 i = idx; i < idx + run && !ret; i++) {
 			const u64 tce = w->get(i);
 			Prereg *p = preregs_.find(preregs_.mm(), tce & abi::PAGE_MASK, abi::PAGE_SIZE);
-			u64 pfn = p->runs.pfn_at(((tce & abi::PAGE_MASK) - p->vaddr) >> abi::PAGE_SHIFT);
+			u64 pfn = p->pins().pfn_at(((tce & abi::PAGE_MASK) - p->vaddr) >> abi::PAGE_SHIFT);
 			u64 one = 1;
 			ret = kapi_domain_map_segs(fresh.raw(), w->iova_of(i), &pfn, &one, 1, tce_prot(tce));
 			if (!ret)

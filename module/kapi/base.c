@@ -42,6 +42,7 @@ static const char *const kapi_lock_names[KAPI_LOCK_NR] = {
 	[KAPI_LOCK_REGISTRY] = "vfio_cxx_registry",
 	[KAPI_LOCK_DEVICES] = "vfio_cxx_devices",
 	[KAPI_LOCK_CONTAINER] = "vfio_cxx_container",
+	[KAPI_LOCK_REGIONS] = "vfio_cxx_regions",
 };
 
 struct kapi_mutex {
@@ -93,10 +94,16 @@ void kapi_mutex_assert_held(struct kapi_mutex *m)
 
 /* The registry's static mutex, given its lockdep class at module init. */
 static struct kapi_mutex kapi_registry_lock;
+static struct kapi_mutex kapi_regions_lock;
 
 struct kapi_mutex *kapi_registry_mutex(void)
 {
 	return &kapi_registry_lock;
+}
+
+struct kapi_mutex *kapi_regions_mutex(void)
+{
+	return &kapi_regions_lock;
 }
 
 /* Key of kapi_mm_id(): user space sees hashes, never kernel pointers. */
@@ -106,6 +113,8 @@ void kapi_base_init(void)
 {
 	__mutex_init(&kapi_registry_lock.m, kapi_lock_names[KAPI_LOCK_REGISTRY],
 		     &kapi_lock_keys[KAPI_LOCK_REGISTRY]);
+	__mutex_init(&kapi_regions_lock.m, kapi_lock_names[KAPI_LOCK_REGIONS],
+		     &kapi_lock_keys[KAPI_LOCK_REGIONS]);
 	get_random_bytes(&kapi_mm_id_key, sizeof(kapi_mm_id_key));
 }
 

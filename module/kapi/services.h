@@ -157,6 +157,7 @@ enum kapi_lock_class {
 	KAPI_LOCK_REGISTRY = 0,		/* the registry of live containers (registry.cpp) */
 	KAPI_LOCK_DEVICES,		/* Container::devices_lock_ */
 	KAPI_LOCK_CONTAINER,		/* Container::lock_ */
+	KAPI_LOCK_REGIONS,		/* the sPAPR regions shared per mm (shared_region.cpp) */
 	KAPI_LOCK_NR
 };
 
@@ -175,6 +176,8 @@ void kapi_mutex_assert_held(struct kapi_mutex *m) KAPI_NOEXCEPT;
  * created or destroyed by the core; valid from module init to exit).
  */
 struct kapi_mutex *kapi_registry_mutex(void) KAPI_NOEXCEPT;
+/* The same for KAPI_LOCK_REGIONS. */
+struct kapi_mutex *kapi_regions_mutex(void) KAPI_NOEXCEPT;
 
 /* ---- the calling task (observability, ownership) ------------------------ */
 

@@ -682,16 +682,25 @@ extern "C" void kapi_mutex_assert_held(kapi_mutex *m) noexcept
 		die("kapi_mutex_assert_held: mutex not held by the calling thread");
 }
 
-/* The registry's static mutex: never created, never counted as live. */
+/* The static mutexes (registry, regions): never created, never counted as live. */
+static kapi_mutex *static_mutex(kapi_lock_class cls)
+{
+	auto *r = static_cast<kapi_mutex *>(malloc(sizeof(kapi_mutex)));
+	pthread_mutex_init(&r->m, nullptr);
+	r->held = false;
+	r->cls = cls;
+	return r;
+}
+
 extern "C" kapi_mutex *kapi_registry_mutex(void) noexcept
 {
-	static kapi_mutex *m = [] {
-		auto *r = static_cast<kapi_mutex *>(malloc(sizeof(kapi_mutex)));
-		pthread_mutex_init(&r->m, nullptr);
-		r->held = false;
-		r->cls = KAPI_LOCK_REGISTRY;
-		return r;
-	}();
+	static kapi_mutex *m = static_mutex(KAPI_LOCK_REGISTRY);
+	return m;
+}
+
+extern "C" kapi_mutex *kapi_regions_mutex(void) noexcept
+{
+	static kapi_mutex *m = static_mutex(KAPI_LOCK_REGIONS);
 	return m;
 }
 

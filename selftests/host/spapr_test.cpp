@@ -10,6 +10,7 @@
 #include "test_common.h"
 
 #include <deque>
+#include <thread>
 
 #include "core/spapr.h"
 #include <vfio_cxx/abi.h>
@@ -572,6 +573,173 @@ TEST_F(SpaprTest, B42_OwnerExitReleasesWindowAndRegions)
 	EXPECT_EQ(khost::mapped_bytes(g1_), 0u);
 	EXPECT_EQ(khost::log_count("still used"), 0);
 	EXPECT_EQ(khost::log_count("without its region"), 0);
+}
+
+} /* namespace */
+
+namespace {
+
+/* Item 3: regions shared per mm, as upstream's mm_iommu keeps them (seeds 000/002, B34, B37). */
+class SpaprShare : public SpaprTest {
+protected:
+	void SetUp() override
+	{
+		SpaprTest::SetUp();
+		g2_ = group(2, 0);
+		ASSERT_EQ(vfio_cxx_open(SPAPR_V2, &c2_), 0);
+		ASSERT_EQ(vfio_cxx_attach_group(c2_, g2_.group(), VFIO_CXX_GROUP_IOMMU), 0);
+		ASSERT_EQ(attach_g(g1_), 0);
+	}
+	void TearDown() override
+	{
+		close2();
+		SpaprTest::TearDown();
+	}
+	void close2()
+	{
+		if (!c2_)
+			return;
+		vfio_cxx_detach_group(c2_, g2_.group());
+		vfio_cxx_release(c2_);
+		c2_ = nullptr;
+	}
+	long reg2(unsigned long vaddr, unsigned long size, unsigned int cmd = REGISTER)
+	{
+		uabi::RegisterMemory r{ 24, 0, vaddr, size };
+		return vfio_cxx_ioctl(c2_, cmd, reinterpret_cast<unsigned long>(&r));
+	}
+	long map2(unsigned long iova, unsigned long size, unsigned long vaddr)
+	{
+		uabi::DmaMap m{ sizeof(m), RW, vaddr, iova, size };
+		return vfio_cxx_ioctl(c2_, MAP_DMA, reinterpret_cast<unsigned long>(&m));
+	}
+
+	khost::FakeGroup g2_;
+	vfio_cxx_container *c2_ = nullptr;
+};
+
+/* B34: the same region in two containers of one mm is pinned and charged once; each closes alone. */
+TEST_F(SpaprShare, B34_B37_SameRegionPinnedAndChargedOnce)
+{
+	ASSERT_EQ(reg(VA, 32 * PG), 0);
+	ASSERT_EQ(reg2(VA, 32 * PG), 0);
+	EXPECT_EQ(khost::pinned_pages(), 32u);
+	EXPECT_EQ(locked(), 32u);
+	EXPECT_EQ(stats().prereg_pages, 32u) << "the module counts the region once";
+	EXPECT_EQ(probe(c_).prereg_pages(), 32u);
+	EXPECT_EQ(probe(c2_).prereg_pages(), 32u) << "and each container lists it";
+	EXPECT_EQ(reg2(VA, 32 * PG), -EBUSY_) << "the same container twice";
+	/* both map from it */
+	ASSERT_EQ(map(0x100000, PG, VA + 3 * PG), 0);
+	ASSERT_EQ(map2(0x100000, PG, VA + 3 * PG), 0);
+	EXPECT_EQ(phys(g2_, 0x100000), page_phys(VA + 3 * PG));
+	EXPECT_EQ(khost::pinned_pages(), 32u);
+	/* the first container goes: the region stays for the second, still pinned and charged */
+	close_container();
+	EXPECT_EQ(khost::pinned_pages(), 32u);
+	EXPECT_EQ(locked(), 32u + 2048u) << "the region, and the second container's default window";
+	EXPECT_EQ(phys(g2_, 0x100000), page_phys(VA + 3 * PG));
+	close2();
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(locked(), 0u);
+	EXPECT_EQ(stats().prereg_pages, 0u);
+}
+
+/* Quirk 5: a region overlapping one of the mm's regions in another container is -EINVAL. */
+TEST_F(SpaprShare, OverlapAcrossContainersIsEinval)
+{
+	ASSERT_EQ(reg(VA, 16 * PG), 0);
+	EXPECT_EQ(reg2(VA + 8 * PG, 16 * PG), -EINVAL_);
+	EXPECT_EQ(reg2(VA, 8 * PG), -EINVAL_) << "a part is an overlap, not the same region";
+	EXPECT_EQ(reg2(VA + 16 * PG, 16 * PG), 0) << "adjacent";
+	EXPECT_EQ(khost::pinned_pages(), 32u);
+	EXPECT_EQ(locked(), 32u);
+}
+
+/* Unregistering in one container drops its reference only; the other's TCEs keep their pages. */
+TEST_F(SpaprShare, B36_UnregisterDropsOneReference)
+{
+	ASSERT_EQ(reg(VA, 16 * PG), 0);
+	ASSERT_EQ(reg2(VA, 16 * PG), 0);
+	ASSERT_EQ(map2(0x100000, 2 * PG, VA), 0);
+	EXPECT_EQ(unreg(VA, 16 * PG), 0) << "none of this container's TCEs use it";
+	EXPECT_EQ(khost::pinned_pages(), 16u);
+	EXPECT_EQ(reg2(VA, 16 * PG, UNREGISTER), -EBUSY_) << "the other's TCEs do";
+	EXPECT_EQ(map(0x100000, PG, VA), -EINVAL_) << "MAP looks in the container's own regions";
+	EXPECT_EQ(reg(VA, 16 * PG), 0) << "registered again: the same pins";
+	EXPECT_EQ(khost::pinned_pages(), 16u);
+	EXPECT_EQ(locked(), 16u + 2 * 2048u) << "each container made its default window";
+}
+
+/* Another mm's region of the same addresses is its own. */
+TEST_F(SpaprShare, OtherMmsDoNotShare)
+{
+	ASSERT_EQ(reg(VA, 8 * PG), 0);
+	khost::FakeMm *other = khost::mm_new();
+	khost::set_current_mm(other);
+	vfio_cxx_container *c3 = nullptr;
+	khost::FakeGroup g3 = group(3, 0);
+	ASSERT_EQ(vfio_cxx_open(SPAPR_V2, &c3), 0);
+	ASSERT_EQ(vfio_cxx_attach_group(c3, g3.group(), VFIO_CXX_GROUP_IOMMU), 0);
+	uabi::RegisterMemory r{ 24, 0, VA, 8 * PG };
+	EXPECT_EQ(vfio_cxx_ioctl(c3, REGISTER, reinterpret_cast<unsigned long>(&r)), 0);
+	EXPECT_EQ(khost::pinned_pages(), 16u);
+	EXPECT_EQ(khost::mm_locked_vm(other), 8u);
+	EXPECT_EQ(locked(), 8u);
+	vfio_cxx_detach_group(c3, g3.group());
+	vfio_cxx_release(c3);
+	EXPECT_EQ(khost::mm_locked_vm(other), 0u);
+	khost::set_current_mm(mm_);
+	khost::mm_put(other);
+	EXPECT_EQ(khost::pinned_pages(), 8u);
+}
+
+/*
+ * Two registrations of one region race: the second container registers it
+ * while the first is still pinning (with no regions lock held).  One set
+ * of pins and one charge stay; the loser gives its own back.
+ */
+TEST_F(SpaprShare, RacingRegistrationsKeepOnePin)
+{
+	bool once = false;
+	long inner = 1;
+	khost::set_pin_hook([&](unsigned long, unsigned long) {
+		if (once)
+			return;
+		once = true;
+		/* another process's thread of the same mm, while this one pins */
+		std::thread t([&] { inner = reg2(VA, 16 * PG); });
+		t.join();
+	});
+	EXPECT_EQ(reg(VA, 16 * PG), 0);
+	khost::set_pin_hook(nullptr);
+	EXPECT_EQ(inner, 0);
+	EXPECT_EQ(khost::pinned_pages(), 16u);
+	EXPECT_EQ(locked(), 16u);
+	EXPECT_EQ(stats().prereg_pages, 16u);
+	close2();
+	EXPECT_EQ(khost::pinned_pages(), 16u);
+	close_container();
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(locked(), 0u);
+}
+
+/* An allocation failing anywhere in a shared registration leaves nothing pinned or charged. */
+TEST_F(SpaprShare, RegisterAtEveryAllocationFailure)
+{
+	ASSERT_EQ(reg2(VA + 64 * PG, 4 * PG), 0);
+	bool hit = true;
+	for (long n = 1; hit && n < 50; n++) {
+		long r = nth_alloc_failing(n, [&] { return reg(VA, 16 * PG); }, &hit);
+		if (!hit) {
+			ASSERT_EQ(r, 0);
+			break;
+		}
+		ASSERT_EQ(r, -ENOMEM_) << n;
+		EXPECT_EQ(khost::pinned_pages(), 4u) << n;
+		EXPECT_EQ(locked(), 4u) << n;
+	}
+	EXPECT_EQ(khost::pinned_pages(), 20u);
 }
 
 } /* namespace */

@@ -481,6 +481,45 @@ TEST_F(sp, seed003_two_groups_and_detach)
 	edu2_unbind(bdf2);
 }
 
+/*
+ * Item 3 (B34, B37): the same region registered by two containers of one
+ * process (one per edu group, as QEMU with two PHBs) is pinned and charged
+ * once, and each container releases its own reference when it closes.
+ */
+TEST_F(sp, b34_b37_region_shared_by_two_containers)
+{
+	char bdf2[256];
+	int group2 = -1, g2 = -1, c2 = -1, r;
+
+	r = edu2_bind(bdf2, sizeof(bdf2), &group2);
+	if (r == -1)
+		SKIP(return, "the VM has one edu");
+	ASSERT_EQ(0, r) TH_LOG("binding the second edu: step %d", r);
+	c2 = open("/dev/vfio/vfio", O_RDWR);
+	g2 = group_open(group2);
+	ASSERT_LE(0, c2);
+	ASSERT_LE(0, g2);
+	ASSERT_EQ(0, set_container(g2, c2));
+	ASSERT_EQ(0, ioctl(c2, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU));
+	ASSERT_EQ(0, sp_reg(self->container, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, self->ram, self->ram_sz));
+	ASSERT_EQ(0, sp_reg(c2, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, self->ram, self->ram_sz));
+	EXPECT_EQ(self->vmlck0 + KB(64), vmlck_kb()) TH_LOG("charged once");
+	EXPECT_EQ(self->prereg0 + 64, stat_get("prereg_pages")) TH_LOG("pinned once");
+	EXPECT_EQ(-EINVAL, sp_reg(c2, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, self->ram, PG))
+		TH_LOG("an overlap with the mm's region, registered in the other container");
+	/* the first container closes: the second keeps the region */
+	close(self->group);
+	close(self->container);
+	self->group = self->container = -1;
+	EXPECT_EQ(self->vmlck0 + KB(64), vmlck_kb());
+	EXPECT_EQ(self->prereg0 + 64, stat_get("prereg_pages"));
+	close(g2);
+	close(c2);
+	EXPECT_EQ(self->vmlck0, vmlck_kb());
+	EXPECT_EQ(self->prereg0, stat_get("prereg_pages"));
+	edu2_unbind(bdf2);
+}
+
 /* The owner's SIGKILL: its fds close, and every pin and charge comes back (B42, at close). */
 TEST_F(sp, b42_owner_killed_gives_everything_back)
 {
