@@ -293,6 +293,19 @@ static int dma_lands(struct qemu *q, uint64_t src_gpa, uint64_t src_ioba, uint64
 	return !memcmp(want, got, XFER);
 }
 
+/*
+ * Writes the DMA pages once, as a guest fills its buffers before it maps
+ * them.  Type1 pins a read-only TCE's page without FOLL_WRITE at MAP_DMA,
+ * and on 6.1 an untouched anonymous page then pins the shared zero page,
+ * which QEMU's later write replaces (copy on write): the device would read
+ * zeroes.  (sPAPR preregisters all RAM writable first, so it never sees it.)
+ */
+static int touch_pages(struct qemu *q)
+{
+	return qt(q, "memset 0x%llx 0x1000 0x11", GPA_A) || qt(q, "memset 0x%llx 0x1000 0x22", GPA_B) ||
+	       qt(q, "memset 0x%llx 0x1000 0x33", GPA_C) ? -1 : 0;
+}
+
 /* Starts the pseries QEMU with the edu as vfio-pci at 2.0.  0 or a negative step. */
 static int ps_start(struct qemu *q)
 {
@@ -456,6 +469,7 @@ TEST_F_TIMEOUT(ps, startup_dma_replace_unmap_reset_quit, 600)
 	}
 	r = edu_setup(q);
 	ASSERT_EQ(0, r) TH_LOG("edu set-up: step %d; log: %s", r, qemu_log(q));
+	ASSERT_EQ(0, touch_pages(q));
 
 	/* H_PUT_TCE -> MAP_DMA: the device reads A through one TCE and writes B through another */
 	ASSERT_EQ(0, put_tce(q, IOBA_A, GPA_A | TCE_R));
@@ -522,6 +536,7 @@ TEST_F_TIMEOUT(ps, kill9_releases_everything, 600)
 	ASSERT_EQ(0, start(_metadata, self));
 	r = edu_setup(q);
 	ASSERT_EQ(0, r) TH_LOG("edu set-up: step %d", r);
+	ASSERT_EQ(0, touch_pages(q));
 	ASSERT_EQ(0, put_tce(q, IOBA_A, GPA_A | TCE_R));
 	ASSERT_EQ(0, put_tce(q, IOBA_B, GPA_B | TCE_R | TCE_W));
 	EXPECT_EQ(1, dma_lands(q, GPA_A, IOBA_A, IOBA_B, GPA_B, 6));
