@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Bounded, seeded, model-checked random ioctl fuzzer of vfio_iommu_cxx.
+ * Bounded, seeded, model-checked random ioctl fuzzer of vfio_iommu_cxx
+ * (the Type1v2 API below, the sPAPR TCE v2 API in spapr_model_checked).
  *
  * One VFIO_CXX_IOMMU container with QEMU's edu group (a real IOMMU domain);
  * halfway through, the test mdev's group joins it (a mixed container).
@@ -3033,6 +3034,444 @@ TEST_F_TIMEOUT(mp, issue11_multi_process, 360)
 	}
 	EXPECT_EQ(M.vmlck0, vmlck_kb());
 	free(M.mm);
+}
+
+/* ------------------------------------------------------------------ */
+/* the sPAPR TCE v2 API (issue 14), model-checked                        */
+
+/*
+ * One VFIO_SPAPR_TCE_v2_IOMMU container with the edu group, driven by one
+ * thread with random REGISTER/UNREGISTER, CREATE/REMOVE (the pending
+ * default window included), MAP (replacing valid TCEs) and UNMAP of random
+ * ranges, GET_INFO, EEH and malformed requests, each checked against a
+ * model for its exact errno; forked children (another mm) whose every
+ * ioctl must be EPERM once the container is bound; edu DMA through two
+ * TCEs of the model, bytes checked; and every SP_CHECK calls VmLck = the
+ * regions' pages + the window's table charge, prereg_pages = the regions'.
+ * VFIO_CXX_FUZZ_SEED seeds it; it makes VFIO_CXX_FUZZ_CALLS / 10 calls
+ * (at most 30 s).
+ */
+#define SP_PAGES	128		/* user memory, in pages */
+#define SP_TCES		512		/* TCEs the model tracks: bus [0, 2 MiB) */
+#define SP_CHECK	500
+#define SP_NREG		16
+
+static struct {
+	int c, g;
+	struct edu_dev edu;
+	unsigned char *mem;
+	struct zone z;			/* rng, calls, fail */
+	int bound, enabled, pending;
+	uint64_t win;			/* window size (0: none) */
+	long win_pages;			/* its table charge */
+	uint64_t dma32;
+	struct region reg[SP_NREG];
+	int nreg;
+	int tce[SP_TCES];		/* mem page + 1, 0 clear */
+	int tce_w[SP_TCES];		/* writable */
+	long vmlck0, prereg0;
+	long n_ok, n_err, forks, dmas, replaced;
+} S;
+
+/* pnv_pci_ioda2_get_table_size() >> PAGE_SHIFT, as the module charges a window. */
+static long sp_table_pages(unsigned int shift, uint64_t size, unsigned int levels)
+{
+	unsigned long bytes = 0, tce, direct;
+	unsigned int es, ts;
+
+	if (!levels || levels > 5 || !size || (size & (size - 1)) || size < (1ULL << shift))
+		return 0;
+	es = __builtin_ctzll(size) - shift;
+	tce = 1UL << (es + 3);
+	if (tce < 0x1000)
+		tce = 0x1000;
+	es = (es + levels - 1) / levels;
+	ts = es + 3 < 12 ? 12 : es + 3;
+	direct = 1UL << ts;
+	for (; levels; levels--) {
+		bytes += (tce + direct - 1) & ~(direct - 1);
+		tce = tce / direct * 8;
+		if (tce < direct)
+			tce = direct;
+	}
+	return (long)(2 * bytes / PG);
+}
+
+static int sp_region_exact(int st, int n)
+{
+	for (int i = 0; i < S.nreg; i++)
+		if (S.reg[i].start == st && S.reg[i].n == n)
+			return i;
+	return -1;
+}
+
+static int sp_region_of(int page)
+{
+	for (int i = 0; i < S.nreg; i++)
+		if (page >= S.reg[i].start && page < S.reg[i].start + S.reg[i].n)
+			return i;
+	return -1;
+}
+
+static void sp_clear(int first, int n)
+{
+	for (int i = first; i < first + n && i < SP_TCES; i++)
+		if (S.tce[i]) {
+			S.reg[sp_region_of(S.tce[i] - 1)].users--;
+			S.tce[i] = 0;
+		}
+}
+
+/* The pending default window is made now (MAP, UNMAP, CREATE). */
+static void sp_default(void)
+{
+	if (!S.pending)
+		return;
+	S.pending = 0;
+	S.win = S.dma32;
+	S.win_pages = sp_table_pages(12, S.dma32, 1);
+}
+
+static long sp_io(unsigned long cmd, void *arg)
+{
+	return ioctl(S.c, cmd, arg) ? -errno : 0;
+}
+
+static int sp_op_register(int unreg)
+{
+	struct zone *z = &S.z;
+	int st = rn(z, SP_PAGES), n = 1 + rn(z, 16), k;
+	struct vfio_iommu_spapr_register_memory r = { .argsz = sizeof(r) };
+	long want;
+
+	if (unreg && S.nreg && rn(z, 3)) {
+		k = rn(z, S.nreg);
+		st = S.reg[k].start;
+		n = S.reg[k].n;
+	}
+	if (st + n > SP_PAGES)
+		n = SP_PAGES - st;
+	r.vaddr = (uintptr_t)(S.mem + (size_t)st * PG);
+	r.size = (uint64_t)n * PG;
+	if (rn(z, 20) == 0)
+		r.flags = 1;
+	if (rn(z, 20) == 0)
+		r.vaddr += 8;
+	if (unreg) {
+		k = sp_region_exact(st, n);
+		want = !S.bound ? -EPERM : (r.flags || (r.vaddr & (PG - 1))) ? -EINVAL :
+		       k < 0 ? -ENOENT : S.reg[k].users ? -EBUSY : 0;
+		EXPECT_RET(z, "UNREGISTER", want, sp_io(VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, &r));
+		if (!want) {
+			S.reg[k] = S.reg[--S.nreg];
+		}
+		return want ? 1 : 0;
+	}
+	S.bound = 1; /* bound before the arguments are read */
+	want = (r.flags || (r.vaddr & (PG - 1))) ? -EINVAL : 0;
+	if (!want) {
+		if (sp_region_exact(st, n) >= 0)
+			want = -EBUSY;
+		else
+			for (int i = 0; i < S.nreg; i++)
+				if (st < S.reg[i].start + S.reg[i].n && st + n > S.reg[i].start)
+					want = -EINVAL;
+		if (!want && S.nreg == SP_NREG)
+			return 2; /* the model is full */
+	}
+	EXPECT_RET(z, "REGISTER", want, sp_io(VFIO_IOMMU_SPAPR_REGISTER_MEMORY, &r));
+	if (!want) {
+		S.reg[S.nreg++] = (struct region){ .start = st, .n = n };
+		S.enabled = 1;
+	}
+	return want ? 1 : 0;
+}
+
+static int sp_op_window(int remove)
+{
+	struct zone *z = &S.z;
+	static const uint64_t sizes[] = { 1UL << 20, 2UL << 20, 1UL << 30, 3UL << 20, 1UL << 33 };
+	long want;
+
+	S.bound = 1;
+	if (remove) {
+		struct vfio_iommu_spapr_tce_remove rm = { .argsz = sizeof(rm) };
+
+		rm.start_addr = rn(z, 8) ? 0 : PG;
+		if (rn(z, 30) == 0)
+			rm.flags = 1;
+		if (rm.flags)
+			want = -EINVAL;
+		else if (S.pending && !rm.start_addr)
+			want = 0;
+		else
+			want = S.win && !rm.start_addr ? 0 : -EINVAL;
+		EXPECT_RET(z, "REMOVE", want, sp_io(VFIO_IOMMU_SPAPR_TCE_REMOVE, &rm));
+		if (!want && S.pending && !rm.start_addr) {
+			S.pending = 0;
+		} else if (!want) {
+			sp_clear(0, SP_TCES);
+			S.win = 0;
+			S.win_pages = 0;
+		}
+		return want ? 1 : 0;
+	}
+	struct vfio_iommu_spapr_tce_create cr = { .argsz = sizeof(cr) };
+
+	cr.page_shift = rn(z, 6) ? 12 : 16;
+	cr.window_size = sizes[rn(z, 5)];
+	cr.levels = rn(z, 7);
+	if (rn(z, 30) == 0)
+		cr.flags = 1;
+	if (cr.flags) {
+		want = -EINVAL;
+	} else {
+		sp_default();
+		long pages = sp_table_pages(cr.page_shift, cr.window_size, cr.levels);
+
+		want = S.win ? -ENOSPC : cr.page_shift != 12 || !pages ? -EINVAL :
+		       cr.window_size > S.dma32 ? -EINVAL : 0;
+		if (!want) {
+			S.win = cr.window_size;
+			S.win_pages = pages;
+		}
+	}
+	EXPECT_RET(z, "CREATE", want, sp_io(VFIO_IOMMU_SPAPR_TCE_CREATE, &cr));
+	if (!want && cr.start_addr)
+		FAIL(z, "call %ld: CREATE: start_addr 0x%llx", z->calls, (unsigned long long)cr.start_addr);
+	return want ? 1 : 0;
+}
+
+static int sp_op_map(int unmap)
+{
+	struct zone *z = &S.z;
+	int first = rn(z, SP_TCES - 8), n = 1 + rn(z, 8), va = rn(z, SP_PAGES), fl = rn(z, 8);
+	uint32_t flags = fl < 3 ? VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE :
+			 fl < 5 ? VFIO_DMA_MAP_FLAG_READ : fl < 6 ? VFIO_DMA_MAP_FLAG_WRITE :
+			 fl < 7 ? 0 : VFIO_DMA_MAP_FLAG_VADDR;
+	uint64_t iova = (uint64_t)first * PG;
+	long want = 0;
+
+	/* Mostly inside a region. */
+	if (!unmap && S.nreg && rn(z, 4)) {
+		struct region *g = &S.reg[rn(z, S.nreg)];
+
+		va = g->start + rn(z, g->n);
+		if (rn(z, 2) && n > g->start + g->n - va)
+			n = g->start + g->n - va;
+	}
+	if (va + n > SP_PAGES)
+		n = SP_PAGES - va;
+	if (!S.enabled) {
+		want = -EPERM;
+	} else if (!unmap && (flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))) {
+		want = -EINVAL;
+	} else {
+		sp_default();
+		if (!S.win || iova >= S.win)
+			want = -ENXIO;
+		else if (!unmap && !flags)
+			want = -EINVAL;
+		else if (iova + (uint64_t)n * PG > S.win)
+			want = -EINVAL;
+		for (int i = 0; !want && !unmap && i < n; i++)
+			if (sp_region_of(va + i) < 0)
+				want = -EINVAL;
+	}
+	if (unmap) {
+		struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u), .iova = iova,
+						       .size = (uint64_t)n * PG };
+
+		EXPECT_RET(z, "UNMAP", want, sp_io(VFIO_IOMMU_UNMAP_DMA, &u));
+		if (!want)
+			sp_clear(first, n);
+		return want ? 1 : 0;
+	}
+	EXPECT_RET(z, "MAP", want, dma_map(S.c, S.mem + (size_t)va * PG, iova, (uint64_t)n * PG, flags));
+	if (!want)
+		for (int i = 0; i < n && first + i < SP_TCES; i++) {
+			if (S.tce[first + i])
+				S.replaced++;
+			sp_clear(first + i, 1);
+			S.tce[first + i] = va + i + 1;
+			S.tce_w[first + i] = !!(flags & VFIO_DMA_MAP_FLAG_WRITE);
+			S.reg[sp_region_of(va + i)].users++;
+		}
+	return want ? 1 : 0;
+}
+
+static int sp_op_misc(void)
+{
+	struct zone *z = &S.z;
+	struct vfio_iommu_spapr_tce_info i = { .argsz = sizeof(i) };
+	struct vfio_eeh_pe_op op = { .argsz = sizeof(op), .op = VFIO_EEH_PE_ENABLE };
+
+	switch (rn(z, 4)) {
+	case 0:
+		EXPECT_RET(z, "GET_INFO", 0, sp_io(VFIO_IOMMU_SPAPR_TCE_GET_INFO, &i));
+		if (i.dma32_window_size != S.dma32 || i.ddw.pgsizes != PG || i.ddw.levels < 1)
+			FAIL(z, "call %ld: GET_INFO: size 0x%x pgsizes 0x%llx levels %u", z->calls,
+			     i.dma32_window_size, (unsigned long long)i.ddw.pgsizes, i.ddw.levels);
+		return 0;
+	case 1:
+		EXPECT_RET(z, "EEH_PE_OP", -ENODEV, sp_io(VFIO_EEH_PE_OP, &op));
+		return 1;
+	case 2:
+		EXPECT_RET(z, "ENABLE", -ENOTTY, sp_io(VFIO_IOMMU_ENABLE, NULL));
+		return 1;
+	default:
+		i.argsz = 8;
+		EXPECT_RET(z, "GET_INFO short", -EINVAL, sp_io(VFIO_IOMMU_SPAPR_TCE_GET_INFO, &i));
+		return 1;
+	}
+}
+
+static long sp_unmap_all_child(int c)
+{
+	struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u), .iova = 0, .size = PG };
+
+	return ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u) ? -errno : 0;
+}
+
+/* A forked child (another mm): every ioctl but CHECK_EXTENSION is EPERM once bound. */
+static int sp_op_fork(void)
+{
+	struct zone *z = &S.z;
+	pid_t pid;
+	int st;
+
+	if (!S.bound)
+		return 2;
+	pid = fork();
+	if (pid < 0)
+		FAIL(z, "fork: %s", strerror(errno));
+	if (!pid) {
+		struct vfio_iommu_spapr_tce_info i = { .argsz = sizeof(i) };
+		struct vfio_iommu_spapr_register_memory r = { .argsz = sizeof(r),
+			.vaddr = (uintptr_t)S.mem, .size = PG };
+		int bad = sp_io(VFIO_IOMMU_SPAPR_TCE_GET_INFO, &i) != -EPERM;
+
+		bad |= (sp_io(VFIO_IOMMU_SPAPR_REGISTER_MEMORY, &r) != -EPERM) << 1;
+		bad |= (dma_map(S.c, S.mem, 0, PG, VFIO_DMA_MAP_FLAG_READ) != -EPERM) << 2;
+		bad |= (sp_unmap_all_child(S.c) != -EPERM) << 3;
+		bad |= (ioctl(S.c, VFIO_CHECK_EXTENSION, VFIO_SPAPR_TCE_v2_IOMMU) != 1) << 4;
+		_exit(bad);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		FAIL(z, "call %ld: another mm's ioctls: status 0x%x", z->calls, st);
+	S.forks++;
+	return 0;
+}
+
+/* edu DMA through two TCEs of the model: a readable one and a writable one. */
+static int sp_op_dma(void)
+{
+	struct zone *z = &S.z;
+	int src = -1, dst = -1, o = rn(z, SP_TCES);
+
+	if (S.edu.dev < 0 || !S.win)
+		return 2;
+	for (int k = 0; k < SP_TCES && (src < 0 || dst < 0); k++) {
+		int i = (o + k) % SP_TCES;
+
+		if ((uint64_t)i * PG >= S.win || !S.tce[i])
+			continue;
+		if (src < 0)
+			src = i;
+		else if (dst < 0 && S.tce_w[i] && S.tce[i] != S.tce[src])
+			dst = i;
+	}
+	if (src < 0 || dst < 0)
+		return 2;
+	unsigned char *a = S.mem + (size_t)(S.tce[src] - 1) * PG, *b = S.mem + (size_t)(S.tce[dst] - 1) * PG;
+
+	fill(a, EDU_XFER, (unsigned int)z->calls);
+	memset(b, 0, PG);
+	if (edu_dev_copy(&S.edu, (uint64_t)src * PG, (uint64_t)dst * PG))
+		FAIL(z, "call %ld: edu DMA timed out", z->calls);
+	if (!check(b, EDU_XFER, (unsigned int)z->calls))
+		FAIL(z, "call %ld: DMA from TCE %d (page %d) to TCE %d (page %d): bytes differ", z->calls,
+		     src, S.tce[src] - 1, dst, S.tce[dst] - 1);
+	S.dmas++;
+	return 0;
+}
+
+static int sp_check(const char *when)
+{
+	struct zone *z = &S.z;
+	long pages = 0;
+
+	for (int i = 0; i < S.nreg; i++)
+		pages += S.reg[i].n;
+	if (vmlck_kb() != S.vmlck0 + KB(pages + S.win_pages))
+		FAIL(z, "%s (call %ld): VmLck %ld kB, the model says %ld kB (regions %ld, table %ld pages)",
+		     when, z->calls, vmlck_kb(), S.vmlck0 + KB(pages + S.win_pages), pages, S.win_pages);
+	if (stat_get("prereg_pages") != S.prereg0 + pages)
+		FAIL(z, "%s (call %ld): prereg_pages %ld, the model says %ld", when, z->calls,
+		     stat_get("prereg_pages"), S.prereg0 + pages);
+	return 0;
+}
+
+TEST_F_TIMEOUT(fz, spapr_model_checked, 300)
+{
+	const char *e;
+	unsigned long seed = (e = getenv("VFIO_CXX_FUZZ_SEED")) ? strtoul(e, NULL, 0) : 1;
+	long total = ((e = getenv("VFIO_CXX_FUZZ_CALLS")) ? atol(e) : 200000) / 10;
+	long long deadline = now_ms() + 30000;
+	struct vfio_iommu_spapr_tce_info info = { .argsz = sizeof(info) };
+	int r;
+
+	if (!module_loaded())
+		SKIP(return, "vfio_iommu_cxx is not loaded");
+	if (access(MODDIR "/parameters/spapr", F_OK))
+		SKIP(return, "this vfio_iommu_cxx has no spapr parameter");
+	memset(&S, 0, sizeof(S));
+	S.z.rng = (seed + 7) * 0x9e3779b97f4a7c15ULL;
+	S.edu.dev = -1;
+	ASSERT_EQ(0, write_str(MODDIR "/parameters/spapr", "1"));
+	S.mem = anon(SP_PAGES * PG);
+	ASSERT_NE(MAP_FAILED, S.mem);
+	S.vmlck0 = vmlck_kb();
+	S.prereg0 = stat_get("prereg_pages");
+	r = edu_container_open(VFIO_SPAPR_TCE_v2_IOMMU, &S.c, &S.g);
+	ASSERT_EQ(0, r) TH_LOG("sPAPR container: %s", strerror(-r));
+	ASSERT_EQ(0, sp_io(VFIO_IOMMU_SPAPR_TCE_GET_INFO, &info));
+	S.dma32 = info.dma32_window_size;
+	S.pending = 1;
+	r = edu_dev_open(&S.edu, S.g);
+	ASSERT_EQ(0, r) TH_LOG("edu device: step %d", r);
+	while (S.z.calls < total && now_ms() < deadline && !S.z.fail[0]) {
+		int k = rn(&S.z, 100), res;
+
+		S.z.calls++;
+		res = k < 12 ? sp_op_register(0) : k < 20 ? sp_op_register(1) : k < 26 ? sp_op_window(0) :
+		      k < 30 ? sp_op_window(1) : k < 62 ? sp_op_map(0) : k < 80 ? sp_op_map(1) :
+		      k < 91 ? sp_op_misc() : k < 92 ? sp_op_fork() : k < 95 ? sp_op_dma() : sp_op_misc();
+		if (res == 0)
+			S.n_ok++;
+		else if (res == 1)
+			S.n_err++;
+		if (res >= 0 && S.z.calls % SP_CHECK == 0)
+			sp_check("periodic check");
+	}
+	if (!S.z.fail[0])
+		sp_check("at the end");
+	printf("# spapr fuzz: seed %lu, %ld calls: %ld succeeded, %ld refused as predicted, "
+	       "%ld TCEs replaced, %ld edu DMAs checked, %ld forked children\n",
+	       seed, S.z.calls, S.n_ok, S.n_err, S.replaced, S.dmas, S.forks);
+	edu_dev_close(&S.edu);
+	close(S.g);
+	close(S.c);
+	write_str(MODDIR "/parameters/spapr", "0");
+	EXPECT_STREQ("", S.z.fail);
+	EXPECT_EQ(S.vmlck0, vmlck_kb()) TH_LOG("VmLck after close");
+	EXPECT_EQ(S.prereg0, stat_get("prereg_pages"));
+	if (total >= 1000 && !S.z.fail[0]) {
+		EXPECT_LT(0, S.replaced);
+		EXPECT_LT(0, S.dmas);
+		EXPECT_LT(0, S.forks);
+	}
+	munmap(S.mem, SP_PAGES * PG);
 }
 
 TEST_HARNESS_MAIN
