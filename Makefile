@@ -177,7 +177,7 @@ lane-debug: deps-debug
 	@mkdir -p $(RESULTS)
 	@rm -f $(RESULTS)/vm-debug-*.tap
 	@$(MAKE) --no-print-directory selftests || printf 'not ok 1 - VM selftests failed to build\n1..1\n' >$(RESULTS)/vm-debug-build-error.tap
-	@$(TOP)/scripts/debug-lane.sh $(filter-out $(QEMU_CLIENT_TEST),$(VM_SUITES)) $(DEBUG_SUITES)
+	@$(TOP)/scripts/debug-lane.sh $(filter-out $(QEMU_CLIENT_TEST) $(PSERIES_TEST),$(VM_SUITES)) $(DEBUG_SUITES)
 
 summary:
 	@python3 $(TOP)/scripts/summarize.py $(RESULTS)

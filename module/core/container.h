@@ -272,6 +272,8 @@ private:
 	long spapr_create_ioctl(unsigned long arg) noexcept;
 	long spapr_remove_ioctl(unsigned long arg) noexcept;
 	int spapr_bind_mm() noexcept;
+	int spapr_window_head() noexcept;
+	int spapr_window_of(u64 iova, TceWindow **out) noexcept;
 	u64 spapr_pgsizes() noexcept;
 	u64 spapr_dma32_size() noexcept;
 	int spapr_create(u32 page_shift, u64 window_size, u32 levels, u64 *start) noexcept;

@@ -15,6 +15,7 @@
 #include "accounting.h"
 #include "pinning.h"
 #include "shared_region.h"
+#include "uarg.h"
 
 #include <vfio_cxx/abi.h>
 #include <vfio_cxx/errno.h>
@@ -191,12 +192,9 @@ int Container::unregister_memory(u64 vaddr, u64 size) noexcept
 long Container::prereg_ioctl(unsigned long arg, bool reg) noexcept
 {
 	abi::RegisterMemory r;
-	if (kapi_copy_from_user(&r, arg, abi::REGISTER_MEMORY_MINSZ))
-		return -err::FAULT;
-	if (r.argsz < abi::REGISTER_MEMORY_MINSZ || r.flags)
-		return -err::INVAL;
-	/* B32: aligned, not empty, not wrapping. */
-	if (!r.size || ((r.vaddr | r.size) & (abi::PAGE_SIZE - 1)) || r.vaddr + r.size - 1 < r.vaddr)
+	if (int ret = copy_arg(r, arg, abi::REGISTER_MEMORY_MINSZ))
+		return ret;
+	if (!region_valid(r.vaddr, r.size))
 		return -err::INVAL;
 	Guard guard(lock_);
 	if (closed_)

@@ -17,11 +17,9 @@ namespace {
 constinit List<Container, &Container::reg_node> g_containers;
 constinit u64 g_next_id = 1;
 
-class [[nodiscard]] RegistryGuard {
+class [[nodiscard]] RegistryGuard : public StaticGuard {
 public:
-	RegistryGuard() noexcept { kapi_mutex_lock(kapi_registry_mutex()); }
-	VFIO_CXX_NO_COPY(RegistryGuard);
-	~RegistryGuard() { kapi_mutex_unlock(kapi_registry_mutex()); }
+	RegistryGuard() noexcept : StaticGuard(kapi_registry_mutex()) {}
 };
 
 } /* namespace */

@@ -21,11 +21,9 @@ namespace {
 
 constinit List<SharedRegion, &SharedRegion::node> g_shared;
 
-class [[nodiscard]] RegionsGuard {
+class [[nodiscard]] RegionsGuard : public StaticGuard {
 public:
-	RegionsGuard() noexcept { kapi_mutex_lock(kapi_regions_mutex()); }
-	VFIO_CXX_NO_COPY(RegionsGuard);
-	~RegionsGuard() { kapi_mutex_unlock(kapi_regions_mutex()); }
+	RegionsGuard() noexcept : StaticGuard(kapi_regions_mutex()) {}
 };
 
 } /* namespace */

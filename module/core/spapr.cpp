@@ -18,6 +18,7 @@
 #include "container.h"
 #include "spapr.h"
 #include "registry.h"
+#include "uarg.h"
 
 #include <vfio_cxx/abi.h>
 #include <vfio_cxx/errno.h>
@@ -385,6 +386,19 @@ long Container::spapr_get_info(unsigned long arg) noexcept
 	return kapi_copy_to_user(arg, &info, n) ? -err::FAULT : 0;
 }
 
+/* MAP's and UNMAP's window: the pending default one made first; -ENXIO if iova is in none. */
+int Container::spapr_window_of(u64 iova, TceWindow **out) noexcept
+{
+	lock_.assert_held();
+	if (int ret = spapr_default_window())
+		return ret;
+	TceWindow *w = spapr_->window.get();
+	if (!w || !w->contains(iova))
+		return -err::NXIO;
+	*out = w;
+	return 0;
+}
+
 long Container::spapr_map(unsigned long arg) noexcept
 {
 	lock_.assert_held();
@@ -397,11 +411,9 @@ long Container::spapr_map(unsigned long arg) noexcept
 		return -err::INVAL;
 	if (map.flags & ~(abi::DMA_MAP_FLAG_READ | abi::DMA_MAP_FLAG_WRITE))
 		return -err::INVAL;
-	if (int ret = spapr_default_window())
+	TceWindow *w = nullptr;
+	if (int ret = spapr_window_of(map.iova, &w))
 		return ret;
-	TceWindow *w = spapr_->window.get();
-	if (!w || !w->contains(map.iova))
-		return -err::NXIO;
 	const u64 mask = (u64(1) << w->page_shift) - 1;
 	if ((map.size & mask) || (map.vaddr & mask))
 		return -err::INVAL;
@@ -436,11 +448,9 @@ long Container::spapr_unmap(unsigned long arg) noexcept
 		return -err::FAULT;
 	if (unmap.argsz < abi::DMA_UNMAP_MINSZ || unmap.flags)
 		return -err::INVAL;
-	if (int ret = spapr_default_window())
+	TceWindow *w = nullptr;
+	if (int ret = spapr_window_of(unmap.iova, &w))
 		return ret;
-	TceWindow *w = spapr_->window.get();
-	if (!w || !w->contains(unmap.iova))
-		return -err::NXIO;
 	const u64 mask = (u64(1) << w->page_shift) - 1;
 	if (unmap.size & mask)
 		return -err::INVAL;
@@ -462,12 +472,10 @@ long Container::spapr_register(unsigned long arg, bool reg) noexcept
 		return -err::PERM;
 	}
 	abi::RegisterMemory r;
-	if (kapi_copy_from_user(&r, arg, abi::REGISTER_MEMORY_MINSZ))
-		return -err::FAULT;
-	if (r.argsz < abi::REGISTER_MEMORY_MINSZ || r.flags)
-		return -err::INVAL;
+	if (int ret = copy_arg(r, arg, abi::REGISTER_MEMORY_MINSZ))
+		return ret;
 	/* B32 (upstream lets size 0 fail later, with -ENOMEM: differences.rst) */
-	if (!r.size || ((r.vaddr | r.size) & (abi::PAGE_SIZE - 1)) || r.vaddr + r.size - 1 < r.vaddr)
+	if (!region_valid(r.vaddr, r.size))
 		return -err::INVAL;
 	if (!reg)
 		return unregister_memory(r.vaddr, r.size);
@@ -477,19 +485,23 @@ long Container::spapr_register(unsigned long arg, bool reg) noexcept
 	return ret;
 }
 
-long Container::spapr_create_ioctl(unsigned long arg) noexcept
+/* CREATE's and REMOVE's first checks: the mm bound (-EPERM), a group (-ENXIO). */
+int Container::spapr_window_head() noexcept
 {
 	lock_.assert_held();
 	if (int ret = spapr_bind_mm())
 		return ret;
-	if (groups_.empty())
-		return -err::NXIO;
+	return groups_.empty() ? -err::NXIO : 0;
+}
+
+long Container::spapr_create_ioctl(unsigned long arg) noexcept
+{
 	abi::SpaprTceCreate c;
-	if (kapi_copy_from_user(&c, arg, abi::SPAPR_TCE_CREATE_MINSZ))
-		return -err::FAULT;
-	if (c.argsz < abi::SPAPR_TCE_CREATE_MINSZ || c.flags)
-		return -err::INVAL;
-	int ret = spapr_default_window();
+	int ret = spapr_window_head();
+	if (!ret)
+		ret = copy_arg(c, arg, abi::SPAPR_TCE_CREATE_MINSZ);
+	if (!ret)
+		ret = spapr_default_window();
 	if (!ret)
 		ret = spapr_create(c.page_shift, c.window_size, c.levels, &c.start_addr);
 	if (!ret && kapi_copy_to_user(arg, &c, abi::SPAPR_TCE_CREATE_MINSZ))
@@ -499,16 +511,12 @@ long Container::spapr_create_ioctl(unsigned long arg) noexcept
 
 long Container::spapr_remove_ioctl(unsigned long arg) noexcept
 {
-	lock_.assert_held();
-	if (int ret = spapr_bind_mm())
-		return ret;
-	if (groups_.empty())
-		return -err::NXIO;
 	abi::SpaprTceRemove r;
-	if (kapi_copy_from_user(&r, arg, abi::SPAPR_TCE_REMOVE_MINSZ))
-		return -err::FAULT;
-	if (r.argsz < abi::SPAPR_TCE_REMOVE_MINSZ || r.flags)
-		return -err::INVAL;
+	int ret = spapr_window_head();
+	if (!ret)
+		ret = copy_arg(r, arg, abi::SPAPR_TCE_REMOVE_MINSZ);
+	if (ret)
+		return ret;
 	if (spapr_->def_window_pending && !r.start_addr) {
 		spapr_->def_window_pending = false;
 		return 0;

@@ -401,6 +401,25 @@ static inline void pattern(unsigned char *p, size_t len, unsigned int seed)
 /* ------------------------------------------------------------------ */
 /* vfio-cxx-stat                                                        */
 
+/* `vfio-cxx-stat --json` as a stream (NULL: the tool is missing or failed to start). */
+static inline FILE *stat_json_open(void)
+{
+	char tool[PATH_MAX], cmd[PATH_MAX + 32];
+
+	if (!vfio_cxx_stat_path(tool, sizeof(tool)))
+		return NULL;
+	snprintf(cmd, sizeof(cmd), "%s --json", tool);
+	return popen(cmd, "r");
+}
+
+/* 0 when the tool exited 0, else -1. */
+static inline int stat_json_close(FILE *f)
+{
+	int rc = pclose(f);
+
+	return WIFEXITED(rc) && !WEXITSTATUS(rc) ? 0 : -1;
+}
+
 /*
  * `vfio-cxx-stat --json`, one container per line.  Returns the number of
  * containers listed, or -1 (the tool failed or is missing).  With tgid > 0,
@@ -410,14 +429,10 @@ static inline void pattern(unsigned char *p, size_t len, unsigned int seed)
 static inline int stat_scan(pid_t tgid, int *owned, long *mappings, long *locked, long *groups,
 		     long *domains)
 {
-	char tool[PATH_MAX], cmd[PATH_MAX + 32], line[1024], key[32];
-	int n = 0, rc;
-	FILE *f;
+	char line[1024], key[32];
+	int n = 0;
+	FILE *f = stat_json_open();
 
-	if (!vfio_cxx_stat_path(tool, sizeof(tool)))
-		return -1;
-	snprintf(cmd, sizeof(cmd), "%s --json", tool);
-	f = popen(cmd, "r");
 	if (!f)
 		return -1;
 	snprintf(key, sizeof(key), "\"owner_tgid\": %d,", (int)tgid);
@@ -440,8 +455,7 @@ static inline int stat_scan(pid_t tgid, int *owned, long *mappings, long *locked
 		p = strstr(line, "\"domains\": ");
 		*domains = p ? atol(p + 11) : -1;
 	}
-	rc = pclose(f);
-	return WIFEXITED(rc) && !WEXITSTATUS(rc) ? n : -1;
+	return stat_json_close(f) ? -1 : n;
 }
 
 /* The container tgid owns: 1 (listed, figures set), 0 (not listed), -1. */
@@ -481,14 +495,10 @@ static inline int stat_containers(void)
  */
 static inline int stat_line_of(pid_t tgid, char *line, size_t len)
 {
-	char tool[PATH_MAX], cmd[PATH_MAX + 32], key[32], buf[1024];
-	int found = 0, rc;
-	FILE *f;
+	char key[32], buf[1024];
+	int found = 0;
+	FILE *f = stat_json_open();
 
-	if (!vfio_cxx_stat_path(tool, sizeof(tool)))
-		return -1;
-	snprintf(cmd, sizeof(cmd), "%s --json", tool);
-	f = popen(cmd, "r");
 	if (!f)
 		return -1;
 	snprintf(key, sizeof(key), "\"owner_tgid\": %d,", (int)tgid);
@@ -497,8 +507,7 @@ static inline int stat_line_of(pid_t tgid, char *line, size_t len)
 			snprintf(line, len, "%s", buf);
 			found = 1;
 		}
-	rc = pclose(f);
-	return WIFEXITED(rc) && !WEXITSTATUS(rc) ? found : -1;
+	return stat_json_close(f) ? -1 : found;
 }
 
 /* A number of that line ("mappings", "prereg_pages", ...); -1 when not listed. */
@@ -541,20 +550,12 @@ static inline int dmesg_count(const char *s)
 	return n;
 }
 
-/* Whether the kernel log has a line containing s (dmesg). */
+/* Whether the kernel log has a line containing s (dmesg): 1, 0 or -1. */
 static inline int dmesg_has(const char *s)
 {
-	char line[512];
-	int found = 0;
-	FILE *f = popen("dmesg", "r");
+	int n = dmesg_count(s);
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, s))
-			found = 1;
-	pclose(f);
-	return found;
+	return n < 0 ? -1 : n > 0;
 }
 
 #endif

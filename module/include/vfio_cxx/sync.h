@@ -57,6 +57,17 @@ private:
  * A mutex taken killably or by trylock: held() says whether it was got, and
  * the destructor releases it only then.
  */
+/* A module-static kapi mutex (kapi_registry_mutex(), kapi_regions_mutex()) for a scope. */
+class [[nodiscard]] StaticGuard {
+public:
+	explicit StaticGuard(kapi_mutex *m) noexcept : m_(m) { kapi_mutex_lock(m_); }
+	VFIO_CXX_NO_COPY(StaticGuard);
+	~StaticGuard() { kapi_mutex_unlock(m_); }
+
+private:
+	kapi_mutex *m_;
+};
+
 class [[nodiscard]] MaybeGuard {
 public:
 	enum Mode { WAIT, KILLABLE, TRY };
