@@ -279,7 +279,8 @@ private:
 	int spapr_create(u32 page_shift, u64 window_size, u32 levels, u64 *start) noexcept;
 	int spapr_default_window() noexcept;
 	void spapr_free_window() noexcept;
-	int spapr_put(TceWindow &w, u64 idx, u64 tce) noexcept;
+	Prereg *spapr_region(u64 ua, Prereg *hint) noexcept;
+	int spapr_put(TceWindow &w, u64 idx, u64 tce, Prereg **hint) noexcept;
 	void spapr_clear(TceWindow &w, u64 first, u64 n) noexcept;
 	int spapr_build(TceWindow &w, u64 first, u64 vaddr, u64 n, u64 perm) noexcept;
 	int spapr_replay(Domain &fresh) noexcept;

@@ -179,6 +179,8 @@ public:
 
 	/* The pinned pages: the region's own, or those of the SharedRegion it refers to. */
 	const RunList &pins() const noexcept;
+	/* The PFN of page idx: a load from a shared region, a walk of the runs otherwise. */
+	u64 pfn_at(u64 idx) const noexcept;
 
 	ListNode node;
 	const u64 vaddr;

@@ -30,6 +30,11 @@ const RunList &Prereg::pins() const noexcept
 	return shared ? shared->runs : runs;
 }
 
+u64 Prereg::pfn_at(u64 idx) const noexcept
+{
+	return shared ? shared->pfn_at(idx) : runs.pfn_at(idx);
+}
+
 PreregSet::~PreregSet()
 {
 	if (!regions_.empty())

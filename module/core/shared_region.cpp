@@ -30,6 +30,7 @@ public:
 
 SharedRegion::~SharedRegion()
 {
+	kapi_free(pfns_);
 	unpin_runs(runs, true); /* devices may have written anywhere */
 	uncharge(mm_, locked);
 	kapi_mm_drop(mm_);
@@ -82,8 +83,17 @@ int SharedRegion::acquire(kapi_mm *mm, u64 vaddr, u64 size, bool lock_cap, u64 l
 	/* RAM only (as sPAPR): MMIO cannot be registered. */
 	if (!ret && fresh->runs.reserved_pages())
 		ret = -err::FAULT;
+	if (!ret) {
+		fresh->pfns_ = static_cast<u64 *>(kapi_alloc(npages * sizeof(u64)));
+		ret = fresh->pfns_ ? 0 : -err::NOMEM;
+	}
 	if (ret)
 		return ret;
+	u64 *pfns = fresh->pfns_;
+	fresh->runs.for_each([pfns](u64 off, const PinRun &r) {
+		for (u64 k = 0; k < r.npages; k++)
+			pfns[off + k] = (r.pfn & ~KAPI_PFN_RESERVED) + k;
+	});
 
 	RegionsGuard g;
 	/* Another container of mm may have registered it meanwhile: use that one. */

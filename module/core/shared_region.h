@@ -54,6 +54,8 @@ public:
 	void put() noexcept;
 
 	u64 pages() const noexcept { return size >> abi::PAGE_SHIFT; }
+	/* The PFN of page idx (< pages()): one load (upstream's mem->hpas). */
+	u64 pfn_at(u64 idx) const noexcept { return pfns_[idx]; }
 
 	const u64 vaddr;
 	const u64 size;
@@ -72,6 +74,7 @@ private:
 	}
 
 	kapi_mm *mm_;	/* mm_count reference */
+	u64 *pfns_ = nullptr; /* every page's PFN, for MAP_DMA's lookups (8 bytes a page) */
 	u64 locked = 0; /* pages charged to mm_'s locked_vm */
 	u32 refs = 1;
 };

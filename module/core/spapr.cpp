@@ -137,14 +137,25 @@ int tce_prot(u64 tce) noexcept
  * shadow table, into every domain, counted in the region.  The TCE was
  * clear.  On failure nothing of it stays.
  */
-int Container::spapr_put(TceWindow &w, u64 idx, u64 tce) noexcept
+/* The region holding user page ua: hint when it does (runs of TCEs are mostly in one), else a search. */
+Prereg *Container::spapr_region(u64 ua, Prereg *hint) noexcept
+{
+	lock_.assert_held();
+	if (hint && hint->contains(ua, abi::PAGE_SIZE))
+		return hint;
+	return preregs_.find(preregs_.mm(), ua, abi::PAGE_SIZE);
+}
+
+int Container::spapr_put(TceWindow &w, u64 idx, u64 tce, Prereg **hint) noexcept
 {
 	lock_.assert_held();
 	const u64 ua = tce & abi::PAGE_MASK;
-	Prereg *p = preregs_.find(preregs_.mm(), ua, abi::PAGE_SIZE);
+	Prereg *p = spapr_region(ua, hint ? *hint : nullptr);
 	if (!p)
 		return -err::INVAL;
-	u64 pfn = p->pins().pfn_at((ua - p->vaddr) >> abi::PAGE_SHIFT);
+	if (hint)
+		*hint = p;
+	u64 pfn = p->pfn_at((ua - p->vaddr) >> abi::PAGE_SHIFT);
 	u64 one = 1;
 	if (int ret = w.set(idx, tce))
 		return ret;
@@ -175,17 +186,20 @@ int Container::spapr_put(TceWindow &w, u64 idx, u64 tce) noexcept
 void Container::spapr_clear(TceWindow &w, u64 first, u64 n) noexcept
 {
 	lock_.assert_held();
+	Prereg *hint = nullptr;
 	w.for_each_run(first, n, [&](u64 idx, u64 run) {
 		const u64 iova = w.iova_of(idx);
 		for (Domain &d : domains_)
 			kapi_domain_unmap(d.raw(), iova, run << w.page_shift);
 		for (u64 i = idx; i < idx + run; i++) {
 			const u64 ua = w.get(i) & abi::PAGE_MASK;
-			if (Prereg *p = preregs_.find(preregs_.mm(), ua, abi::PAGE_SIZE))
-				p->used--;
+			if ((hint = spapr_region(ua, hint)))
+				hint->used--;
 			else
 				VFIO_CXX_INTERNAL_ERROR("vfio_iommu_cxx: TCE without its region");
 			(void)w.set(i, 0);
+			if ((i & 511) == 511)
+				kapi_cond_resched();
 		}
 		sum_.mappings.sub(run);
 		sum_.mapped_bytes.sub(run << w.page_shift);
@@ -202,9 +216,13 @@ void Container::spapr_clear(TceWindow &w, u64 first, u64 n) noexcept
 int Container::spapr_build(TceWindow &w, u64 first, u64 vaddr, u64 n, u64 perm) noexcept
 {
 	lock_.assert_held();
-	for (u64 i = 0; i < n; i++)
-		if (!preregs_.find(preregs_.mm(), vaddr + (i << abi::PAGE_SHIFT), abi::PAGE_SIZE))
+	Prereg *hint = nullptr;
+	for (u64 i = 0; i < n; i++) {
+		if (!(hint = spapr_region(vaddr + (i << abi::PAGE_SHIFT), hint)))
 			return -err::INVAL;
+		if ((i & 511) == 511)
+			kapi_cond_resched();
+	}
 	/* What a replace overwrites, to put back on failure. */
 	using Buffer = Owned<u64, CallFree<void, kapi_free>>;
 	Buffer old;
@@ -222,16 +240,18 @@ int Container::spapr_build(TceWindow &w, u64 first, u64 vaddr, u64 n, u64 perm) 
 			if (old.get()[i])
 				spapr_clear(w, idx, 1);
 		}
-		ret = spapr_put(w, idx, (vaddr + (i << abi::PAGE_SHIFT)) | perm);
+		ret = spapr_put(w, idx, (vaddr + (i << abi::PAGE_SHIFT)) | perm, &hint);
 		if (ret)
 			break;
+		if ((i & 511) == 511)
+			kapi_cond_resched();
 	}
 	if (!ret)
 		return 0;
 	spapr_clear(w, first, i);
 	if (old)
 		for (u64 j = 0; j <= i && j < n; j++)
-			if (old.get()[j] && spapr_put(w, first + j, old.get()[j]))
+			if (old.get()[j] && spapr_put(w, first + j, old.get()[j], nullptr))
 				kapi_log(KAPI_LOG_WARN,
 					 "vfio_iommu_cxx: TCE at 0x%llx lost in a failed MAP_DMA's rollback\n",
 					 w.iova_of(first + j));
@@ -247,15 +267,18 @@ int Container::spapr_replay(Domain &fresh) noexcept
 		return 0;
 	int ret = 0;
 	u64 done = 0; /* TCEs [0, done) are replayed */
+	Prereg *p = nullptr;
 	w->for_each_run(0, w->entries(), [&](u64 idx, u64 run) {
 		for (u64 i = idx; i < idx + run && !ret; i++) {
 			const u64 tce = w->get(i);
-			Prereg *p = preregs_.find(preregs_.mm(), tce & abi::PAGE_MASK, abi::PAGE_SIZE);
-			u64 pfn = p->pins().pfn_at(((tce & abi::PAGE_MASK) - p->vaddr) >> abi::PAGE_SHIFT);
+			p = spapr_region(tce & abi::PAGE_MASK, p);
+			u64 pfn = p->pfn_at(((tce & abi::PAGE_MASK) - p->vaddr) >> abi::PAGE_SHIFT);
 			u64 one = 1;
 			ret = kapi_domain_map_segs(fresh.raw(), w->iova_of(i), &pfn, &one, 1, tce_prot(tce));
 			if (!ret)
 				done = i + 1;
+			if ((i & 511) == 511)
+				kapi_cond_resched();
 		}
 	});
 	if (!ret)
