@@ -53,69 +53,13 @@
 #include "snapshot.h"
 #include "dma.h"
 #include "iova_list.h"
+#include "stats.h"
+#include "domains.h"
 #include "prereg.h"
 #include "exit_watch.h"
 #include "spapr.h"
 
 namespace vfio_cxx {
-
-struct Stats {
-	Counter containers_live;
-	Counter containers_opened;
-	Counter groups_attached;
-	Counter domains_live;
-	Counter dmas_live;
-	Counter pages_pinned;
-	Counter external_pages;
-	Counter devices_registered;
-	Counter prereg_pages;
-	Counter mm_exits;
-};
-extern constinit Stats g_stats;
-
-/* A paging IOMMU domain shared by the compatible groups of one container. */
-class Domain {
-public:
-	explicit Domain(kapi_domain *d) noexcept : d_(d) { g_stats.domains_live.inc(); }
-	VFIO_CXX_NO_COPY(Domain);
-	~Domain()
-	{
-		kapi_domain_free(d_);
-		g_stats.domains_live.dec();
-	}
-	kapi_domain *raw() const noexcept { return d_; }
-
-	ListNode node;
-	unsigned int groups = 0;
-
-private:
-	kapi_domain *d_;
-};
-
-class Group {
-public:
-	Group(kapi_group *g, bool emulated) noexcept
-		: pinned_scope(emulated), g_(g), emulated_(emulated)
-	{
-	}
-	VFIO_CXX_NO_COPY(Group);
-	kapi_group *raw() const noexcept { return g_; }
-	bool emulated() const noexcept { return emulated_; }
-
-	ListNode node;
-	Domain *domain = nullptr; /* null for emulated (external) groups */
-	/*
-	 * Dirty tracking scope (type1's pinned_page_dirty_scope): the group's
-	 * devices write only through pages pinned with vfio_pin_pages.  True
-	 * from the start for emulated groups, and for an IOMMU group once one
-	 * of its devices pins.
-	 */
-	bool pinned_scope;
-
-private:
-	kapi_group *g_;
-	bool emulated_;
-};
 
 class Container {
 public:
@@ -279,11 +223,13 @@ private:
 	int spapr_create(u32 page_shift, u64 window_size, u32 levels, u64 *start) noexcept;
 	int spapr_default_window() noexcept;
 	void spapr_free_window() noexcept;
-	Prereg *spapr_region(u64 ua, Prereg *hint) noexcept;
-	int spapr_put(TceWindow &w, u64 idx, u64 tce, Prereg **hint) noexcept;
-	void spapr_clear(TceWindow &w, u64 first, u64 n) noexcept;
-	int spapr_build(TceWindow &w, u64 first, u64 vaddr, u64 n, u64 perm) noexcept;
 	int spapr_replay(Domain &fresh) noexcept;
+	/* What this container lends its window's TCE operations (spapr.h). */
+	TceContext tce_context() noexcept
+	{
+		lock_.assert_held();
+		return TceContext{ domains_, preregs_, sum_.mappings, sum_.mapped_bytes };
+	}
 	bool spapr_fits(const IovaList &next) noexcept;
 
 	/* fn(Dma&) for each Dma intersecting [first, last] in IOVA order; fn may remove it. */

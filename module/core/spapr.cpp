@@ -118,7 +118,7 @@ u64 TceWindow::bytes() const noexcept
 	return nslots() * sizeof(Slot) + leaves_ * LEAF_ENTRIES * sizeof(u64);
 }
 
-/* ---- TCEs in the domains --------------------------------------------------- */
+/* ---- TCEs in the domains (lock_ of the context's container held) ---------- */
 
 namespace {
 int tce_prot(u64 tce) noexcept
@@ -138,43 +138,41 @@ int tce_prot(u64 tce) noexcept
  * clear.  On failure nothing of it stays.
  */
 /* The region holding user page ua: hint when it does (runs of TCEs are mostly in one), else a search. */
-Prereg *Container::spapr_region(u64 ua, Prereg *hint) noexcept
+static Prereg *region_of(PreregSet &regions, u64 ua, Prereg *hint) noexcept
 {
-	lock_.assert_held();
 	if (hint && hint->contains(ua, abi::PAGE_SIZE))
 		return hint;
-	return preregs_.find(preregs_.mm(), ua, abi::PAGE_SIZE);
+	return regions.find(regions.mm(), ua, abi::PAGE_SIZE);
 }
 
-int Container::spapr_put(TceWindow &w, u64 idx, u64 tce, Prereg **hint) noexcept
+int TceWindow::put(TceContext &c, u64 idx, u64 tce, Prereg **hint) noexcept
 {
-	lock_.assert_held();
 	const u64 ua = tce & abi::PAGE_MASK;
-	Prereg *p = spapr_region(ua, hint ? *hint : nullptr);
+	Prereg *p = region_of(c.regions, ua, hint ? *hint : nullptr);
 	if (!p)
 		return -err::INVAL;
 	if (hint)
 		*hint = p;
 	u64 pfn = p->pfn_at((ua - p->vaddr) >> abi::PAGE_SHIFT);
 	u64 one = 1;
-	if (int ret = w.set(idx, tce))
+	if (int ret = set(idx, tce))
 		return ret;
-	const u64 iova = w.iova_of(idx);
-	for (Domain &d : domains_) {
+	const u64 iova = iova_of(idx);
+	for (Domain &d : c.domains) {
 		int ret = kapi_domain_map_segs(d.raw(), iova, &pfn, &one, 1, tce_prot(tce));
 		if (ret) {
-			for (Domain &u : domains_) {
+			for (Domain &u : c.domains) {
 				if (&u == &d)
 					break;
 				kapi_domain_unmap(u.raw(), iova, abi::PAGE_SIZE);
 			}
-			(void)w.set(idx, 0);
+			(void)set(idx, 0);
 			return ret;
 		}
 	}
 	p->used++;
-	sum_.mappings.inc();
-	sum_.mapped_bytes.add(abi::PAGE_SIZE);
+	c.mappings.inc();
+	c.mapped_bytes.add(abi::PAGE_SIZE);
 	return 0;
 }
 
@@ -183,26 +181,25 @@ int Container::spapr_put(TceWindow &w, u64 idx, u64 tce, Prereg **hint) noexcept
  * unmap per run of valid TCEs (a clear one would end an IOMMU unmap early),
  * and out of its region's count.  Clear TCEs are fine (as upstream).
  */
-void Container::spapr_clear(TceWindow &w, u64 first, u64 n) noexcept
+void TceWindow::clear(TceContext &c, u64 first, u64 n) noexcept
 {
-	lock_.assert_held();
 	Prereg *hint = nullptr;
-	w.for_each_run(first, n, [&](u64 idx, u64 run) {
-		const u64 iova = w.iova_of(idx);
-		for (Domain &d : domains_)
-			kapi_domain_unmap(d.raw(), iova, run << w.page_shift);
+	for_each_run(first, n, [&](u64 idx, u64 run) {
+		const u64 iova = iova_of(idx);
+		for (Domain &d : c.domains)
+			kapi_domain_unmap(d.raw(), iova, run << page_shift);
 		for (u64 i = idx; i < idx + run; i++) {
-			const u64 ua = w.get(i) & abi::PAGE_MASK;
-			if ((hint = spapr_region(ua, hint)))
+			const u64 ua = get(i) & abi::PAGE_MASK;
+			if ((hint = region_of(c.regions, ua, hint)))
 				hint->used--;
 			else
 				VFIO_CXX_INTERNAL_ERROR("vfio_iommu_cxx: TCE without its region");
-			(void)w.set(i, 0);
+			(void)set(i, 0);
 			if ((i & 511) == 511)
 				kapi_cond_resched();
 		}
-		sum_.mappings.sub(run);
-		sum_.mapped_bytes.sub(run << w.page_shift);
+		c.mappings.sub(run);
+		c.mapped_bytes.sub(run << page_shift);
 	});
 }
 
@@ -213,12 +210,11 @@ void Container::spapr_clear(TceWindow &w, u64 first, u64 n) noexcept
  * stop it half-way; then everything it did is undone and the TCEs it
  * replaced are put back: all or nothing.
  */
-int Container::spapr_build(TceWindow &w, u64 first, u64 vaddr, u64 n, u64 perm) noexcept
+int TceWindow::build(TceContext &c, u64 first, u64 vaddr, u64 n, u64 perm) noexcept
 {
-	lock_.assert_held();
 	Prereg *hint = nullptr;
 	for (u64 i = 0; i < n; i++) {
-		if (!(hint = spapr_region(vaddr + (i << abi::PAGE_SHIFT), hint)))
+		if (!(hint = region_of(c.regions, vaddr + (i << abi::PAGE_SHIFT), hint)))
 			return -err::INVAL;
 		if ((i & 511) == 511)
 			kapi_cond_resched();
@@ -226,7 +222,7 @@ int Container::spapr_build(TceWindow &w, u64 first, u64 vaddr, u64 n, u64 perm) 
 	/* What a replace overwrites, to put back on failure. */
 	using Buffer = Owned<u64, CallFree<void, kapi_free>>;
 	Buffer old;
-	if (w.any_valid(first, n)) {
+	if (any_valid(first, n)) {
 		old = Buffer(static_cast<u64 *>(kapi_alloc(n * sizeof(u64))));
 		if (!old)
 			return -err::NOMEM;
@@ -236,11 +232,11 @@ int Container::spapr_build(TceWindow &w, u64 first, u64 vaddr, u64 n, u64 perm) 
 	for (; i < n; i++) {
 		const u64 idx = first + i;
 		if (old) {
-			old.get()[i] = w.get(idx);
+			old.get()[i] = get(idx);
 			if (old.get()[i])
-				spapr_clear(w, idx, 1);
+				clear(c, idx, 1);
 		}
-		ret = spapr_put(w, idx, (vaddr + (i << abi::PAGE_SHIFT)) | perm, &hint);
+		ret = put(c, idx, (vaddr + (i << abi::PAGE_SHIFT)) | perm, &hint);
 		if (ret)
 			break;
 		if ((i & 511) == 511)
@@ -248,13 +244,39 @@ int Container::spapr_build(TceWindow &w, u64 first, u64 vaddr, u64 n, u64 perm) 
 	}
 	if (!ret)
 		return 0;
-	spapr_clear(w, first, i);
+	clear(c, first, i);
 	if (old)
 		for (u64 j = 0; j <= i && j < n; j++)
-			if (old.get()[j] && spapr_put(w, first + j, old.get()[j], nullptr))
+			if (old.get()[j] && put(c, first + j, old.get()[j], nullptr))
 				kapi_log(KAPI_LOG_WARN,
 					 "vfio_iommu_cxx: TCE at 0x%llx lost in a failed MAP_DMA's rollback\n",
-					 w.iova_of(first + j));
+					 iova_of(first + j));
+	return ret;
+}
+
+int TceWindow::replay(TceContext &c, Domain &fresh) noexcept
+{
+	int ret = 0;
+	u64 done = 0; /* TCEs [0, done) are replayed */
+	Prereg *p = nullptr;
+	for_each_run(0, entries(), [&](u64 idx, u64 run) {
+		for (u64 i = idx; i < idx + run && !ret; i++) {
+			const u64 tce = get(i);
+			p = region_of(c.regions, tce & abi::PAGE_MASK, p);
+			u64 pfn = p->pfn_at(((tce & abi::PAGE_MASK) - p->vaddr) >> abi::PAGE_SHIFT);
+			u64 one = 1;
+			ret = kapi_domain_map_segs(fresh.raw(), iova_of(i), &pfn, &one, 1, tce_prot(tce));
+			if (!ret)
+				done = i + 1;
+			if ((i & 511) == 511)
+				kapi_cond_resched();
+		}
+	});
+	if (!ret)
+		return 0;
+	for_each_run(0, done, [&](u64 idx, u64 run) {
+		kapi_domain_unmap(fresh.raw(), iova_of(idx), run << page_shift);
+	});
 	return ret;
 }
 
@@ -265,28 +287,8 @@ int Container::spapr_replay(Domain &fresh) noexcept
 	TceWindow *w = spapr_->window.get();
 	if (!w)
 		return 0;
-	int ret = 0;
-	u64 done = 0; /* TCEs [0, done) are replayed */
-	Prereg *p = nullptr;
-	w->for_each_run(0, w->entries(), [&](u64 idx, u64 run) {
-		for (u64 i = idx; i < idx + run && !ret; i++) {
-			const u64 tce = w->get(i);
-			p = spapr_region(tce & abi::PAGE_MASK, p);
-			u64 pfn = p->pfn_at(((tce & abi::PAGE_MASK) - p->vaddr) >> abi::PAGE_SHIFT);
-			u64 one = 1;
-			ret = kapi_domain_map_segs(fresh.raw(), w->iova_of(i), &pfn, &one, 1, tce_prot(tce));
-			if (!ret)
-				done = i + 1;
-			if ((i & 511) == 511)
-				kapi_cond_resched();
-		}
-	});
-	if (!ret)
-		return 0;
-	w->for_each_run(0, done, [&](u64 idx, u64 run) {
-		kapi_domain_unmap(fresh.raw(), w->iova_of(idx), run << w->page_shift);
-	});
-	return ret;
+	TceContext c = tce_context();
+	return w->replay(c, fresh);
 }
 
 bool Container::spapr_fits(const IovaList &next) noexcept
@@ -363,7 +365,8 @@ void Container::spapr_free_window() noexcept
 	TceWindow *w = spapr_->window.get();
 	if (!w)
 		return;
-	spapr_clear(*w, 0, w->entries());
+	TceContext c = tce_context();
+	w->clear(c, 0, w->entries());
 	const u64 pages = w->locked;
 	spapr_->window.reset();
 	uncharge(spapr_->mm.get(), pages);
@@ -458,7 +461,8 @@ long Container::spapr_map(unsigned long arg) noexcept
 		return 0;
 	if (map.vaddr + map.size - 1 < map.vaddr)
 		return -err::INVAL; /* no region holds a wrapping range */
-	return spapr_build(*w, (map.iova - w->start) >> w->page_shift, map.vaddr, n, perm);
+	TceContext c = tce_context();
+	return w->build(c, (map.iova - w->start) >> w->page_shift, map.vaddr, n, perm);
 }
 
 long Container::spapr_unmap(unsigned long arg) noexcept
@@ -481,7 +485,8 @@ long Container::spapr_unmap(unsigned long arg) noexcept
 	const u64 n = unmap.size >> w->page_shift;
 	if ((unmap.iova & mask) || n > w->entries() - ((unmap.iova - w->start) >> w->page_shift))
 		return -err::INVAL;
-	spapr_clear(*w, (unmap.iova - w->start) >> w->page_shift, n);
+	TceContext c = tce_context();
+	w->clear(c, (unmap.iova - w->start) >> w->page_shift, n);
 	return 0;
 }
 

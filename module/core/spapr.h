@@ -30,6 +30,8 @@
 #include <vfio_cxx/base.h>
 
 #include "accounting.h"
+#include "domains.h"
+#include "prereg.h"
 
 namespace vfio_cxx {
 
@@ -51,6 +53,18 @@ constexpr u64 DMA32_WINDOW_MAX = u64(1) << 31; /* the default window: at most 2 
  */
 u64 table_bytes(u32 page_shift, u64 window_size, u32 levels) noexcept;
 } /* namespace spapr */
+
+/*
+ * What a window's TCEs live in, lent by their container for one call
+ * (its lock_ held): the domains each valid TCE is mapped into, the regions
+ * its page comes from, and the counters netlink reads.
+ */
+struct TceContext {
+	List<Domain, &Domain::node> &domains;
+	PreregSet &regions;
+	SerialCounter &mappings;
+	SerialCounter &mapped_bytes;
+};
 
 class TceWindow {
 public:
@@ -112,6 +126,18 @@ public:
 	/* Bytes of the shadow table now (directory and leaves). */
 	u64 bytes() const noexcept;
 
+	/*
+	 * MAP_DMA's work: TCEs [first, first + n) from vaddr on with perm
+	 * (spapr::TCE_*), replacing valid ones; every page must lie in one of
+	 * c's regions (-EINVAL, before anything changes).  All or nothing: on
+	 * failure (-ENOMEM, an IOMMU map's errno) every TCE is as it was.
+	 */
+	[[nodiscard]] int build(TceContext &c, u64 first, u64 vaddr, u64 n, u64 perm) noexcept;
+	/* Clear the valid TCEs of [first, first + n): out of every domain and region. */
+	void clear(TceContext &c, u64 first, u64 n) noexcept;
+	/* Map every valid TCE into fresh (a group's new domain); on failure none stays. */
+	[[nodiscard]] int replay(TceContext &c, Domain &fresh) noexcept;
+
 	const u64 start;
 	const u64 size;
 	const u32 page_shift;
@@ -119,6 +145,8 @@ public:
 	const u64 locked; /* pages charged to the bound mm's locked_vm (spapr::table_bytes) */
 
 private:
+	int put(TceContext &c, u64 idx, u64 tce, Prereg **hint) noexcept;
+
 	struct Slot {
 		u64 *leaf;
 		u64 count; /* valid entries in leaf */
