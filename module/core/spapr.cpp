@@ -7,8 +7,9 @@
  * where Documentation/differences.rst ("sPAPR TCE v2") says why not.
  *
  * The preregistered regions are the container's PreregSet (prereg.cpp),
- * registered with the same checks; a MAP_DMA takes its pages from them and
- * never pins.  Windows, TCEs and regions are per container.
+ * registered with the same checks, each a reference to its mm's
+ * SharedRegion (shared_region.h); a MAP_DMA takes its pages from them and
+ * never pins.  The window and its TCEs are the container's own.
  *
  * Locking: every ioctl here runs under lock_ from its first check on (the
  * bound-mm test must see a binding made by a concurrent ioctl); attach and
@@ -131,12 +132,6 @@ int tce_prot(u64 tce) noexcept
 }
 } /* namespace */
 
-/*
- * Make TCE idx point at user address tce & PAGE_MASK (inside a region of
- * the bound mm, checked by the caller) with tce's permission bits: into the
- * shadow table, into every domain, counted in the region.  The TCE was
- * clear.  On failure nothing of it stays.
- */
 /* The region holding user page ua: hint when it does (runs of TCEs are mostly in one), else a search. */
 static Prereg *region_of(PreregSet &regions, u64 ua, Prereg *hint) noexcept
 {
@@ -145,6 +140,12 @@ static Prereg *region_of(PreregSet &regions, u64 ua, Prereg *hint) noexcept
 	return regions.find(regions.mm(), ua, abi::PAGE_SIZE);
 }
 
+/*
+ * Make TCE idx point at user address tce & PAGE_MASK with tce's permission
+ * bits: into the shadow table, into every domain, counted in its region
+ * (one of c's; *hint, if given, is tried first and set to it).  The TCE
+ * was clear.  On failure nothing of it stays.
+ */
 int TceWindow::put(TceContext &c, u64 idx, u64 tce, Prereg **hint) noexcept
 {
 	const u64 ua = tce & abi::PAGE_MASK;
