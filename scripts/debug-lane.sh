@@ -31,7 +31,9 @@ mtest=$moddir/mtest/vfio_cxx_mtest.ko
 # kunit.py (tools/testing/kunit/) from the same source package, never committed.
 "$top/scripts/linux-source.sh" 6.12 "$OUT/src-6.12" tools/testing/kunit
 
-qemu_opts='-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on -device edu'
+# Two edus as in lane-vm (scripts/vm-lane.sh): the multi-group and shared-region tests need the second.
+edu='-device edu,dma_mask=0xffffffffffffffff'
+qemu_opts="-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on $edu $edu"
 share=$top
 start=$(date +%s)
 # vng looks for the modules next to the image (the nearest ancestor with
