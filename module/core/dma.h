@@ -74,17 +74,6 @@ public:
 				off += c->runs[i].npages;
 			}
 	}
-	/* The PFN of page idx (< pages()), without its flags; walks the runs. */
-	u64 pfn_at(u64 idx) const noexcept
-	{
-		for (const Chunk *c = head_; c; c = c->next)
-			for (u32 i = 0; i < c->count; i++) {
-				if (idx < c->runs[i].npages)
-					return (c->runs[i].pfn & ~KAPI_PFN_RESERVED) + idx;
-				idx -= c->runs[i].npages;
-			}
-		return 0;
-	}
 	/* Forget the runs (the caller unpinned them). */
 	void free() noexcept;
 	/* Storage bytes, for the bytes-per-page figures. */
@@ -179,8 +168,6 @@ public:
 
 	/* The pinned pages: the region's own, or those of the SharedRegion it refers to. */
 	const RunList &pins() const noexcept;
-	/* The PFN of page idx: a load from a shared region, a walk of the runs otherwise. */
-	u64 pfn_at(u64 idx) const noexcept;
 
 	ListNode node;
 	const u64 vaddr;

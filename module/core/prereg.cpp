@@ -30,10 +30,6 @@ const RunList &Prereg::pins() const noexcept
 	return shared ? shared->runs : runs;
 }
 
-u64 Prereg::pfn_at(u64 idx) const noexcept
-{
-	return shared ? shared->pfn_at(idx) : runs.pfn_at(idx);
-}
 
 PreregSet::~PreregSet()
 {
@@ -258,10 +254,10 @@ bool Container::mm_released(MmWatch &mw, bool try_only) noexcept
 		return true;
 	});
 	u64 regions = 0;
-	/* sPAPR: the TCEs point into the regions; they go first, and with them the window. */
-	if (owns_regions && spapr_)
-		spapr_free_window();
 	if (owns_regions) {
+		/* sPAPR: the TCEs point into the regions; they go first, and with them the window. */
+		if (spapr_)
+			spapr_free_window();
 		while (Prereg *p = preregs_.front()) {
 			if (p->used) {
 				/*

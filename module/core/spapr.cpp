@@ -19,6 +19,7 @@
 #include "container.h"
 #include "spapr.h"
 #include "registry.h"
+#include "shared_region.h"
 #include "uarg.h"
 
 #include <vfio_cxx/abi.h>
@@ -140,6 +141,12 @@ static Prereg *region_of(PreregSet &regions, u64 ua, Prereg *hint) noexcept
 	return regions.find(regions.mm(), ua, abi::PAGE_SIZE);
 }
 
+/* The PFN of user page ua of region p: a sPAPR region is always its mm's SharedRegion. */
+static u64 pfn_of(const Prereg &p, u64 ua) noexcept
+{
+	return p.shared->pfn_at((ua - p.vaddr) >> abi::PAGE_SHIFT);
+}
+
 /*
  * Make TCE idx point at user address tce & PAGE_MASK with tce's permission
  * bits: into the shadow table, into every domain, counted in its region
@@ -154,7 +161,7 @@ int TceWindow::put(TceContext &c, u64 idx, u64 tce, Prereg **hint) noexcept
 		return -err::INVAL;
 	if (hint)
 		*hint = p;
-	u64 pfn = p->pfn_at((ua - p->vaddr) >> abi::PAGE_SHIFT);
+	u64 pfn = pfn_of(*p, ua);
 	u64 one = 1;
 	if (int ret = set(idx, tce))
 		return ret;
@@ -264,7 +271,7 @@ int TceWindow::replay(TceContext &c, Domain &fresh) noexcept
 		for (u64 i = idx; i < idx + run && !ret; i++) {
 			const u64 tce = get(i);
 			p = region_of(c.regions, tce & abi::PAGE_MASK, p);
-			u64 pfn = p->pfn_at(((tce & abi::PAGE_MASK) - p->vaddr) >> abi::PAGE_SHIFT);
+			u64 pfn = pfn_of(*p, tce & abi::PAGE_MASK);
 			u64 one = 1;
 			ret = kapi_domain_map_segs(fresh.raw(), iova_of(i), &pfn, &one, 1, tce_prot(tce));
 			if (!ret)
@@ -456,14 +463,14 @@ long Container::spapr_map(unsigned long arg) noexcept
 	 * checks the first TCE only; the whole range is (differences.rst).
 	 */
 	const u64 n = map.size >> w->page_shift;
-	if ((map.iova & mask) || n > w->entries() - ((map.iova - w->start) >> w->page_shift))
+	if (!w->holds(map.iova, n))
 		return -err::INVAL;
 	if (!n)
 		return 0;
 	if (map.vaddr + map.size - 1 < map.vaddr)
 		return -err::INVAL; /* no region holds a wrapping range */
 	TceContext c = tce_context();
-	return w->build(c, (map.iova - w->start) >> w->page_shift, map.vaddr, n, perm);
+	return w->build(c, w->index_of(map.iova), map.vaddr, n, perm);
 }
 
 long Container::spapr_unmap(unsigned long arg) noexcept
@@ -484,10 +491,10 @@ long Container::spapr_unmap(unsigned long arg) noexcept
 		return -err::INVAL;
 	/* iommu_tce_clear_param_check (whose failure upstream returns as 1: differences.rst) */
 	const u64 n = unmap.size >> w->page_shift;
-	if ((unmap.iova & mask) || n > w->entries() - ((unmap.iova - w->start) >> w->page_shift))
+	if (!w->holds(unmap.iova, n))
 		return -err::INVAL;
 	TceContext c = tce_context();
-	w->clear(c, (unmap.iova - w->start) >> w->page_shift, n);
+	w->clear(c, w->index_of(unmap.iova), n);
 	return 0;
 }
 

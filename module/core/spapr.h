@@ -86,6 +86,16 @@ public:
 	u64 entries() const noexcept { return size >> page_shift; }
 	bool contains(u64 iova) const noexcept { return iova >= start && iova <= last(); }
 	u64 iova_of(u64 idx) const noexcept { return start + (idx << page_shift); }
+	/* The TCE of iova (contains(iova)). */
+	u64 index_of(u64 iova) const noexcept { return (iova - start) >> page_shift; }
+	/*
+	 * Whether n TCEs from iova (contains(iova)) are all in the window, iova
+	 * TCE-aligned: iommu_tce_check_ioba, for the whole range.
+	 */
+	bool holds(u64 iova, u64 n) const noexcept
+	{
+		return !(iova & ((u64(1) << page_shift) - 1)) && n <= entries() - index_of(iova);
+	}
 	/* The entry of TCE idx (< entries()): ua | perm, or 0. */
 	u64 get(u64 idx) const noexcept
 	{

@@ -320,6 +320,19 @@ TEST_F(SpaprTest, B31_B32_B33_B35_B36_RegisterErrnos)
 	EXPECT_EQ(khost::pinned_pages(), 0u);
 }
 
+/* MMIO (a VM_PFNMAP range, e.g. a BAR mmap) cannot be registered: -EFAULT, nothing pinned or charged. */
+TEST_F(SpaprTest, B32_MmioCannotBeRegistered)
+{
+	ASSERT_EQ(attach_g(g1_), 0);
+	khost::add_pfnmap_range(VA + 2 * PG, VA + 4 * PG - 1);
+	EXPECT_EQ(reg(VA, 8 * PG), -EFAULT_);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(locked(), 0u);
+	EXPECT_EQ(stats().prereg_pages, 0u);
+	EXPECT_EQ(reg(VA + 8 * PG, 4 * PG), 0) << "ordinary memory beside it";
+	EXPECT_EQ(map(0, PG, VA + 2 * PG), -EINVAL_) << "no region holds the MMIO page";
+}
+
 /* MAP/UNMAP need a successful REGISTER first (enabled), which stays even with no region left. */
 TEST_F(SpaprTest, MapNeedsEnabled)
 {
