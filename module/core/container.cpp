@@ -121,8 +121,8 @@ void Container::teardown() noexcept
 			return true;
 		});
 	if (spapr_) {
-		spapr_free_window(); /* the TCEs first: they count in the regions */
-		spapr_->mm.reset();
+		SpaprEnv env = spapr_env();
+		spapr_->release(env); /* the TCEs first: they count in the regions */
 	}
 	/* B37: every region at once, whoever else holds the mm. */
 	while (Prereg *p = preregs_.front())
@@ -182,7 +182,7 @@ Result<Container *> Container::create(unsigned long type) noexcept
 	if (!c)
 		return Result<Container *>::error(-err::NOMEM);
 	if (type == abi::SPAPR_TCE_v2_IOMMU)
-		c->spapr_ = Owned<SpaprState>(make<SpaprState>());
+		c->spapr_ = Owned<SpaprTce>(make<SpaprTce>());
 	if (!c->lock_.valid() || !c->dmas_ || !c->devices_lock_.valid() || !c->devices_ ||
 	    (type == abi::SPAPR_TCE_v2_IOMMU && !c->spapr_)) {
 		c->put();
@@ -266,6 +266,49 @@ long Container::ioctl(unsigned int cmd, unsigned long arg) noexcept
 	default:
 		return -err::NOTTY;
 	}
+}
+
+long Container::spapr_ioctl(unsigned int cmd, unsigned long arg) noexcept
+{
+	if (cmd == abi::CHECK_EXTENSION)
+		return arg == abi::SPAPR_TCE_v2_IOMMU ? 1 : 0; /* v1 and EEH are not offered */
+	Guard guard(lock_);
+	if (closed_)
+		return -err::NODEV;
+	/* One process's container cannot be driven by another (upstream's sanity check). */
+	if (spapr_->foreign())
+		return -err::PERM;
+	SpaprEnv env = spapr_env();
+	long ret;
+	switch (cmd) {
+	case abi::SPAPR_TCE_GET_INFO:
+		return spapr_->get_info(env, arg);
+	case abi::IOMMU_MAP_DMA:
+		ret = spapr_->map(env, arg);
+		break;
+	case abi::IOMMU_UNMAP_DMA:
+		ret = spapr_->unmap(env, arg);
+		break;
+	case abi::IOMMU_REGISTER_MEMORY:
+		return spapr_register(arg, true);
+	case abi::IOMMU_UNREGISTER_MEMORY:
+		return spapr_register(arg, false);
+	case abi::SPAPR_TCE_CREATE:
+		ret = spapr_->create(env, arg);
+		break;
+	case abi::SPAPR_TCE_REMOVE:
+		ret = spapr_->remove(env, arg);
+		break;
+	case abi::EEH_PE_OP:
+		/* No group here has an EEH PE (eeh_iommu_group_to_pe() finds none). */
+		return groups_.empty() ? 0 : -err::NODEV;
+	default:
+		return -err::NOTTY; /* VFIO_IOMMU_ENABLE/DISABLE included (v2) */
+	}
+	/* A window's table charge refused (CREATE's, or the default window's on first use). */
+	if (env.denied)
+		Registry::memlock_denied(*this, env.denied, kapi_rlimit_memlock_pages());
+	return ret;
 }
 
 } /* namespace vfio_cxx */

@@ -207,30 +207,20 @@ private:
 	int iova_dirty_bitmap(u64 ubitmap, u64 iova, u64 size, u64 pgshift) noexcept;
 	void free_bitmaps() noexcept;
 
-	/* the sPAPR TCE v2 user API (spapr.cpp); spapr_ioctl takes lock_, the rest runs under it */
+	/*
+	 * The sPAPR TCE v2 user API: spapr_ioctl takes lock_ and dispatches to
+	 * spapr_ (spapr.h), except the REGISTER pair (prereg.cpp), which
+	 * registers in this container's PreregSet.
+	 */
 	long spapr_ioctl(unsigned int cmd, unsigned long arg) noexcept;
-	long spapr_get_info(unsigned long arg) noexcept;
-	long spapr_map(unsigned long arg) noexcept;
-	long spapr_unmap(unsigned long arg) noexcept;
 	long spapr_register(unsigned long arg, bool reg) noexcept;
-	long spapr_create_ioctl(unsigned long arg) noexcept;
-	long spapr_remove_ioctl(unsigned long arg) noexcept;
-	int spapr_bind_mm() noexcept;
-	int spapr_window_head() noexcept;
-	int spapr_window_of(u64 iova, TceWindow **out) noexcept;
-	u64 spapr_pgsizes() noexcept;
-	u64 spapr_dma32_size() noexcept;
-	int spapr_create(u32 page_shift, u64 window_size, u32 levels, u64 *start) noexcept;
-	int spapr_default_window() noexcept;
-	void spapr_free_window() noexcept;
-	int spapr_replay(Domain &fresh) noexcept;
-	/* What this container lends its window's TCE operations (spapr.h). */
-	TceContext tce_context() noexcept
+	/* What this container lends spapr_ and its window for one call (spapr.h); lock_ held. */
+	SpaprEnv spapr_env() noexcept
 	{
 		lock_.assert_held();
-		return TceContext{ domains_, preregs_, sum_.mappings, sum_.mapped_bytes };
+		return SpaprEnv{ TceContext{ domains_, preregs_, sum_.mappings, sum_.mapped_bytes },
+				 iovas_, pgsize_bitmap_, !groups_.empty(), sum_.locked_pages };
 	}
-	bool spapr_fits(const IovaList &next) noexcept;
 
 	/* fn(Dma&) for each Dma intersecting [first, last] in IOVA order; fn may remove it. */
 	template <class F>
@@ -267,7 +257,7 @@ private:
 	bool cxx_;		  /* VFIO_CXX_IOMMU: prereg and our GET_INFO capability */
 	PreregSet preregs_;	  /* the regions, and the mm they belong to (prereg.h) */
 	ExitWatches watches_;	  /* the exit policy and the watched mms (exit_watch.h) */
-	Owned<SpaprState> spapr_; /* VFIO_SPAPR_TCE_v2_IOMMU only (spapr.h) */
+	Owned<SpaprTce> spapr_;	  /* VFIO_SPAPR_TCE_v2_IOMMU only (spapr.h) */
 	bool closed_ = false;	  /* torn down: nothing may be added (atomic reads) */
 	u32 refs_ = 1;
 

@@ -171,7 +171,7 @@ int Container::attach_iommu(Group &grp) noexcept
 			return !conflict;
 		});
 	/* sPAPR: a group that cannot reach the window is incompatible (as a foreign PHB). */
-	if (!ret && !conflict && spapr_ && !spapr_fits(next)) {
+	if (!ret && !conflict && spapr_ && !spapr_->fits(next)) {
 		kapi_domain_detach_group(fresh->raw(), grp.raw());
 		return -err::PERM;
 	}
@@ -197,7 +197,12 @@ int Container::attach_iommu(Group &grp) noexcept
 
 	const bool was_empty = domains_.empty();
 	domains_.push_back(*fresh);
-	ret = spapr_ ? spapr_replay(*fresh) : replay(*fresh, was_empty);
+	if (spapr_) {
+		SpaprEnv env = spapr_env();
+		ret = spapr_->replay(env, *fresh);
+	} else {
+		ret = replay(*fresh, was_empty);
+	}
 	if (ret) {
 		domains_.remove(*fresh);
 		kapi_domain_detach_group(fresh->raw(), grp.raw());
@@ -243,8 +248,8 @@ int Container::attach_group(kapi_group *g, int type) noexcept
 		non_pinned_groups_++;
 	}
 	/* sPAPR: the first group with no window yet makes the default window pending. */
-	if (spapr_ && groups_.empty() && !spapr_->window)
-		spapr_->def_window_pending = true;
+	if (spapr_ && groups_.empty())
+		spapr_->first_group();
 	groups_.push_back(*grp.release());
 	g_stats.groups_attached.inc();
 	sum_.groups.inc();

@@ -203,6 +203,34 @@ long Container::prereg_ioctl(unsigned long arg, bool reg) noexcept
 	return reg ? register_memory(r.vaddr, r.size) : unregister_memory(r.vaddr, r.size);
 }
 
+/*
+ * sPAPR's REGISTER/UNREGISTER (lock_ held by spapr_ioctl): REGISTER binds
+ * the mm before it reads its argument, as upstream; the first success lets
+ * MAP and UNMAP in.
+ */
+long Container::spapr_register(unsigned long arg, bool reg) noexcept
+{
+	lock_.assert_held();
+	if (reg) {
+		if (int ret = spapr_->bind_mm())
+			return ret;
+	} else if (!spapr_->bound()) {
+		return -err::PERM;
+	}
+	abi::RegisterMemory r;
+	if (int ret = copy_arg(r, arg, abi::REGISTER_MEMORY_MINSZ))
+		return ret;
+	/* B32 (upstream lets size 0 fail later, with -ENOMEM: differences.rst) */
+	if (!region_valid(r.vaddr, r.size))
+		return -err::INVAL;
+	if (!reg)
+		return unregister_memory(r.vaddr, r.size);
+	int ret = register_memory(r.vaddr, r.size);
+	if (!ret)
+		spapr_->enable();
+	return ret;
+}
+
 /* ---- the owner-exit policy ------------------------------------------------ */
 
 /*
@@ -256,8 +284,10 @@ bool Container::mm_released(MmWatch &mw, bool try_only) noexcept
 	u64 regions = 0;
 	if (owns_regions) {
 		/* sPAPR: the TCEs point into the regions; they go first, and with them the window. */
-		if (spapr_)
-			spapr_free_window();
+		if (spapr_) {
+			SpaprEnv env = spapr_env();
+			spapr_->free_window(env);
+		}
 		while (Prereg *p = preregs_.front()) {
 			if (p->used) {
 				/*

@@ -1,27 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The sPAPR TCE v2 user API on x86 paging domains (issue 14): what a
- * VFIO_SPAPR_TCE_v2_IOMMU container adds to a Container.  The ioctls are in
- * spapr.cpp; Documentation/uapi.rst ("sPAPR TCE v2") gives the rules and
- * differences.rst what differs from the POWER kernel driver.
+ * VFIO_SPAPR_TCE_v2_IOMMU container adds to a Container.  Documentation/
+ * uapi.rst ("sPAPR TCE v2") gives the rules and differences.rst what
+ * differs from the POWER kernel driver.
  *
- * TceWindow: one DMA window, bus addresses [start, start + size), one TCE
- * per page, and its shadow table (upstream's it_userspace): for each TCE
- * the user address it maps and its permission bits (ua | R | W; 0 is a
- * clear TCE), in leaves of 512 entries made on first use.  A valid TCE is
- * mapped, page by page (never as a larger IOMMU page, so that one TCE can
- * be replaced or cleared alone), into every IOMMU domain of the container,
- * and counts itself in the Prereg its page comes from (Prereg::used), so
- * that the region cannot be unregistered while a TCE points into it.
+ * SpaprTce: the container's bound mm (mmgrab on the first REGISTER, CREATE
+ * or REMOVE, as upstream's tce_iommu_mm_set; never mm_users), `enabled`
+ * (the first successful REGISTER), the pending default window, and its
+ * window (slot 0 only: max_dynamic_windows_supported is 1; tce_window.h).
+ * It answers the window ioctls and the container's attach and detach; the
+ * Container dispatches to it, and keeps REGISTER/UNREGISTER (its PreregSet,
+ * prereg.cpp) and the lifetime.
  *
- * SpaprState: the container's bound mm (mmgrab on the first REGISTER,
- * CREATE or REMOVE, as upstream's tce_iommu_mm_set; never mm_users),
- * `enabled` (the first successful REGISTER), the pending default window,
- * and its window (slot 0 only: max_dynamic_windows_supported is 1).
+ * SpaprEnv: what the container lends it for one call: the TCEs' context
+ * (domains, regions, counters), the allowed IOVAs, the IOMMU page sizes,
+ * whether a group is attached, and the locked_vm counter.  SpaprTce sees
+ * nothing else of the container.
  *
- * Ownership: the Container owns its SpaprState (spapr_), which owns its
- * window.  Locking: none of their own; everything runs under the
- * container's lock_ (spapr.cpp asserts it).
+ * Ownership: the Container owns its SpaprTce (spapr_), which owns its
+ * window and its mm reference.  Locking: none of their own; every call
+ * runs under the container's lock_, which the SpaprEnv's maker asserts.
  */
 #ifndef VFIO_CXX_SPAPR_H
 #define VFIO_CXX_SPAPR_H
@@ -30,154 +29,79 @@
 #include <vfio_cxx/base.h>
 
 #include "accounting.h"
-#include "domains.h"
-#include "prereg.h"
+#include "iova_list.h"
+#include "tce_window.h"
 
 namespace vfio_cxx {
 
-namespace spapr {
-/* TCE permission bits in a shadow entry (the user address is page-aligned). */
-constexpr u64 TCE_READ = 1;
-constexpr u64 TCE_WRITE = 2;
-constexpr u64 TCE_PERM = TCE_READ | TCE_WRITE;
-/* What GET_INFO reports (Documentation/uapi.rst). */
-constexpr u32 MAX_LEVELS = 5;		/* as PowerNV (POWERNV_IOMMU_MAX_LEVELS) */
-constexpr u64 DMA32_WINDOW_MAX = u64(1) << 31; /* the default window: at most 2 GiB */
-
-/*
- * The bytes upstream charges to locked_vm for a window's table
- * (pnv_pci_ioda2_get_table_size: the hardware table and its userspace
- * shadow, every level as if full), or 0 for parameters it refuses (levels
- * 0 or above MAX_LEVELS, a window size that is not a power of two or is
- * smaller than one TCE page).
- */
-u64 table_bytes(u32 page_shift, u64 window_size, u32 levels) noexcept;
-} /* namespace spapr */
-
-/*
- * What a window's TCEs live in, lent by their container for one call
- * (its lock_ held): the domains each valid TCE is mapped into, the regions
- * its page comes from, and the counters netlink reads.
- */
-struct TceContext {
-	List<Domain, &Domain::node> &domains;
-	PreregSet &regions;
-	SerialCounter &mappings;
-	SerialCounter &mapped_bytes;
+struct SpaprEnv {
+	TceContext tce;
+	const IovaList &iovas;
+	u64 pgsize_bitmap;	/* the domains' IOMMU page sizes */
+	bool has_groups;
+	SerialCounter &locked_pages;
+	/* out: pages a window's table charge was refused (RLIMIT_MEMLOCK), for the event */
+	u64 denied = 0;
 };
 
-class TceWindow {
+class SpaprTce {
 public:
-	static constexpr u32 LEAF_SHIFT = 9;
-	static constexpr u64 LEAF_ENTRIES = u64(1) << LEAF_SHIFT;
+	SpaprTce() noexcept = default;
+	VFIO_CXX_NO_COPY(SpaprTce);
+	/* release() first: the window is cleared and uncharged through an env. */
+	~SpaprTce() = default;
 
-	/* A window of size bytes at start, charged `locked` pages; init() before use. */
-	TceWindow(u64 start, u64 size, u32 page_shift, u32 levels, u64 locked) noexcept
-		: start(start), size(size), page_shift(page_shift), levels(levels), locked(locked)
-	{
-	}
-	VFIO_CXX_NO_COPY(TceWindow);
-	/* Frees the leaves; the caller cleared every TCE first (valid() == 0). */
-	~TceWindow();
-	/* The leaf directory: 0 or -ENOMEM. */
-	[[nodiscard]] int init() noexcept;
+	/* Another process's call on a bound container (-EPERM for every ioctl). */
+	bool foreign() const noexcept { return mm_ && !kapi_mm_is_current(mm_.get()); }
+	bool bound() const noexcept { return static_cast<bool>(mm_); }
+	/* tce_iommu_mm_set: bind the calling process's mm, or check it is the bound one. */
+	int bind_mm() noexcept;
+	/* A REGISTER succeeded: MAP and UNMAP are allowed from now on. */
+	void enable() noexcept { enabled_ = true; }
 
-	u64 last() const noexcept { return start + size - 1; }
-	u64 entries() const noexcept { return size >> page_shift; }
-	bool contains(u64 iova) const noexcept { return iova >= start && iova <= last(); }
-	u64 iova_of(u64 idx) const noexcept { return start + (idx << page_shift); }
-	/* The TCE of iova (contains(iova)). */
-	u64 index_of(u64 iova) const noexcept { return (iova - start) >> page_shift; }
-	/*
-	 * Whether n TCEs from iova (contains(iova)) are all in the window, iova
-	 * TCE-aligned: iommu_tce_check_ioba, for the whole range.
-	 */
-	bool holds(u64 iova, u64 n) const noexcept
-	{
-		return !(iova & ((u64(1) << page_shift) - 1)) && n <= entries() - index_of(iova);
-	}
-	/* The entry of TCE idx (< entries()): ua | perm, or 0. */
-	u64 get(u64 idx) const noexcept
-	{
-		const u64 *leaf = dir_[idx >> LEAF_SHIFT].leaf;
-		return leaf ? leaf[idx & (LEAF_ENTRIES - 1)] : 0;
-	}
-	/* Set TCE idx to v (0 clears; a leaf emptied goes): 0 or -ENOMEM (only when v != 0). */
-	[[nodiscard]] int set(u64 idx, u64 v) noexcept;
-	/* Valid TCEs in the window, and in [first, first + n). */
-	u64 valid() const noexcept { return valid_; }
-	bool any_valid(u64 first, u64 n) const noexcept;
-	/*
-	 * fn(idx, n) for each run of consecutive valid TCEs in [first, first +
-	 * n), in order; leaves with no entry are skipped whole.  fn may clear
-	 * the entries of its run.
-	 */
-	template <class F>
-	void for_each_run(u64 first, u64 n, F &&fn) noexcept
-	{
-		const u64 end = first + n;
-		u64 idx = first;
-		while (idx < end) {
-			if (!dir_[idx >> LEAF_SHIFT].leaf) {
-				idx = ((idx >> LEAF_SHIFT) + 1) << LEAF_SHIFT;
-				continue;
-			}
-			if (!get(idx)) {
-				idx++;
-				continue;
-			}
-			u64 run = 1;
-			while (idx + run < end && get(idx + run))
-				run++;
-			fn(idx, run);
-			idx += run;
-		}
-	}
-	/* Bytes of the shadow table now (directory and leaves). */
-	u64 bytes() const noexcept;
+	/* The window ioctls (the REGISTER pair is the container's). */
+	long get_info(SpaprEnv &env, unsigned long arg) noexcept;
+	long map(SpaprEnv &env, unsigned long arg) noexcept;
+	long unmap(SpaprEnv &env, unsigned long arg) noexcept;
+	long create(SpaprEnv &env, unsigned long arg) noexcept;
+	long remove(SpaprEnv &env, unsigned long arg) noexcept;
 
-	/*
-	 * MAP_DMA's work: TCEs [first, first + n) from vaddr on with perm
-	 * (spapr::TCE_*), replacing valid ones; every page must lie in one of
-	 * c's regions (-EINVAL, before anything changes).  All or nothing: on
-	 * failure (-ENOMEM, an IOMMU map's errno) every TCE is as it was.
-	 */
-	[[nodiscard]] int build(TceContext &c, u64 first, u64 vaddr, u64 n, u64 perm) noexcept;
-	/* Clear the valid TCEs of [first, first + n): out of every domain and region. */
-	void clear(TceContext &c, u64 first, u64 n) noexcept;
-	/* Map every valid TCE into fresh (a group's new domain); on failure none stays. */
-	[[nodiscard]] int replay(TceContext &c, Domain &fresh) noexcept;
-
-	const u64 start;
-	const u64 size;
-	const u32 page_shift;
-	const u32 levels; /* as created; the shadow table has two levels whatever it says */
-	const u64 locked; /* pages charged to the bound mm's locked_vm (spapr::table_bytes) */
+	/* The container's group changes. */
+	/* The first group, with no window yet, makes the default window pending. */
+	void first_group() noexcept
+	{
+		if (!window_)
+			def_window_pending_ = true;
+	}
+	/* Whether a group with these allowed IOVAs can reach the window (else -EPERM). */
+	bool fits(const IovaList &next) const noexcept
+	{
+		return !window_ || next.allows(window_->start, window_->last());
+	}
+	/* Map every valid TCE into a new domain; on failure none stays. */
+	int replay(SpaprEnv &env, Domain &fresh) noexcept;
+	/* Clear, free and uncharge the window (REMOVE, release, the owner's exit). */
+	void free_window(SpaprEnv &env) noexcept;
+	/* The container's release: the window, then the mm reference. */
+	void release(SpaprEnv &env) noexcept
+	{
+		free_window(env);
+		mm_.reset();
+	}
 
 private:
-	int put(TceContext &c, u64 idx, u64 tce, Prereg **hint) noexcept;
+	u64 pgsizes(const SpaprEnv &env) const noexcept;
+	u64 dma32_size(const SpaprEnv &env) const noexcept;
+	int window_head(SpaprEnv &env) noexcept;
+	int window_of(SpaprEnv &env, u64 iova, TceWindow **out) noexcept;
+	int create_window(SpaprEnv &env, u32 page_shift, u64 window_size, u32 levels,
+			  u64 *start) noexcept;
+	int default_window(SpaprEnv &env) noexcept;
 
-	struct Slot {
-		u64 *leaf;
-		u64 count; /* valid entries in leaf */
-	};
-	u64 nslots() const noexcept { return (entries() + LEAF_ENTRIES - 1) >> LEAF_SHIFT; }
-
-	Slot *dir_ = nullptr;
-	u64 valid_ = 0;
-	u64 leaves_ = 0;
-};
-
-struct SpaprState {
-	SpaprState() noexcept = default;
-	VFIO_CXX_NO_COPY(SpaprState);
-	/* The window is freed (cleared and uncharged) by the container first. */
-	~SpaprState() = default;
-
-	MmRef mm;		  /* bound by the first REGISTER, CREATE or REMOVE */
-	bool enabled = false;	  /* MAP/UNMAP allowed: a REGISTER succeeded once */
-	bool def_window_pending = false;
-	Owned<TceWindow> window;  /* slot 0 */
+	MmRef mm_;		  /* bound by the first REGISTER, CREATE or REMOVE */
+	bool enabled_ = false;	  /* MAP/UNMAP allowed: a REGISTER succeeded once */
+	bool def_window_pending_ = false;
+	Owned<TceWindow> window_; /* slot 0 */
 };
 
 } /* namespace vfio_cxx */
