@@ -382,13 +382,45 @@ TEST_F(SpaprTest, CreateErrnos)
 	EXPECT_EQ(create(12, GIB + PG, 1), -EINVAL_);
 	EXPECT_EQ(create(12, 1UL << 48, 1), -ENOMEM_) << "the charge comes first, as upstream";
 	khost::set_rlimit_memlock_pages(1 + 100);
+	khost::clear_events();
 	EXPECT_EQ(create(12, GIB, 1), -ENOMEM_);
 	EXPECT_EQ(locked(), 1u);
+	/* The refusal is the container's MEMLOCK_DENIED event: the table's pages, the limit. */
+	const auto ev = khost::events();
+	ASSERT_EQ(ev.size(), 1u);
+	EXPECT_EQ(ev[0].type, KAPI_EVENT_MEMLOCK_DENIED);
+	EXPECT_EQ(ev[0].ev.pages, TABLE_1G_L1);
+	EXPECT_EQ(ev[0].ev.limit_pages, 101u);
+	khost::clear_events();
 	khost::set_capable_ipc_lock(true);
 	EXPECT_EQ(create(12, 1UL << 49, 1), -EINVAL_) << "beyond the aperture";
 	EXPECT_EQ(locked(), 1u);
 	EXPECT_EQ(create(12, GIB, 1), 0) << "CAP_IPC_LOCK passes the limit, and is still counted";
 	EXPECT_EQ(locked(), 1u + TABLE_1G_L1);
+}
+
+/* The pending default window, made by the first MAP, is charged there: a refusal is -ENOMEM and the event. */
+TEST_F(SpaprTest, DefaultWindowChargeRefusedAtFirstMap)
+{
+	ASSERT_EQ(attach_g(g1_), 0);
+	ASSERT_EQ(reg(VA, 4 * PG), 0);
+	uabi::SpaprTceInfo i{};
+	ASSERT_EQ(info(i), 0);
+	const unsigned long table = vfio_cxx::spapr::table_bytes(12, i.dma32_window_size, 1) / PG;
+	ASSERT_GT(table, 10u);
+	khost::set_rlimit_memlock_pages(4 + 10);
+	khost::clear_events();
+	uabi::DmaMap m{ sizeof(m), RW, VA, 0, PG };
+	EXPECT_EQ(ioctl(MAP_DMA, &m), -ENOMEM_);
+	EXPECT_EQ(locked(), 4u);
+	const auto ev = khost::events();
+	ASSERT_EQ(ev.size(), 1u);
+	EXPECT_EQ(ev[0].type, KAPI_EVENT_MEMLOCK_DENIED);
+	EXPECT_EQ(ev[0].ev.pages, table);
+	EXPECT_EQ(ev[0].ev.limit_pages, 14u);
+	khost::set_capable_ipc_lock(true);
+	EXPECT_EQ(ioctl(MAP_DMA, &m), 0) << "still pending: made by this MAP";
+	EXPECT_EQ(locked(), 4u + table);
 }
 
 /* MAP_DMA's errnos in upstream's order, and its effect in the domain. */
