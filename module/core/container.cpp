@@ -25,7 +25,7 @@ constinit Stats g_stats;
 
 Container::Container(bool v2, bool cxx, bool nesting) noexcept
 	: devices_lock_(KAPI_LOCK_DEVICES), devices_(kapi_devlist_create()),
-	  lock_(KAPI_LOCK_CONTAINER), dmas_(kapi_rangemap_create()),
+	  lock_(KAPI_LOCK_CONTAINER), topo_(lock_), dmas_(kapi_rangemap_create()),
 	  dma_avail_(kapi_param_dma_entry_limit()), v2_(v2), nesting_(nesting), cxx_(cxx),
 	  watches_(kapi_param_exit_policy() == abi::EXIT_RELEASE ? abi::EXIT_RELEASE
 								: abi::EXIT_KEEP)
@@ -110,10 +110,10 @@ void Container::teardown() noexcept
 	 * The VFIO core detaches every group before it releases the container;
 	 * anything left here is a core bug, but must still not leak.
 	 */
-	for (Group &grp : groups_) {
+	while (Group *grp = topo_.groups().front()) {
 		VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: group %d still attached at release\n",
-				   kapi_group_id(grp.raw()));
-		detach(grp);
+				   kapi_group_id(grp->raw()));
+		detach(*grp);
 	}
 	if (dmas_)
 		for_each_dma(0, U64_MAX, [this](Dma &d) {
@@ -142,18 +142,6 @@ void Container::sub_locked(Dma &d, u64 n) noexcept
 	lock_.assert_held();
 	d.locked -= n;
 	sum_.locked_pages.sub(n);
-}
-
-void Container::publish_groups() noexcept
-{
-	lock_.assert_held();
-	u32 n = 0;
-	for (Group &grp : groups_) {
-		if (n == VFIO_CXX_INFO_GROUPS_MAX)
-			break;
-		__atomic_store_n(&sum_.group_ids[n++], kapi_group_id(grp.raw()), __ATOMIC_RELAXED);
-	}
-	__atomic_store_n(&sum_.ngroup_ids, n, __ATOMIC_RELEASE);
 }
 
 bool Container::serves_type(unsigned long type) noexcept
@@ -224,14 +212,11 @@ long Container::check_extension(unsigned long ext) noexcept
 	case abi::UPDATE_VADDR: {
 		/* Emulated devices cannot pin safely while vaddrs change. */
 		Guard g(lock_);
-		return emulated_groups_ == 0;
+		return topo_.emulated_groups() == 0;
 	}
 	case abi::DMA_CC_IOMMU: {
 		Guard g(lock_);
-		for (Domain &d : domains_)
-			if (!kapi_domain_enforces_coherency(d.raw()))
-				return 0;
-		return 1;
+		return topo_.coherent() ? 1 : 0;
 	}
 	default:
 		return 0;
@@ -301,7 +286,7 @@ long Container::spapr_ioctl(unsigned int cmd, unsigned long arg) noexcept
 		break;
 	case abi::EEH_PE_OP:
 		/* No group here has an EEH PE (eeh_iommu_group_to_pe() finds none). */
-		return groups_.empty() ? 0 : -err::NODEV;
+		return topo_.has_groups() ? -err::NODEV : 0;
 	default:
 		return -err::NOTTY; /* VFIO_IOMMU_ENABLE/DISABLE included (v2) */
 	}

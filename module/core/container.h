@@ -4,10 +4,8 @@
  *
  * Ownership: the VFIO core owns the Container through the opaque pointer it
  * got from vfio_cxx_open() and gives it back exactly once to
- * vfio_cxx_release().  The Container owns its Groups, its Domains and its
- * Dmas (through the range map dmas_).  A Group points at (does not own) the
- * Domain it is attached to; a Domain counts its Groups and is freed by the
- * Container when the count drops to zero.
+ * vfio_cxx_release().  The Container owns its Topology (topo_: the Groups
+ * and Domains, domains.h) and its Dmas (through the range map dmas_).
  *
  * Invariant: when the container has at least one Domain, every Dma is
  * iommu_mapped (pinned once, mapped into every Domain).  With no Domain
@@ -134,8 +132,6 @@ private:
 	void teardown() noexcept;
 	void destroy_watches(bool all) noexcept;
 	void reap_watches() noexcept;
-	/* Keep sum_'s group ids in step with groups_ (lock_ held). */
-	void publish_groups() noexcept;
 	/* Change d's locked_vm charge record (the charge itself is the caller's). */
 	void add_locked(Dma &d, u64 n) noexcept;
 	void sub_locked(Dma &d, u64 n) noexcept;
@@ -153,13 +149,9 @@ private:
 	int do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcept;
 
 	/* everything below: lock_ held (each asserts it: lockdep in the kernel, the host kapi in tests) */
-	Group *find_group(kapi_group *g) noexcept;
 	int attach_iommu(Group &grp) noexcept;
 	int replay(Domain &fresh, bool was_empty) noexcept;
 	void detach(Group &grp) noexcept;
-	int compute_iovas(IovaList &out, kapi_group *extra_g, kapi_domain *extra_d) noexcept;
-	void update_pgsize_bitmap() noexcept;
-	u64 min_pgsize() const noexcept { return pgsize_bitmap_ & (~pgsize_bitmap_ + 1); }
 
 	int change_owner(Dma &d, u64 vaddr) noexcept;
 	Dma *find_dma(u64 first, u64 last) noexcept;
@@ -218,8 +210,8 @@ private:
 	SpaprEnv spapr_env() noexcept
 	{
 		lock_.assert_held();
-		return SpaprEnv{ TceContext{ domains_, preregs_, sum_.mappings, sum_.mapped_bytes },
-				 iovas_, pgsize_bitmap_, !groups_.empty(), sum_.locked_pages };
+		return SpaprEnv{ TceContext{ topo_.domains(), preregs_, sum_.mappings, sum_.mapped_bytes },
+				 topo_.iovas(), topo_.pgsize_bitmap(), topo_.has_groups(), sum_.locked_pages };
 	}
 
 	/* fn(Dma&) for each Dma intersecting [first, last] in IOVA order; fn may remove it. */
@@ -241,16 +233,10 @@ private:
 	kapi_devlist *devices_;
 	u32 ndevices_ = 0; /* written under both locks */
 	Mutex lock_;
-	List<Group, &Group::node> groups_;
-	List<Domain, &Domain::node> domains_;
+	Topology topo_;	/* the groups and domains (domains.h) */
 	kapi_rangemap *dmas_;
-	IovaList iovas_;
-	u64 pgsize_bitmap_ = abi::PAGE_MASK;
 	u32 dma_avail_;
-	u32 emulated_groups_ = 0;
-	u32 iommu_groups_ = 0;
 	u32 vaddr_invalid_count_ = 0;
-	u32 non_pinned_groups_ = 0; /* groups not in pinned_scope: every page may be dirty */
 	bool dirty_tracking_ = false;
 	bool v2_;
 	bool nesting_;		  /* VFIO_TYPE1_NESTING_IOMMU: IOMMU groups are refused */
@@ -268,8 +254,6 @@ private:
 	 * The Tallies also feed the module-wide g_stats.
 	 */
 	struct Summary {
-		SerialCounter groups;
-		SerialCounter domains;
 		SerialCounter mappings;
 		SerialCounter mapped_bytes;
 		Tally pages_pinned{ g_stats.pages_pinned };
@@ -277,8 +261,6 @@ private:
 		SerialCounter prereg_pages; /* regions referenced (g_stats counts each pinned region once) */
 		SerialCounter locked_pages;
 		SerialCounter orphaned; /* as of the last time lock_ was free */
-		u32 ngroup_ids = 0;
-		int group_ids[VFIO_CXX_INFO_GROUPS_MAX] = {};
 	} sum_;
 };
 

@@ -35,7 +35,7 @@ int Container::report_dirty(u64 ubitmap, Dma &d, u64 base_iova, u64 pgshift) noe
 	const unsigned int shift = bit_offset % 64;
 
 	/* Every page, unless each group writes only through pinned pages (as type1). */
-	if (non_pinned_groups_ && d.iommu_mapped)
+	if (topo_.non_pinned_groups() && d.iommu_mapped)
 		set_bits(d.bitmap, nbits);
 	if (shift) {
 		u64 leftover;
@@ -105,7 +105,7 @@ long Container::dirty_pages(unsigned long arg) noexcept
 		Guard g(lock_);
 		if (dirty_tracking_)
 			return 0;
-		const u64 pgshift = ctz(min_pgsize());
+		const u64 pgshift = ctz(topo_.min_pgsize());
 		int ret = 0;
 		for_each_dma(0, U64_MAX, [&](Dma &d) {
 			ret = d.alloc_bitmap(pgshift);
@@ -149,7 +149,7 @@ long Container::dirty_pages(unsigned long arg) noexcept
 		return ret;
 
 	Guard g(lock_);
-	const u64 pgsize = min_pgsize();
+	const u64 pgsize = topo_.min_pgsize();
 	if (range.bitmap.pgsize != pgsize)
 		return -err::INVAL;
 	if (range.iova & (pgsize - 1))

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Groups and IOMMU domains of a container: attach and detach, domain
- * compatibility, the IOVA list, and the replay of every mapping into a new
- * domain.
+ * A container's groups and IOMMU domains (Topology, domains.h): domain
+ * compatibility, the IOVA list the groups allow together, the IOMMU page
+ * sizes, and the steps of attach and detach that concern only them.  What
+ * attach and detach do to the container's mappings is attach.cpp's.
  *
- * Locking: attach_group/detach_group take devices_lock_ then lock_
- * (container.h); everything else here runs with both held.  The IOMMU
+ * Locking: the container's lock_ (and devices_lock_, which attach.cpp
+ * takes first) around every call; each method asserts lock_.  The IOMMU
  * driver's locks are taken under them, never the other way round.
  */
-#include "container.h"
+#include "domains.h"
 #include "bits.h"
 
 #include <vfio_cxx/abi.h>
@@ -17,15 +18,55 @@
 
 namespace vfio_cxx {
 
-/* ---- groups and domains ---------------------------------------------- */
-
-Group *Container::find_group(kapi_group *g) noexcept
+Topology::~Topology()
 {
-	lock_.assert_held();
-	for (Group &grp : groups_)
+	if (!groups_.empty() || !domains_.empty())
+		VFIO_CXX_INTERNAL_ERROR("vfio_iommu_cxx: group or domain left at container free");
+}
+
+u32 Topology::group_ids(int *ids) const noexcept
+{
+	const u32 n = __atomic_load_n(&ngroup_ids_, __ATOMIC_ACQUIRE);
+	for (u32 i = 0; i < n && i < VFIO_CXX_INFO_GROUPS_MAX; i++)
+		ids[i] = __atomic_load_n(&group_ids_[i], __ATOMIC_RELAXED);
+	return n;
+}
+
+/* Keep the lock-free group ids in step with groups_. */
+void Topology::publish_groups() noexcept
+{
+	u32 n = 0;
+	for (Group &grp : held().groups_) {
+		if (n == VFIO_CXX_INFO_GROUPS_MAX)
+			break;
+		__atomic_store_n(&group_ids_[n++], kapi_group_id(grp.raw()), __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&ngroup_ids_, n, __ATOMIC_RELEASE);
+}
+
+bool Topology::coherent() noexcept
+{
+	for (Domain &d : held().domains_)
+		if (!kapi_domain_enforces_coherency(d.raw()))
+			return false;
+	return true;
+}
+
+Group *Topology::find(kapi_group *g) noexcept
+{
+	for (Group &grp : held().groups_)
 		if (grp.raw() == g)
 			return &grp;
 	return nullptr;
+}
+
+void Topology::pinned_scope(Group &grp) noexcept
+{
+	held();
+	if (!grp.pinned_scope) {
+		grp.pinned_scope = true;
+		non_pinned_groups_--;
+	}
 }
 
 namespace {
@@ -45,9 +86,9 @@ void exclude_resv(void *ctx, kapi_u64 start, kapi_u64 last)
  * The IOVA list of the IOMMU groups attached now, plus extra_g in extra_d if
  * given.  Empty when there is no IOMMU group at all.
  */
-int Container::compute_iovas(IovaList &out, kapi_group *extra_g, kapi_domain *extra_d) noexcept
+int Topology::compute_iovas(IovaList &out, kapi_group *extra_g, kapi_domain *extra_d) noexcept
 {
-	lock_.assert_held();
+	held();
 	out.clear();
 	if (domains_.empty() && !extra_d)
 		return 0;
@@ -79,11 +120,10 @@ int Container::compute_iovas(IovaList &out, kapi_group *extra_g, kapi_domain *ex
 	return ctx.failed ? -err::NOMEM : 0;
 }
 
-void Container::update_pgsize_bitmap() noexcept
+void Topology::update_pgsize_bitmap() noexcept
 {
-	lock_.assert_held();
 	u64 bitmap = U64_MAX;
-	for (Domain &d : domains_)
+	for (Domain &d : held().domains_)
 		bitmap &= kapi_domain_pgsize_bitmap(d.raw());
 	/* Hide sub-page sizes: pinning works in pages (as type1). */
 	if (bitmap & ~abi::PAGE_MASK) {
@@ -93,67 +133,70 @@ void Container::update_pgsize_bitmap() noexcept
 	pgsize_bitmap_ = bitmap;
 }
 
-/*
- * Map every existing Dma into the fresh domain (already in domains_).  If
- * the container had no domain, the Dmas were never pinned: pin them now.
- * On failure everything this replay did is undone.
- */
-int Container::replay(Domain &fresh, bool was_empty) noexcept
-{
-	lock_.assert_held();
-	int ret = 0;
-	u64 failed_at = U64_MAX;
-	for_each_dma(0, U64_MAX, [&](Dma &d) {
-		ret = was_empty ? pin_map(d) : map_runs(d, fresh.raw());
-		if (ret)
-			failed_at = d.iova;
-		return ret == 0;
-	});
-	if (!ret)
-		return 0;
-	/* The failing Dma cleaned up after itself; undo the ones before it. */
-	for_each_dma(0, U64_MAX, [&](Dma &d) {
-		if (d.iova == failed_at)
-			return false;
-		if (was_empty)
-			unmap_unpin(d);
-		else
-			kapi_domain_unmap(fresh.raw(), d.iova, d.size);
-		return true;
-	});
-	return ret;
-}
-
-/*
- * Give grp a domain: an existing compatible one of this container, or a
- * new paging domain with every existing mapping replayed into it.  On
- * failure nothing is left attached, mapped or allocated.
- */
-int Container::attach_iommu(Group &grp) noexcept
-{
-	lock_.assert_held();
-	int ret = kapi_group_check_msi_isolation(grp.raw());
-	if (ret)
-		return ret;
-
-	kapi_domain *kd = nullptr;
-	ret = kapi_domain_alloc(grp.raw(), &kd);
-	if (ret)
-		return ret;
-	Owned<Domain> fresh(make<Domain>(kd));
-	if (!fresh) {
-		kapi_domain_free(kd);
-		return -err::NOMEM;
+namespace {
+/* A new domain with grp attached to it: detached (and freed) at scope end unless released. */
+class FreshDomain {
+public:
+	FreshDomain(Group &grp) noexcept : grp_(grp) {}
+	VFIO_CXX_NO_COPY(FreshDomain);
+	~FreshDomain()
+	{
+		if (attached_)
+			kapi_domain_detach_group(d_->raw(), grp_.raw());
 	}
-	/* VFIO_TYPE1_NESTING_IOMMU: as type1, the IOMMU driver says whether it can. */
-	if (nesting_) {
-		ret = kapi_domain_enable_nesting(kd);
-		if (ret)
+	int make(bool nesting) noexcept
+	{
+		kapi_domain *kd = nullptr;
+		if (int ret = kapi_domain_alloc(grp_.raw(), &kd))
 			return ret;
+		d_ = Owned<Domain>(vfio_cxx::make<Domain>(kd));
+		if (!d_) {
+			kapi_domain_free(kd);
+			return -err::NOMEM;
+		}
+		/* VFIO_TYPE1_NESTING_IOMMU: as type1, the IOMMU driver says whether it can. */
+		if (nesting)
+			if (int ret = kapi_domain_enable_nesting(kd))
+				return ret;
+		int ret = kapi_domain_attach_group(kd, grp_.raw());
+		attached_ = !ret;
+		return ret;
+	}
+	Domain &get() noexcept { return *d_; }
+	/* grp leaves the new domain (for one of the container's). */
+	void detach() noexcept
+	{
+		kapi_domain_detach_group(d_->raw(), grp_.raw());
+		attached_ = false;
+	}
+	/* grp comes back to it (no compatible domain took it): 0 or the errno. */
+	int reattach() noexcept
+	{
+		int ret = kapi_domain_attach_group(d_->raw(), grp_.raw());
+		attached_ = !ret;
+		return ret;
+	}
+	Domain *release() noexcept
+	{
+		attached_ = false;
+		return d_.release();
 	}
 
-	ret = kapi_domain_attach_group(fresh->raw(), grp.raw());
-	if (ret)
+private:
+	Group &grp_;
+	Owned<Domain> d_;
+	bool attached_ = false;
+};
+} /* namespace */
+
+int Topology::attach(Group &grp, bool nesting, FnRef<int(const IovaList &)> admit,
+		     FnRef<int(Domain &, bool)> fill) noexcept
+{
+	held();
+	if (int ret = kapi_group_check_msi_isolation(grp.raw()))
+		return ret;
+	FreshDomain fresh(grp);
+	if (int ret = fresh.make(nesting))
 		return ret;
 
 	/*
@@ -162,54 +205,37 @@ int Container::attach_iommu(Group &grp) noexcept
 	 * regions.
 	 */
 	IovaList next;
-	ret = compute_iovas(next, grp.raw(), fresh->raw());
+	int ret = compute_iovas(next, grp.raw(), fresh.get().raw());
+	if (ret)
+		return ret;
 	/* Disjoint apertures or reserved regions that leave nothing (as type1). */
-	bool conflict = !ret && next.size() == 0;
-	if (!ret && !conflict)
-		for_each_dma(0, U64_MAX, [&](Dma &d) {
-			conflict = !next.allows(d.iova, d.last());
-			return !conflict;
-		});
-	/* sPAPR: a group that cannot reach the window is incompatible (as a foreign PHB). */
-	if (!ret && !conflict && spapr_ && !spapr_->fits(next)) {
-		kapi_domain_detach_group(fresh->raw(), grp.raw());
-		return -err::PERM;
-	}
-	if (ret || conflict) {
-		kapi_domain_detach_group(fresh->raw(), grp.raw());
-		return ret ? ret : -err::INVAL;
-	}
+	if (next.size() == 0)
+		return -err::INVAL;
+	if ((ret = admit(next)))
+		return ret;
 
 	for (Domain &d : domains_) {
-		if (!kapi_domain_compatible(d.raw(), fresh->raw()))
+		if (!kapi_domain_compatible(d.raw(), fresh.get().raw()))
 			continue;
-		kapi_domain_detach_group(fresh->raw(), grp.raw());
+		fresh.detach();
 		if (!kapi_domain_attach_group(d.raw(), grp.raw())) {
 			d.groups++;
 			grp.domain = &d;
 			iovas_ = move(next);
-			return 0; /* fresh is freed unused */
+			return 0; /* the new domain is freed unused */
 		}
-		ret = kapi_domain_attach_group(fresh->raw(), grp.raw());
-		if (ret)
+		if ((ret = fresh.reattach()))
 			return ret;
 	}
 
 	const bool was_empty = domains_.empty();
-	domains_.push_back(*fresh);
-	if (spapr_) {
-		SpaprEnv env = spapr_env();
-		ret = spapr_->replay(env, *fresh);
-	} else {
-		ret = replay(*fresh, was_empty);
-	}
-	if (ret) {
-		domains_.remove(*fresh);
-		kapi_domain_detach_group(fresh->raw(), grp.raw());
+	domains_.push_back(fresh.get());
+	if ((ret = fill(fresh.get(), was_empty))) {
+		domains_.remove(fresh.get());
 		return ret;
 	}
 	Domain *nd = fresh.release();
-	sum_.domains.inc();
+	ndomains_.inc();
 	nd->groups = 1;
 	grp.domain = nd;
 	iovas_ = move(next);
@@ -217,100 +243,44 @@ int Container::attach_iommu(Group &grp) noexcept
 	return 0;
 }
 
-int Container::attach_group(kapi_group *g, int type) noexcept
+void Topology::add(Group *grp) noexcept
 {
-	if (type != VFIO_CXX_GROUP_IOMMU && type != VFIO_CXX_GROUP_EMULATED)
-		return -err::INVAL;
-	/* sPAPR: IOMMU groups only (tce_iommu_attach_group). */
-	if (spapr_ && type == VFIO_CXX_GROUP_EMULATED)
-		return -err::INVAL;
-
-	Guard devices(devices_lock_);
-	Guard guard(lock_);
-	if (closed_)
-		return -err::NODEV;
-	/* Attach may need to pin: not while a vaddr is invalid (as type1). */
-	if (vaddr_invalid_count_)
-		return -err::BUSY;
-	if (find_group(g))
-		return -err::BUSY;
-
-	Owned<Group> grp(make<Group>(g, type == VFIO_CXX_GROUP_EMULATED));
-	if (!grp)
-		return -err::NOMEM;
+	held();
 	if (grp->emulated()) {
 		emulated_groups_++;
 	} else {
-		int ret = attach_iommu(*grp);
-		if (ret)
-			return ret;
 		iommu_groups_++;
 		non_pinned_groups_++;
 	}
-	/* sPAPR: the first group with no window yet makes the default window pending. */
-	if (spapr_ && groups_.empty())
-		spapr_->first_group();
-	groups_.push_back(*grp.release());
+	groups_.push_back(*grp);
 	g_stats.groups_attached.inc();
-	sum_.groups.inc();
+	ngroups_.inc();
 	publish_groups();
-	return 0;
 }
 
-void Container::detach(Group &grp) noexcept
+Topology::Leaving Topology::detach(Group &grp, FnRef<void()> last_domain) noexcept
 {
-	lock_.assert_held();
+	held();
+	Leaving l{ false, false };
 	if (Domain *d = grp.domain) {
 		kapi_domain_detach_group(d->raw(), grp.raw());
 		if (--d->groups == 0) {
-			if (domains_.size() == 1) {
-				/*
-				 * The last IOMMU domain goes.  Without emulated groups
-				 * the mappings go with it (as type1); with them, the
-				 * mappings stay, unpinned and unaccounted.
-				 */
-				for_each_dma(0, U64_MAX, [this](Dma &dma) {
-					if (emulated_groups_ == 0)
-						remove_dma(dma);
-					else
-						unmap_unpin(dma);
-					return true;
-				});
-			}
+			if (domains_.size() == 1)
+				last_domain();
 			domains_.remove(*d);
 			delete d;
-			sum_.domains.dec();
+			ndomains_.dec();
 		}
 		iommu_groups_--;
-	} else if (--emulated_groups_ == 0) {
-		/*
-		 * The last external group takes every external pin with it,
-		 * whatever its count (R9, B20).  With no IOMMU group left either,
-		 * the mappings go too (as type1).
-		 */
-		for_each_dma(0, U64_MAX, [this](Dma &dma) {
-			if (domains_.empty())
-				remove_dma(dma);
-			else
-				give_back(dma, ext_release_all(dma));
-			return true;
-		});
+	} else {
+		l.last_emulated = --emulated_groups_ == 0;
 	}
-	/*
-	 * The last group that could write anywhere leaves: from now on only
-	 * pinned pages are reported, so what it may have written until now is
-	 * reported in full once (type1's vfio_iommu_populate_bitmap_full).
-	 */
-	if (!grp.pinned_scope && --non_pinned_groups_ == 0 && dirty_tracking_)
-		for_each_dma(0, U64_MAX, [](Dma &d) {
-			if (d.bitmap)
-				set_bits(d.bitmap, d.size >> d.bitmap_shift);
-			return true;
-		});
+	if (!grp.pinned_scope)
+		l.last_unpinned = --non_pinned_groups_ == 0;
 	groups_.remove(grp);
 	delete &grp;
 	g_stats.groups_attached.dec();
-	sum_.groups.dec();
+	ngroups_.dec();
 	publish_groups();
 
 	/* The list can only grow back; on ENOMEM keep the narrower old one. */
@@ -318,19 +288,7 @@ void Container::detach(Group &grp) noexcept
 	if (!compute_iovas(next, nullptr, nullptr))
 		iovas_ = move(next);
 	update_pgsize_bitmap();
-}
-
-void Container::detach_group(kapi_group *g) noexcept
-{
-	Guard devices(devices_lock_);
-	Guard guard(lock_);
-	Group *grp = find_group(g);
-	if (!grp) {
-		VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: detach of unknown group %d ignored\n",
-				   kapi_group_id(g));
-		return;
-	}
-	detach(*grp);
+	return l;
 }
 
 } /* namespace vfio_cxx */

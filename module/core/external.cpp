@@ -108,7 +108,7 @@ void Container::ext_adopt(Dma &d) noexcept
 	lock_.assert_held();
 	if (!d.ext_owned)
 		return;
-	kapi_domain *dom = domains_.front()->raw();
+	kapi_domain *dom = topo_.domains().front()->raw();
 	const int dirty = (d.prot & KAPI_IOMMU_WRITE) != 0;
 	u64 idx = 0;
 	for (;;) {
@@ -133,7 +133,7 @@ int Container::ext_borrow(Dma &d, u64 idx, u64 *pfn) noexcept
 {
 	lock_.assert_held();
 	const u64 iova = d.iova + (idx << abi::PAGE_SHIFT);
-	const u64 pa = kapi_domain_iova_to_phys(domains_.front()->raw(), iova);
+	const u64 pa = kapi_domain_iova_to_phys(topo_.domains().front()->raw(), iova);
 	if (!pa) {
 		VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: iova 0x%llx of a live mapping is not in its domain\n",
 				   iova);
@@ -359,11 +359,8 @@ int Container::pin_pages(kapi_group *g, u64 user_iova, int npage, int prot, u64 
 		return ret;
 	}
 	/* A group whose device pins writes through pinned pages (type1's promotion). */
-	if (Group *grp = g ? find_group(g) : nullptr)
-		if (!grp->pinned_scope) {
-			grp->pinned_scope = true;
-			non_pinned_groups_--;
-		}
+	if (Group *grp = g ? topo_.find(g) : nullptr)
+		topo_.pinned_scope(*grp);
 	return npage;
 }
 

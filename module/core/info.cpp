@@ -76,14 +76,14 @@ long Container::get_info(unsigned long arg) noexcept
 	{
 		Guard g(lock_);
 		info.flags = abi::INFO_PGSIZES;
-		info.iova_pgsizes = pgsize_bitmap_;
+		info.iova_pgsizes = topo_.pgsize_bitmap();
 
 		auto *mig = static_cast<abi::CapMigration *>(
 			caps.add(sizeof(abi::CapMigration), abi::CAP_MIGRATION, 1));
 		if (!mig)
 			return -err::NOMEM;
 		mig->flags = 0;
-		mig->pgsize_bitmap = min_pgsize();
+		mig->pgsize_bitmap = topo_.min_pgsize();
 		mig->max_dirty_bitmap_size = abi::DIRTY_BITMAP_SIZE_MAX;
 
 		auto *avail = static_cast<abi::CapDmaAvail *>(
@@ -103,16 +103,17 @@ long Container::get_info(unsigned long arg) noexcept
 		}
 
 		/* An emulated-only container has no IOVA list: no capability. */
-		if (iovas_.restricted()) {
-			const u64 sz = sizeof(abi::CapIovaRange) + iovas_.size() * sizeof(abi::IovaRange);
+		const IovaList &iovas = topo_.iovas();
+		if (iovas.restricted()) {
+			const u64 sz = sizeof(abi::CapIovaRange) + iovas.size() * sizeof(abi::IovaRange);
 			auto *cap = static_cast<abi::CapIovaRange *>(
 				caps.add(sz, abi::CAP_IOVA_RANGE, 1));
 			if (!cap)
 				return -err::NOMEM;
-			cap->nr_iovas = static_cast<u32>(iovas_.size());
+			cap->nr_iovas = static_cast<u32>(iovas.size());
 			auto *ranges = reinterpret_cast<abi::IovaRange *>(cap + 1);
-			for (size_t i = 0; i < iovas_.size(); i++)
-				ranges[i] = iovas_[i];
+			for (size_t i = 0; i < iovas.size(); i++)
+				ranges[i] = iovas[i];
 		}
 	}
 

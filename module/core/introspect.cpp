@@ -14,13 +14,13 @@ namespace vfio_cxx {
 size_t ContainerProbe::group_count() noexcept
 {
 	Guard guard(c_.lock_);
-	return c_.groups_.size();
+	return c_.topo_.groups().size();
 }
 
 size_t ContainerProbe::domain_count() noexcept
 {
 	Guard guard(c_.lock_);
-	return c_.domains_.size();
+	return c_.topo_.domains().size();
 }
 
 size_t ContainerProbe::dma_count() noexcept

@@ -92,14 +92,14 @@ int Container::map_all(Dma &d) noexcept
 	lock_.assert_held();
 	size_t mapped_domains = 0;
 	int ret = 0;
-	for (Domain &dom : domains_) {
+	for (Domain &dom : topo_.domains()) {
 		ret = map_runs(d, dom.raw());
 		if (ret)
 			break;
 		mapped_domains++;
 	}
 	if (ret)
-		for (Domain &dom : domains_) {
+		for (Domain &dom : topo_.domains()) {
 			if (!mapped_domains--)
 				break;
 			kapi_domain_unmap(dom.raw(), d.iova, d.size);
@@ -189,7 +189,7 @@ void Container::unmap_unpin(Dma &d) noexcept
 {
 	lock_.assert_held();
 	if (d.iommu_mapped)
-		for (Domain &dom : domains_)
+		for (Domain &dom : topo_.domains())
 			kapi_domain_unmap(dom.raw(), d.iova, d.size);
 	if (d.prereg) {
 		/* The region keeps the pins, and records keep borrowing them. */
@@ -335,7 +335,7 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 
 	const u64 iova = map.iova, size = map.size, vaddr = map.vaddr;
 	Guard guard(lock_);
-	const u64 pgsize = min_pgsize();
+	const u64 pgsize = topo_.min_pgsize();
 	if (!size || ((size | iova | vaddr) & (pgsize - 1)))
 		return -err::INVAL;
 	/* No IOVA or virtual address wrap (behaviour 1): the kernel's type1 errno. */
@@ -362,7 +362,7 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 		return -err::NODEV;
 	if (!dma_avail_)
 		return -err::NOSPC;
-	if (!iovas_.allows(iova, iova + size - 1))
+	if (!topo_.iovas().allows(iova, iova + size - 1))
 		return -err::INVAL;
 
 	kapi_mm *mm = kapi_mm_grab_current();
@@ -389,7 +389,7 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 	Dma &dma = *nd.release();
 
 	ret = watch_mm(dma.mm());
-	if (!ret && !domains_.empty())
+	if (!ret && topo_.has_domain())
 		ret = pin_map(dma);
 	if (!ret && dirty_tracking_)
 		ret = dma.alloc_bitmap(ctz(pgsize));

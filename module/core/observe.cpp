@@ -26,12 +26,9 @@ void Container::summary(vfio_cxx_container_info &out) noexcept
 	out.tgid = owner_tgid;
 	out.uid = owner_uid;
 	out.type = iommu_type;
-	out.groups = static_cast<unsigned int>(sum_.groups.read());
-	out.domains = static_cast<unsigned int>(sum_.domains.read());
-	const u32 n = __atomic_load_n(&sum_.ngroup_ids, __ATOMIC_ACQUIRE);
-	for (u32 i = 0; i < n && i < VFIO_CXX_INFO_GROUPS_MAX; i++)
-		out.group_ids[i] = __atomic_load_n(&sum_.group_ids[i], __ATOMIC_RELAXED);
-	out.ngroup_ids = n;
+	out.groups = static_cast<unsigned int>(topo_.ngroups());
+	out.domains = static_cast<unsigned int>(topo_.ndomains());
+	out.ngroup_ids = topo_.group_ids(out.group_ids);
 	out.mappings = sum_.mappings.read();
 	out.mapped_bytes = sum_.mapped_bytes.read();
 	out.pages_pinned = sum_.pages_pinned.read();

@@ -29,9 +29,9 @@ int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcep
 	Guard guard(lock_);
 	unmap.size = 0;
 	/* Emulated devices cannot pin safely while vaddrs change. */
-	if (invalidate_vaddr && emulated_groups_)
+	if (invalidate_vaddr && topo_.emulated_groups())
 		return -err::BUSY;
-	const u64 pgsize = min_pgsize();
+	const u64 pgsize = topo_.min_pgsize();
 	if (iova & (pgsize - 1))
 		return ret;
 	if (unmap_all) {

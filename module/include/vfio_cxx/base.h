@@ -80,6 +80,31 @@ constexpr T exchange(T &obj, T val) noexcept
 	return old;
 }
 
+/*
+ * A non-owning reference to a callable, for a call that lends another
+ * object a step of its own (the callable must outlive the call).  One
+ * indirect call; no allocation.  Passed by value; never stored.
+ */
+template <class Sig> class FnRef;
+template <class R, class... Args>
+class FnRef<R(Args...)> {
+public:
+	template <class F>
+	FnRef(F &&f) noexcept /* NOLINT: implicit, as a lambda argument */
+		: obj_(const_cast<void *>(static_cast<const void *>(&f))),
+		  call_([](void *o, Args... a) noexcept -> R {
+			  return (*static_cast<typename remove_reference<F>::type *>(o))(
+				  static_cast<Args>(a)...);
+		  })
+	{
+	}
+	R operator()(Args... a) const noexcept { return call_(obj_, static_cast<Args>(a)...); }
+
+private:
+	void *obj_;
+	R (*call_)(void *, Args...) noexcept;
+};
+
 #define VFIO_CXX_NO_COPY(T)                                                    \
 	T(const T &) = delete;                                                 \
 	T &operator=(const T &) = delete
