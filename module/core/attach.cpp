@@ -28,7 +28,7 @@ int Container::replay(Domain &fresh, bool was_empty) noexcept
 	lock_.assert_held();
 	int ret = 0;
 	u64 failed_at = U64_MAX;
-	for_each_dma(0, U64_MAX, [&](Dma &d) {
+	dmas_.for_each(0, U64_MAX, [&](Dma &d) {
 		ret = was_empty ? pin_map(d) : map_runs(d, fresh.raw());
 		if (ret)
 			failed_at = d.iova;
@@ -37,7 +37,7 @@ int Container::replay(Domain &fresh, bool was_empty) noexcept
 	if (!ret)
 		return 0;
 	/* The failing Dma cleaned up after itself; undo the ones before it. */
-	for_each_dma(0, U64_MAX, [&](Dma &d) {
+	dmas_.for_each(0, U64_MAX, [&](Dma &d) {
 		if (d.iova == failed_at)
 			return false;
 		if (was_empty)
@@ -59,7 +59,7 @@ int Container::attach_iommu(Group &grp) noexcept
 	lock_.assert_held();
 	auto admit = [this](const IovaList &next) {
 		bool fits = true;
-		for_each_dma(0, U64_MAX, [&](Dma &d) {
+		dmas_.for_each(0, U64_MAX, [&](Dma &d) {
 			fits = next.allows(d.iova, d.last());
 			return fits;
 		});
@@ -89,7 +89,7 @@ int Container::attach_group(kapi_group *g, int type) noexcept
 	if (closed_)
 		return -err::NODEV;
 	/* Attach may need to pin: not while a vaddr is invalid (as type1). */
-	if (vaddr_invalid_count_)
+	if (dmas_.vaddr_invalid())
 		return -err::BUSY;
 	if (topo_.find(g))
 		return -err::BUSY;
@@ -117,7 +117,7 @@ void Container::detach(Group &grp) noexcept
 	 */
 	const Topology::Leaving l = topo_.detach(grp, [this]() {
 		const bool keep = topo_.emulated_groups() != 0;
-		for_each_dma(0, U64_MAX, [&](Dma &dma) {
+		dmas_.for_each(0, U64_MAX, [&](Dma &dma) {
 			if (keep)
 				unmap_unpin(dma);
 			else
@@ -132,7 +132,7 @@ void Container::detach(Group &grp) noexcept
 	 */
 	if (l.last_emulated) {
 		const bool domain = topo_.has_domain();
-		for_each_dma(0, U64_MAX, [&](Dma &dma) {
+		dmas_.for_each(0, U64_MAX, [&](Dma &dma) {
 			if (domain)
 				give_back(dma, ext_release_all(dma));
 			else
@@ -146,7 +146,7 @@ void Container::detach(Group &grp) noexcept
 	 * reported in full once (type1's vfio_iommu_populate_bitmap_full).
 	 */
 	if (l.last_unpinned && dirty_tracking_)
-		for_each_dma(0, U64_MAX, [](Dma &d) {
+		dmas_.for_each(0, U64_MAX, [](Dma &d) {
 			if (d.bitmap)
 				set_bits(d.bitmap, d.size >> d.bitmap_shift);
 			return true;

@@ -25,8 +25,8 @@ constinit Stats g_stats;
 
 Container::Container(bool v2, bool cxx, bool nesting) noexcept
 	: devices_lock_(KAPI_LOCK_DEVICES), devices_(kapi_devlist_create()),
-	  lock_(KAPI_LOCK_CONTAINER), topo_(lock_), dmas_(kapi_rangemap_create()),
-	  dma_avail_(kapi_param_dma_entry_limit()), v2_(v2), nesting_(nesting), cxx_(cxx),
+	  lock_(KAPI_LOCK_CONTAINER), topo_(lock_), dmas_(lock_, sum_.mappings, sum_.mapped_bytes),
+	  v2_(v2), nesting_(nesting), cxx_(cxx),
 	  watches_(kapi_param_exit_policy() == abi::EXIT_RELEASE ? abi::EXIT_RELEASE
 								: abi::EXIT_KEEP)
 {
@@ -43,8 +43,6 @@ Container::~Container()
 		VFIO_CXX_INTERNAL_ERROR("vfio_iommu_cxx: mm watch left at container free");
 		destroy_watches(true);
 	}
-	if (dmas_)
-		kapi_rangemap_destroy(dmas_);
 	if (devices_)
 		kapi_devlist_destroy(devices_);
 	kapi_owner_put(owner);
@@ -115,8 +113,8 @@ void Container::teardown() noexcept
 				   kapi_group_id(grp->raw()));
 		detach(*grp);
 	}
-	if (dmas_)
-		for_each_dma(0, U64_MAX, [this](Dma &d) {
+	if (dmas_.valid())
+		dmas_.for_each(0, U64_MAX, [this](Dma &d) {
 			remove_dma(d);
 			return true;
 		});
@@ -171,7 +169,7 @@ Result<Container *> Container::create(unsigned long type) noexcept
 		return Result<Container *>::error(-err::NOMEM);
 	if (type == abi::SPAPR_TCE_v2_IOMMU)
 		c->spapr_ = Owned<SpaprTce>(make<SpaprTce>());
-	if (!c->lock_.valid() || !c->dmas_ || !c->devices_lock_.valid() || !c->devices_ ||
+	if (!c->lock_.valid() || !c->dmas_.valid() || !c->devices_lock_.valid() || !c->devices_ ||
 	    (type == abi::SPAPR_TCE_v2_IOMMU && !c->spapr_)) {
 		c->put();
 		return Result<Container *>::error(-err::NOMEM);

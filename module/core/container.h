@@ -5,7 +5,7 @@
  * Ownership: the VFIO core owns the Container through the opaque pointer it
  * got from vfio_cxx_open() and gives it back exactly once to
  * vfio_cxx_release().  The Container owns its Topology (topo_: the Groups
- * and Domains, domains.h) and its Dmas (through the range map dmas_).
+ * and Domains, domains.h) and its DmaSet (dmas_: the Dmas, dma_set.h).
  *
  * Invariant: when the container has at least one Domain, every Dma is
  * iommu_mapped (pinned once, mapped into every Domain).  With no Domain
@@ -50,6 +50,7 @@
 #include "entry.h"
 #include "snapshot.h"
 #include "dma.h"
+#include "dma_set.h"
 #include "iova_list.h"
 #include "stats.h"
 #include "domains.h"
@@ -154,7 +155,6 @@ private:
 	void detach(Group &grp) noexcept;
 
 	int change_owner(Dma &d, u64 vaddr) noexcept;
-	Dma *find_dma(u64 first, u64 last) noexcept;
 	int pin_map(Dma &d) noexcept;
 	int map_all(Dma &d) noexcept;
 	int map_runs(Dma &d, kapi_domain *dom) noexcept;
@@ -214,29 +214,12 @@ private:
 				 topo_.iovas(), topo_.pgsize_bitmap(), topo_.has_groups(), sum_.locked_pages };
 	}
 
-	/* fn(Dma&) for each Dma intersecting [first, last] in IOVA order; fn may remove it. */
-	template <class F>
-	void for_each_dma(u64 first, u64 last, F &&fn) noexcept
-	{
-		while (first <= last) {
-			Dma *d = find_dma(first, last);
-			if (!d)
-				return;
-			const u64 dl = d->last();
-			if (!fn(*d) || dl >= last)
-				return;
-			first = dl + 1;
-		}
-	}
-
 	Mutex devices_lock_;
 	kapi_devlist *devices_;
 	u32 ndevices_ = 0; /* written under both locks */
 	Mutex lock_;
 	Topology topo_;	/* the groups and domains (domains.h) */
-	kapi_rangemap *dmas_;
-	u32 dma_avail_;
-	u32 vaddr_invalid_count_ = 0;
+	DmaSet dmas_;		/* the mappings (dma_set.h) */
 	bool dirty_tracking_ = false;
 	bool v2_;
 	bool nesting_;		  /* VFIO_TYPE1_NESTING_IOMMU: IOMMU groups are refused */

@@ -55,15 +55,15 @@ int Container::iova_dirty_bitmap(u64 ubitmap, u64 iova, u64 size, u64 pgshift) n
 	lock_.assert_held();
 	const u64 last = iova + size - 1;
 	/* The range must not bisect a mapping. */
-	Dma *d = find_dma(iova, iova);
+	Dma *d = dmas_.find(iova, iova);
 	if (d && d->iova != iova)
 		return -err::INVAL;
-	d = find_dma(last, last);
+	d = dmas_.find(last, last);
 	if (d && d->last() != last)
 		return -err::INVAL;
 
 	int ret = 0;
-	for_each_dma(iova, last, [&](Dma &dma) {
+	dmas_.for_each(iova, last, [&](Dma &dma) {
 		ret = report_dirty(ubitmap, dma, iova, pgshift);
 		if (ret)
 			return false;
@@ -80,7 +80,7 @@ int Container::iova_dirty_bitmap(u64 ubitmap, u64 iova, u64 size, u64 pgshift) n
 void Container::free_bitmaps() noexcept
 {
 	lock_.assert_held();
-	for_each_dma(0, U64_MAX, [](Dma &d) {
+	dmas_.for_each(0, U64_MAX, [](Dma &d) {
 		d.free_bitmap();
 		return true;
 	});
@@ -107,7 +107,7 @@ long Container::dirty_pages(unsigned long arg) noexcept
 			return 0;
 		const u64 pgshift = ctz(topo_.min_pgsize());
 		int ret = 0;
-		for_each_dma(0, U64_MAX, [&](Dma &d) {
+		dmas_.for_each(0, U64_MAX, [&](Dma &d) {
 			ret = d.alloc_bitmap(pgshift);
 			return ret == 0;
 		});
@@ -116,7 +116,7 @@ long Container::dirty_pages(unsigned long arg) noexcept
 			return ret;
 		}
 		dirty_tracking_ = true;
-		for_each_dma(0, U64_MAX, [this](Dma &d) {
+		dmas_.for_each(0, U64_MAX, [this](Dma &d) {
 			mark_ext_dirty(d);
 			return true;
 		});

@@ -2,7 +2,7 @@
 /*
  * One user DMA mapping (type1's struct vfio_dma) and what it pinned.
  *
- * Owner: the Container, through its range map (iova -> Dma).  The Dma owns
+ * Owner: the Container's DmaSet (dma_set.h: iova -> Dma).  The Dma owns
  * an mm_count reference on the mm whose pages it maps (mmgrab at MAP time,
  * never mm_users), the list of pinned page runs, the records of the pages
  * that mdev drivers pinned (`ext`), and the dirty bitmap while dirty
@@ -231,7 +231,7 @@ public:
 	u64 ext_pages = 0;	  /* records in ext */
 	u64 ext_owned = 0;	  /* records that hold a page pin (holds_pin()) */
 	bool unmapping = false;	  /* DMA_UNMAP under way: no new external pins */
-	kapi_range_node range_node{}; /* its node in the Container's range map */
+	kapi_range_node range_node{}; /* its node in the DmaSet's range map */
 };
 
 } /* namespace vfio_cxx */

@@ -296,7 +296,7 @@ void Container::unpin_locked(u64 iova, u64 npage) noexcept
 	lock_.assert_held();
 	for (u64 i = 0; i < npage;) {
 		const u64 cur = iova + (i << abi::PAGE_SHIFT);
-		Dma *d = find_dma(cur, cur);
+		Dma *d = dmas_.find(cur, cur);
 		if (!d) {
 			i++; /* nothing is pinned where nothing is mapped */
 			continue;
@@ -320,7 +320,7 @@ int Container::pin_pages(kapi_group *g, u64 user_iova, int npage, int prot, u64 
 
 	Guard guard(lock_);
 	/* Vendor drivers cannot pin while vaddrs are being updated (as type1). */
-	if (vaddr_invalid_count_)
+	if (dmas_.vaddr_invalid())
 		return -err::BUSY;
 	/*
 	 * B14: a device that can be told about unmaps (as type1, whose check is
@@ -335,7 +335,7 @@ int Container::pin_pages(kapi_group *g, u64 user_iova, int npage, int prot, u64 
 	u64 i = 0;
 	while (i < n) {
 		const u64 iova = user_iova + (i << abi::PAGE_SHIFT);
-		Dma *d = find_dma(iova, iova);
+		Dma *d = dmas_.find(iova, iova);
 		if (!d || d->unmapping) {
 			ret = -err::INVAL; /* B15 */
 			break;
@@ -375,11 +375,11 @@ void Container::unpin_pages(u64 iova, int npage) noexcept
 int Container::dma_rw(u64 iova, void *data, u64 count, bool write) noexcept
 {
 	Guard guard(lock_);
-	if (vaddr_invalid_count_)
+	if (dmas_.vaddr_invalid())
 		return -err::BUSY;
 	u8 *buf = static_cast<u8 *>(data);
 	while (count) {
-		Dma *d = find_dma(iova, iova);
+		Dma *d = dmas_.find(iova, iova);
 		if (!d)
 			return -err::INVAL;
 		/* As type1: reading needs READ, writing needs READ and WRITE. */

@@ -23,12 +23,6 @@ namespace vfio_cxx {
 
 /* ---- pinning and mapping --------------------------------------------- */
 
-Dma *Container::find_dma(u64 first, u64 last) noexcept
-{
-	lock_.assert_held(); /* the range map has no lock of its own */
-	return static_cast<Dma *>(kapi_rangemap_find(dmas_, first, last));
-}
-
 /*
  * Map d's pinned runs into one domain, KAPI_MAP_SEGS_MAX runs per call (one
  * IOTLB sync each, instead of one per run); on failure unmap what was
@@ -267,13 +261,7 @@ void Container::remove_dma(Dma &d) noexcept
 	unmap_unpin(d);
 	if (d.prereg)
 		d.prereg->used--;
-	kapi_rangemap_erase(dmas_, d.iova);
-	if (d.vaddr_invalid)
-		vaddr_invalid_count_--;
-	dma_avail_++;
-	g_stats.dmas_live.dec();
-	sum_.mappings.dec();
-	sum_.mapped_bytes.sub(d.size);
+	dmas_.erase(d);
 	delete &d;
 }
 
@@ -342,7 +330,7 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 	if (iova + size - 1 < iova || vaddr + size - 1 < vaddr)
 		return kapi_type1_wrap_errno();
 
-	Dma *d = find_dma(iova, iova + size - 1);
+	Dma *d = dmas_.find(iova, iova + size - 1);
 	if (set_vaddr) {
 		if (!d)
 			return -err::NOENT;
@@ -351,16 +339,14 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 		int ret = change_owner(*d, vaddr);
 		if (ret)
 			return ret;
-		d->vaddr = vaddr;
-		d->vaddr_invalid = false;
-		vaddr_invalid_count_--;
+		dmas_.validate_vaddr(*d, vaddr);
 		return 0;
 	}
 	if (d)
 		return -err::EXIST;
 	if (closed_)
 		return -err::NODEV;
-	if (!dma_avail_)
+	if (!dmas_.avail())
 		return -err::NOSPC;
 	if (!topo_.iovas().allows(iova, iova + size - 1))
 		return -err::INVAL;
@@ -374,7 +360,7 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 		return -err::NOMEM;
 	}
 	nd->limit = kapi_rlimit_memlock_pages();
-	int ret = kapi_rangemap_insert(dmas_, &nd->range_node, iova, iova + size - 1, nd.get());
+	int ret = dmas_.insert(*nd);
 	if (ret)
 		return ret;
 	/* Counted once it is in the map: remove_dma() gives the count back. */
@@ -382,10 +368,6 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 		nd->prereg = p;
 		p->used++;
 	}
-	dma_avail_--;
-	g_stats.dmas_live.inc();
-	sum_.mappings.inc();
-	sum_.mapped_bytes.add(size);
 	Dma &dma = *nd.release();
 
 	ret = watch_mm(dma.mm());

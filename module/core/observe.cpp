@@ -72,10 +72,10 @@ int Container::mapping_from(u64 from, vfio_cxx_mapping_info &out) noexcept
 	if (closed_)
 		return -err::NOENT;
 	/* The lowest mapping intersecting [from, max] whose iova is >= from. */
-	Dma *d = find_dma(from, U64_MAX);
+	Dma *d = dmas_.find(from, U64_MAX);
 	if (d && d->iova < from) {
 		const u64 next = d->last() + 1;
-		d = next ? find_dma(next, U64_MAX) : nullptr;
+		d = next ? dmas_.find(next, U64_MAX) : nullptr;
 	}
 	if (!d)
 		return 1;

@@ -276,7 +276,7 @@ bool Container::mm_released(MmWatch &mw, bool try_only) noexcept
 		notify_remove(d);
 		dmas++;
 	};
-	for_each_dma(0, ~u64(0), [&](Dma &d) {
+	dmas_.for_each(0, ~u64(0), [&](Dma &d) {
 		if ((d.prereg && owns_regions) || (d.mm() == mw.mm && !d.vaddr_invalid))
 			release(d);
 		return true;
@@ -296,7 +296,7 @@ bool Container::mm_released(MmWatch &mw, bool try_only) noexcept
 				 */
 				VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: region 0x%llx still used by %llu mappings at its mm's exit; released\n",
 						   p->vaddr, p->used);
-				for_each_dma(0, ~u64(0), [&](Dma &d) {
+				dmas_.for_each(0, ~u64(0), [&](Dma &d) {
 					if (d.prereg == p)
 						release(d);
 					return true;
@@ -334,7 +334,7 @@ long Container::set_exit_policy(unsigned long arg) noexcept
 				ret = 0;
 		}
 	};
-	for_each_dma(0, ~u64(0), [&](Dma &d) {
+	dmas_.for_each(0, ~u64(0), [&](Dma &d) {
 		watch(d.mm());
 		return ret == 0;
 	});
@@ -349,7 +349,7 @@ size_t Container::orphaned_dmas_locked() noexcept
 {
 	lock_.assert_held();
 	size_t n = 0;
-	for_each_dma(0, ~u64(0), [&n](Dma &d) {
+	dmas_.for_each(0, ~u64(0), [&n](Dma &d) {
 		n += kapi_mm_exited(d.mm()) != 0;
 		return true;
 	});

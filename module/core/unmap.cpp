@@ -54,26 +54,25 @@ int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcep
 	 * mapping's first IOVA unmaps all of it.
 	 */
 	if (v2_ && !unmap_all) {
-		Dma *d = find_dma(iova, iova);
+		Dma *d = dmas_.find(iova, iova);
 		if (d && d->iova != iova)
 			return ret;
-		d = find_dma(last, last);
+		d = dmas_.find(last, last);
 		if (d && d->last() != last)
 			return ret;
 	}
 
 	ret = 0;
 	u64 first_invalidated = U64_MAX;
-	for_each_dma(iova, last, [&](Dma &d) {
+	dmas_.for_each(iova, last, [&](Dma &d) {
 		if (!v2_ && iova > d.iova)
 			return false;
 		if (invalidate_vaddr) {
 			if (d.vaddr_invalid) {
 				/* Already invalid: roll back this request's changes. */
 				if (first_invalidated != U64_MAX)
-					for_each_dma(first_invalidated, d.iova - 1, [this](Dma &r) {
-						r.vaddr_invalid = false;
-						vaddr_invalid_count_--;
+					dmas_.for_each(first_invalidated, d.iova - 1, [this](Dma &r) {
+						dmas_.validate_vaddr(r, r.vaddr);
 						return true;
 					});
 				ret = -err::INVAL;
@@ -82,8 +81,7 @@ int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcep
 			}
 			if (first_invalidated == U64_MAX)
 				first_invalidated = d.iova;
-			d.vaddr_invalid = true;
-			vaddr_invalid_count_++;
+			dmas_.invalidate_vaddr(d);
 			unmapped += d.size;
 			return true;
 		}
