@@ -24,7 +24,7 @@ namespace vfio_cxx {
 constinit Stats g_stats;
 
 Container::Container(bool v2, bool cxx, bool nesting) noexcept
-	: devices_lock_(KAPI_LOCK_DEVICES), devices_(kapi_devlist_create()),
+	: devices_lock_(KAPI_LOCK_DEVICES), devices_(devices_lock_, lock_),
 	  lock_(KAPI_LOCK_CONTAINER), topo_(lock_), dmas_(lock_, sum_.mappings, sum_.mapped_bytes),
 	  v2_(v2), nesting_(nesting), cxx_(cxx),
 	  watches_(kapi_param_exit_policy() == abi::EXIT_RELEASE ? abi::EXIT_RELEASE
@@ -43,8 +43,6 @@ Container::~Container()
 		VFIO_CXX_INTERNAL_ERROR("vfio_iommu_cxx: mm watch left at container free");
 		destroy_watches(true);
 	}
-	if (devices_)
-		kapi_devlist_destroy(devices_);
 	kapi_owner_put(owner);
 	g_stats.containers_live.dec();
 }
@@ -169,7 +167,7 @@ Result<Container *> Container::create(unsigned long type) noexcept
 		return Result<Container *>::error(-err::NOMEM);
 	if (type == abi::SPAPR_TCE_v2_IOMMU)
 		c->spapr_ = Owned<SpaprTce>(make<SpaprTce>());
-	if (!c->lock_.valid() || !c->dmas_.valid() || !c->devices_lock_.valid() || !c->devices_ ||
+	if (!c->lock_.valid() || !c->dmas_.valid() || !c->devices_lock_.valid() || !c->devices_.valid() ||
 	    (type == abi::SPAPR_TCE_v2_IOMMU && !c->spapr_)) {
 		c->put();
 		return Result<Container *>::error(-err::NOMEM);

@@ -51,6 +51,7 @@
 #include "snapshot.h"
 #include "dma.h"
 #include "dma_set.h"
+#include "devices.h"
 #include "iova_list.h"
 #include "stats.h"
 #include "domains.h"
@@ -215,8 +216,7 @@ private:
 	}
 
 	Mutex devices_lock_;
-	kapi_devlist *devices_;
-	u32 ndevices_ = 0; /* written under both locks */
+	DeviceList devices_;	/* the emulated devices to tell about unmaps (devices.h) */
 	Mutex lock_;
 	Topology topo_;	/* the groups and domains (domains.h) */
 	DmaSet dmas_;		/* the mappings (dma_set.h) */

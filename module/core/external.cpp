@@ -328,7 +328,7 @@ int Container::pin_pages(kapi_group *g, u64 user_iova, int npage, int prot, u64 
 	 * too; it borrows the IOMMU mapping's pins).  B13: without one, or in
 	 * a container with no group able to pin, -EINVAL.
 	 */
-	if (!ndevices_)
+	if (devices_.empty())
 		return -err::INVAL;
 
 	int ret = 0;
@@ -403,20 +403,14 @@ void Container::register_device(kapi_device *dev) noexcept
 {
 	Guard devices(devices_lock_);
 	Guard guard(lock_);
-	if (kapi_devlist_add(devices_, dev)) {
-		ndevices_++;
-		g_stats.devices_registered.inc();
-	}
+	devices_.add(dev);
 }
 
 void Container::unregister_device(kapi_device *dev) noexcept
 {
 	Guard devices(devices_lock_);
 	Guard guard(lock_);
-	if (kapi_devlist_del(devices_, dev)) {
-		ndevices_--;
-		g_stats.devices_registered.dec();
-	}
+	devices_.remove(dev);
 }
 
 } /* namespace vfio_cxx */

@@ -227,11 +227,11 @@ void Container::unmap_unpin(Dma &d) noexcept
 void Container::notify_unmap(Dma &d) noexcept
 {
 	devices_lock_.assert_held();
-	if (!d.ext_pages || !ndevices_)
+	if (!d.ext_pages || devices_.empty())
 		return;
 	d.unmapping = true;
 	Unlock unlocked(lock_);
-	kapi_devlist_notify_unmap(devices_, d.iova, d.size);
+	devices_.notify_unmap(d.iova, d.size);
 }
 
 void Container::notify_remove(Dma &d) noexcept
