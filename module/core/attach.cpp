@@ -132,9 +132,11 @@ void Container::detach(Group &grp) noexcept
 	 */
 	if (l.last_emulated) {
 		const bool domain = topo_.has_domain();
+		ExtContext c = ext_context();
+		ExtPins ext(c);
 		dmas_.for_each(0, U64_MAX, [&](Dma &dma) {
 			if (domain)
-				give_back(dma, ext_release_all(dma));
+				ext.give_back(dma, ext.release_all(dma));
 			else
 				remove_dma(dma);
 			return true;

@@ -126,20 +126,6 @@ void Container::teardown() noexcept
 	__atomic_store_n(&closed_, true, __ATOMIC_RELEASE);
 }
 
-void Container::add_locked(Dma &d, u64 n) noexcept
-{
-	lock_.assert_held();
-	d.locked += n;
-	sum_.locked_pages.add(n);
-}
-
-void Container::sub_locked(Dma &d, u64 n) noexcept
-{
-	lock_.assert_held();
-	d.locked -= n;
-	sum_.locked_pages.sub(n);
-}
-
 bool Container::serves_type(unsigned long type) noexcept
 {
 	switch (type) {

@@ -52,6 +52,7 @@
 #include "dma.h"
 #include "dma_set.h"
 #include "devices.h"
+#include "ext_pins.h"
 #include "iova_list.h"
 #include "stats.h"
 #include "domains.h"
@@ -134,9 +135,6 @@ private:
 	void teardown() noexcept;
 	void destroy_watches(bool all) noexcept;
 	void reap_watches() noexcept;
-	/* Change d's locked_vm charge record (the charge itself is the caller's). */
-	void add_locked(Dma &d, u64 n) noexcept;
-	void sub_locked(Dma &d, u64 n) noexcept;
 
 	/* ioctls */
 	long check_extension(unsigned long ext) noexcept;
@@ -184,16 +182,18 @@ private:
 		return watches_.releasing() ? watches_.add(*this, mm) : 0;
 	}
 
-	/* external pins, external.cpp; lock_ held */
-	int ext_pin(Dma &d, u64 iova, u64 n, u64 *pfns) noexcept;
-	int ext_borrow(Dma &d, u64 idx, u64 *pfn) noexcept;
-	int ext_gup(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcept;
-	u64 ext_unpin(Dma &d, u64 idx, u64 n) noexcept;
-	u64 ext_drop(Dma &d, u64 idx, ExtPin e) noexcept;
-	u64 ext_release_all(Dma &d) noexcept;
-	void ext_adopt(Dma &d) noexcept;
+	/* external pins (external.cpp, ext_pins.h); lock_ held */
 	void unpin_locked(u64 iova, u64 npage) noexcept;
-	void give_back(Dma &d, u64 npages) noexcept;
+	/* What this container lends ExtPins for one call (ext_pins.h). */
+	ExtContext ext_context() noexcept
+	{
+		lock_.assert_held();
+		kapi_domain *dom = topo_.has_domain() ? topo_.domains().front()->raw() : nullptr;
+		return ExtContext{ lock_, sum_.external_pages, sum_.locked_pages, dom };
+	}
+	/* Tell the registry about a charge ExtPins saw refused. */
+	void report_denied(const ExtContext &c) noexcept;
+	/* dirty tracking (dirty.cpp); lock_ held */
 	void mark_dirty(Dma &d, u64 offset, u64 len) noexcept;
 	void mark_ext_dirty(Dma &d) noexcept;
 	int report_dirty(u64 ubitmap, Dma &d, u64 base_iova, u64 pgshift) noexcept;

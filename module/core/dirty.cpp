@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Dirty page tracking: VFIO_IOMMU_DIRTY_PAGES start/stop/get, and the
- * report of one Dma's bits into a user bitmap (type1's update_user_bitmap).
+ * report of one Dma's bits into a user bitmap (type1's update_user_bitmap),
+ * and the marking of pages pinned (by mdev drivers) or written (dma_rw).
  *
  * Locking: lock_ for everything; the user copies happen under it, as in
  * type1.
@@ -159,6 +160,35 @@ long Container::dirty_pages(unsigned long arg) noexcept
 	if (!dirty_tracking_)
 		return -err::INVAL;
 	return iova_dirty_bitmap(range.bitmap.data, range.iova, range.size, ctz(pgsize));
+}
+
+/* ---- dirty tracking of pinned and written pages ------------------------ */
+
+void Container::mark_dirty(Dma &d, u64 offset, u64 len) noexcept
+{
+	lock_.assert_held();
+	if (!dirty_tracking_ || !d.bitmap || !len)
+		return;
+	const unsigned int shift = d.bitmap_shift; /* the size it was made for */
+	for (u64 b = offset >> shift; b <= (offset + len - 1) >> shift; b++)
+		d.bitmap[b / 64] |= u64(1) << (b % 64);
+}
+
+/* A pinned page may be written at any time: it stays dirty (as type1). */
+void Container::mark_ext_dirty(Dma &d) noexcept
+{
+	lock_.assert_held();
+	if (!d.ext_pages)
+		return;
+	u64 idx = 0;
+	for (;;) {
+		if (!ExtPin(d.ext.find(&idx, ~0UL)).present())
+			break;
+		mark_dirty(d, u64(idx) << abi::PAGE_SHIFT, abi::PAGE_SIZE);
+		if (idx == ~0UL)
+			break;
+		idx++;
+	}
 }
 
 } /* namespace vfio_cxx */

@@ -194,6 +194,20 @@ public:
 	 * when the IOMMU mapping or a preregistered region charged the range.
 	 */
 	bool charges_external() const noexcept { return !iommu_mapped && !prereg; }
+	/*
+	 * Change the record of what this Dma charged (the charge itself is the
+	 * caller's), and the container's count with it (lock_ held).
+	 */
+	void add_locked(u64 n, SerialCounter &count) noexcept
+	{
+		locked += n;
+		count.add(n);
+	}
+	void sub_locked(u64 n, SerialCounter &count) noexcept
+	{
+		locked -= n;
+		count.sub(n);
+	}
 	/* Move ownership to the calling process's mm (UPDATE_VADDR); takes a reference. */
 	void set_mm(kapi_mm *mm, bool cap) noexcept;
 

@@ -115,7 +115,8 @@ int Container::pin_map(Dma &d) noexcept
 			return ret;
 		}
 		d.iommu_mapped = true;
-		ext_adopt(d);
+		ExtContext c = ext_context();
+		ExtPins(c).adopt(d);
 		return 0;
 	}
 	/*
@@ -136,7 +137,7 @@ int Container::pin_map(Dma &d) noexcept
 	pinned.keep();
 	d.iommu_mapped = true;
 	sum_.pages_pinned.add(d.runs.pinned_pages());
-	add_locked(d, charge.commit());
+	d.add_locked(charge.commit(), sum_.locked_pages);
 	/*
 	 * Credit left over: pages that records had charged and the mapping
 	 * found reserved (the user replaced the memory under a live pin).  An
@@ -144,9 +145,10 @@ int Container::pin_map(Dma &d) noexcept
 	 */
 	if (const u64 extra = charge.unused_credit()) {
 		uncharge(d.mm(), extra);
-		sub_locked(d, extra);
+		d.sub_locked(extra, sum_.locked_pages);
 	}
-	ext_adopt(d);
+	ExtContext c = ext_context();
+	ExtPins(c).adopt(d);
 	return 0;
 }
 
@@ -161,15 +163,15 @@ void Container::settle(Dma &d, u64 target) noexcept
 	} else if (target > d.locked) {
 		/*
 		 * Only records that kept their own pin of a page the user replaced
-		 * (ext_adopt): pinned already, so charged without a limit check.
+		 * (ExtPins::adopt): pinned already, so charged without a limit check.
 		 */
 		if (kapi_mm_charge(d.mm(), target - d.locked, 1, 0))
 			return; /* the mm is gone, and its locked_vm with it */
 	}
 	if (target > d.locked)
-		add_locked(d, target - d.locked);
+		d.add_locked(target - d.locked, sum_.locked_pages);
 	else
-		sub_locked(d, d.locked - target);
+		d.sub_locked(d.locked - target, sum_.locked_pages);
 }
 
 /*
@@ -256,7 +258,8 @@ void Container::remove_dma(Dma &d) noexcept
 		if (d.unmapping)
 			VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: %llu pages of iova 0x%llx still pinned after dma_unmap; released\n",
 					   d.ext_pages, d.iova);
-		ext_release_all(d); /* their charge goes in unmap_unpin's one update */
+		ExtContext c = ext_context();
+		ExtPins(c).release_all(d); /* their charge goes in unmap_unpin's one update */
 	}
 	unmap_unpin(d);
 	if (d.prereg)

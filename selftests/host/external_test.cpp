@@ -256,9 +256,16 @@ TEST_F(External, N23_VendorPinOverRlimit)
 	ASSERT_EQ(map(0x100000, 8 * PG, VA), 0); /* the limit is taken from the mapper */
 	khost::set_rlimit_memlock_pages(1000);	 /* not the caller's */
 	ASSERT_EQ(v.pin(0x100000, 2, R), 2);
+	khost::clear_events();
 	EXPECT_EQ(v.pin(0x100000 + 2 * PG, 1, R), -ENOMEM_);
 	EXPECT_EQ(khost::pinned_pages(), 2u);
 	EXPECT_EQ(locked(), 2u);
+	/* The refusal is the container's MEMLOCK_DENIED event, with the mapper's limit. */
+	const auto ev = khost::events();
+	ASSERT_EQ(ev.size(), 1u);
+	EXPECT_EQ(ev[0].type, KAPI_EVENT_MEMLOCK_DENIED);
+	EXPECT_EQ(ev[0].ev.pages, 1u);
+	EXPECT_EQ(ev[0].ev.limit_pages, 2u);
 	/* Re-pinning a charged page needs no charge (R13: no limit check). */
 	EXPECT_EQ(v.pin(0x100000, 1, R), 1);
 	close_mdev(e, v);
