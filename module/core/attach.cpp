@@ -26,10 +26,12 @@ namespace vfio_cxx {
 int Container::replay(Domain &fresh, bool was_empty) noexcept
 {
 	lock_.assert_held();
+	DmaContext c = dma_context();
+	DmaPages pages(c);
 	int ret = 0;
 	u64 failed_at = U64_MAX;
 	dmas_.for_each(0, U64_MAX, [&](Dma &d) {
-		ret = was_empty ? pin_map(d) : map_runs(d, fresh.raw());
+		ret = was_empty ? pages.pin_map(d) : pages.map_runs(d, fresh.raw());
 		if (ret)
 			failed_at = d.iova;
 		return ret == 0;
@@ -41,11 +43,12 @@ int Container::replay(Domain &fresh, bool was_empty) noexcept
 		if (d.iova == failed_at)
 			return false;
 		if (was_empty)
-			unmap_unpin(d);
+			pages.unmap_unpin(d);
 		else
 			kapi_domain_unmap(fresh.raw(), d.iova, d.size);
 		return true;
 	});
+	report_denied(c);
 	return ret;
 }
 
@@ -117,9 +120,10 @@ void Container::detach(Group &grp) noexcept
 	 */
 	const Topology::Leaving l = topo_.detach(grp, [this]() {
 		const bool keep = topo_.emulated_groups() != 0;
+		DmaContext c = dma_context();
 		dmas_.for_each(0, U64_MAX, [&](Dma &dma) {
 			if (keep)
-				unmap_unpin(dma);
+				DmaPages(c).unmap_unpin(dma);
 			else
 				remove_dma(dma);
 			return true;
@@ -132,7 +136,7 @@ void Container::detach(Group &grp) noexcept
 	 */
 	if (l.last_emulated) {
 		const bool domain = topo_.has_domain();
-		ExtContext c = ext_context();
+		DmaContext c = dma_context();
 		ExtPins ext(c);
 		dmas_.for_each(0, U64_MAX, [&](Dma &dma) {
 			if (domain)

@@ -53,6 +53,7 @@
 #include "dma_set.h"
 #include "devices.h"
 #include "ext_pins.h"
+#include "pages.h"
 #include "iova_list.h"
 #include "stats.h"
 #include "domains.h"
@@ -154,12 +155,7 @@ private:
 	void detach(Group &grp) noexcept;
 
 	int change_owner(Dma &d, u64 vaddr) noexcept;
-	int pin_map(Dma &d) noexcept;
-	int map_all(Dma &d) noexcept;
-	int map_runs(Dma &d, kapi_domain *dom) noexcept;
-	void unmap_unpin(Dma &d) noexcept;
 	void remove_dma(Dma &d) noexcept;
-	void settle(Dma &d, u64 target) noexcept;
 	void notify_unmap(Dma &d) noexcept;
 	void notify_remove(Dma &d) noexcept;
 
@@ -182,17 +178,18 @@ private:
 		return watches_.releasing() ? watches_.add(*this, mm) : 0;
 	}
 
-	/* external pins (external.cpp, ext_pins.h); lock_ held */
-	void unpin_locked(u64 iova, u64 npage) noexcept;
-	/* What this container lends ExtPins for one call (ext_pins.h). */
-	ExtContext ext_context() noexcept
+	/* What this container lends DmaPages and ExtPins for one call (dma.h); lock_ held. */
+	DmaContext dma_context() noexcept
 	{
 		lock_.assert_held();
-		kapi_domain *dom = topo_.has_domain() ? topo_.domains().front()->raw() : nullptr;
-		return ExtContext{ lock_, sum_.external_pages, sum_.locked_pages, dom };
+		return DmaContext{ lock_, topo_.domains(), sum_.pages_pinned, sum_.external_pages,
+				   sum_.locked_pages };
 	}
-	/* Tell the registry about a charge ExtPins saw refused. */
-	void report_denied(const ExtContext &c) noexcept;
+	/* Tell the registry about a charge a DmaContext's user saw refused. */
+	void report_denied(const DmaContext &c) noexcept;
+
+	/* external pins (external.cpp, ext_pins.h); lock_ held */
+	void unpin_locked(u64 iova, u64 npage) noexcept;
 	/* dirty tracking (dirty.cpp); lock_ held */
 	void mark_dirty(Dma &d, u64 offset, u64 len) noexcept;
 	void mark_ext_dirty(Dma &d) noexcept;

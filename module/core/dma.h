@@ -22,6 +22,8 @@
 #include <vfio_cxx/list.h>
 #include "../kapi/services.h"
 #include "pin_table.h"
+#include "domains.h"
+#include <vfio_cxx/sync.h>
 
 namespace vfio_cxx {
 
@@ -246,6 +248,34 @@ public:
 	u64 ext_owned = 0;	  /* records that hold a page pin (holds_pin()) */
 	bool unmapping = false;	  /* DMA_UNMAP under way: no new external pins */
 	kapi_range_node range_node{}; /* its node in the DmaSet's range map */
+};
+
+/*
+ * What a container lends the work on its Dmas for one call (DmaPages,
+ * pages.h; ExtPins, ext_pins.h), made under its lock_: its IOMMU domains,
+ * its counters, and, out, a charge RLIMIT_MEMLOCK refused (the pages and
+ * the limit), for the container's MEMLOCK_DENIED event.
+ */
+struct DmaContext {
+	Mutex &lock;
+	Topology::Domains &domains;
+	Tally &pages_pinned;
+	Tally &external_pages;
+	SerialCounter &locked_pages;
+	u64 denied = 0;
+	u64 denied_limit = 0;
+
+	void held() noexcept { lock.assert_held(); }
+	/* The domain whose mapping an external record borrows (null with none). */
+	kapi_domain *first_domain() noexcept
+	{
+		return domains.empty() ? nullptr : domains.front()->raw();
+	}
+	void deny(u64 pages, u64 limit) noexcept
+	{
+		denied = pages;
+		denied_limit = limit;
+	}
 };
 
 } /* namespace vfio_cxx */

@@ -6,7 +6,7 @@
  * charges that go with them.  Behaviour numbers refer to
  * Documentation/requirements.rst.
  *
- * Locking: every call runs under the container's lock_ (the ExtContext's
+ * Locking: every call runs under the container's lock_ (the DmaContext's
  * maker holds it; each method asserts it).  GUP and the charges take the
  * owner mm's mmap lock under it.
  */
@@ -105,7 +105,7 @@ void ExtPins::adopt(Dma &d) noexcept
 	c_.held();
 	if (!d.ext_owned)
 		return;
-	kapi_domain *dom = c_.domain;
+	kapi_domain *dom = c_.first_domain();
 	const int dirty = (d.prot & KAPI_IOMMU_WRITE) != 0;
 	u64 idx = 0;
 	for (;;) {
@@ -130,7 +130,7 @@ int ExtPins::borrow(Dma &d, u64 idx, u64 *pfn) noexcept
 {
 	c_.held();
 	const u64 iova = d.iova + (idx << abi::PAGE_SHIFT);
-	const u64 pa = kapi_domain_iova_to_phys(c_.domain, iova);
+	const u64 pa = kapi_domain_iova_to_phys(c_.first_domain(), iova);
 	if (!pa) {
 		VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: iova 0x%llx of a live mapping is not in its domain\n",
 				   iova);

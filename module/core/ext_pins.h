@@ -7,11 +7,9 @@
  * created (B21); with one, the IOMMU mapping already pinned and charged the
  * whole range and a record only borrows that pin (B2, B22).
  *
- * ExtContext: what the container lends for one call (Container::
- * ext_context(), lock_ held): its counters, the IOMMU domain whose mapping
- * a record borrows (the first; null with none), and, out, a charge
- * RLIMIT_MEMLOCK refused, for the container's event.  ExtPins sees nothing
- * else of the container.
+ * It works through the DmaContext its container lends for one call (dma.h:
+ * the counters, the domain whose mapping a record borrows, a refused
+ * charge to report) and sees nothing else of it.
  *
  * Ownership: the records are their Dma's; ExtPins is a view for one call.
  * Locking: the container's lock_, which every method asserts.
@@ -20,32 +18,14 @@
 #define VFIO_CXX_EXT_PINS_H
 
 #include <vfio_cxx/base.h>
-#include <vfio_cxx/sync.h>
 #include "../kapi/services.h"
 #include "dma.h"
 
 namespace vfio_cxx {
 
-struct ExtContext {
-	Mutex &lock;
-	Tally &external_pages;
-	SerialCounter &locked_pages;
-	kapi_domain *domain;
-	/* out: the pages a charge was refused for, and the limit that refused it */
-	u64 denied = 0;
-	u64 denied_limit = 0;
-
-	void held() noexcept { lock.assert_held(); }
-	void deny(u64 pages, u64 limit) noexcept
-	{
-		denied = pages;
-		denied_limit = limit;
-	}
-};
-
 class ExtPins {
 public:
-	explicit ExtPins(ExtContext &c) noexcept : c_(c) {}
+	explicit ExtPins(DmaContext &c) noexcept : c_(c) {}
 	VFIO_CXX_NO_COPY(ExtPins);
 
 	/*
@@ -68,7 +48,7 @@ private:
 	int borrow(Dma &d, u64 idx, u64 *pfn) noexcept;
 	int gup(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcept;
 
-	ExtContext &c_;
+	DmaContext &c_;
 };
 
 } /* namespace vfio_cxx */

@@ -26,7 +26,7 @@ u64 min_u64(u64 a, u64 b) { return a < b ? a : b; }
 
 /* ---- the backend ops ----------------------------------------------------- */
 
-void Container::report_denied(const ExtContext &c) noexcept
+void Container::report_denied(const DmaContext &c) noexcept
 {
 	if (c.denied)
 		Registry::memlock_denied(*this, c.denied, c.denied_limit);
@@ -35,7 +35,7 @@ void Container::report_denied(const ExtContext &c) noexcept
 void Container::unpin_locked(u64 iova, u64 npage) noexcept
 {
 	lock_.assert_held();
-	ExtContext c = ext_context();
+	DmaContext c = dma_context();
 	ExtPins ext(c);
 	for (u64 i = 0; i < npage;) {
 		const u64 cur = iova + (i << abi::PAGE_SHIFT);
@@ -74,7 +74,7 @@ int Container::pin_pages(kapi_group *g, u64 user_iova, int npage, int prot, u64 
 	if (devices_.empty())
 		return -err::INVAL;
 
-	ExtContext c = ext_context();
+	DmaContext c = dma_context();
 	ExtPins ext(c);
 	int ret = 0;
 	u64 i = 0;

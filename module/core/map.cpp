@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * MAP_DMA: pinning (with its locked_vm charge as pages are pinned), mapping
- * into every domain, UPDATE_VADDR's change of owner, and the removal of a
- * Dma with its unmap notification.
+ * MAP_DMA: its checks, a new Dma in the DmaSet with its pages pinned and
+ * mapped (DmaPages, pages.h), UPDATE_VADDR's change of owner, and the
+ * removal of a Dma with its unmap notification.
  *
  * Locking: do_map takes lock_; remove_dma and notify_unmap need
  * devices_lock_ too (the right to delete a Dma), and notify_unmap drops
@@ -21,205 +21,7 @@
 
 namespace vfio_cxx {
 
-/* ---- pinning and mapping --------------------------------------------- */
-
-/*
- * Map d's pinned runs into one domain, KAPI_MAP_SEGS_MAX runs per call (one
- * IOTLB sync each, instead of one per run); on failure unmap what was
- * mapped.
- */
-int Container::map_runs(Dma &d, kapi_domain *dom) noexcept
-{
-	lock_.assert_held();
-	u64 pfns[KAPI_MAP_SEGS_MAX], npages[KAPI_MAP_SEGS_MAX];
-	unsigned int n = 0;
-	u64 first = 0, next = 0; /* the batch's first page, and the page after it */
-	u64 mapped = 0;		 /* bytes of d mapped so far */
-	int ret = 0;
-	auto flush = [&]() {
-		if (!n || ret)
-			return;
-		ret = kapi_domain_map_segs(dom, d.iova + (first << abi::PAGE_SHIFT), pfns, npages, n,
-					   d.prot);
-		if (!ret)
-			mapped = next << abi::PAGE_SHIFT;
-		n = 0;
-		kapi_cond_resched();
-	};
-	/* disable_hugepages (type1's parameter): one IOMMU page per page. */
-	const u64 max_seg = kapi_param_disable_hugepages() ? 1 : ~u64(0);
-	auto add = [&](u64 off, u64 pfn, u64 count) {
-		if (n && off != next)
-			flush(); /* runs are IOVA-consecutive; never batch across a gap */
-		if (ret)
-			return;
-		if (!n)
-			first = off;
-		pfns[n] = pfn;
-		npages[n] = count;
-		n++;
-		next = off + count;
-		if (n == KAPI_MAP_SEGS_MAX)
-			flush();
-	};
-	d.runs.for_each([&](u64 off, const PinRun &r) {
-		for (u64 i = 0; i < r.npages && !ret; i += max_seg)
-			add(off + i, r.pfn + i, r.npages - i < max_seg ? r.npages - i : max_seg);
-	});
-	flush();
-	if (ret && mapped)
-		kapi_domain_unmap(dom, d.iova, mapped);
-	return ret;
-}
-
-/*
- * Charge, pin and map the whole of d into every domain (behaviour 2).  The
- * charge is one locked_vm update for the whole range, made before pinning
- * so that a request over RLIMIT_MEMLOCK fails before it pins anything
- * (behaviour 4); reserved pages found while pinning are given back in a
- * second update (behaviour 6).  On failure everything is undone
- * (behaviour 7).
- */
-/* Map d's runs into every domain; on failure nothing stays mapped. */
-int Container::map_all(Dma &d) noexcept
-{
-	lock_.assert_held();
-	size_t mapped_domains = 0;
-	int ret = 0;
-	for (Domain &dom : topo_.domains()) {
-		ret = map_runs(d, dom.raw());
-		if (ret)
-			break;
-		mapped_domains++;
-	}
-	if (ret)
-		for (Domain &dom : topo_.domains()) {
-			if (!mapped_domains--)
-				break;
-			kapi_domain_unmap(dom.raw(), d.iova, d.size);
-		}
-	return ret;
-}
-
-int Container::pin_map(Dma &d) noexcept
-{
-	lock_.assert_held();
-	const u64 npages = d.size >> abi::PAGE_SHIFT;
-	if (Prereg *p = d.prereg) {
-		/* B39: the region's pages, already pinned and charged. */
-		int ret = d.runs.append_range(p->pins(), (d.vaddr - p->vaddr) >> abi::PAGE_SHIFT, npages)
-				  ? map_all(d)
-				  : -err::NOMEM;
-		if (ret) {
-			d.runs.free();
-			return ret;
-		}
-		d.iommu_mapped = true;
-		ExtContext c = ext_context();
-		ExtPins(c).adopt(d);
-		return 0;
-	}
-	/*
-	 * Pages that mdev drivers pinned are charged already: they are the
-	 * charge's credit, so only the rest is charged (B24, B25, R6).  Pages
-	 * are charged as they are pinned, reserved (MMIO) ones never (B6,
-	 * issue 11 item 5: a BAR larger than RLIMIT_MEMLOCK maps, as in type1).
-	 */
-	LockedVmCharge charge(d.mm(), d.lock_cap, d.limit, d.locked);
-	PinnedRuns pinned(d.runs);
-	int ret = pinned.pin(d.mm(), d.vaddr, npages, (d.prot & KAPI_IOMMU_WRITE) != 0, &charge);
-	if (ret == -err::NOMEM && charge.denied())
-		Registry::memlock_denied(*this, charge.denied(), d.limit);
-	if (!ret)
-		ret = map_all(d);
-	if (ret)
-		return ret; /* the pins and the charge give themselves back */
-	pinned.keep();
-	d.iommu_mapped = true;
-	sum_.pages_pinned.add(d.runs.pinned_pages());
-	d.add_locked(charge.commit(), sum_.locked_pages);
-	/*
-	 * Credit left over: pages that records had charged and the mapping
-	 * found reserved (the user replaced the memory under a live pin).  An
-	 * IOMMU-mapped Dma charges exactly its pinned pages, so give it back.
-	 */
-	if (const u64 extra = charge.unused_credit()) {
-		uncharge(d.mm(), extra);
-		d.sub_locked(extra, sum_.locked_pages);
-	}
-	ExtContext c = ext_context();
-	ExtPins(c).adopt(d);
-	return 0;
-}
-
-/* Bring d's locked_vm charge to target pages, in one update (R6, R7). */
-void Container::settle(Dma &d, u64 target) noexcept
-{
-	lock_.assert_held();
-	if (target == d.locked)
-		return;
-	if (target < d.locked) {
-		uncharge(d.mm(), d.locked - target);
-	} else if (target > d.locked) {
-		/*
-		 * Only records that kept their own pin of a page the user replaced
-		 * (ExtPins::adopt): pinned already, so charged without a limit check.
-		 */
-		if (kapi_mm_charge(d.mm(), target - d.locked, 1, 0))
-			return; /* the mm is gone, and its locked_vm with it */
-	}
-	if (target > d.locked)
-		d.add_locked(target - d.locked, sum_.locked_pages);
-	else
-		d.sub_locked(d.locked - target, sum_.locked_pages);
-}
-
-/*
- * Unmap d from every domain (gathered IOTLB invalidation, one sync per
- * domain before any page is released) and unpin its pages (behaviour 8).
- * Pages that external records borrow keep their pin, which passes to the
- * record; what stays charged is exactly those records' pages, reached in
- * one update that never dips below them (B26).  The Dma itself stays.
- */
-void Container::unmap_unpin(Dma &d) noexcept
-{
-	lock_.assert_held();
-	if (d.iommu_mapped)
-		for (Domain &dom : topo_.domains())
-			kapi_domain_unmap(dom.raw(), d.iova, d.size);
-	if (d.prereg) {
-		/* The region keeps the pins, and records keep borrowing them. */
-		d.runs.free();
-		d.iommu_mapped = false;
-		return;
-	}
-	const int dirty = (d.prot & KAPI_IOMMU_WRITE) != 0;
-	d.runs.for_each([&](u64 off, const PinRun &r) {
-		if (r.reserved())
-			return;
-		const u64 end = off + r.npages;
-		u64 from = off;
-		for (u64 idx = off; d.ext_pages && idx < end; idx++) {
-			ExtPin e(d.ext.find(&idx, end - 1));
-			if (!e.present())
-				break;
-			if (e.own() || e.reserved())
-				continue;
-			if (idx > from)
-				kapi_unpin_pages(r.pfn + (from - off), idx - from, dirty);
-			(void)d.ext.store(idx, e.with_own(true).raw());
-			d.ext_owned++;
-			from = idx + 1;
-		}
-		if (end > from)
-			kapi_unpin_pages(r.pfn + (from - off), end - from, dirty);
-		kapi_cond_resched();
-	});
-	sum_.pages_pinned.sub(d.runs.pinned_pages());
-	d.runs.free();
-	d.iommu_mapped = false;
-	settle(d, d.ext_owned);
-}
+/* ---- a Dma's removal ------------------------------------------------ */
 
 /*
  * B10, R4: every vendor driver drops its pins in d before d goes.  lock_ is
@@ -250,6 +52,7 @@ void Container::notify_remove(Dma &d) noexcept
 void Container::remove_dma(Dma &d) noexcept
 {
 	lock_.assert_held();
+	DmaContext c = dma_context();
 	if (d.ext_pages) {
 		/*
 		 * No pin survives its mapping (B11).  After an unmap notification
@@ -258,10 +61,9 @@ void Container::remove_dma(Dma &d) noexcept
 		if (d.unmapping)
 			VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: %llu pages of iova 0x%llx still pinned after dma_unmap; released\n",
 					   d.ext_pages, d.iova);
-		ExtContext c = ext_context();
 		ExtPins(c).release_all(d); /* their charge goes in unmap_unpin's one update */
 	}
-	unmap_unpin(d);
+	DmaPages(c).unmap_unpin(d);
 	if (d.prereg)
 		d.prereg->used--;
 	dmas_.erase(d);
@@ -374,8 +176,11 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 	Dma &dma = *nd.release();
 
 	ret = watch_mm(dma.mm());
-	if (!ret && topo_.has_domain())
-		ret = pin_map(dma);
+	if (!ret && topo_.has_domain()) {
+		DmaContext c = dma_context();
+		ret = DmaPages(c).pin_map(dma);
+		report_denied(c);
+	}
 	if (!ret && dirty_tracking_)
 		ret = dma.alloc_bitmap(ctz(pgsize));
 	if (ret)

@@ -101,8 +101,10 @@ int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcep
 			if (ret) {
 				/* d stays: settle what its vendor drivers unpinned. */
 				d.unmapping = false;
-				if (!d.iommu_mapped)
-					settle(d, d.ext_owned);
+				if (!d.iommu_mapped) {
+					DmaContext c = dma_context();
+					DmaPages(c).settle(d, d.ext_owned);
+				}
 				return false;
 			}
 		}
