@@ -151,12 +151,8 @@ void Container::detach(Group &grp) noexcept
 	 * pinned pages are reported, so what it may have written until now is
 	 * reported in full once (type1's vfio_iommu_populate_bitmap_full).
 	 */
-	if (l.last_unpinned && dirty_tracking_)
-		dmas_.for_each(0, U64_MAX, [](Dma &d) {
-			if (d.bitmap)
-				set_bits(d.bitmap, d.size >> d.bitmap_shift);
-			return true;
-		});
+	if (l.last_unpinned)
+		dirty_.all_dirty();
 }
 
 void Container::detach_group(kapi_group *g) noexcept

@@ -26,6 +26,7 @@ constinit Stats g_stats;
 Container::Container(bool v2, bool cxx, bool nesting) noexcept
 	: devices_lock_(KAPI_LOCK_DEVICES), devices_(devices_lock_, lock_),
 	  lock_(KAPI_LOCK_CONTAINER), topo_(lock_), dmas_(lock_, sum_.mappings, sum_.mapped_bytes),
+	  dirty_(lock_, dmas_, topo_),
 	  v2_(v2), nesting_(nesting), cxx_(cxx),
 	  watches_(kapi_param_exit_policy() == abi::EXIT_RELEASE ? abi::EXIT_RELEASE
 								: abi::EXIT_KEEP)

@@ -54,6 +54,7 @@
 #include "devices.h"
 #include "ext_pins.h"
 #include "pages.h"
+#include "dirty.h"
 #include "iova_list.h"
 #include "stats.h"
 #include "domains.h"
@@ -190,12 +191,6 @@ private:
 
 	/* external pins (external.cpp, ext_pins.h); lock_ held */
 	void unpin_locked(u64 iova, u64 npage) noexcept;
-	/* dirty tracking (dirty.cpp); lock_ held */
-	void mark_dirty(Dma &d, u64 offset, u64 len) noexcept;
-	void mark_ext_dirty(Dma &d) noexcept;
-	int report_dirty(u64 ubitmap, Dma &d, u64 base_iova, u64 pgshift) noexcept;
-	int iova_dirty_bitmap(u64 ubitmap, u64 iova, u64 size, u64 pgshift) noexcept;
-	void free_bitmaps() noexcept;
 
 	/*
 	 * The sPAPR TCE v2 user API: spapr_ioctl takes lock_ and dispatches to
@@ -217,7 +212,7 @@ private:
 	Mutex lock_;
 	Topology topo_;	/* the groups and domains (domains.h) */
 	DmaSet dmas_;		/* the mappings (dma_set.h) */
-	bool dirty_tracking_ = false;
+	DirtyTracking dirty_;	/* dirty page tracking (dirty.h) */
 	bool v2_;
 	bool nesting_;		  /* VFIO_TYPE1_NESTING_IOMMU: IOMMU groups are refused */
 	bool cxx_;		  /* VFIO_CXX_IOMMU: prereg and our GET_INFO capability */

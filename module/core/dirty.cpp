@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Dirty page tracking: VFIO_IOMMU_DIRTY_PAGES start/stop/get, and the
- * report of one Dma's bits into a user bitmap (type1's update_user_bitmap),
- * and the marking of pages pinned (by mdev drivers) or written (dma_rw).
+ * Dirty page tracking (DirtyTracking, dirty.h): start and stop, the report
+ * of one Dma's bits into a user bitmap (type1's update_user_bitmap), and
+ * the marking of pages pinned (by mdev drivers) or written (dma_rw); and
+ * the container's VFIO_IOMMU_DIRTY_PAGES ioctl that drives it.
  *
  * Locking: lock_ for everything; the user copies happen under it, as in
  * type1.
  */
 #include "container.h"
+#include "dirty.h"
 #include "bits.h"
 
 #include <vfio_cxx/abi.h>
@@ -24,7 +26,7 @@ namespace vfio_cxx {
  * words after it).  Every page of an IOMMU-mapped Dma is dirty while an
  * IOMMU group is attached: the device may have written anywhere.
  */
-int Container::report_dirty(u64 ubitmap, Dma &d, u64 base_iova, u64 pgshift) noexcept
+int DirtyTracking::report(u64 ubitmap, Dma &d, u64 base_iova, u64 pgshift) noexcept
 {
 	lock_.assert_held();
 	/* Issue 11 item 9: never read a bitmap with another page size than its own. */
@@ -51,7 +53,7 @@ int Container::report_dirty(u64 ubitmap, Dma &d, u64 base_iova, u64 pgshift) noe
 	return 0;
 }
 
-int Container::iova_dirty_bitmap(u64 ubitmap, u64 iova, u64 size, u64 pgshift) noexcept
+int DirtyTracking::get_bitmap(u64 ubitmap, u64 iova, u64 size, u64 pgshift) noexcept
 {
 	lock_.assert_held();
 	const u64 last = iova + size - 1;
@@ -65,20 +67,20 @@ int Container::iova_dirty_bitmap(u64 ubitmap, u64 iova, u64 size, u64 pgshift) n
 
 	int ret = 0;
 	dmas_.for_each(iova, last, [&](Dma &dma) {
-		ret = report_dirty(ubitmap, dma, iova, pgshift);
+		ret = report(ubitmap, dma, iova, pgshift);
 		if (ret)
 			return false;
 		/* Re-arm: only pages pinned by emulated devices stay dirty. */
 		const u64 words = abi::dirty_bitmap_bytes(dma.size >> pgshift) / 8 + 1;
 		for (u64 w = 0; w < words; w++)
 			dma.bitmap[w] = 0;
-		mark_ext_dirty(dma);
+		mark_pinned(dma);
 		return true;
 	});
 	return ret;
 }
 
-void Container::free_bitmaps() noexcept
+void DirtyTracking::free_bitmaps() noexcept
 {
 	lock_.assert_held();
 	dmas_.for_each(0, U64_MAX, [](Dma &d) {
@@ -104,31 +106,11 @@ long Container::dirty_pages(unsigned long arg) noexcept
 
 	if (dirty.flags & abi::DIRTY_PAGES_FLAG_START) {
 		Guard g(lock_);
-		if (dirty_tracking_)
-			return 0;
-		const u64 pgshift = ctz(topo_.min_pgsize());
-		int ret = 0;
-		dmas_.for_each(0, U64_MAX, [&](Dma &d) {
-			ret = d.alloc_bitmap(pgshift);
-			return ret == 0;
-		});
-		if (ret) {
-			free_bitmaps();
-			return ret;
-		}
-		dirty_tracking_ = true;
-		dmas_.for_each(0, U64_MAX, [this](Dma &d) {
-			mark_ext_dirty(d);
-			return true;
-		});
-		return 0;
+		return dirty_.start();
 	}
 	if (dirty.flags & abi::DIRTY_PAGES_FLAG_STOP) {
 		Guard g(lock_);
-		if (dirty_tracking_) {
-			dirty_tracking_ = false;
-			free_bitmaps();
-		}
+		dirty_.stop();
 		return 0;
 	}
 
@@ -157,17 +139,67 @@ long Container::dirty_pages(unsigned long arg) noexcept
 		return -err::INVAL;
 	if (!range.size || (range.size & (pgsize - 1)))
 		return -err::INVAL;
-	if (!dirty_tracking_)
+	if (!dirty_.on())
 		return -err::INVAL;
-	return iova_dirty_bitmap(range.bitmap.data, range.iova, range.size, ctz(pgsize));
+	return dirty_.get_bitmap(range.bitmap.data, range.iova, range.size, ctz(pgsize));
+}
+
+int DirtyTracking::start() noexcept
+{
+	lock_.assert_held();
+	if (on_)
+		return 0;
+	const u64 pgshift = ctz(topo_.min_pgsize());
+	int ret = 0;
+	dmas_.for_each(0, U64_MAX, [&](Dma &d) {
+		ret = d.alloc_bitmap(pgshift);
+		return ret == 0;
+	});
+	if (ret) {
+		free_bitmaps();
+		return ret;
+	}
+	on_ = true;
+	dmas_.for_each(0, U64_MAX, [this](Dma &d) {
+		mark_pinned(d);
+		return true;
+	});
+	return 0;
+}
+
+void DirtyTracking::stop() noexcept
+{
+	lock_.assert_held();
+	if (on_) {
+		on_ = false;
+		free_bitmaps();
+	}
+}
+
+int DirtyTracking::track(Dma &d) noexcept
+{
+	lock_.assert_held();
+	return on_ ? d.alloc_bitmap(ctz(topo_.min_pgsize())) : 0;
+}
+
+void DirtyTracking::all_dirty() noexcept
+{
+	lock_.assert_held();
+	if (!on_)
+		return;
+	dmas_.for_each(0, U64_MAX, [](Dma &d) {
+		if (d.bitmap)
+			set_bits(d.bitmap, d.size >> d.bitmap_shift);
+		return true;
+	});
 }
 
 /* ---- dirty tracking of pinned and written pages ------------------------ */
 
-void Container::mark_dirty(Dma &d, u64 offset, u64 len) noexcept
+void DirtyTracking::mark(Dma &d, u64 offset, u64 len) noexcept
 {
 	lock_.assert_held();
-	if (!dirty_tracking_ || !d.bitmap || !len)
+	if (!on_ || !d.bitmap || !len)
 		return;
 	const unsigned int shift = d.bitmap_shift; /* the size it was made for */
 	for (u64 b = offset >> shift; b <= (offset + len - 1) >> shift; b++)
@@ -175,7 +207,7 @@ void Container::mark_dirty(Dma &d, u64 offset, u64 len) noexcept
 }
 
 /* A pinned page may be written at any time: it stays dirty (as type1). */
-void Container::mark_ext_dirty(Dma &d) noexcept
+void DirtyTracking::mark_pinned(Dma &d) noexcept
 {
 	lock_.assert_held();
 	if (!d.ext_pages)
@@ -184,7 +216,7 @@ void Container::mark_ext_dirty(Dma &d) noexcept
 	for (;;) {
 		if (!ExtPin(d.ext.find(&idx, ~0UL)).present())
 			break;
-		mark_dirty(d, u64(idx) << abi::PAGE_SHIFT, abi::PAGE_SIZE);
+		mark(d, u64(idx) << abi::PAGE_SHIFT, abi::PAGE_SIZE);
 		if (idx == ~0UL)
 			break;
 		idx++;

@@ -93,7 +93,7 @@ int Container::pin_pages(kapi_group *g, u64 user_iova, int npage, int prot, u64 
 		ret = ext.pin(*d, iova, m, pfns + i);
 		if (ret)
 			break;
-		mark_dirty(*d, iova - d->iova, m << abi::PAGE_SHIFT);
+		dirty_.mark(*d, iova - d->iova, m << abi::PAGE_SHIFT);
 		i += m;
 	}
 	report_denied(c);
@@ -137,7 +137,7 @@ int Container::dma_rw(u64 iova, void *data, u64 count, bool write) noexcept
 		if (ret)
 			return ret;
 		if (write)
-			mark_dirty(*d, off, n);
+			dirty_.mark(*d, off, n);
 		iova += n;
 		buf += n;
 		count -= n;

@@ -181,8 +181,8 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 		ret = DmaPages(c).pin_map(dma);
 		report_denied(c);
 	}
-	if (!ret && dirty_tracking_)
-		ret = dma.alloc_bitmap(ctz(pgsize));
+	if (!ret)
+		ret = dirty_.track(dma);
 	if (ret)
 		remove_dma(dma);
 	return ret;

@@ -44,7 +44,7 @@ int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcep
 		return kapi_type1_wrap_errno(); /* as the kernel's type1 */
 	}
 	/* With dirty tracking on, only the smallest page size. */
-	if (get_dirty && (!dirty_tracking_ || bitmap->pgsize != pgsize))
+	if (get_dirty && (!dirty_.on() || bitmap->pgsize != pgsize))
 		return ret;
 
 	const u64 last = unmap_all ? U64_MAX : iova + size - 1;
@@ -97,7 +97,7 @@ int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcep
 			 * all dirty), which is what the device may have
 			 * written; ENOMEM leaves d mapped.
 			 */
-			ret = report_dirty(bitmap->data, d, iova, ctz(pgsize));
+			ret = dirty_.report(bitmap->data, d, iova, ctz(pgsize));
 			if (ret) {
 				/* d stays: settle what its vendor drivers unpinned. */
 				d.unmapping = false;
