@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfio_iommu_cxx: module entry, VFIO registration and the
- * vfio_iommu_driver_ops trampolines into the C++ core.
+ * vfio_iommu_cxx: module entry, the module parameters, VFIO registration
+ * and the vfio_iommu_driver_ops trampolines into the C++ core.
  */
 #include <linux/debugfs.h>
 #include <linux/err.h>
@@ -15,15 +15,33 @@
 #include "internal.h"
 #include "vfio_compat.h"
 
-static bool claim_type1 = true;
-module_param(claim_type1, bool, 0644);
-MODULE_PARM_DESC(claim_type1,
-		 "Serve VFIO_TYPE1_IOMMU/VFIO_TYPE1v2_IOMMU containers (default: yes); VFIO_CXX_IOMMU is always served");
+/*
+ * A module parameter (mode 0644: an admin may change it at any time), its
+ * modinfo description, and its accessor kapi_param_<name>() of services.h,
+ * which reads it once (READ_ONCE).  A bool parameter's accessor returns int.
+ */
+#define KAPI_PARAM(name, type, ctype, ret, init, desc)	\
+	static ctype name = init;			\
+	module_param(name, type, 0644);			\
+	MODULE_PARM_DESC(name, desc);			\
+	ret kapi_param_##name(void)			\
+	{						\
+		return READ_ONCE(name);			\
+	}
+#define KAPI_PARAM_BOOL(name, init, desc) KAPI_PARAM(name, bool, bool, int, init, desc)
+#define KAPI_PARAM_UINT(name, init, desc) \
+	KAPI_PARAM(name, uint, unsigned int, unsigned int, init, desc)
 
-int kapi_param_claim_type1(void)
-{
-	return READ_ONCE(claim_type1);
-}
+KAPI_PARAM_BOOL(claim_type1, true,
+		"Serve VFIO_TYPE1_IOMMU/VFIO_TYPE1v2_IOMMU containers (default: yes); VFIO_CXX_IOMMU is always served");
+KAPI_PARAM_UINT(dma_entry_limit, U16_MAX,
+		"Maximum number of DMA mappings per container (default 65535, as vfio_iommu_type1)");
+KAPI_PARAM_BOOL(disable_hugepages, false,
+		"Map every page as its own IOMMU page, never larger ones (debugging; as vfio_iommu_type1's parameter of the same name)");
+KAPI_PARAM_UINT(exit_policy, 0,
+		"What a container does with the pages of a process that exits: 0 keep them until unmap or close (Type1, default), 1 release them at once; per container: VFIO_CXX_EXIT_POLICY");
+KAPI_PARAM_BOOL(spapr, false,
+		"Serve the sPAPR TCE v2 user API (VFIO_SPAPR_TCE_v2_IOMMU) on this host's IOMMU, for QEMU's pseries machine (default: no; host-wide: with it, a QEMU that finds no Type1 backend takes sPAPR)");
 
 /*
  * What the kernel's own vfio_iommu_type1 answers for a MAP/UNMAP range that
@@ -35,46 +53,6 @@ int kapi_param_claim_type1(void)
 int kapi_type1_wrap_errno(void)
 {
 	return -VFIO_CXX_TYPE1_WRAP_ERRNO;
-}
-
-static unsigned int dma_entry_limit = U16_MAX;
-module_param(dma_entry_limit, uint, 0644);
-MODULE_PARM_DESC(dma_entry_limit,
-		 "Maximum number of DMA mappings per container (default 65535, as vfio_iommu_type1)");
-
-unsigned int kapi_param_dma_entry_limit(void)
-{
-	return READ_ONCE(dma_entry_limit);
-}
-
-static bool disable_hugepages;
-module_param(disable_hugepages, bool, 0644);
-MODULE_PARM_DESC(disable_hugepages,
-		 "Map every page as its own IOMMU page, never larger ones (debugging; as vfio_iommu_type1's parameter of the same name)");
-
-int kapi_param_disable_hugepages(void)
-{
-	return READ_ONCE(disable_hugepages);
-}
-
-static unsigned int exit_policy;
-module_param(exit_policy, uint, 0644);
-MODULE_PARM_DESC(exit_policy,
-		 "What a container does with the pages of a process that exits: 0 keep them until unmap or close (Type1, default), 1 release them at once; per container: VFIO_CXX_EXIT_POLICY");
-
-unsigned int kapi_param_exit_policy(void)
-{
-	return READ_ONCE(exit_policy);
-}
-
-static bool spapr;
-module_param(spapr, bool, 0644);
-MODULE_PARM_DESC(spapr,
-		 "Serve the sPAPR TCE v2 user API (VFIO_SPAPR_TCE_v2_IOMMU) on this host's IOMMU, for QEMU's pseries machine (default: no; host-wide: with it, a QEMU that finds no Type1 backend takes sPAPR)");
-
-int kapi_param_spapr(void)
-{
-	return READ_ONCE(spapr);
 }
 
 #if VFIO_CXX_HAVE_CONTAINER
