@@ -64,6 +64,13 @@ struct vfio_cxx_stats {
 	unsigned long long mm_exits;		/* owner exits handled (exit policy release) */
 };
 void vfio_cxx_get_stats(struct vfio_cxx_stats *s) KAPI_NOEXCEPT;
+/*
+ * The counters as the debugfs stats file shows them: one "name value\n"
+ * line each, in the order above.  Writes at most size bytes (no NUL) and
+ * returns how many; VFIO_CXX_STATS_TEXT_MAX bytes always hold it all.
+ */
+#define VFIO_CXX_STATS_TEXT_MAX 512
+unsigned long vfio_cxx_format_stats(char *buf, unsigned long size) KAPI_NOEXCEPT;
 /* Nonzero if anything is still allocated (checked at module exit). */
 int vfio_cxx_busy(void) KAPI_NOEXCEPT;
 
