@@ -74,20 +74,33 @@ extern "C" void vfio_cxx_detach_group(vfio_cxx_container *c, kapi_group *g) noex
 	CallRef(c)->detach_group(g);
 }
 
+/*
+ * A vendor driver's call through the VFIO core: no container (nothing was
+ * ever set up), no array or nothing to pin is -EINVAL before anything else.
+ */
 extern "C" int vfio_cxx_pin_pages(vfio_cxx_container *c, kapi_group *g, kapi_u64 iova, int npage,
 				  int prot, kapi_u64 *pfns) noexcept
 {
-	return CallRef(c)->pin_pages(g, iova, npage, prot, pfns);
+	if (!c || !pfns || npage <= 0)
+		return -err::INVAL;
+	int ret = CallRef(c)->pin_pages(g, iova, npage, prot, pfns);
+	if (ret < 0)
+		for (int i = 0; i < npage; i++)
+			pfns[i] = 0; /* the caller's page array holds no stale pointer */
+	return ret;
 }
 
 extern "C" void vfio_cxx_unpin_pages(vfio_cxx_container *c, kapi_u64 iova, int npage) noexcept
 {
-	CallRef(c)->unpin_pages(iova, npage);
+	if (c && npage > 0)
+		CallRef(c)->unpin_pages(iova, npage);
 }
 
 extern "C" int vfio_cxx_dma_rw(vfio_cxx_container *c, kapi_u64 iova, void *data,
 			       unsigned long count, int write) noexcept
 {
+	if (!c || !data)
+		return -err::INVAL;
 	return CallRef(c)->dma_rw(iova, data, count, write != 0);
 }
 

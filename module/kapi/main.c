@@ -89,7 +89,7 @@ static void cxx_detach_group(void *iommu_data, struct iommu_group *group)
 /*
  * The core fills the caller's page array with PFNs (a struct page * and a
  * PFN have the same size) and this converts them in place: no allocation
- * on the pin path.
+ * on the pin path.  On failure the core has zeroed the array: NULL pages.
  */
 static int cxx_pin_pages(void *iommu_data, struct iommu_group *group, dma_addr_t user_iova,
 			 int npage, int prot, struct page **pages)
@@ -98,14 +98,8 @@ static int cxx_pin_pages(void *iommu_data, struct iommu_group *group, dma_addr_t
 	int i, ret;
 
 	BUILD_BUG_ON(sizeof(*pages) != sizeof(*pfns));
-	if (!iommu_data || !pages || npage <= 0)
-		return -EINVAL;
 	ret = vfio_cxx_pin_pages(iommu_data, (struct kapi_group *)group, user_iova, npage, prot,
 				 pfns);
-	if (ret < 0) {
-		memset(pages, 0, npage * sizeof(*pages));
-		return ret;
-	}
 	for (i = 0; i < ret; i++)
 		pages[i] = pfn_to_page(pfns[i]);
 	return ret;
@@ -113,15 +107,12 @@ static int cxx_pin_pages(void *iommu_data, struct iommu_group *group, dma_addr_t
 
 static void cxx_unpin_pages(void *iommu_data, dma_addr_t user_iova, int npage)
 {
-	if (iommu_data && npage > 0)
-		vfio_cxx_unpin_pages(iommu_data, user_iova, npage);
+	vfio_cxx_unpin_pages(iommu_data, user_iova, npage);
 }
 
 static int cxx_dma_rw(void *iommu_data, dma_addr_t user_iova, void *data, size_t count,
 		      bool write)
 {
-	if (!iommu_data || !data)
-		return -EINVAL;
 	return vfio_cxx_dma_rw(iommu_data, user_iova, data, count, write);
 }
 

@@ -2,7 +2,7 @@
 /*
  * What the core's entry points (core/entry.h) decide for the kapi shim:
  * the text of the debugfs stats file, whose "name value" lines the VM
- * selftests and scripts parse.
+ * selftests and scripts parse, and the mdev calls' argument checks.
  */
 #include "test_common.h"
 
@@ -48,6 +48,14 @@ std::string printf_text(const vfio_cxx_stats &s)
 }
 
 class EntryStats : public CoreTest {};
+
+class EntryMdev : public ContainerTest {};
+class EntryMdevV1 : public ContainerTest {
+protected:
+	EntryMdevV1() : ContainerTest(TYPE1) {}
+};
+
+constexpr kapi_u64 UNTOUCHED = 0xdeadbeef;
 
 } /* namespace */
 
@@ -111,4 +119,45 @@ TEST_F(EntryStats, MaxTextFitsEveryValue)
 		want += name + " 18446744073709551615\n";
 	EXPECT_EQ(text, want);
 	EXPECT_LE(want.size(), (size_t)VFIO_CXX_STATS_TEXT_MAX);
+}
+
+/* No container, no page array or nothing to pin: -EINVAL, and the array is left alone. */
+TEST_F(EntryMdev, PinPagesArgumentsAreEinvalFirst)
+{
+	kapi_u64 pfns[2] = { UNTOUCHED, UNTOUCHED };
+	const int R = KAPI_IOMMU_READ;
+	EXPECT_EQ(vfio_cxx_pin_pages(nullptr, nullptr, 0x100000, 1, R, pfns), -EINVAL_);
+	EXPECT_EQ(vfio_cxx_pin_pages(c_, nullptr, 0x100000, 1, R, nullptr), -EINVAL_);
+	EXPECT_EQ(vfio_cxx_pin_pages(c_, nullptr, 0x100000, 0, R, pfns), -EINVAL_);
+	EXPECT_EQ(vfio_cxx_pin_pages(c_, nullptr, 0x100000, -1, R, pfns), -EINVAL_);
+	EXPECT_EQ(pfns[0], UNTOUCHED);
+	EXPECT_EQ(pfns[1], UNTOUCHED);
+	/* Any other failure zeroes the array (nothing is mapped there: -EINVAL, B15). */
+	EXPECT_EQ(vfio_cxx_pin_pages(c_, nullptr, 0x100000, 2, R, pfns), -EINVAL_);
+	EXPECT_EQ(pfns[0], 0u);
+	EXPECT_EQ(pfns[1], 0u);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+}
+
+/* A v1 container refuses vendor pins (-EACCES, as type1), and the array is zeroed. */
+TEST_F(EntryMdevV1, PinPagesFailureZeroesPfns)
+{
+	kapi_u64 pfns[3] = { UNTOUCHED, UNTOUCHED, UNTOUCHED };
+	EXPECT_EQ(vfio_cxx_pin_pages(c_, nullptr, 0x100000, 3, KAPI_IOMMU_READ, pfns), -EACCES_);
+	for (kapi_u64 p : pfns)
+		EXPECT_EQ(p, 0u);
+	/* ... but an argument error still comes first, even here. */
+	EXPECT_EQ(vfio_cxx_pin_pages(c_, nullptr, 0x100000, 0, KAPI_IOMMU_READ, pfns), -EINVAL_);
+}
+
+TEST_F(EntryMdev, UnpinAndDmaRwArguments)
+{
+	char buf[8] = {};
+	vfio_cxx_unpin_pages(nullptr, 0x100000, 1); /* ignored */
+	vfio_cxx_unpin_pages(c_, 0x100000, 0);
+	vfio_cxx_unpin_pages(c_, 0x100000, -3);
+	EXPECT_EQ(vfio_cxx_dma_rw(nullptr, 0x100000, buf, sizeof(buf), 0), -EINVAL_);
+	EXPECT_EQ(vfio_cxx_dma_rw(c_, 0x100000, nullptr, sizeof(buf), 1), -EINVAL_);
+	/* With both, the container answers: nothing is mapped there. */
+	EXPECT_EQ(vfio_cxx_dma_rw(c_, 0x100000, buf, sizeof(buf), 0), -EINVAL_);
 }
