@@ -132,7 +132,7 @@ int Container::replay(Domain &fresh, bool was_empty) noexcept
 int Container::attach_iommu(Group &grp) noexcept
 {
 	lock_.assert_held();
-	int ret = kapi_group_check_msi_isolation(grp.raw());
+	int ret = check_msi_isolation(grp.raw());
 	if (ret)
 		return ret;
 

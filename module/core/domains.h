@@ -59,6 +59,9 @@ private:
 	bool emulated_;
 };
 
+/* groups.cpp: 0, or -EPERM (and a log line) for a group without isolated MSI. */
+int check_msi_isolation(kapi_group *g) noexcept;
+
 } /* namespace vfio_cxx */
 
 #endif

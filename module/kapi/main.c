@@ -40,6 +40,8 @@ KAPI_PARAM_BOOL(disable_hugepages, false,
 		"Map every page as its own IOMMU page, never larger ones (debugging; as vfio_iommu_type1's parameter of the same name)");
 KAPI_PARAM_UINT(exit_policy, 0,
 		"What a container does with the pages of a process that exits: 0 keep them until unmap or close (Type1, default), 1 release them at once; per container: VFIO_CXX_EXIT_POLICY");
+KAPI_PARAM_BOOL(allow_unsafe_interrupts, false,
+		"Allow groups without interrupt remapping (MSI isolation), as vfio_iommu_type1's parameter of the same name");
 KAPI_PARAM_BOOL(spapr, false,
 		"Serve the sPAPR TCE v2 user API (VFIO_SPAPR_TCE_v2_IOMMU) on this host's IOMMU, for QEMU's pseries machine (default: no; host-wide: with it, a QEMU that finds no Type1 backend takes sPAPR)");
 

@@ -238,6 +238,8 @@ int kapi_param_disable_hugepages(void) KAPI_NOEXCEPT;
 unsigned int kapi_param_exit_policy(void) KAPI_NOEXCEPT;
 /* spapr: serve VFIO_SPAPR_TCE_v2_IOMMU containers (host-wide; admin-guide.rst). */
 int kapi_param_spapr(void) KAPI_NOEXCEPT;
+/* allow_unsafe_interrupts: attach groups without isolated MSI (type1's parameter). */
+int kapi_param_allow_unsafe_interrupts(void) KAPI_NOEXCEPT;
 
 /* ---- IOMMU groups and domains ------------------------------------------ */
 
@@ -246,10 +248,11 @@ struct kapi_domain;	/* a paging iommu_domain and what kapi knows of it */
 
 int kapi_group_id(struct kapi_group *g) KAPI_NOEXCEPT;
 /*
- * 0 if the group's devices have isolated MSI (interrupt remapping) or the
- * allow_unsafe_interrupts parameter is set, else -EPERM (and a log line).
+ * Whether the group's MSIs are isolated (interrupt remapping): what the
+ * kernel's iommu_group_has_isolated_msi() says, or before it existed, the
+ * MSI domain's or any device's IOMMU capability, as type1 asked.
  */
-int kapi_group_check_msi_isolation(struct kapi_group *g) KAPI_NOEXCEPT;
+int kapi_group_msi_isolated(struct kapi_group *g) KAPI_NOEXCEPT;
 
 /* A new paging domain suitable for g's devices (not yet attached). */
 int kapi_domain_alloc(struct kapi_group *g, struct kapi_domain **out) KAPI_NOEXCEPT;

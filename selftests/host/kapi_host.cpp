@@ -132,6 +132,7 @@ std::atomic<int> type1_wrap_errno{ -EINVAL };
 std::atomic<unsigned int> dma_entry_limit{ 65535 };
 std::atomic<unsigned int> exit_policy_param{ 0 };
 std::atomic<bool> disable_hugepages{ false };
+std::atomic<bool> allow_unsafe_interrupts{ false };
 std::atomic<bool> cap_ipc_lock{ false };
 std::atomic<unsigned long> rlimit_pages{ 16384 }; /* 64 MiB */
 
@@ -763,17 +764,18 @@ extern "C" int kapi_type1_wrap_errno(void) noexcept { return type1_wrap_errno.lo
 extern "C" unsigned int kapi_param_dma_entry_limit(void) noexcept { return dma_entry_limit.load(); }
 extern "C" unsigned int kapi_param_exit_policy(void) noexcept { return exit_policy_param.load(); }
 extern "C" int kapi_param_disable_hugepages(void) noexcept { return disable_hugepages.load() ? 1 : 0; }
+extern "C" int kapi_param_allow_unsafe_interrupts(void) noexcept
+{
+	return allow_unsafe_interrupts.load() ? 1 : 0;
+}
 
 /* ---- kapi: groups and domains ----------------------------------------------------- */
 
 extern "C" int kapi_group_id(kapi_group *g) noexcept { return to_fake(g)->id; }
 
-extern "C" int kapi_group_check_msi_isolation(kapi_group *g) noexcept
+extern "C" int kapi_group_msi_isolated(kapi_group *g) noexcept
 {
-	if (to_fake(g)->msi_isolated)
-		return 0;
-	kapi_log(KAPI_LOG_WARN, "No interrupt remapping support for group %d\n", to_fake(g)->id);
-	return -EPERM;
+	return to_fake(g)->msi_isolated ? 1 : 0;
 }
 
 extern "C" int kapi_domain_alloc(kapi_group *g, kapi_domain **out) noexcept
@@ -1393,6 +1395,7 @@ void set_type1_wrap_errno(int e) { type1_wrap_errno = e; }
 void set_dma_entry_limit(unsigned int n) { dma_entry_limit = n; }
 void set_exit_policy(unsigned int p) { exit_policy_param = p; }
 void set_disable_hugepages(bool on) { disable_hugepages = on; }
+void set_allow_unsafe_interrupts(bool on) { allow_unsafe_interrupts = on; }
 
 const std::vector<LogLine> &log_lines()
 {
@@ -1451,6 +1454,7 @@ void reset()
 	dma_entry_limit = 65535;
 	exit_policy_param = 0;
 	disable_hugepages = false;
+	allow_unsafe_interrupts = false;
 	cap_ipc_lock = false;
 	rlimit_pages = 16384;
 	cur_tgid = 4242;

@@ -170,6 +170,7 @@ void set_type1_wrap_errno(int e);
 void set_dma_entry_limit(unsigned int n);
 void set_exit_policy(unsigned int policy);
 void set_disable_hugepages(bool on);
+void set_allow_unsafe_interrupts(bool on);
 
 /* ---- log ------------------------------------------------------------------- */
 
