@@ -67,12 +67,12 @@ int Container::compute_iovas(IovaList &out, kapi_group *extra_g, kapi_domain *ex
 	for (Group &grp : groups_) {
 		if (grp.emulated())
 			continue;
-		int ret = kapi_group_for_each_resv_region(grp.raw(), exclude_resv, &ctx);
+		int ret = for_each_resv_region(grp.raw(), exclude_resv, &ctx);
 		if (ret)
 			return ret;
 	}
 	if (extra_g) {
-		int ret = kapi_group_for_each_resv_region(extra_g, exclude_resv, &ctx);
+		int ret = for_each_resv_region(extra_g, exclude_resv, &ctx);
 		if (ret)
 			return ret;
 	}

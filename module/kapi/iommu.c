@@ -257,11 +257,8 @@ int kapi_group_for_each_resv_region(struct kapi_group *g, kapi_resv_fn fn, void 
 
 	ret = iommu_get_group_resv_regions(to_group(g), &regions);
 	if (!ret) {
-		list_for_each_entry(r, &regions, list) {
-			if (r->type == IOMMU_RESV_DIRECT_RELAXABLE || !r->length)
-				continue;
-			fn(ctx, r->start, r->start + r->length - 1);
-		}
+		list_for_each_entry(r, &regions, list)
+			fn(ctx, r->start, r->length, r->type == IOMMU_RESV_DIRECT_RELAXABLE);
 	}
 	/* iommu_get_group_resv_regions() allocates each entry with kmalloc. */
 	list_for_each_entry_safe(r, next, &regions, list)

@@ -301,11 +301,13 @@ kapi_u64 kapi_domain_unmap(struct kapi_domain *d, kapi_u64 iova, kapi_u64 size) 
 kapi_u64 kapi_domain_iova_to_phys(struct kapi_domain *d, kapi_u64 iova) KAPI_NOEXCEPT;
 
 /*
- * Call fn for each reserved IOVA region of the group that VFIO must keep
- * out of user mappings (every type but IOMMU_RESV_DIRECT_RELAXABLE, as
- * type1).  Returns 0 or a negative errno.
+ * Call fn for each reserved IOVA region of the group: its start, its length
+ * in bytes, and whether it is relaxable (IOMMU_RESV_DIRECT_RELAXABLE: a
+ * direct mapping the device can do without once it is assigned).  Which of
+ * them VFIO keeps out of user mappings is the core's (groups.cpp).
+ * Returns 0 or a negative errno.
  */
-typedef void (*kapi_resv_fn)(void *ctx, kapi_u64 start, kapi_u64 last);
+typedef void (*kapi_resv_fn)(void *ctx, kapi_u64 start, kapi_u64 length, int relaxable);
 int kapi_group_for_each_resv_region(struct kapi_group *g, kapi_resv_fn fn, void *ctx) KAPI_NOEXCEPT;
 
 /* ---- range map: the kernel's rbtree, nodes embedded in the entries ------ */

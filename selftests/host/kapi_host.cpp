@@ -948,7 +948,7 @@ extern "C" int kapi_group_for_each_resv_region(kapi_group *g, kapi_resv_fn fn, v
 	if (fg->resv_error)
 		return fg->resv_error;
 	for (const khost::ResvRegion &r : fg->resv)
-		fn(ctx, r.start, r.last);
+		fn(ctx, r.start, r.last - r.start + 1, r.relaxable);
 	return 0;
 }
 

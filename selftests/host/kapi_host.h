@@ -25,8 +25,10 @@ namespace khost {
 
 /* ---- fake IOMMU --------------------------------------------------------- */
 
+/* last = start - 1: an empty region (the kernel's length 0). */
 struct ResvRegion {
 	kapi_u64 start, last;
+	bool relaxable = false;		/* IOMMU_RESV_DIRECT_RELAXABLE */
 };
 
 /*
