@@ -389,18 +389,15 @@ static int mm_rw_remote(struct mm_struct *mm, unsigned long vaddr, void *buf,
 	return ret;
 }
 
-int kapi_mm_rw(struct kapi_mm *kmm, unsigned long vaddr, void *buf, unsigned long len, int write)
+int kapi_mm_rw_remote(struct kapi_mm *kmm, unsigned long vaddr, void *buf, unsigned long len,
+		      int write)
 {
 	struct mm_struct *mm = to_mm(kmm);
 	int ret;
 
 	if (!mmget_not_zero(mm))
 		return -EPERM;
-	if (current->mm == mm)
-		ret = (write ? copy_to_user((void __user *)vaddr, buf, len) :
-			       copy_from_user(buf, (const void __user *)vaddr, len)) ? -EFAULT : 0;
-	else
-		ret = mm_rw_remote(mm, vaddr, buf, len, write);
+	ret = mm_rw_remote(mm, vaddr, buf, len, write);
 	mmput_async(mm);
 	return ret;
 }

@@ -140,11 +140,14 @@ int kapi_pfn_kind(kapi_u64 pfn) KAPI_NOEXCEPT;
 
 /*
  * Copy len bytes between buf and mm's user memory at vaddr (write: buf ->
- * user), from any context: the caller need not be a thread of mm.  0,
- * -EFAULT if any byte is not accessible, -EPERM if mm has exited.
+ * user), a page at a time under mm's mmap read lock (get_user_pages_remote),
+ * from any context: the caller need not be a thread of mm (for current's
+ * own mm a plain user copy does; which to use is the core's, pinning.cpp).
+ * 0, -EFAULT if any byte is not accessible, -EPERM if mm has exited, -EINTR
+ * if killed while waiting for the lock.
  */
-int kapi_mm_rw(struct kapi_mm *mm, unsigned long vaddr, void *buf, unsigned long len,
-	       int write) KAPI_NOEXCEPT;
+int kapi_mm_rw_remote(struct kapi_mm *mm, unsigned long vaddr, void *buf, unsigned long len,
+		      int write) KAPI_NOEXCEPT;
 
 /* ---- locks ------------------------------------------------------------- */
 

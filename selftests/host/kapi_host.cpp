@@ -160,7 +160,7 @@ std::map<kapi_u64, long> pins; /* pfn -> pin count */
 unsigned long pin_fail_at;
 int pin_fail_err;
 std::set<unsigned long> unfaulted; /* page numbers GUP-fast cannot take */
-long pin_calls_fast, pin_calls_remote, pin_calls_pfnmap;
+long pin_calls_fast, pin_calls_remote, pin_calls_pfnmap, mm_rw_remote_calls;
 int uncharge_interrupted;
 std::vector<std::pair<khost::FakeMm *, unsigned long>> deferred_uncharges;
 
@@ -1173,14 +1173,15 @@ extern "C" int kapi_pfn_kind(kapi_u64 pfn) noexcept
 	return KAPI_PFN_PAGE;
 }
 
-extern "C" int kapi_mm_rw(kapi_mm *mm, unsigned long vaddr, void *buf, unsigned long len,
-			  int write) noexcept
+extern "C" int kapi_mm_rw_remote(kapi_mm *mm, unsigned long vaddr, void *buf, unsigned long len,
+				 int write) noexcept
 {
 	{
 		StateGuard g;
+		mm_rw_remote_calls++;
 		khost::FakeMm *m = to_fake(mm);
 		if (!m || m->count <= 0)
-			die("kapi_mm_rw on a dead mm");
+			die("kapi_mm_rw_remote on a dead mm");
 		if (m->exited)
 			return -EPERM;
 		if (in_ranges(fault_ranges, vaddr, len))
@@ -1295,7 +1296,7 @@ void set_unfaulted(unsigned long vaddr, unsigned long npages)
 PinCalls pin_calls()
 {
 	StateGuard g;
-	return { pin_calls_fast, pin_calls_remote, pin_calls_pfnmap };
+	return { pin_calls_fast, pin_calls_remote, pin_calls_pfnmap, mm_rw_remote_calls };
 }
 
 void set_uncharge_interrupted(int n)
@@ -1468,7 +1469,7 @@ void reset()
 	pin_fail_at = 0;
 	pin_fail_err = 0;
 	unfaulted.clear();
-	pin_calls_fast = pin_calls_remote = pin_calls_pfnmap = 0;
+	pin_calls_fast = pin_calls_remote = pin_calls_pfnmap = mm_rw_remote_calls = 0;
 	uncharge_interrupted = 0;
 	if (!deferred_uncharges.empty())
 		die("a deferred uncharge was never flushed");

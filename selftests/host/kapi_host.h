@@ -108,9 +108,9 @@ void add_pfnmap_range(unsigned long start, unsigned long last);
  * kapi_pin_remote() faults them in (and pins them).  reset() clears them.
  */
 void set_unfaulted(unsigned long vaddr, unsigned long npages);
-/* Calls of the pinning primitives since the last reset. */
+/* Calls of the pinning primitives (and of kapi_mm_rw_remote) since the last reset. */
 struct PinCalls {
-	long fast, remote, pfnmap;
+	long fast, remote, pfnmap, rw_remote;
 };
 PinCalls pin_calls();
 /* The next n kapi_mm_uncharge_now() calls return -EINTR (killed while waiting). */
