@@ -108,12 +108,12 @@ int Topology::compute_iovas(IovaList &out, kapi_group *extra_g, kapi_domain *ext
 	for (Group &grp : groups_) {
 		if (grp.emulated())
 			continue;
-		int ret = kapi_group_for_each_resv_region(grp.raw(), exclude_resv, &ctx);
+		int ret = for_each_resv_region(grp.raw(), exclude_resv, &ctx);
 		if (ret)
 			return ret;
 	}
 	if (extra_g) {
-		int ret = kapi_group_for_each_resv_region(extra_g, exclude_resv, &ctx);
+		int ret = for_each_resv_region(extra_g, exclude_resv, &ctx);
 		if (ret)
 			return ret;
 	}
@@ -193,7 +193,7 @@ int Topology::attach(Group &grp, bool nesting, FnRef<int(const IovaList &)> admi
 		     FnRef<int(Domain &, bool)> fill) noexcept
 {
 	held();
-	if (int ret = kapi_group_check_msi_isolation(grp.raw()))
+	if (int ret = check_msi_isolation(grp.raw()))
 		return ret;
 	FreshDomain fresh(grp);
 	if (int ret = fresh.make(nesting))

@@ -165,6 +165,12 @@ private:
 	int group_ids_[VFIO_CXX_INFO_GROUPS_MAX] = {};
 };
 
+/* groups.cpp: 0, or -EPERM (and a log line) for a group without isolated MSI. */
+int check_msi_isolation(kapi_group *g) noexcept;
+/* groups.cpp: fn for each reserved region [start, last] of g that user IOVAs must avoid; 0 or -errno. */
+using ResvFn = void (*)(void *ctx, u64 start, u64 last);
+int for_each_resv_region(kapi_group *g, ResvFn fn, void *ctx) noexcept;
+
 } /* namespace vfio_cxx */
 
 #endif

@@ -35,7 +35,9 @@ void vfio_cxx_detach_group(struct vfio_cxx_container *c, struct kapi_group *g) K
 /*
  * The mdev ("external") pinning interface.  pin_pages stores npage PFNs in
  * pfns and returns npage, or returns a negative errno with every pin of
- * the call undone and pfns zeroed.  prot is KAPI_IOMMU_READ/WRITE.
+ * the call undone and pfns zeroed (-EINVAL without touching pfns if c or
+ * pfns is NULL or npage <= 0).  prot is KAPI_IOMMU_READ/WRITE.  unpin_pages
+ * ignores a NULL c and npage <= 0; dma_rw is -EINVAL for a NULL c or data.
  */
 int vfio_cxx_pin_pages(struct vfio_cxx_container *c, struct kapi_group *g, kapi_u64 iova,
 		       int npage, int prot, kapi_u64 *pfns) KAPI_NOEXCEPT;
@@ -64,6 +66,13 @@ struct vfio_cxx_stats {
 	unsigned long long mm_exits;		/* owner exits handled (exit policy release) */
 };
 void vfio_cxx_get_stats(struct vfio_cxx_stats *s) KAPI_NOEXCEPT;
+/*
+ * The counters as the debugfs stats file shows them: one "name value\n"
+ * line each, in the order above.  Writes at most size bytes (no NUL) and
+ * returns how many; VFIO_CXX_STATS_TEXT_MAX bytes always hold it all.
+ */
+#define VFIO_CXX_STATS_TEXT_MAX 512
+unsigned long vfio_cxx_format_stats(char *buf, unsigned long size) KAPI_NOEXCEPT;
 /* Nonzero if anything is still allocated (checked at module exit). */
 int vfio_cxx_busy(void) KAPI_NOEXCEPT;
 

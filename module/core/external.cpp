@@ -133,7 +133,7 @@ int Container::dma_rw(u64 iova, void *data, u64 count, bool write) noexcept
 			return -err::PERM;
 		const u64 off = iova - d->iova;
 		const u64 n = min_u64(count, d->size - off);
-		int ret = kapi_mm_rw(d->mm(), d->vaddr + off, buf, n, write);
+		int ret = mm_rw(d->mm(), d->vaddr + off, buf, n, write);
 		if (ret)
 			return ret;
 		if (write)

@@ -39,6 +39,19 @@ long pin_batch(kapi_mm *mm, u64 vaddr, u64 n, bool write, u64 *pfns) noexcept
 	return 1;
 }
 
+int mm_rw(kapi_mm *mm, u64 vaddr, void *buf, u64 len, bool write) noexcept
+{
+	/*
+	 * A vendor driver's access from the owner's own ioctl: current's
+	 * address space is mm's, and a user copy needs no page reference or
+	 * mmap lock.  From anywhere else (a driver's worker, another process),
+	 * page by page.
+	 */
+	if (kapi_mm_is_current(mm))
+		return write ? kapi_copy_to_user(vaddr, buf, len) : kapi_copy_from_user(buf, vaddr, len);
+	return kapi_mm_rw_remote(mm, vaddr, buf, len, write);
+}
+
 PinBatch::~PinBatch()
 {
 	for (u64 i = taken_; i < n_; i++)

@@ -3,8 +3,9 @@
  * Pinning user pages for DMA: which kernel primitive to use (GUP-fast from
  * the owner's own context, the remote walk under the mmap lock otherwise or
  * for what GUP-fast could not take, the VM_PFNMAP lookup for MMIO), in
- * batches of KAPI_PIN_BATCH; and the RAII owners of pins, so that no error
- * path unpins by hand:
+ * batches of KAPI_PIN_BATCH, and the same choice for dma_rw's copies
+ * (mm_rw); and the RAII owners of pins, so that no error path unpins by
+ * hand:
  *   PinBatch    the PFNs one pin_batch() call returned; the ones not taken
  *               over (consume()) are unpinned at the end of its scope.
  *   PinnedRuns  pins appended to a RunList; unpinned at the end of its
@@ -30,6 +31,13 @@ class LockedVmCharge;
  * frames that hold no pin (MMIO through VM_PFNMAP, the zero page).
  */
 long pin_batch(kapi_mm *mm, u64 vaddr, u64 n, bool write, u64 *pfns) noexcept;
+
+/*
+ * Copy len bytes between buf and mm's memory at vaddr (write: buf -> user),
+ * as kapi_mm_rw_remote() answers: a plain user copy from the owner's own
+ * context, the remote walk from any other.
+ */
+int mm_rw(kapi_mm *mm, u64 vaddr, void *buf, u64 len, bool write) noexcept;
 
 class [[nodiscard]] PinBatch {
 public:

@@ -3,17 +3,11 @@
 #include <linux/device.h>
 #include <linux/iommu.h>
 #include <linux/irqdomain.h>
-#include <linux/moduleparam.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include "vfio_cxx_kconf.h"
 
 #include "services.h"
-
-static bool allow_unsafe_interrupts;
-module_param(allow_unsafe_interrupts, bool, 0644);
-MODULE_PARM_DESC(allow_unsafe_interrupts,
-		 "Allow groups without interrupt remapping (MSI isolation), as vfio_iommu_type1's parameter of the same name");
 
 struct kapi_domain {
 	struct iommu_domain *domain;
@@ -57,21 +51,14 @@ static int device_has_intr_remap(struct device *dev, void *data)
 }
 #endif
 
-int kapi_group_check_msi_isolation(struct kapi_group *g)
+int kapi_group_msi_isolated(struct kapi_group *g)
 {
-	bool isolated;
-
 #if VFIO_CXX_HAVE_IOMMU_GROUP_HAS_ISOLATED_MSI
-	isolated = iommu_group_has_isolated_msi(to_group(g));
+	return iommu_group_has_isolated_msi(to_group(g));
 #else
-	isolated = irq_domain_check_msi_remap() ||
-		   iommu_group_for_each_dev(to_group(g), NULL, device_has_intr_remap);
+	return irq_domain_check_msi_remap() ||
+	       iommu_group_for_each_dev(to_group(g), NULL, device_has_intr_remap);
 #endif
-	if (isolated || allow_unsafe_interrupts)
-		return 0;
-	pr_warn("vfio_iommu_cxx: group %d: no interrupt remapping support; use the allow_unsafe_interrupts parameter to allow it\n",
-		iommu_group_id(to_group(g)));
-	return -EPERM;
 }
 
 int kapi_domain_alloc(struct kapi_group *g, struct kapi_domain **out)
@@ -270,11 +257,8 @@ int kapi_group_for_each_resv_region(struct kapi_group *g, kapi_resv_fn fn, void 
 
 	ret = iommu_get_group_resv_regions(to_group(g), &regions);
 	if (!ret) {
-		list_for_each_entry(r, &regions, list) {
-			if (r->type == IOMMU_RESV_DIRECT_RELAXABLE || !r->length)
-				continue;
-			fn(ctx, r->start, r->start + r->length - 1);
-		}
+		list_for_each_entry(r, &regions, list)
+			fn(ctx, r->start, r->length, r->type == IOMMU_RESV_DIRECT_RELAXABLE);
 	}
 	/* iommu_get_group_resv_regions() allocates each entry with kmalloc. */
 	list_for_each_entry_safe(r, next, &regions, list)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfio_iommu_cxx: module entry, VFIO registration and the
- * vfio_iommu_driver_ops trampolines into the C++ core.
+ * vfio_iommu_cxx: module entry, the module parameters, VFIO registration
+ * and the vfio_iommu_driver_ops trampolines into the C++ core.
  */
 #include <linux/debugfs.h>
 #include <linux/err.h>
@@ -15,15 +15,35 @@
 #include "internal.h"
 #include "vfio_compat.h"
 
-static bool claim_type1 = true;
-module_param(claim_type1, bool, 0644);
-MODULE_PARM_DESC(claim_type1,
-		 "Serve VFIO_TYPE1_IOMMU/VFIO_TYPE1v2_IOMMU containers (default: yes); VFIO_CXX_IOMMU is always served");
+/*
+ * A module parameter (mode 0644: an admin may change it at any time), its
+ * modinfo description, and its accessor kapi_param_<name>() of services.h,
+ * which reads it once (READ_ONCE).  A bool parameter's accessor returns int.
+ */
+#define KAPI_PARAM(name, type, ctype, ret, init, desc)	\
+	static ctype name = init;			\
+	module_param(name, type, 0644);			\
+	MODULE_PARM_DESC(name, desc);			\
+	ret kapi_param_##name(void)			\
+	{						\
+		return READ_ONCE(name);			\
+	}
+#define KAPI_PARAM_BOOL(name, init, desc) KAPI_PARAM(name, bool, bool, int, init, desc)
+#define KAPI_PARAM_UINT(name, init, desc) \
+	KAPI_PARAM(name, uint, unsigned int, unsigned int, init, desc)
 
-int kapi_param_claim_type1(void)
-{
-	return READ_ONCE(claim_type1);
-}
+KAPI_PARAM_BOOL(claim_type1, true,
+		"Serve VFIO_TYPE1_IOMMU/VFIO_TYPE1v2_IOMMU containers (default: yes); VFIO_CXX_IOMMU is always served");
+KAPI_PARAM_UINT(dma_entry_limit, U16_MAX,
+		"Maximum number of DMA mappings per container (default 65535, as vfio_iommu_type1)");
+KAPI_PARAM_BOOL(disable_hugepages, false,
+		"Map every page as its own IOMMU page, never larger ones (debugging; as vfio_iommu_type1's parameter of the same name)");
+KAPI_PARAM_UINT(exit_policy, 0,
+		"What a container does with the pages of a process that exits: 0 keep them until unmap or close (Type1, default), 1 release them at once; per container: VFIO_CXX_EXIT_POLICY");
+KAPI_PARAM_BOOL(allow_unsafe_interrupts, false,
+		"Allow groups without interrupt remapping (MSI isolation), as vfio_iommu_type1's parameter of the same name");
+KAPI_PARAM_BOOL(spapr, false,
+		"Serve the sPAPR TCE v2 user API (VFIO_SPAPR_TCE_v2_IOMMU) on this host's IOMMU, for QEMU's pseries machine (default: no; host-wide: with it, a QEMU that finds no Type1 backend takes sPAPR)");
 
 /*
  * What the kernel's own vfio_iommu_type1 answers for a MAP/UNMAP range that
@@ -35,46 +55,6 @@ int kapi_param_claim_type1(void)
 int kapi_type1_wrap_errno(void)
 {
 	return -VFIO_CXX_TYPE1_WRAP_ERRNO;
-}
-
-static unsigned int dma_entry_limit = U16_MAX;
-module_param(dma_entry_limit, uint, 0644);
-MODULE_PARM_DESC(dma_entry_limit,
-		 "Maximum number of DMA mappings per container (default 65535, as vfio_iommu_type1)");
-
-unsigned int kapi_param_dma_entry_limit(void)
-{
-	return READ_ONCE(dma_entry_limit);
-}
-
-static bool disable_hugepages;
-module_param(disable_hugepages, bool, 0644);
-MODULE_PARM_DESC(disable_hugepages,
-		 "Map every page as its own IOMMU page, never larger ones (debugging; as vfio_iommu_type1's parameter of the same name)");
-
-int kapi_param_disable_hugepages(void)
-{
-	return READ_ONCE(disable_hugepages);
-}
-
-static unsigned int exit_policy;
-module_param(exit_policy, uint, 0644);
-MODULE_PARM_DESC(exit_policy,
-		 "What a container does with the pages of a process that exits: 0 keep them until unmap or close (Type1, default), 1 release them at once; per container: VFIO_CXX_EXIT_POLICY");
-
-unsigned int kapi_param_exit_policy(void)
-{
-	return READ_ONCE(exit_policy);
-}
-
-static bool spapr;
-module_param(spapr, bool, 0644);
-MODULE_PARM_DESC(spapr,
-		 "Serve the sPAPR TCE v2 user API (VFIO_SPAPR_TCE_v2_IOMMU) on this host's IOMMU, for QEMU's pseries machine (default: no; host-wide: with it, a QEMU that finds no Type1 backend takes sPAPR)");
-
-int kapi_param_spapr(void)
-{
-	return READ_ONCE(spapr);
 }
 
 #if VFIO_CXX_HAVE_CONTAINER
@@ -111,7 +91,7 @@ static void cxx_detach_group(void *iommu_data, struct iommu_group *group)
 /*
  * The core fills the caller's page array with PFNs (a struct page * and a
  * PFN have the same size) and this converts them in place: no allocation
- * on the pin path.
+ * on the pin path.  On failure the core has zeroed the array: NULL pages.
  */
 static int cxx_pin_pages(void *iommu_data, struct iommu_group *group, dma_addr_t user_iova,
 			 int npage, int prot, struct page **pages)
@@ -120,14 +100,8 @@ static int cxx_pin_pages(void *iommu_data, struct iommu_group *group, dma_addr_t
 	int i, ret;
 
 	BUILD_BUG_ON(sizeof(*pages) != sizeof(*pfns));
-	if (!iommu_data || !pages || npage <= 0)
-		return -EINVAL;
 	ret = vfio_cxx_pin_pages(iommu_data, (struct kapi_group *)group, user_iova, npage, prot,
 				 pfns);
-	if (ret < 0) {
-		memset(pages, 0, npage * sizeof(*pages));
-		return ret;
-	}
 	for (i = 0; i < ret; i++)
 		pages[i] = pfn_to_page(pfns[i]);
 	return ret;
@@ -135,15 +109,12 @@ static int cxx_pin_pages(void *iommu_data, struct iommu_group *group, dma_addr_t
 
 static void cxx_unpin_pages(void *iommu_data, dma_addr_t user_iova, int npage)
 {
-	if (iommu_data && npage > 0)
-		vfio_cxx_unpin_pages(iommu_data, user_iova, npage);
+	vfio_cxx_unpin_pages(iommu_data, user_iova, npage);
 }
 
 static int cxx_dma_rw(void *iommu_data, dma_addr_t user_iova, void *data, size_t count,
 		      bool write)
 {
-	if (!iommu_data || !data)
-		return -EINVAL;
 	return vfio_cxx_dma_rw(iommu_data, user_iova, data, count, write);
 }
 
@@ -181,19 +152,10 @@ static struct dentry *debug_dir;
 
 static int stats_show(struct seq_file *s, void *unused)
 {
-	struct vfio_cxx_stats st;
+	char text[VFIO_CXX_STATS_TEXT_MAX];
 
-	vfio_cxx_get_stats(&st);
-	seq_printf(s, "containers_live %llu\n", st.containers_live);
-	seq_printf(s, "containers_opened %llu\n", st.containers_opened);
-	seq_printf(s, "groups_attached %llu\n", st.groups_attached);
-	seq_printf(s, "domains_live %llu\n", st.domains_live);
-	seq_printf(s, "dmas_live %llu\n", st.dmas_live);
-	seq_printf(s, "pages_pinned %llu\n", st.pages_pinned);
-	seq_printf(s, "external_pages %llu\n", st.external_pages);
-	seq_printf(s, "devices_registered %llu\n", st.devices_registered);
-	seq_printf(s, "prereg_pages %llu\n", st.prereg_pages);
-	seq_printf(s, "mm_exits %llu\n", st.mm_exits);
+	/* The core's counters, then what the build proved (scripts/kconf.sh). */
+	seq_write(s, text, vfio_cxx_format_stats(text, sizeof(text)));
 	seq_printf(s, "ops_layout %s\n", VFIO_CXX_OPS_LAYOUT_NAME);
 	seq_printf(s, "abi_proof %s\n", VFIO_CXX_ABI_PROOF);
 	seq_printf(s, "type1_wrap_errno %d (%s)\n", kapi_type1_wrap_errno(), VFIO_CXX_TYPE1_WRAP_PROOF);

@@ -248,6 +248,20 @@ long kapi_pin_remote(struct kapi_mm *kmm, unsigned long vaddr, unsigned long n, 
 }
 
 /*
+ * Fault vaddr in when the page-table walk found nothing: 0 to walk again,
+ * -EAGAIN if the fault dropped the mmap read lock (and took it back), or
+ * the fault's errno.
+ */
+static int fault_in_pfnmap(struct mm_struct *mm, unsigned long vaddr, bool write)
+{
+	bool unlocked = false;
+	int ret = fixup_user_fault(mm, vaddr, FAULT_FLAG_REMOTE | (write ? FAULT_FLAG_WRITE : 0),
+				   &unlocked);
+
+	return unlocked ? -EAGAIN : ret;
+}
+
+/*
  * The PFN behind a VM_PFNMAP address (faulting it in if needed), as type1's
  * follow_fault_pfn().  Called with the mmap read lock held; returns -EAGAIN
  * if the fault dropped it.
@@ -256,20 +270,13 @@ static int follow_pfnmap_pfn(struct vm_area_struct *vma, unsigned long vaddr,
 			     bool write, unsigned long *pfn)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	bool unlocked = false;
 	int ret;
 #if VFIO_CXX_HAVE_FOLLOW_PFNMAP
 	struct follow_pfnmap_args args = { .vma = vma, .address = vaddr };
 
 	ret = follow_pfnmap_start(&args);
 	if (ret) {
-		ret = fixup_user_fault(mm, vaddr, FAULT_FLAG_REMOTE | (write ? FAULT_FLAG_WRITE : 0),
-				       &unlocked);
-		if (unlocked)
-			return -EAGAIN;
-		if (ret)
-			return ret;
-		ret = follow_pfnmap_start(&args);
+		ret = fault_in_pfnmap(mm, vaddr, write) ?: follow_pfnmap_start(&args);
 		if (ret)
 			return ret;
 	}
@@ -284,13 +291,7 @@ static int follow_pfnmap_pfn(struct vm_area_struct *vma, unsigned long vaddr,
 
 	ret = follow_pte(mm, vaddr, &ptep, &ptl);
 	if (ret) {
-		ret = fixup_user_fault(mm, vaddr, FAULT_FLAG_REMOTE | (write ? FAULT_FLAG_WRITE : 0),
-				       &unlocked);
-		if (unlocked)
-			return -EAGAIN;
-		if (ret)
-			return ret;
-		ret = follow_pte(mm, vaddr, &ptep, &ptl);
+		ret = fault_in_pfnmap(mm, vaddr, write) ?: follow_pte(mm, vaddr, &ptep, &ptl);
 		if (ret)
 			return ret;
 	}
@@ -388,18 +389,15 @@ static int mm_rw_remote(struct mm_struct *mm, unsigned long vaddr, void *buf,
 	return ret;
 }
 
-int kapi_mm_rw(struct kapi_mm *kmm, unsigned long vaddr, void *buf, unsigned long len, int write)
+int kapi_mm_rw_remote(struct kapi_mm *kmm, unsigned long vaddr, void *buf, unsigned long len,
+		      int write)
 {
 	struct mm_struct *mm = to_mm(kmm);
 	int ret;
 
 	if (!mmget_not_zero(mm))
 		return -EPERM;
-	if (current->mm == mm)
-		ret = (write ? copy_to_user((void __user *)vaddr, buf, len) :
-			       copy_from_user(buf, (const void __user *)vaddr, len)) ? -EFAULT : 0;
-	else
-		ret = mm_rw_remote(mm, vaddr, buf, len, write);
+	ret = mm_rw_remote(mm, vaddr, buf, len, write);
 	mmput_async(mm);
 	return ret;
 }

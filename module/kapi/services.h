@@ -140,11 +140,14 @@ int kapi_pfn_kind(kapi_u64 pfn) KAPI_NOEXCEPT;
 
 /*
  * Copy len bytes between buf and mm's user memory at vaddr (write: buf ->
- * user), from any context: the caller need not be a thread of mm.  0,
- * -EFAULT if any byte is not accessible, -EPERM if mm has exited.
+ * user), a page at a time under mm's mmap read lock (get_user_pages_remote),
+ * from any context: the caller need not be a thread of mm (for current's
+ * own mm a plain user copy does; which to use is the core's, pinning.cpp).
+ * 0, -EFAULT if any byte is not accessible, -EPERM if mm has exited, -EINTR
+ * if killed while waiting for the lock.
  */
-int kapi_mm_rw(struct kapi_mm *mm, unsigned long vaddr, void *buf, unsigned long len,
-	       int write) KAPI_NOEXCEPT;
+int kapi_mm_rw_remote(struct kapi_mm *mm, unsigned long vaddr, void *buf, unsigned long len,
+		      int write) KAPI_NOEXCEPT;
 
 /* ---- locks ------------------------------------------------------------- */
 
@@ -238,6 +241,8 @@ int kapi_param_disable_hugepages(void) KAPI_NOEXCEPT;
 unsigned int kapi_param_exit_policy(void) KAPI_NOEXCEPT;
 /* spapr: serve VFIO_SPAPR_TCE_v2_IOMMU containers (host-wide; admin-guide.rst). */
 int kapi_param_spapr(void) KAPI_NOEXCEPT;
+/* allow_unsafe_interrupts: attach groups without isolated MSI (type1's parameter). */
+int kapi_param_allow_unsafe_interrupts(void) KAPI_NOEXCEPT;
 
 /* ---- IOMMU groups and domains ------------------------------------------ */
 
@@ -246,10 +251,11 @@ struct kapi_domain;	/* a paging iommu_domain and what kapi knows of it */
 
 int kapi_group_id(struct kapi_group *g) KAPI_NOEXCEPT;
 /*
- * 0 if the group's devices have isolated MSI (interrupt remapping) or the
- * allow_unsafe_interrupts parameter is set, else -EPERM (and a log line).
+ * Whether the group's MSIs are isolated (interrupt remapping): what the
+ * kernel's iommu_group_has_isolated_msi() says, or before it existed, the
+ * MSI domain's or any device's IOMMU capability, as type1 asked.
  */
-int kapi_group_check_msi_isolation(struct kapi_group *g) KAPI_NOEXCEPT;
+int kapi_group_msi_isolated(struct kapi_group *g) KAPI_NOEXCEPT;
 
 /* A new paging domain suitable for g's devices (not yet attached). */
 int kapi_domain_alloc(struct kapi_group *g, struct kapi_domain **out) KAPI_NOEXCEPT;
@@ -298,11 +304,13 @@ kapi_u64 kapi_domain_unmap(struct kapi_domain *d, kapi_u64 iova, kapi_u64 size) 
 kapi_u64 kapi_domain_iova_to_phys(struct kapi_domain *d, kapi_u64 iova) KAPI_NOEXCEPT;
 
 /*
- * Call fn for each reserved IOVA region of the group that VFIO must keep
- * out of user mappings (every type but IOMMU_RESV_DIRECT_RELAXABLE, as
- * type1).  Returns 0 or a negative errno.
+ * Call fn for each reserved IOVA region of the group: its start, its length
+ * in bytes, and whether it is relaxable (IOMMU_RESV_DIRECT_RELAXABLE: a
+ * direct mapping the device can do without once it is assigned).  Which of
+ * them VFIO keeps out of user mappings is the core's (groups.cpp).
+ * Returns 0 or a negative errno.
  */
-typedef void (*kapi_resv_fn)(void *ctx, kapi_u64 start, kapi_u64 last);
+typedef void (*kapi_resv_fn)(void *ctx, kapi_u64 start, kapi_u64 length, int relaxable);
 int kapi_group_for_each_resv_region(struct kapi_group *g, kapi_resv_fn fn, void *ctx) KAPI_NOEXCEPT;
 
 /* ---- range map: the kernel's rbtree, nodes embedded in the entries ------ */

@@ -276,6 +276,26 @@ TEST_F(Dma, R3_AttachConflictingResvRegionRefused)
 	detach(g);
 }
 
+/*
+ * As type1: a relaxable direct mapping and an empty region leave the IOVA
+ * space whole; any other reserved region is a hole.
+ */
+TEST_F(Dma, RelaxableAndEmptyResvRegionsAreNoHoles)
+{
+	auto g = group(1);
+	g.resv.push_back({ 0x100000, 0x1fffff, true });	/* relaxable */
+	g.resv.push_back({ 0x300000, 0x2fffff });	/* length 0 */
+	g.resv.push_back({ 0x400000, 0x4fffff });
+	ASSERT_EQ(attach(g), 0);
+	EXPECT_EQ(map(0x100000, 4 * PG, VA), 0);
+	EXPECT_EQ(map(0x2ff000, 2 * PG, VA + 4 * PG), 0);
+	EXPECT_EQ(map(0x400000, PG, VA + 6 * PG), -EINVAL_);
+	EXPECT_EQ(map(0x4ff000, PG, VA + 6 * PG), -EINVAL_);
+	EXPECT_EQ(map(0x500000, PG, VA + 6 * PG), 0);
+	EXPECT_EQ(khost::pinned_pages(), 7u);
+	detach(g);
+}
+
 /* #29: closing the container returns every pin, locked_vm and mm reference. */
 TEST_F(Dma, N29_ReleaseReturnsEverything)
 {

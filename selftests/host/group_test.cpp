@@ -179,9 +179,39 @@ TEST_F(Groups, MsiNotIsolatedIsEpermAndLeaksNothing)
 	EXPECT_EQ(khost::domains_live(), 0);
 	EXPECT_EQ(khost::live_allocations(), allocs0_);
 	EXPECT_EQ(stats().groups_attached, 0u);
-	EXPECT_GE(khost::log_count("interrupt remapping"), 1);
+	/* The kernel module's warning, word for word (admins grep for it). */
+	ASSERT_EQ(khost::log_count("interrupt remapping"), 1);
+	const khost::LogLine &l = khost::log_lines().back();
+	EXPECT_EQ(l.level, KAPI_LOG_WARN);
+	EXPECT_EQ(l.text, "vfio_iommu_cxx: group 5: no interrupt remapping support; use the "
+			  "allow_unsafe_interrupts parameter to allow it\n");
 	/* An emulated group needs no interrupt remapping. */
 	ASSERT_EQ(attach(g, VFIO_CXX_GROUP_EMULATED), 0);
+	detach(g);
+}
+
+/* allow_unsafe_interrupts (type1's parameter) lets such a group in, silently. */
+TEST_F(Groups, MsiNotIsolatedAllowedByParameter)
+{
+	auto g = group(6);
+	g.msi_isolated = false;
+	khost::set_allow_unsafe_interrupts(true);
+	ASSERT_EQ(attach(g), 0);
+	EXPECT_NE(g.attached_to, nullptr);
+	EXPECT_EQ(khost::log_count("interrupt remapping"), 0);
+	detach(g);
+	/* Read at each attach: cleared again, the group is refused. */
+	khost::set_allow_unsafe_interrupts(false);
+	EXPECT_EQ(attach(g), -EPERM_);
+	EXPECT_EQ(khost::log_count("interrupt remapping"), 1);
+}
+
+/* An isolated group needs no parameter and logs nothing. */
+TEST_F(Groups, MsiIsolatedAttachesWithoutWarning)
+{
+	auto g = group(7);
+	ASSERT_EQ(attach(g), 0);
+	EXPECT_EQ(khost::log_count("interrupt remapping"), 0);
 	detach(g);
 }
 

@@ -132,6 +132,7 @@ std::atomic<int> type1_wrap_errno{ -EINVAL };
 std::atomic<unsigned int> dma_entry_limit{ 65535 };
 std::atomic<unsigned int> exit_policy_param{ 0 };
 std::atomic<bool> disable_hugepages{ false };
+std::atomic<bool> allow_unsafe_interrupts{ false };
 std::atomic<bool> cap_ipc_lock{ false };
 std::atomic<unsigned long> rlimit_pages{ 16384 }; /* 64 MiB */
 
@@ -159,7 +160,7 @@ std::map<kapi_u64, long> pins; /* pfn -> pin count */
 unsigned long pin_fail_at;
 int pin_fail_err;
 std::set<unsigned long> unfaulted; /* page numbers GUP-fast cannot take */
-long pin_calls_fast, pin_calls_remote, pin_calls_pfnmap;
+long pin_calls_fast, pin_calls_remote, pin_calls_pfnmap, mm_rw_remote_calls;
 int uncharge_interrupted;
 std::vector<std::pair<khost::FakeMm *, unsigned long>> deferred_uncharges;
 
@@ -763,17 +764,18 @@ extern "C" int kapi_type1_wrap_errno(void) noexcept { return type1_wrap_errno.lo
 extern "C" unsigned int kapi_param_dma_entry_limit(void) noexcept { return dma_entry_limit.load(); }
 extern "C" unsigned int kapi_param_exit_policy(void) noexcept { return exit_policy_param.load(); }
 extern "C" int kapi_param_disable_hugepages(void) noexcept { return disable_hugepages.load() ? 1 : 0; }
+extern "C" int kapi_param_allow_unsafe_interrupts(void) noexcept
+{
+	return allow_unsafe_interrupts.load() ? 1 : 0;
+}
 
 /* ---- kapi: groups and domains ----------------------------------------------------- */
 
 extern "C" int kapi_group_id(kapi_group *g) noexcept { return to_fake(g)->id; }
 
-extern "C" int kapi_group_check_msi_isolation(kapi_group *g) noexcept
+extern "C" int kapi_group_msi_isolated(kapi_group *g) noexcept
 {
-	if (to_fake(g)->msi_isolated)
-		return 0;
-	kapi_log(KAPI_LOG_WARN, "No interrupt remapping support for group %d\n", to_fake(g)->id);
-	return -EPERM;
+	return to_fake(g)->msi_isolated ? 1 : 0;
 }
 
 extern "C" int kapi_domain_alloc(kapi_group *g, kapi_domain **out) noexcept
@@ -946,7 +948,7 @@ extern "C" int kapi_group_for_each_resv_region(kapi_group *g, kapi_resv_fn fn, v
 	if (fg->resv_error)
 		return fg->resv_error;
 	for (const khost::ResvRegion &r : fg->resv)
-		fn(ctx, r.start, r.last);
+		fn(ctx, r.start, r.last - r.start + 1, r.relaxable);
 	return 0;
 }
 
@@ -1171,14 +1173,15 @@ extern "C" int kapi_pfn_kind(kapi_u64 pfn) noexcept
 	return KAPI_PFN_PAGE;
 }
 
-extern "C" int kapi_mm_rw(kapi_mm *mm, unsigned long vaddr, void *buf, unsigned long len,
-			  int write) noexcept
+extern "C" int kapi_mm_rw_remote(kapi_mm *mm, unsigned long vaddr, void *buf, unsigned long len,
+				 int write) noexcept
 {
 	{
 		StateGuard g;
+		mm_rw_remote_calls++;
 		khost::FakeMm *m = to_fake(mm);
 		if (!m || m->count <= 0)
-			die("kapi_mm_rw on a dead mm");
+			die("kapi_mm_rw_remote on a dead mm");
 		if (m->exited)
 			return -EPERM;
 		if (in_ranges(fault_ranges, vaddr, len))
@@ -1293,7 +1296,7 @@ void set_unfaulted(unsigned long vaddr, unsigned long npages)
 PinCalls pin_calls()
 {
 	StateGuard g;
-	return { pin_calls_fast, pin_calls_remote, pin_calls_pfnmap };
+	return { pin_calls_fast, pin_calls_remote, pin_calls_pfnmap, mm_rw_remote_calls };
 }
 
 void set_uncharge_interrupted(int n)
@@ -1393,6 +1396,7 @@ void set_type1_wrap_errno(int e) { type1_wrap_errno = e; }
 void set_dma_entry_limit(unsigned int n) { dma_entry_limit = n; }
 void set_exit_policy(unsigned int p) { exit_policy_param = p; }
 void set_disable_hugepages(bool on) { disable_hugepages = on; }
+void set_allow_unsafe_interrupts(bool on) { allow_unsafe_interrupts = on; }
 
 const std::vector<LogLine> &log_lines()
 {
@@ -1451,6 +1455,7 @@ void reset()
 	dma_entry_limit = 65535;
 	exit_policy_param = 0;
 	disable_hugepages = false;
+	allow_unsafe_interrupts = false;
 	cap_ipc_lock = false;
 	rlimit_pages = 16384;
 	cur_tgid = 4242;
@@ -1464,7 +1469,7 @@ void reset()
 	pin_fail_at = 0;
 	pin_fail_err = 0;
 	unfaulted.clear();
-	pin_calls_fast = pin_calls_remote = pin_calls_pfnmap = 0;
+	pin_calls_fast = pin_calls_remote = pin_calls_pfnmap = mm_rw_remote_calls = 0;
 	uncharge_interrupted = 0;
 	if (!deferred_uncharges.empty())
 		die("a deferred uncharge was never flushed");

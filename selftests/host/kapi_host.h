@@ -25,8 +25,10 @@ namespace khost {
 
 /* ---- fake IOMMU --------------------------------------------------------- */
 
+/* last = start - 1: an empty region (the kernel's length 0). */
 struct ResvRegion {
 	kapi_u64 start, last;
+	bool relaxable = false;		/* IOMMU_RESV_DIRECT_RELAXABLE */
 };
 
 /*
@@ -106,9 +108,9 @@ void add_pfnmap_range(unsigned long start, unsigned long last);
  * kapi_pin_remote() faults them in (and pins them).  reset() clears them.
  */
 void set_unfaulted(unsigned long vaddr, unsigned long npages);
-/* Calls of the pinning primitives since the last reset. */
+/* Calls of the pinning primitives (and of kapi_mm_rw_remote) since the last reset. */
 struct PinCalls {
-	long fast, remote, pfnmap;
+	long fast, remote, pfnmap, rw_remote;
 };
 PinCalls pin_calls();
 /* The next n kapi_mm_uncharge_now() calls return -EINTR (killed while waiting). */
@@ -170,6 +172,7 @@ void set_type1_wrap_errno(int e);
 void set_dma_entry_limit(unsigned int n);
 void set_exit_policy(unsigned int policy);
 void set_disable_hugepages(bool on);
+void set_allow_unsafe_interrupts(bool on);
 
 /* ---- log ------------------------------------------------------------------- */
 

@@ -6,6 +6,8 @@
  */
 #include "test_common.h"
 
+#include <cstring>
+
 #include "core/accounting.h"
 #include "core/pinning.h"
 
@@ -199,3 +201,36 @@ TEST_F(Pinning, InterruptedUnchargeIsDeferredNotLost)
 }
 
 } /* namespace */
+
+/*
+ * mm_rw (a vendor driver's dma_rw): a plain user copy from the owner's own
+ * context, the remote walk from any other; the same bytes and errors.
+ */
+TEST_F(Pinning, MmRwCopiesFromOwnerWalksFromElsewhere)
+{
+	unsigned char user[64] = {}, in[16], out[16] = {};
+	for (unsigned i = 0; i < sizeof(in); i++)
+		in[i] = static_cast<unsigned char>(0xa0 + i);
+	const unsigned long va = reinterpret_cast<unsigned long>(user);
+	kapi_mm *owner = reinterpret_cast<kapi_mm *>(mm_);
+
+	ASSERT_EQ(mm_rw(owner, va + 8, in, sizeof(in), true), 0);
+	ASSERT_EQ(mm_rw(owner, va + 8, out, sizeof(out), false), 0);
+	EXPECT_EQ(memcmp(user + 8, in, sizeof(in)), 0);
+	EXPECT_EQ(memcmp(out, in, sizeof(in)), 0);
+	EXPECT_EQ(khost::pin_calls().rw_remote, 0);
+
+	khost::FakeMm *other = khost::mm_new();
+	khost::set_current_mm(other);
+	memset(out, 0, sizeof(out));
+	ASSERT_EQ(mm_rw(owner, va + 8, out, sizeof(out), false), 0);
+	EXPECT_EQ(memcmp(out, in, sizeof(in)), 0);
+	EXPECT_EQ(khost::pin_calls().rw_remote, 1);
+	khost::add_fault_range(va + 32, va + 63);
+	EXPECT_EQ(mm_rw(owner, va + 30, out, 4, true), -vt::EFAULT_);
+	EXPECT_EQ(khost::pin_calls().rw_remote, 2);
+	khost::set_current_mm(mm_);
+	EXPECT_EQ(mm_rw(owner, va + 30, out, 4, true), -vt::EFAULT_);
+	EXPECT_EQ(khost::pin_calls().rw_remote, 2);
+	khost::mm_put(other);
+}
