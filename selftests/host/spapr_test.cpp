@@ -386,11 +386,7 @@ TEST_F(SpaprTest, CreateErrnos)
 	EXPECT_EQ(create(12, GIB, 1), -ENOMEM_);
 	EXPECT_EQ(locked(), 1u);
 	/* The refusal is the container's MEMLOCK_DENIED event: the table's pages, the limit. */
-	const auto ev = khost::events();
-	ASSERT_EQ(ev.size(), 1u);
-	EXPECT_EQ(ev[0].type, KAPI_EVENT_MEMLOCK_DENIED);
-	EXPECT_EQ(ev[0].ev.pages, TABLE_1G_L1);
-	EXPECT_EQ(ev[0].ev.limit_pages, 101u);
+	expect_memlock_denied(TABLE_1G_L1, 101);
 	khost::clear_events();
 	khost::set_capable_ipc_lock(true);
 	EXPECT_EQ(create(12, 1UL << 49, 1), -EINVAL_) << "beyond the aperture";
@@ -413,11 +409,7 @@ TEST_F(SpaprTest, DefaultWindowChargeRefusedAtFirstMap)
 	uabi::DmaMap m{ sizeof(m), RW, VA, 0, PG };
 	EXPECT_EQ(ioctl(MAP_DMA, &m), -ENOMEM_);
 	EXPECT_EQ(locked(), 4u);
-	const auto ev = khost::events();
-	ASSERT_EQ(ev.size(), 1u);
-	EXPECT_EQ(ev[0].type, KAPI_EVENT_MEMLOCK_DENIED);
-	EXPECT_EQ(ev[0].ev.pages, table);
-	EXPECT_EQ(ev[0].ev.limit_pages, 14u);
+	expect_memlock_denied(table, 14);
 	khost::set_capable_ipc_lock(true);
 	EXPECT_EQ(ioctl(MAP_DMA, &m), 0) << "still pending: made by this MAP";
 	EXPECT_EQ(locked(), 4u + table);

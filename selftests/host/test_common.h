@@ -45,6 +45,16 @@ inline vfio_cxx::ContainerProbe probe(vfio_cxx::Container *c)
 	return vfio_cxx::ContainerProbe(*c);
 }
 
+/* The events since the last khost::clear_events(): exactly one MEMLOCK_DENIED, of pages against limit. */
+inline void expect_memlock_denied(unsigned long pages, unsigned long limit)
+{
+	const auto ev = khost::events();
+	ASSERT_EQ(ev.size(), 1u);
+	EXPECT_EQ(ev[0].type, KAPI_EVENT_MEMLOCK_DENIED);
+	EXPECT_EQ(ev[0].ev.pages, pages);
+	EXPECT_EQ(ev[0].ev.limit_pages, limit);
+}
+
 inline vfio_cxx_stats stats()
 {
 	vfio_cxx_stats s{};
