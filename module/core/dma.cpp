@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * A Dma's own state (dma.h): its owner mm reference, its run list of pinned
+ * pages, and its dirty bitmap.  Locking: its container's lock_, held by
+ * every caller (the Dma belongs to the container's DmaSet).
+ */
 #include "dma.h"
 #include "bits.h"
 

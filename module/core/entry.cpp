@@ -3,6 +3,10 @@
  * The core's extern "C" entry points, called by the kapi shim from the
  * vfio_iommu_driver_ops callbacks, and the module-wide counters as the
  * stats file (debugfs) and netlink read them.
+ *
+ * Locking: the entry points are called with no vfio-cxx lock held; each
+ * takes the container locks its Container method names (container.h).  The
+ * counters are lock-free (stats.h).
  */
 #include "container.h"
 

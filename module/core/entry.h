@@ -4,6 +4,9 @@
  * called by kapi's C files (main.c: the VFIO backend ops; netlink.c: the
  * registry views).  The other direction is ../kapi/services.h.  Builtin
  * types and kapi's opaque types only.
+ *
+ * Locking: kapi calls these with no vfio-cxx lock held; each takes what it
+ * needs, in container.h's order.
  */
 #ifndef VFIO_CXX_ENTRY_H
 #define VFIO_CXX_ENTRY_H

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * The allowed IOVA ranges (iova_list.h).  Locking: none of its own; its
+ * owner's (the container's lock_).
+ */
 #include "iova_list.h"
 
 namespace vfio_cxx {

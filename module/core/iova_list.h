@@ -8,6 +8,8 @@
  * GET_INFO reports no range), or restricted to the ranges, which may be
  * none at all (disjoint apertures: nothing is allowed, and attach refuses
  * such a group with -EINVAL, as type1).
+ *
+ * Locking: none of its own; its owner's (a Topology: the container's lock_).
  */
 #ifndef VFIO_CXX_IOVA_LIST_H
 #define VFIO_CXX_IOVA_LIST_H

@@ -7,6 +7,8 @@
  *   ../kapi/netlink_services.h);
  * - below, for the C++ core only: the visibility decision the registry
  *   asks (may_see) and the events (emit_event).
+ *
+ * Locking: netlink.cpp's rules; the handlers are called with no lock held.
  */
 #ifndef VFIO_CXX_CORE_NETLINK_H
 #define VFIO_CXX_CORE_NETLINK_H

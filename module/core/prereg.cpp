@@ -8,6 +8,11 @@
  * the container's prereg owner (PreregSet, prereg.h), each Dma's owner, and the MMU
  * notifier of a watched mm.  Releasing the container therefore frees every
  * region at once, whatever else holds the mm (B37), and uses no task.
+ *
+ * Locking: the registration ioctls run under lock_ (prereg_ioctl takes it;
+ * spapr_register runs under spapr_ioctl's); mm_released takes devices_lock_
+ * then lock_, waiting, or only trying from the MMU notifier; SharedRegion's
+ * REGIONS lock comes last and is never held while pinning (shared_region.h).
  */
 #include "container.h"
 #include "prereg.h"

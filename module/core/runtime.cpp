@@ -13,6 +13,8 @@
  *   (no CONFIG_CONSTRUCTORS on Debian).  scripts/check-module-objects.sh fails
  *   the build if any object has .init_array/.ctors or calls __cxa_atexit or
  *   __cxa_guard_*; globals must be constant-initialised (constinit).
+ *
+ * Locking: none (kapi_alloc may sleep, as every core allocation may).
  */
 #include <vfio_cxx/base.h>
 #include <vfio_cxx/log.h>

@@ -3,6 +3,7 @@
  * Compile-time proof that the constants the C++ core restates without
  * kernel headers (module/include/vfio_cxx/{abi,errno}.h, services.h, core/entry.h) are the
  * kernel's own.  Nothing here generates code.
+ * No locking: nothing here runs.
  */
 #include <linux/errno.h>
 #include <linux/vfio.h>

@@ -4,6 +4,11 @@
  * the kernel's xarray for the per-mapping pin tables (core/pin_table.h), and the
  * list of a container's emulated devices, linked through the vfio_device's
  * own iommu_entry as vfio_iommu_type1 links it.
+ *
+ * Locking: the xarray takes its own lock inside each call (the core
+ * serialises its users under the container's lock_); the device list is
+ * changed under the container's devices_lock_ and lock_, and walked under
+ * devices_lock_ (core/devices.h).
  */
 #include <linux/list.h>
 #include <linux/slab.h>

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Between kapi's C files only (never seen by the C++ core). */
+/*
+ * Between kapi's C files only (never seen by the C++ core).  Locking: the
+ * init and exit functions run from module init and exit only.
+ */
 #ifndef VFIO_CXX_KAPI_INTERNAL_H
 #define VFIO_CXX_KAPI_INTERNAL_H
 

@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kapi: IOMMU groups and paging domains. */
+/*
+ * kapi: IOMMU groups and paging domains.
+ *
+ * Locking: none of its own; callers hold the container's lock_, and the
+ * IOMMU core takes the group's mutex and the driver's locks inside each
+ * call (the domain is allocated from the group iterator, under its mutex).
+ */
 #include <linux/device.h>
 #include <linux/iommu.h>
 #include <linux/irqdomain.h>

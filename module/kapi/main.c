@@ -2,6 +2,9 @@
 /*
  * vfio_iommu_cxx: module entry, the module parameters, VFIO registration
  * and the vfio_iommu_driver_ops trampolines into the C++ core.
+ *
+ * Locking: none of its own: parameters are read with READ_ONCE, and the
+ * trampolines call the core with no vfio-cxx lock held.
  */
 #include <linux/debugfs.h>
 #include <linux/err.h>

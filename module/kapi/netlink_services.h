@@ -16,6 +16,9 @@
  * Conventions as services.h: 0 or a negative errno; may sleep.  The host
  * tests implement all of it (selftests/host/kapi_host.cpp, the
  * "netlink messages" section), recording every message they are given.
+ *
+ * Locking: none here; a request and its messages belong to the one thread
+ * that runs the op, and the family is registered once at module init.
  */
 #ifndef VFIO_CXX_KAPI_NETLINK_SERVICES_H
 #define VFIO_CXX_KAPI_NETLINK_SERVICES_H

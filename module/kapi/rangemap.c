@@ -5,6 +5,9 @@
  * The ranges never overlap, so ordering by first is ordering by last, and
  * the lowest range intersecting [first, last] is the leftmost one whose
  * last is >= first, if it starts at or before last.
+ *
+ * Locking: none; its owner (core/dma_set.h) serialises every call under the
+ * container's lock_.
  */
 #include <linux/build_bug.h>
 #include <linux/rbtree.h>

@@ -13,6 +13,10 @@
  * sleep" unless noted.  The host unit tests implement this interface in
  * userspace (selftests/host/kapi_host.cpp), so every function declared here
  * must also be implemented there.
+ *
+ * Locking: the kapi mutexes below (KAPI_LOCK_*, one lockdep class each, in
+ * the order of Documentation/design.rst) are the core's only locks; no
+ * function here is called with a spinlock held.
  */
 #ifndef VFIO_CXX_KAPI_SERVICES_H
 #define VFIO_CXX_KAPI_SERVICES_H

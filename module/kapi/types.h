@@ -3,6 +3,8 @@
  * What both sides of the kapi boundary share: builtin types only, no kernel
  * header.  services.h (kernel services, called by the core) and
  * ../core/entry.h (the core's entry points, called by kapi) include it.
+ *
+ * Locking: none (types only).
  */
 #ifndef VFIO_CXX_KAPI_TYPES_H
 #define VFIO_CXX_KAPI_TYPES_H

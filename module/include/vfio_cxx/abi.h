@@ -4,6 +4,8 @@
  * headers.  module/kapi/abi_check.c asserts each value, size and offset
  * against the kernel's <uapi/linux/vfio.h> and our uapi/linux/vfio_cxx.h at
  * compile time.
+ *
+ * Locking: none (constants and layouts).
  */
 #ifndef VFIO_CXX_ABI_H
 #define VFIO_CXX_ABI_H

@@ -6,6 +6,9 @@
  * system header either (-nostdinc -nostdinc++).  The same sources build as a
  * userspace library for the host unit tests, where libstdc++ is present, so
  * anything that libstdc++ also defines (placement new) is taken from it there.
+ *
+ * Locking: none of its own; the counters below say what each read and write
+ * may race with.
  */
 #ifndef VFIO_CXX_BASE_H
 #define VFIO_CXX_BASE_H

@@ -4,6 +4,8 @@
  * (asm-generic/errno-base.h and errno.h, identical on x86); the core cannot
  * include those headers, so module/kapi/abi_check.c asserts every value here
  * against the kernel's own at compile time.
+ *
+ * Locking: none (constants).
  */
 #ifndef VFIO_CXX_ERRNO_H
 #define VFIO_CXX_ERRNO_H

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Logging through kapi_log.  Locking: none; a call site's warn-once flag is
+ * set with an atomic exchange, so it fires once under any concurrency.
+ */
 #ifndef VFIO_CXX_LOG_H
 #define VFIO_CXX_LOG_H
 

@@ -3,6 +3,8 @@
  * A small growable array of trivially copyable values, for short lists
  * (IOVA ranges).  Growth can fail: push_back() returns false and leaves the
  * array unchanged.
+ *
+ * Locking: none of its own; its owner's.
  */
 #ifndef VFIO_CXX_VEC_H
 #define VFIO_CXX_VEC_H
