@@ -26,9 +26,8 @@ constinit Stats g_stats;
 Container::Container(bool v2, bool cxx, bool nesting) noexcept
 	: devices_lock_(KAPI_LOCK_DEVICES), devices_(devices_lock_, lock_),
 	  lock_(KAPI_LOCK_CONTAINER), topo_(lock_), dmas_(lock_, sum_.mappings, sum_.mapped_bytes),
-	  dirty_(lock_, dmas_, topo_),
-	  v2_(v2), nesting_(nesting), cxx_(cxx),
-	  watches_(kapi_param_exit_policy() == abi::EXIT_RELEASE ? abi::EXIT_RELEASE
+	  dirty_(lock_, dmas_, topo_), v2_(v2), nesting_(nesting), cxx_(cxx),
+	  preregs_(lock_, sum_.prereg_pages), watches_(kapi_param_exit_policy() == abi::EXIT_RELEASE ? abi::EXIT_RELEASE
 								: abi::EXIT_KEEP)
 {
 	g_stats.containers_live.inc();
@@ -123,7 +122,7 @@ void Container::teardown() noexcept
 	}
 	/* B37: every region at once, whoever else holds the mm. */
 	while (Prereg *p = preregs_.front())
-		free_prereg(*p);
+		preregs_.free(*p);
 	__atomic_store_n(&closed_, true, __ATOMIC_RELEASE);
 }
 

@@ -161,14 +161,13 @@ private:
 	void notify_remove(Dma &d) noexcept;
 
 	/* preregistered memory and mm exit, prereg.cpp; lock_ held */
+	/* REGISTER through preregs_, with the MEMLOCK_DENIED event if refused. */
 	int register_memory(u64 vaddr, u64 size) noexcept;
-	int unregister_memory(u64 vaddr, u64 size) noexcept;
 	Prereg *find_prereg(kapi_mm *mm, u64 vaddr, u64 size) noexcept
 	{
 		lock_.assert_held();
 		return preregs_.empty() ? nullptr : preregs_.find(mm, vaddr, size);
 	}
-	void free_prereg(Prereg &p) noexcept;
 	/*
 	 * With the RELEASE policy, make sure mm's exit is watched
 	 * (ExitWatches::add); the test inline, since every MAP_DMA asks.

@@ -8,14 +8,16 @@
  * one out (issue 11 item 9).  A Dma backed by a region points at it and
  * counts itself in Prereg::used; a used region is never freed (B36).
  *
- * Locking: none of its own.  Every method runs under the owning
- * container's lock_, which the caller holds (the Container asserts it).
+ * It keeps the container's prereg_pages count (regions referenced) beside
+ * them.  Locking: none of its own.  Every method runs under the owning
+ * container's lock_, which the caller holds (the changing ones assert it).
  */
 #ifndef VFIO_CXX_PREREG_H
 #define VFIO_CXX_PREREG_H
 
 #include <vfio_cxx/base.h>
 #include <vfio_cxx/list.h>
+#include <vfio_cxx/sync.h>
 
 #include "accounting.h"
 #include "dma.h"
@@ -24,7 +26,7 @@ namespace vfio_cxx {
 
 class PreregSet {
 public:
-	PreregSet() noexcept = default;
+	PreregSet(Mutex &lock, SerialCounter &pages) noexcept : lock_(lock), pages_(pages) {}
 	VFIO_CXX_NO_COPY(PreregSet);
 	~PreregSet();
 
@@ -45,19 +47,32 @@ public:
 	/* Whether a new region may be registered: 0, -EBUSY (B33: the same one), -EINVAL (overlap). */
 	int check_new(u64 vaddr, u64 size) noexcept;
 	/*
-	 * Take p, pinned and charged to mm(), or to new_mm when the set is
-	 * empty (the set then takes new_mm's reference).
+	 * REGISTER of [vaddr, vaddr + size) by the calling process (checked:
+	 * B32 is the caller's): pinned and charged, or, shared, the mm's
+	 * SharedRegion (sPAPR: once for all its containers); watch(mm) makes
+	 * sure its exit is watched.  0, -EPERM (another mm's set, B41), -EBUSY
+	 * (the same region, B33), -EINVAL (overlap), -ENOMEM (*denied pages
+	 * refused against *limit), -EFAULT (MMIO), or a pin's errno.  On
+	 * failure nothing changes.
 	 */
-	void add(Prereg &p, MmRef &new_mm) noexcept;
+	int register_region(u64 vaddr, u64 size, bool shared, FnRef<int(kapi_mm *)> watch,
+			    u64 *denied, u64 *limit) noexcept;
+	/* UNREGISTER: 0, -EPERM (another mm's), -ENOENT (B35), -EBUSY (used, B36). */
+	int unregister_region(u64 vaddr, u64 size) noexcept;
 	/*
 	 * Unpin (dirty: devices may have written anywhere), uncharge and free
-	 * p; the last region gives the mm back.  Returns p's page count.
+	 * p; the last region gives the mm back.
 	 */
-	u64 free(Prereg &p) noexcept;
+	void free(Prereg &p) noexcept;
 	/* The bytes of every region (GET_INFO's CXX_PREREG capability). */
 	u64 bytes() noexcept;
 
 private:
+	/* Take p, pinned and charged to mm(), or to new_mm when the set is empty. */
+	void add(Prereg &p, MmRef &new_mm) noexcept;
+
+	Mutex &lock_;
+	SerialCounter &pages_;
 	List<Prereg, &Prereg::node> regions_;
 	kapi_mm *mm_ = nullptr;
 };
