@@ -87,41 +87,24 @@ struct DumpRun {
 	}
 };
 
-class Netlink : public CoreTest {
+class Netlink : public ContainersTest {
 protected:
 	void SetUp() override
 	{
-		CoreTest::SetUp();
+		ContainersTest::SetUp();
 		khost::nl_reset();
-		mm_ = khost::mm_new();
-		khost::set_current_mm(mm_);
 	}
 	void TearDown() override
 	{
-		for (auto *c : open_)
-			vfio_cxx_release(c);
-		khost::set_current_mm(nullptr);
-		khost::mm_put(mm_);
-		khost::set_current_label(0);
+		release_all();
 		EXPECT_EQ(khost::nl_live_viewers(), 0) << "a dump's viewer was not released";
 		EXPECT_EQ(khost::nl_live_tasks(), 0) << "an owner task reference leaked";
 		EXPECT_EQ(khost::nl_live_msgs(), 0) << "a reply or event message leaked";
 		EXPECT_EQ(khost::live_owners(), 0);
 		khost::nl_reset();
-		CoreTest::TearDown();
+		ContainersTest::TearDown();
 	}
 
-	vfio_cxx_container *open(unsigned long type = CXX_IOMMU)
-	{
-		vfio_cxx_container *c = open_ok(type);
-		open_.push_back(c);
-		return c;
-	}
-	void close(vfio_cxx_container *c)
-	{
-		std::erase(open_, c);
-		vfio_cxx_release(c);
-	}
 	/* A container opened by process tgid with euid uid; returns its id. */
 	kapi_u64 open_as(unsigned int tgid, unsigned int uid, vfio_cxx_container **out = nullptr)
 	{
@@ -205,8 +188,6 @@ protected:
 		return q;
 	}
 
-	khost::FakeMm *mm_ = nullptr;
-	std::vector<vfio_cxx_container *> open_;
 	const khost::FakeViewer admin_ = khost::admin_viewer();
 };
 

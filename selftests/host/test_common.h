@@ -202,7 +202,8 @@ protected:
 			vfio_cxx_release(c);
 		open_.clear();
 		khost::set_current_mm(nullptr);
-		khost::mm_put(mm_);
+		if (mm_)
+			khost::mm_put(mm_);
 		mm_ = nullptr;
 		khost::set_current_label(0);
 	}
