@@ -93,9 +93,9 @@ int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcep
 			 * the bitmaps meanwhile (found by fuzz_test as a NULL
 			 * dereference).  The request was made while tracking
 			 * was on, so the unmap goes ahead and reports every
-			 * page of d dirty (report_dirty makes a missing bitmap
-			 * all dirty), which is what the device may have
-			 * written; ENOMEM leaves d mapped.
+			 * page of d dirty (DirtyTracking::report makes a
+			 * missing bitmap all dirty), which is what the device
+			 * may have written; ENOMEM leaves d mapped.
 			 */
 			ret = dirty_.report(bitmap->data, d, iova, ctz(pgsize));
 			if (ret) {

@@ -660,7 +660,7 @@ TEST_F(External, AttachWhileVaddrInvalidIsEbusy)
  * thread can stop dirty tracking meanwhile, which frees every bitmap.  The
  * UNMAP with GET_DIRTY_BITMAP, asked while tracking was on, still unmaps and
  * reports every page dirty (found by the debug lane's fuzzer as a NULL
- * dereference in report_dirty).
+ * dereference in what is now DirtyTracking::report).
  */
 TEST_F(External, DirtyStopDuringUnmapNotificationReportsAllDirty)
 {
