@@ -100,9 +100,7 @@ int Container::pin_pages(kapi_group *g, u64 user_iova, int npage, int prot, u64 
 	if (ret) {
 		/* B15/B19: undo this call's pins in the mappings before the failure. */
 		unpin_locked(user_iova, i);
-		for (u64 k = 0; k < n; k++)
-			pfns[k] = 0;
-		return ret;
+		return ret; /* vfio_cxx_pin_pages zeroes the caller's array */
 	}
 	/* A group whose device pins writes through pinned pages (type1's promotion). */
 	if (Group *grp = g ? topo_.find(g) : nullptr)
