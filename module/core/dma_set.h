@@ -45,12 +45,17 @@ public:
 		lock_.assert_held();
 		return static_cast<Dma *>(kapi_rangemap_find(map_, first, last));
 	}
-	/* fn(Dma&) for each Dma intersecting [first, last] in IOVA order, until it returns false; fn may erase its Dma. */
+	/*
+	 * fn(Dma&) for each Dma intersecting [first, last] in IOVA order,
+	 * until it returns false; fn may erase its Dma.  lowest, if given, is
+	 * find(first, last), which the caller already knows.
+	 */
 	template <class F>
-	void for_each(u64 first, u64 last, F &&fn) noexcept
+	void for_each(u64 first, u64 last, F &&fn, Dma *lowest = nullptr) noexcept
 	{
 		while (first <= last) {
-			Dma *d = find(first, last);
+			Dma *d = lowest ? lowest : find(first, last);
+			lowest = nullptr;
 			if (!d)
 				return;
 			const u64 dl = d->last();

@@ -53,11 +53,13 @@ int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcep
 	 * a request starting inside a mapping unmaps nothing, one covering a
 	 * mapping's first IOVA unmaps all of it.
 	 */
+	Dma *lowest = nullptr; /* the Dma at iova: the lowest one in the range, if any */
 	if (v2_ && !unmap_all) {
-		Dma *d = dmas_.find(iova, iova);
-		if (d && d->iova != iova)
+		lowest = dmas_.find(iova, iova);
+		if (lowest && lowest->iova != iova)
 			return ret;
-		d = dmas_.find(last, last);
+		/* One mapping exactly (the usual UNMAP): one lookup, not three. */
+		Dma *d = lowest && lowest->last() >= last ? lowest : dmas_.find(last, last);
 		if (d && d->last() != last)
 			return ret;
 	}
@@ -111,7 +113,7 @@ int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcep
 		unmapped += d.size;
 		remove_dma(d);
 		return true;
-	});
+	}, lowest);
 	unmap.size = unmapped;
 	return ret;
 }

@@ -16,14 +16,44 @@
 #include "../core/entry.h"
 #include "internal.h"
 
+/*
+ * The core's ioctl structs have a few fixed sizes; each gets a copy of
+ * constant size, as the kernel's own ioctls make them (type1's
+ * copy_from_user(&map, arg, minsz)), so hardened usercopy's run-time
+ * object check (__check_object_size: an out-of-line walk of the stack
+ * frame or slab object, on every MAP and UNMAP) is left out for them, as it
+ * is for type1's.  Other sizes (bitmaps, dma_rw) keep it.
+ */
+#define KAPI_COPY_SIZES(X) X(8) X(16) X(24) X(32) X(40)
+
 int kapi_copy_from_user(void *dst, unsigned long uaddr, unsigned long n)
 {
-	return copy_from_user(dst, (const void __user *)uaddr, n) ? -EFAULT : 0;
+	const void __user *src = (const void __user *)uaddr;
+
+	switch (n) {
+#define KAPI_COPY_IN(sz)	\
+	case sz:		\
+		return copy_from_user(dst, src, sz) ? -EFAULT : 0;
+	KAPI_COPY_SIZES(KAPI_COPY_IN)
+#undef KAPI_COPY_IN
+	default:
+		return copy_from_user(dst, src, n) ? -EFAULT : 0;
+	}
 }
 
 int kapi_copy_to_user(unsigned long uaddr, const void *src, unsigned long n)
 {
-	return copy_to_user((void __user *)uaddr, src, n) ? -EFAULT : 0;
+	void __user *dst = (void __user *)uaddr;
+
+	switch (n) {
+#define KAPI_COPY_OUT(sz)	\
+	case sz:		\
+		return copy_to_user(dst, src, sz) ? -EFAULT : 0;
+	KAPI_COPY_SIZES(KAPI_COPY_OUT)
+#undef KAPI_COPY_OUT
+	default:
+		return copy_to_user(dst, src, n) ? -EFAULT : 0;
+	}
 }
 
 int kapi_access_ok(unsigned long uaddr, unsigned long n)
