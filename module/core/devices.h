@@ -37,25 +37,23 @@ public:
 
 	/* Whether a device is registered (either lock held). */
 	bool empty() const noexcept { return n_ == 0; }
-	/* Register dev (both locks held); false if it already was. */
-	bool add(kapi_device *dev) noexcept
+	/* Register dev (both locks held); nothing if it already was. */
+	void add(kapi_device *dev) noexcept
 	{
 		held();
-		if (!kapi_devlist_add(l_, dev))
-			return false;
-		n_++;
-		g_stats.devices_registered.inc();
-		return true;
+		if (kapi_devlist_add(l_, dev)) {
+			n_++;
+			g_stats.devices_registered.inc();
+		}
 	}
-	/* Unregister dev (both locks held); false if it was not registered. */
-	bool remove(kapi_device *dev) noexcept
+	/* Unregister dev (both locks held); nothing if it was not registered. */
+	void remove(kapi_device *dev) noexcept
 	{
 		held();
-		if (!kapi_devlist_del(l_, dev))
-			return false;
-		n_--;
-		g_stats.devices_registered.dec();
-		return true;
+		if (kapi_devlist_del(l_, dev)) {
+			n_--;
+			g_stats.devices_registered.dec();
+		}
 	}
 	/* Tell every device that [iova, iova + size) goes (devices_lock_ held, lock_ not). */
 	void notify_unmap(u64 iova, u64 size) noexcept
