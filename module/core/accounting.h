@@ -88,6 +88,22 @@ private:
 	u64 denied_ = 0;
 };
 
+/*
+ * A charge RLIMIT_MEMLOCK refused, carried out of an object that works for
+ * a container (DmaContext, SpaprEnv, PreregSet) back to the container,
+ * which sends the MEMLOCK_DENIED event (Container::report_denied).
+ */
+struct DeniedCharge {
+	u64 pages = 0;
+	u64 limit = 0;
+
+	void deny(u64 p, u64 l) noexcept
+	{
+		pages = p;
+		limit = l;
+	}
+};
+
 using MmRef = Owned<kapi_mm, CallFree<kapi_mm, kapi_mm_drop>>;
 
 } /* namespace vfio_cxx */

@@ -48,7 +48,7 @@ int Container::replay(Domain &fresh, bool was_empty) noexcept
 			kapi_domain_unmap(fresh.raw(), d.iova, d.size);
 		return true;
 	});
-	report_denied(c);
+	report_denied(c.denied);
 	return ret;
 }
 

@@ -273,8 +273,7 @@ long Container::spapr_ioctl(unsigned int cmd, unsigned long arg) noexcept
 		return -err::NOTTY; /* VFIO_IOMMU_ENABLE/DISABLE included (v2) */
 	}
 	/* A window's table charge refused (CREATE's, or the default window's on first use). */
-	if (env.denied)
-		Registry::memlock_denied(*this, env.denied, kapi_rlimit_memlock_pages());
+	report_denied(env.denied);
 	return ret;
 }
 

@@ -183,10 +183,10 @@ private:
 	{
 		lock_.assert_held();
 		return DmaContext{ lock_, topo_.domains(), sum_.pages_pinned, sum_.external_pages,
-				   sum_.locked_pages };
+				   sum_.locked_pages, {} };
 	}
-	/* Tell the registry about a charge a DmaContext's user saw refused. */
-	void report_denied(const DmaContext &c) noexcept;
+	/* The MEMLOCK_DENIED event for a charge an object working for us saw refused (if any). */
+	void report_denied(const DeniedCharge &d) noexcept;
 
 	/* external pins (external.cpp, ext_pins.h); lock_ held */
 	void unpin_locked(u64 iova, u64 npage) noexcept;
@@ -203,7 +203,8 @@ private:
 	{
 		lock_.assert_held();
 		return SpaprEnv{ TceContext{ topo_.domains(), preregs_, sum_.mappings, sum_.mapped_bytes },
-				 topo_.iovas(), topo_.pgsize_bitmap(), topo_.has_groups(), sum_.locked_pages };
+				 topo_.iovas(), topo_.pgsize_bitmap(), topo_.has_groups(), sum_.locked_pages,
+				 {} };
 	}
 
 	Mutex devices_lock_;

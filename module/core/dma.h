@@ -22,6 +22,7 @@
 #include <vfio_cxx/list.h>
 #include "../kapi/services.h"
 #include "pin_table.h"
+#include "accounting.h"
 #include "domains.h"
 #include <vfio_cxx/sync.h>
 
@@ -262,19 +263,13 @@ struct DmaContext {
 	Tally &pages_pinned;
 	Tally &external_pages;
 	SerialCounter &locked_pages;
-	u64 denied = 0;
-	u64 denied_limit = 0;
+	DeniedCharge denied;	/* out */
 
 	void held() noexcept { lock.assert_held(); }
 	/* The domain whose mapping an external record borrows (null with none). */
 	kapi_domain *first_domain() noexcept
 	{
 		return domains.empty() ? nullptr : domains.front()->raw();
-	}
-	void deny(u64 pages, u64 limit) noexcept
-	{
-		denied = pages;
-		denied_limit = limit;
 	}
 };
 

@@ -182,7 +182,7 @@ int ExtPins::gup(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcept
 	LockedVmCharge charge(d.mm(), d.lock_cap, d.limit);
 	int ret = charge.charge(to_charge);
 	if (ret == -err::NOMEM)
-		c_.deny(to_charge, d.limit);
+		c_.denied.deny(to_charge, d.limit);
 	if (ret)
 		return ret;
 	/* Record them CHUNK at a time (a PinTable leaf's worth). */

@@ -26,10 +26,10 @@ u64 min_u64(u64 a, u64 b) { return a < b ? a : b; }
 
 /* ---- the backend ops ----------------------------------------------------- */
 
-void Container::report_denied(const DmaContext &c) noexcept
+void Container::report_denied(const DeniedCharge &d) noexcept
 {
-	if (c.denied)
-		Registry::memlock_denied(*this, c.denied, c.denied_limit);
+	if (d.pages)
+		Registry::memlock_denied(*this, d.pages, d.limit);
 }
 
 void Container::unpin_locked(u64 iova, u64 npage) noexcept
@@ -96,7 +96,7 @@ int Container::pin_pages(kapi_group *g, u64 user_iova, int npage, int prot, u64 
 		dirty_.mark(*d, iova - d->iova, m << abi::PAGE_SHIFT);
 		i += m;
 	}
-	report_denied(c);
+	report_denied(c.denied);
 	if (ret) {
 		/* B15/B19: undo this call's pins in the mappings before the failure. */
 		unpin_locked(user_iova, i);

@@ -179,7 +179,7 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 	if (!ret && topo_.has_domain()) {
 		DmaContext c = dma_context();
 		ret = DmaPages(c).pin_map(dma);
-		report_denied(c);
+		report_denied(c.denied);
 	}
 	if (!ret)
 		ret = dirty_.track(dma);

@@ -124,7 +124,7 @@ int DmaPages::pin_map(Dma &d) noexcept
 	PinnedRuns pinned(d.runs);
 	int ret = pinned.pin(d.mm(), d.vaddr, npages, (d.prot & KAPI_IOMMU_WRITE) != 0, &charge);
 	if (ret == -err::NOMEM && charge.denied())
-		c_.deny(charge.denied(), d.limit);
+		c_.denied.deny(charge.denied(), d.limit);
 	if (!ret)
 		ret = map_all(d);
 	if (ret)

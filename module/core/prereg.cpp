@@ -116,7 +116,7 @@ u64 PreregSet::bytes() noexcept
 }
 
 int PreregSet::register_region(u64 vaddr, u64 size, bool shared, FnRef<int(kapi_mm *)> watch,
-				u64 *denied, u64 *limit_out) noexcept
+				DeniedCharge *denied) noexcept
 {
 	lock_.assert_held();
 	/* B41: every region of a container belongs to one mm. */
@@ -135,11 +135,13 @@ int PreregSet::register_region(u64 vaddr, u64 size, bool shared, FnRef<int(kapi_
 	if (!p)
 		return -err::NOMEM;
 	const u64 limit = kapi_rlimit_memlock_pages();
-	*limit_out = limit;
 	if (shared) {
 		/* sPAPR: the mm's region, pinned and charged once for all its containers. */
+		u64 refused = 0;
 		int ret = SharedRegion::acquire(mm, vaddr, size, kapi_capable_ipc_lock(), limit,
-						&p->shared, denied);
+						&p->shared, &refused);
+		if (refused)
+			denied->deny(refused, limit);
 		if (!ret)
 			ret = watch(mm);
 		if (ret) {
@@ -154,7 +156,7 @@ int PreregSet::register_region(u64 vaddr, u64 size, bool shared, FnRef<int(kapi_
 	LockedVmCharge charge(mm, kapi_capable_ipc_lock(), limit);
 	int ret = charge.charge(npages);
 	if (ret == -err::NOMEM)
-		*denied = npages;
+		denied->deny(npages, limit);
 	if (ret)
 		return ret;
 	PinnedRuns pinned(p->runs);
@@ -193,12 +195,10 @@ int PreregSet::unregister_region(u64 vaddr, u64 size) noexcept
 int Container::register_memory(u64 vaddr, u64 size) noexcept
 {
 	lock_.assert_held();
-	u64 denied = 0, limit = 0;
+	DeniedCharge denied;
 	int ret = preregs_.register_region(vaddr, size, spapr_.get() != nullptr,
-					   [this](kapi_mm *mm) { return watch_mm(mm); }, &denied,
-					   &limit);
-	if (denied)
-		Registry::memlock_denied(*this, denied, limit);
+					   [this](kapi_mm *mm) { return watch_mm(mm); }, &denied);
+	report_denied(denied);
 	return ret;
 }
 

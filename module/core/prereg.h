@@ -51,12 +51,12 @@ public:
 	 * B32 is the caller's): pinned and charged, or, shared, the mm's
 	 * SharedRegion (sPAPR: once for all its containers); watch(mm) makes
 	 * sure its exit is watched.  0, -EPERM (another mm's set, B41), -EBUSY
-	 * (the same region, B33), -EINVAL (overlap), -ENOMEM (*denied pages
-	 * refused against *limit), -EFAULT (MMIO), or a pin's errno.  On
+	 * (the same region, B33), -EINVAL (overlap), -ENOMEM (the charge
+	 * refused, in *denied), -EFAULT (MMIO), or a pin's errno.  On
 	 * failure nothing changes.
 	 */
 	int register_region(u64 vaddr, u64 size, bool shared, FnRef<int(kapi_mm *)> watch,
-			    u64 *denied, u64 *limit) noexcept;
+			    DeniedCharge *denied) noexcept;
 	/* UNREGISTER: 0, -EPERM (another mm's), -ENOENT (B35), -EBUSY (used, B36). */
 	int unregister_region(u64 vaddr, u64 size) noexcept;
 	/*

@@ -69,10 +69,11 @@ int SpaprTce::create_window(SpaprEnv &env, u32 page_shift, u64 window_size, u32 
 	if (!bytes)
 		return -err::INVAL;
 	const u64 pages = bytes >> abi::PAGE_SHIFT;
-	LockedVmCharge charge(mm_.get(), kapi_capable_ipc_lock(), kapi_rlimit_memlock_pages());
+	const u64 limit = kapi_rlimit_memlock_pages();
+	LockedVmCharge charge(mm_.get(), kapi_capable_ipc_lock(), limit);
 	int ret = charge.charge(pages);
 	if (ret == -err::NOMEM)
-		env.denied = pages;
+		env.denied.deny(pages, limit);
 	if (ret)
 		return ret;
 	/* The platform's part: the window must lie in what every group can reach. */

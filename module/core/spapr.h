@@ -40,8 +40,7 @@ struct SpaprEnv {
 	u64 pgsize_bitmap;	/* the domains' IOMMU page sizes */
 	bool has_groups;
 	SerialCounter &locked_pages;
-	/* out: pages a window's table charge was refused (RLIMIT_MEMLOCK), for the event */
-	u64 denied = 0;
+	DeniedCharge denied; /* out: a window's table charge RLIMIT_MEMLOCK refused */
 };
 
 class SpaprTce {
