@@ -1,56 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What a group's attach and detach do to a container: the checks the
- * container makes (type, state), what its mappings must fit (the IOVA
- * list, sPAPR's window), the replay of every mapping into a new domain,
- * and, when groups leave, the mappings that go or lose their pins.  The
- * groups and domains themselves are the Topology's (domains.cpp).
+ * A group's attach and detach, as the container orchestrates them: its
+ * checks (type, state), what must fit the IOVA list the group leaves (the
+ * mappings, sPAPR's window), what fills a new domain (the replay of the
+ * mappings, or sPAPR's TCEs), and what goes when the last domain, the last
+ * emulated group or the last unpinned-scope group leaves.  The groups and
+ * domains are the Topology's (domains.cpp); what happens to the mappings
+ * is the IoPagetable's (io_pagetable.cpp).
  *
  * Locking: attach_group/detach_group take devices_lock_ then lock_
  * (container.h); everything else here runs with both held.
  */
 #include "container.h"
-#include "bits.h"
+#include "io_pagetable.h"
 
 #include <vfio_cxx/abi.h>
 #include <vfio_cxx/errno.h>
 #include <vfio_cxx/log.h>
 
 namespace vfio_cxx {
-
-/*
- * Map every existing Dma into the fresh domain (already in the topology's
- * domains).  If the container had no domain, the Dmas were never pinned:
- * pin them now.  On failure everything this replay did is undone.
- */
-int Container::replay(Domain &fresh, bool was_empty) noexcept
-{
-	lock_.assert_held();
-	DmaContext c = dma_context();
-	DmaPages pages(c);
-	int ret = 0;
-	u64 failed_at = U64_MAX;
-	dmas_.for_each(0, U64_MAX, [&](Dma &d) {
-		ret = was_empty ? pages.pin_map(d) : pages.map_runs(d, fresh.raw());
-		if (ret)
-			failed_at = d.iova;
-		return ret == 0;
-	});
-	if (!ret)
-		return 0;
-	/* The failing Dma cleaned up after itself; undo the ones before it. */
-	dmas_.for_each(0, U64_MAX, [&](Dma &d) {
-		if (d.iova == failed_at)
-			return false;
-		if (was_empty)
-			pages.unmap_unpin(d);
-		else
-			kapi_domain_unmap(fresh.raw(), d.iova, d.size);
-		return true;
-	});
-	report_denied(c.denied);
-	return ret;
-}
 
 /*
  * Give an IOMMU group a domain: the container's mappings must fit the IOVA
@@ -61,18 +29,17 @@ int Container::attach_iommu(Group &grp) noexcept
 {
 	lock_.assert_held();
 	auto admit = [this](const IovaList &next) {
-		bool fits = true;
-		dmas_.for_each(0, U64_MAX, [&](Dma &d) {
-			fits = next.allows(d.iova, d.last());
-			return fits;
-		});
-		if (!fits)
+		if (!iopt_.fits(next))
 			return -err::INVAL;
 		return spapr_ && !spapr_->fits(next) ? -err::PERM : 0;
 	};
 	auto fill = [this](Domain &fresh, bool was_empty) {
-		if (!spapr_)
-			return replay(fresh, was_empty);
+		if (!spapr_) {
+			DeniedCharge denied;
+			int ret = iopt_.replay(fresh, was_empty, denied);
+			report_denied(denied);
+			return ret;
+		}
 		SpaprEnv env = spapr_env();
 		return spapr_->replay(env, fresh);
 	};
@@ -92,7 +59,7 @@ int Container::attach_group(kapi_group *g, int type) noexcept
 	if (closed_)
 		return -err::NODEV;
 	/* Attach may need to pin: not while a vaddr is invalid (as type1). */
-	if (dmas_.vaddr_invalid())
+	if (iopt_.dmas().vaddr_invalid())
 		return -err::BUSY;
 	if (topo_.find(g))
 		return -err::BUSY;
@@ -118,41 +85,21 @@ void Container::detach(Group &grp) noexcept
 	 * with it (as type1); with them, the mappings stay, unpinned and
 	 * unaccounted.
 	 */
-	const Topology::Leaving l = topo_.detach(grp, [this]() {
-		const bool keep = topo_.emulated_groups() != 0;
-		DmaContext c = dma_context();
-		dmas_.for_each(0, U64_MAX, [&](Dma &dma) {
-			if (keep)
-				DmaPages(c).unmap_unpin(dma);
-			else
-				remove_dma(dma);
-			return true;
-		});
-	});
+	const Topology::Leaving l = topo_.detach(grp, [this]() { iopt_.domains_gone(); });
 	/*
 	 * The last external group takes every external pin with it, whatever
 	 * its count (R9, B20).  With no IOMMU group left either, the mappings
 	 * go too (as type1).
 	 */
-	if (l.last_emulated) {
-		const bool domain = topo_.has_domain();
-		DmaContext c = dma_context();
-		ExtPins ext(c);
-		dmas_.for_each(0, U64_MAX, [&](Dma &dma) {
-			if (domain)
-				ext.give_back(dma, ext.release_all(dma));
-			else
-				remove_dma(dma);
-			return true;
-		});
-	}
+	if (l.last_emulated)
+		iopt_.emulated_gone();
 	/*
 	 * The last group that could write anywhere left: from now on only
 	 * pinned pages are reported, so what it may have written until now is
 	 * reported in full once (type1's vfio_iommu_populate_bitmap_full).
 	 */
 	if (l.last_unpinned)
-		dirty_.all_dirty();
+		iopt_.dirty().all_dirty();
 }
 
 void Container::detach_group(kapi_group *g) noexcept

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Container: lifetime (refcount, close, the exit watches' list), the ioctl
- * dispatcher, CHECK_EXTENSION, and test introspection.  The ioctls live in
- * one file each by concept: domains.cpp (groups, domains, replay), map.cpp,
- * unmap.cpp, dirty.cpp, info.cpp; prereg.cpp and external.cpp add
- * preregistered memory and the mdev side; observe.cpp what netlink reads.
+ * dispatcher, CHECK_EXTENSION and the events that name the container.  The
+ * ioctls' uAPI side lives in one file each by concept: attach.cpp (groups),
+ * map.cpp, unmap.cpp, dirty.cpp, info.cpp, prereg.cpp, owner_exit.cpp;
+ * external.cpp the mdev ops; observe.cpp what netlink reads.  The work
+ * itself is the owning objects': Topology (domains.cpp), IoPagetable
+ * (io_pagetable.cpp), PreregSet, ExitWatches, SpaprTce.
  * Each user-visible check follows vfio_iommu_type1 in order and errno;
  * Documentation/differences.rst lists where we deliberately differ.
  *
@@ -25,9 +27,9 @@ constinit Stats g_stats;
 
 Container::Container(bool v2, bool cxx, bool nesting) noexcept
 	: devices_lock_(KAPI_LOCK_DEVICES), devices_(devices_lock_, lock_),
-	  lock_(KAPI_LOCK_CONTAINER), topo_(lock_), dmas_(lock_, sum_.mappings, sum_.mapped_bytes),
-	  dirty_(lock_, dmas_, topo_), v2_(v2), nesting_(nesting), cxx_(cxx),
-	  preregs_(lock_, sum_.prereg_pages), watches_(kapi_param_exit_policy() == abi::EXIT_RELEASE ? abi::EXIT_RELEASE
+	  lock_(KAPI_LOCK_CONTAINER), topo_(lock_), v2_(v2), nesting_(nesting), cxx_(cxx),
+	  preregs_(lock_, sum_.prereg_pages),
+	  iopt_(devices_lock_, lock_, devices_, topo_, preregs_, sum_, v2), watches_(kapi_param_exit_policy() == abi::EXIT_RELEASE ? abi::EXIT_RELEASE
 								: abi::EXIT_KEEP)
 {
 	g_stats.containers_live.inc();
@@ -111,11 +113,7 @@ void Container::teardown() noexcept
 				   kapi_group_id(grp->raw()));
 		detach(*grp);
 	}
-	if (dmas_.valid())
-		dmas_.for_each(0, U64_MAX, [this](Dma &d) {
-			remove_dma(d);
-			return true;
-		});
+	iopt_.remove_all();
 	if (spapr_) {
 		SpaprEnv env = spapr_env();
 		spapr_->release(env); /* the TCEs first: they count in the regions */
@@ -153,13 +151,19 @@ Result<Container *> Container::create(unsigned long type) noexcept
 		return Result<Container *>::error(-err::NOMEM);
 	if (type == abi::SPAPR_TCE_v2_IOMMU)
 		c->spapr_ = Owned<SpaprTce>(make<SpaprTce>());
-	if (!c->lock_.valid() || !c->dmas_.valid() || !c->devices_lock_.valid() || !c->devices_.valid() ||
+	if (!c->lock_.valid() || !c->iopt_.valid() || !c->devices_lock_.valid() || !c->devices_.valid() ||
 	    (type == abi::SPAPR_TCE_v2_IOMMU && !c->spapr_)) {
 		c->put();
 		return Result<Container *>::error(-err::NOMEM);
 	}
 	Registry::add(*c, type);
 	return Result<Container *>(c);
+}
+
+void Container::report_denied(const DeniedCharge &d) noexcept
+{
+	if (d.pages)
+		Registry::memlock_denied(*this, d.pages, d.limit);
 }
 
 long Container::check_extension_global(unsigned long ext) noexcept

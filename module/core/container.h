@@ -5,7 +5,12 @@
  * Ownership: the VFIO core owns the Container through the opaque pointer it
  * got from vfio_cxx_open() and gives it back exactly once to
  * vfio_cxx_release().  The Container owns its Topology (topo_: the Groups
- * and Domains, domains.h) and its DmaSet (dmas_: the Dmas, dma_set.h).
+ * and Domains, domains.h), its IoPagetable (iopt_: the Dmas and their dirty
+ * tracking, io_pagetable.h), its emulated devices, preregistered regions,
+ * exit watches and, for sPAPR, its SpaprTce.  It is the dispatcher: each
+ * ioctl and backend op checks its uAPI arguments, takes the locks, calls
+ * the object that owns the state, and sends the events that name the
+ * container (MEMLOCK_DENIED, an owner's exit).
  *
  * Invariant: when the container has at least one Domain, every Dma is
  * iommu_mapped (pinned once, mapped into every Domain).  With no Domain
@@ -49,18 +54,14 @@
 
 #include "entry.h"
 #include "snapshot.h"
-#include "dma.h"
-#include "dma_set.h"
+#include "accounting.h"
 #include "devices.h"
-#include "ext_pins.h"
-#include "pages.h"
-#include "dirty.h"
-#include "iova_list.h"
-#include "stats.h"
 #include "domains.h"
-#include "prereg.h"
 #include "exit_watch.h"
+#include "io_pagetable.h"
+#include "prereg.h"
 #include "spapr.h"
+#include "stats.h"
 
 namespace vfio_cxx {
 
@@ -105,7 +106,7 @@ public:
 	void register_device(kapi_device *dev) noexcept;
 	void unregister_device(kapi_device *dev) noexcept;
 
-	/* the exit handler of a watched mm, prereg.cpp; false: try_only found a lock busy */
+	/* the exit handler of a watched mm, owner_exit.cpp; false: try_only found a lock busy */
 	bool mm_released(MmWatch &mw, bool try_only) noexcept;
 
 	/* VFIO_CHECK_EXTENSION before VFIO_SET_IOMMU (no container yet). */
@@ -131,8 +132,6 @@ private:
 	friend class ContainerProbe; /* test introspection, introspect.h */
 	Container(bool v2, bool cxx, bool nesting) noexcept;
 	~Container();
-	/* orphaned_dmas(), lock_ held. */
-	size_t orphaned_dmas_locked() noexcept;
 	/* close()'s work, lock_ and devices_lock_ held; idempotent. */
 	void teardown() noexcept;
 	void destroy_watches(bool all) noexcept;
@@ -146,28 +145,14 @@ private:
 	long dirty_pages(unsigned long arg) noexcept;
 	long prereg_ioctl(unsigned long arg, bool reg) noexcept;
 	long set_exit_policy(unsigned long arg) noexcept;
-	/* MAP_DMA and UNMAP_DMA after the copy from user space; they take the locks */
-	int do_map(const abi::DmaMap &map) noexcept;
-	int do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcept;
 
 	/* everything below: lock_ held (each asserts it: lockdep in the kernel, the host kapi in tests) */
 	int attach_iommu(Group &grp) noexcept;
-	int replay(Domain &fresh, bool was_empty) noexcept;
 	void detach(Group &grp) noexcept;
 
-	int change_owner(Dma &d, u64 vaddr) noexcept;
-	void remove_dma(Dma &d) noexcept;
-	void notify_unmap(Dma &d) noexcept;
-	void notify_remove(Dma &d) noexcept;
-
-	/* preregistered memory and mm exit, prereg.cpp; lock_ held */
+	/* preregistered memory, prereg.cpp; lock_ held */
 	/* REGISTER through preregs_, with the MEMLOCK_DENIED event if refused. */
 	int register_memory(u64 vaddr, u64 size) noexcept;
-	Prereg *find_prereg(kapi_mm *mm, u64 vaddr, u64 size) noexcept
-	{
-		lock_.assert_held();
-		return preregs_.empty() ? nullptr : preregs_.find(mm, vaddr, size);
-	}
 	/*
 	 * With the RELEASE policy, make sure mm's exit is watched
 	 * (ExitWatches::add); the test inline, since every MAP_DMA asks.
@@ -178,18 +163,8 @@ private:
 		return watches_.releasing() ? watches_.add(*this, mm) : 0;
 	}
 
-	/* What this container lends DmaPages and ExtPins for one call (dma.h); lock_ held. */
-	DmaContext dma_context() noexcept
-	{
-		lock_.assert_held();
-		return DmaContext{ lock_, topo_.domains(), sum_.pages_pinned, sum_.external_pages,
-				   sum_.locked_pages, {} };
-	}
 	/* The MEMLOCK_DENIED event for a charge an object working for us saw refused (if any). */
 	void report_denied(const DeniedCharge &d) noexcept;
-
-	/* external pins (external.cpp, ext_pins.h); lock_ held */
-	void unpin_locked(u64 iova, u64 npage) noexcept;
 
 	/*
 	 * The sPAPR TCE v2 user API: spapr_ioctl takes lock_ and dispatches to
@@ -211,32 +186,17 @@ private:
 	DeviceList devices_;	/* the emulated devices to tell about unmaps (devices.h) */
 	Mutex lock_;
 	Topology topo_;	/* the groups and domains (domains.h) */
-	DmaSet dmas_;		/* the mappings (dma_set.h) */
-	DirtyTracking dirty_;	/* dirty page tracking (dirty.h) */
 	bool v2_;
 	bool nesting_;		  /* VFIO_TYPE1_NESTING_IOMMU: IOMMU groups are refused */
 	bool cxx_;		  /* VFIO_CXX_IOMMU: prereg and our GET_INFO capability */
 	PreregSet preregs_;	  /* the regions, and the mm they belong to (prereg.h) */
+	IoPagetable iopt_;	  /* the mappings and their dirty tracking (io_pagetable.h) */
 	ExitWatches watches_;	  /* the exit policy and the watched mms (exit_watch.h) */
 	Owned<SpaprTce> spapr_;	  /* VFIO_SPAPR_TCE_v2_IOMMU only (spapr.h) */
 	bool closed_ = false;	  /* torn down: nothing may be added (atomic reads) */
 	u32 refs_ = 1;
 
-	/*
-	 * The summary netlink reads without lock_: written under lock_ beside
-	 * the state they count (so a relaxed load and store, no locked
-	 * read-modify-write on the MAP/UNMAP path), read with relaxed loads.
-	 * The Tallies also feed the module-wide g_stats.
-	 */
-	struct Summary {
-		SerialCounter mappings;
-		SerialCounter mapped_bytes;
-		Tally pages_pinned{ g_stats.pages_pinned };
-		Tally external_pages{ g_stats.external_pages };
-		SerialCounter prereg_pages; /* regions referenced (g_stats counts each pinned region once) */
-		SerialCounter locked_pages;
-		SerialCounter orphaned; /* as of the last time lock_ was free */
-	} sum_;
+	ContainerSummary sum_;	  /* what netlink reads without lock_ (stats.h) */
 };
 
 } /* namespace vfio_cxx */

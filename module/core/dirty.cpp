@@ -10,6 +10,7 @@
  */
 #include "container.h"
 #include "dirty.h"
+#include "io_pagetable.h"
 #include "bits.h"
 
 #include <vfio_cxx/abi.h>
@@ -106,11 +107,11 @@ long Container::dirty_pages(unsigned long arg) noexcept
 
 	if (dirty.flags & abi::DIRTY_PAGES_FLAG_START) {
 		Guard g(lock_);
-		return dirty_.start();
+		return iopt_.dirty().start();
 	}
 	if (dirty.flags & abi::DIRTY_PAGES_FLAG_STOP) {
 		Guard g(lock_);
-		dirty_.stop();
+		iopt_.dirty().stop();
 		return 0;
 	}
 
@@ -139,9 +140,10 @@ long Container::dirty_pages(unsigned long arg) noexcept
 		return -err::INVAL;
 	if (!range.size || (range.size & (pgsize - 1)))
 		return -err::INVAL;
-	if (!dirty_.on())
+	DirtyTracking &tracking = iopt_.dirty();
+	if (!tracking.on())
 		return -err::INVAL;
-	return dirty_.get_bitmap(range.bitmap.data, range.iova, range.size, ctz(pgsize));
+	return tracking.get_bitmap(range.bitmap.data, range.iova, range.size, ctz(pgsize));
 }
 
 int DirtyTracking::start() noexcept

@@ -7,7 +7,7 @@
  * are marked, and while an IOMMU group may write anywhere every page of an
  * IOMMU-mapped Dma is reported (type1's pinned_page_dirty_scope).
  *
- * Ownership: the Container owns it (dirty_); it reads the container's
+ * Ownership: the IoPagetable owns it (dirty_); it reads the IoPagetable's
  * DmaSet and Topology, which live as long.  The bitmaps are their Dmas'.
  * Locking: the container's lock_, which every method asserts.
  */

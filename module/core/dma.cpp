@@ -79,7 +79,7 @@ u64 RunList::bytes() const noexcept
 
 Dma::~Dma()
 {
-	/* Records hold pins: the Container has released them all (remove_dma). */
+	/* Records hold pins: the IoPagetable has released them all (IoPagetable::remove). */
 	if (ext_pages || !ext.empty())
 		VFIO_CXX_INTERNAL_ERROR("vfio_iommu_cxx: external pin records left at mapping free");
 	free_bitmap();

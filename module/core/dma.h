@@ -2,7 +2,7 @@
 /*
  * One user DMA mapping (type1's struct vfio_dma) and what it pinned.
  *
- * Owner: the Container's DmaSet (dma_set.h: iova -> Dma).  The Dma owns
+ * Owner: the IoPagetable's DmaSet (dma_set.h: iova -> Dma).  The Dma owns
  * an mm_count reference on the mm whose pages it maps (mmgrab at MAP time,
  * never mm_users), the list of pinned page runs, the records of the pages
  * that mdev drivers pinned (`ext`), and the dirty bitmap while dirty
@@ -252,9 +252,9 @@ public:
 };
 
 /*
- * What a container lends the work on its Dmas for one call (DmaPages,
- * pages.h; ExtPins, ext_pins.h), made under its lock_: its IOMMU domains,
- * its counters, and, out, a charge RLIMIT_MEMLOCK refused (the pages and
+ * What an IoPagetable lends the work on its Dmas for one call (DmaPages,
+ * pages.h; ExtPins, ext_pins.h), made under the container's lock_: the IOMMU domains,
+ * the counters, and, out, a charge RLIMIT_MEMLOCK refused (the pages and
  * the limit), for the container's MEMLOCK_DENIED event.
  */
 struct DmaContext {

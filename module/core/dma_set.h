@@ -7,9 +7,9 @@
  * holds back attach, pin_pages and dma_rw), the module's dmas_live, and the
  * container's mapping and byte counts that netlink reads.
  *
- * Ownership: the Container owns its DmaSet (dmas_); a Dma belongs to the
+ * Ownership: the IoPagetable owns its DmaSet (dmas_); a Dma belongs to the
  * set from insert() to erase(), and whoever erases it deletes it
- * (Container::remove_dma).  Locking: the container's lock_, which every
+ * (IoPagetable::remove).  Locking: the container's lock_, which every
  * method asserts; the range map has no lock of its own.
  */
 #ifndef VFIO_CXX_DMA_SET_H

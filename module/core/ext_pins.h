@@ -7,7 +7,7 @@
  * created (B21); with one, the IOMMU mapping already pinned and charged the
  * whole range and a record only borrows that pin (B2, B22).
  *
- * It works through the DmaContext its container lends for one call (dma.h:
+ * It works through the DmaContext its IoPagetable lends for one call (dma.h:
  * the counters, the domain whose mapping a record borrows, a refused
  * charge to report) and sees nothing else of it.
  *

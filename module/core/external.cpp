@@ -6,11 +6,15 @@
  * ExtPins' (ext_pins.h).  Behaviour numbers refer to
  * Documentation/requirements.rst.
  *
+ * The Container's ops take the locks and dispatch to IoPagetable's, which
+ * do the work on its Dmas.
+ *
  * Locking: each op takes lock_; (un)registering a device takes
  * devices_lock_ then lock_ (container.h).
  */
 #include "container.h"
-#include "registry.h"
+#include "io_pagetable.h"
+#include "ext_pins.h"
 #include "accounting.h"
 #include "pinning.h"
 
@@ -26,16 +30,10 @@ u64 min_u64(u64 a, u64 b) { return a < b ? a : b; }
 
 /* ---- the backend ops ----------------------------------------------------- */
 
-void Container::report_denied(const DeniedCharge &d) noexcept
-{
-	if (d.pages)
-		Registry::memlock_denied(*this, d.pages, d.limit);
-}
-
-void Container::unpin_locked(u64 iova, u64 npage) noexcept
+void IoPagetable::unpin_locked(u64 iova, u64 npage) noexcept
 {
 	lock_.assert_held();
-	DmaContext c = dma_context();
+	DmaContext c = context();
 	ExtPins ext(c);
 	for (u64 i = 0; i < npage;) {
 		const u64 cur = iova + (i << abi::PAGE_SHIFT);
@@ -50,8 +48,10 @@ void Container::unpin_locked(u64 iova, u64 npage) noexcept
 	}
 }
 
-int Container::pin_pages(kapi_group *g, u64 user_iova, int npage, int prot, u64 *pfns) noexcept
+int IoPagetable::pin(kapi_group *g, u64 user_iova, int npage, int prot, u64 *pfns,
+		     DeniedCharge &denied) noexcept
 {
+	lock_.assert_held();
 	if (!v2_)
 		return -err::ACCES; /* as type1: v2 containers only */
 	if (!pfns || npage <= 0 || (user_iova & (abi::PAGE_SIZE - 1)) ||
@@ -61,7 +61,6 @@ int Container::pin_pages(kapi_group *g, u64 user_iova, int npage, int prot, u64 
 	if (user_iova + (n << abi::PAGE_SHIFT) - 1 < user_iova)
 		return -err::INVAL;
 
-	Guard guard(lock_);
 	/* Vendor drivers cannot pin while vaddrs are being updated (as type1). */
 	if (dmas_.vaddr_invalid())
 		return -err::BUSY;
@@ -74,7 +73,7 @@ int Container::pin_pages(kapi_group *g, u64 user_iova, int npage, int prot, u64 
 	if (devices_.empty())
 		return -err::INVAL;
 
-	DmaContext c = dma_context();
+	DmaContext c = context();
 	ExtPins ext(c);
 	int ret = 0;
 	u64 i = 0;
@@ -96,7 +95,7 @@ int Container::pin_pages(kapi_group *g, u64 user_iova, int npage, int prot, u64 
 		dirty_.mark(*d, iova - d->iova, m << abi::PAGE_SHIFT);
 		i += m;
 	}
-	report_denied(c.denied);
+	denied = c.denied;
 	if (ret) {
 		/* B15/B19: undo this call's pins in the mappings before the failure. */
 		unpin_locked(user_iova, i);
@@ -108,17 +107,17 @@ int Container::pin_pages(kapi_group *g, u64 user_iova, int npage, int prot, u64 
 	return npage;
 }
 
-void Container::unpin_pages(u64 iova, int npage) noexcept
+void IoPagetable::unpin(u64 iova, int npage) noexcept
 {
+	lock_.assert_held();
 	if (!v2_ || npage <= 0 || (iova & (abi::PAGE_SIZE - 1)))
 		return;
-	Guard guard(lock_);
 	unpin_locked(iova, static_cast<u64>(npage));
 }
 
-int Container::dma_rw(u64 iova, void *data, u64 count, bool write) noexcept
+int IoPagetable::rw(u64 iova, void *data, u64 count, bool write) noexcept
 {
-	Guard guard(lock_);
+	lock_.assert_held();
 	if (dmas_.vaddr_invalid())
 		return -err::BUSY;
 	u8 *buf = static_cast<u8 *>(data);
@@ -141,6 +140,29 @@ int Container::dma_rw(u64 iova, void *data, u64 count, bool write) noexcept
 		count -= n;
 	}
 	return 0;
+}
+
+/* ---- the Container's ops ------------------------------------------------ */
+
+int Container::pin_pages(kapi_group *g, u64 iova, int npage, int prot, u64 *pfns) noexcept
+{
+	Guard guard(lock_);
+	DeniedCharge denied;
+	int ret = iopt_.pin(g, iova, npage, prot, pfns, denied);
+	report_denied(denied);
+	return ret;
+}
+
+void Container::unpin_pages(u64 iova, int npage) noexcept
+{
+	Guard guard(lock_);
+	iopt_.unpin(iova, npage);
+}
+
+int Container::dma_rw(u64 iova, void *data, u64 count, bool write) noexcept
+{
+	Guard guard(lock_);
+	return iopt_.rw(iova, data, count, write);
 }
 
 void Container::register_device(kapi_device *dev) noexcept

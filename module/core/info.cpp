@@ -90,7 +90,7 @@ long Container::get_info(unsigned long arg) noexcept
 			caps.add(sizeof(abi::CapDmaAvail), abi::CAP_DMA_AVAIL, 1));
 		if (!avail)
 			return -err::NOMEM;
-		avail->avail = dmas_.avail();
+		avail->avail = iopt_.dmas().avail();
 
 		if (cxx_) {
 			auto *pc = static_cast<abi::CapPrereg *>(

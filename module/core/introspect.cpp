@@ -27,7 +27,7 @@ size_t ContainerProbe::dma_count() noexcept
 {
 	Guard guard(c_.lock_);
 	size_t n = 0;
-	c_.dmas_.for_each(0, U64_MAX, [&n](Dma &) {
+	c_.iopt_.dmas().for_each(0, U64_MAX, [&n](Dma &) {
 		n++;
 		return true;
 	});
@@ -38,7 +38,7 @@ u64 ContainerProbe::pages_pinned() noexcept
 {
 	Guard guard(c_.lock_);
 	u64 n = 0;
-	c_.dmas_.for_each(0, U64_MAX, [&n](Dma &d) {
+	c_.iopt_.dmas().for_each(0, U64_MAX, [&n](Dma &d) {
 		n += d.runs.pinned_pages();
 		return true;
 	});
@@ -49,7 +49,7 @@ u64 ContainerProbe::external_pages() noexcept
 {
 	Guard guard(c_.lock_);
 	u64 n = 0;
-	c_.dmas_.for_each(0, ~u64(0), [&n](Dma &d) {
+	c_.iopt_.dmas().for_each(0, ~u64(0), [&n](Dma &d) {
 		n += d.ext_pages;
 		return true;
 	});
@@ -60,7 +60,7 @@ u64 ContainerProbe::external_refs() noexcept
 {
 	Guard guard(c_.lock_);
 	u64 n = 0;
-	c_.dmas_.for_each(0, ~u64(0), [&n](Dma &d) {
+	c_.iopt_.dmas().for_each(0, ~u64(0), [&n](Dma &d) {
 		u64 idx = 0;
 		while (d.ext_pages) {
 			ExtPin e(d.ext.find(&idx, ~0UL));
@@ -94,7 +94,7 @@ size_t ContainerProbe::prereg_count() noexcept
 size_t ContainerProbe::orphaned_dmas() noexcept
 {
 	Guard guard(c_.lock_);
-	return c_.orphaned_dmas_locked();
+	return c_.iopt_.orphaned();
 }
 
 u32 ContainerProbe::exit_policy() noexcept

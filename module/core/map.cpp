@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * MAP_DMA: its checks, a new Dma in the DmaSet with its pages pinned and
- * mapped (DmaPages, pages.h), UPDATE_VADDR's change of owner, and the
- * removal of a Dma with its unmap notification.
+ * MAP_DMA: the container's uAPI checks, then IoPagetable::map: a new Dma in
+ * the DmaSet with its pages pinned and mapped (DmaPages, pages.h), or
+ * UPDATE_VADDR's change of owner.
  *
- * Locking: do_map takes lock_; remove_dma and notify_unmap need
- * devices_lock_ too (the right to delete a Dma), and notify_unmap drops
- * lock_ while the vendor drivers unpin (R4).  Pinning and charging take the
- * owner mm's mmap lock under lock_.
+ * Locking: map_dma takes lock_ (container.h); everything in IoPagetable
+ * runs under it.  Pinning and charging take the owner mm's mmap lock under
+ * lock_.
  */
 #include "container.h"
+#include "io_pagetable.h"
+#include "pages.h"
 #include "bits.h"
 
 #include <vfio_cxx/abi.h>
@@ -17,58 +18,8 @@
 #include <vfio_cxx/log.h>
 #include "accounting.h"
 #include "pinning.h"
-#include "registry.h"
 
 namespace vfio_cxx {
-
-/* ---- a Dma's removal ------------------------------------------------ */
-
-/*
- * B10, R4: every vendor driver drops its pins in d before d goes.  lock_ is
- * dropped for them (their unpin_pages takes it); d cannot go meanwhile,
- * since deleting a Dma needs devices_lock_ (held), and takes no new pins.
- */
-void Container::notify_unmap(Dma &d) noexcept
-{
-	devices_lock_.assert_held();
-	if (!d.ext_pages || devices_.empty())
-		return;
-	d.unmapping = true;
-	Unlock unlocked(lock_);
-	devices_.notify_unmap(d.iova, d.size);
-}
-
-void Container::notify_remove(Dma &d) noexcept
-{
-	lock_.assert_held();
-	notify_unmap(d);
-	remove_dma(d);
-}
-
-/*
- * devices_lock_ is held too, except by do_map's undo of a Dma it inserted:
- * lock_ was never dropped since, so no vendor driver can have pinned in it.
- */
-void Container::remove_dma(Dma &d) noexcept
-{
-	lock_.assert_held();
-	DmaContext c = dma_context();
-	if (d.ext_pages) {
-		/*
-		 * No pin survives its mapping (B11).  After an unmap notification
-		 * this is a vendor driver that ignored dma_unmap: it loses them.
-		 */
-		if (d.unmapping)
-			VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: %llu pages of iova 0x%llx still pinned after dma_unmap; released\n",
-					   d.ext_pages, d.iova);
-		ExtPins(c).release_all(d); /* their charge goes in unmap_unpin's one update */
-	}
-	DmaPages(c).unmap_unpin(d);
-	if (d.prereg)
-		d.prereg->used--;
-	dmas_.erase(d);
-	delete &d;
-}
 
 /*
  * The owner side of MAP_DMA|VFIO_DMA_MAP_FLAG_VADDR (Documentation/uapi.rst,
@@ -80,13 +31,13 @@ void Container::remove_dma(Dma &d) noexcept
  * process: its charge moves to the caller's mm (as type1), and under the
  * RELEASE policy the caller's exit is watched from now on.
  */
-int Container::change_owner(Dma &d, u64 vaddr) noexcept
+int IoPagetable::change_owner(Dma &d, u64 vaddr, WatchFn watch) noexcept
 {
 	lock_.assert_held();
 	if (d.prereg) {
 		if (!preregs_.owned_by_current())
 			return -err::PERM;
-		Prereg *p = find_prereg(preregs_.mm(), vaddr, d.size);
+		Prereg *p = preregs_.find(preregs_.mm(), vaddr, d.size);
 		if (!p)
 			return -err::INVAL;
 		d.prereg->used--;
@@ -104,7 +55,7 @@ int Container::change_owner(Dma &d, u64 vaddr) noexcept
 	LockedVmCharge charge(mm, cap, limit);
 	int ret = charge.charge(d.locked);
 	if (!ret)
-		ret = watch_mm(mm);
+		ret = watch(mm);
 	if (!ret) {
 		charge.commit();
 		uncharge(d.mm(), d.locked);
@@ -115,8 +66,9 @@ int Container::change_owner(Dma &d, u64 vaddr) noexcept
 	return ret;
 }
 
-int Container::do_map(const abi::DmaMap &map) noexcept
+int IoPagetable::map(const abi::DmaMap &map, bool closed, WatchFn watch, DeniedCharge &denied) noexcept
 {
+	lock_.assert_held();
 	const bool set_vaddr = map.flags & abi::DMA_MAP_FLAG_VADDR;
 	int prot = 0;
 	if (map.flags & abi::DMA_MAP_FLAG_WRITE)
@@ -127,7 +79,6 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 		return -err::INVAL;
 
 	const u64 iova = map.iova, size = map.size, vaddr = map.vaddr;
-	Guard guard(lock_);
 	const u64 pgsize = topo_.min_pgsize();
 	if (!size || ((size | iova | vaddr) & (pgsize - 1)))
 		return -err::INVAL;
@@ -141,7 +92,7 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 			return -err::NOENT;
 		if (!d->vaddr_invalid || d->iova != iova || d->size != size)
 			return -err::INVAL;
-		int ret = change_owner(*d, vaddr);
+		int ret = change_owner(*d, vaddr, watch);
 		if (ret)
 			return ret;
 		dmas_.validate_vaddr(*d, vaddr);
@@ -149,7 +100,7 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 	}
 	if (d)
 		return -err::EXIST;
-	if (closed_)
+	if (closed)
 		return -err::NODEV;
 	if (!dmas_.avail())
 		return -err::NOSPC;
@@ -168,23 +119,23 @@ int Container::do_map(const abi::DmaMap &map) noexcept
 	int ret = dmas_.insert(*nd);
 	if (ret)
 		return ret;
-	/* Counted once it is in the map: remove_dma() gives the count back. */
-	if (Prereg *p = find_prereg(mm, vaddr, size)) {
+	/* Counted once it is in the map: remove() gives the count back. */
+	if (Prereg *p = preregs_.empty() ? nullptr : preregs_.find(mm, vaddr, size)) {
 		nd->prereg = p;
 		p->used++;
 	}
 	Dma &dma = *nd.release();
 
-	ret = watch_mm(dma.mm());
+	ret = watch(dma.mm());
 	if (!ret && topo_.has_domain()) {
-		DmaContext c = dma_context();
+		DmaContext c = context();
 		ret = DmaPages(c).pin_map(dma);
-		report_denied(c.denied);
+		denied = c.denied;
 	}
 	if (!ret)
 		ret = dirty_.track(dma);
 	if (ret)
-		remove_dma(dma);
+		remove(dma);
 	return ret;
 }
 
@@ -196,7 +147,11 @@ long Container::map_dma(unsigned long arg) noexcept
 	constexpr u32 mask = abi::DMA_MAP_FLAG_READ | abi::DMA_MAP_FLAG_WRITE | abi::DMA_MAP_FLAG_VADDR;
 	if (map.argsz < abi::DMA_MAP_MINSZ || (map.flags & ~mask))
 		return -err::INVAL;
-	return do_map(map);
+	Guard guard(lock_);
+	DeniedCharge denied;
+	int ret = iopt_.map(map, closed_, [this](kapi_mm *mm) { return watch_mm(mm); }, denied);
+	report_denied(denied);
+	return ret;
 }
 
 } /* namespace vfio_cxx */

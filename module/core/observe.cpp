@@ -42,7 +42,7 @@ void Container::summary(vfio_cxx_container_info &out) noexcept
 	 */
 	MaybeGuard g(lock_, MaybeGuard::TRY);
 	if (g.held() && !closed_) {
-		sum_.orphaned.set(orphaned_dmas_locked());
+		sum_.orphaned.set(iopt_.orphaned());
 	}
 	out.orphaned_mappings = sum_.orphaned.read();
 }
@@ -72,10 +72,11 @@ int Container::mapping_from(u64 from, vfio_cxx_mapping_info &out) noexcept
 	if (closed_)
 		return -err::NOENT;
 	/* The lowest mapping intersecting [from, max] whose iova is >= from. */
-	Dma *d = dmas_.find(from, U64_MAX);
+	DmaSet &dmas = iopt_.dmas();
+	Dma *d = dmas.find(from, U64_MAX);
 	if (d && d->iova < from) {
 		const u64 next = d->last() + 1;
-		d = next ? dmas_.find(next, U64_MAX) : nullptr;
+		d = next ? dmas.find(next, U64_MAX) : nullptr;
 	}
 	if (!d)
 		return 1;

@@ -2,15 +2,15 @@
 /*
  * The owner-exit policy of a container (seed 004): what the exit (or exec)
  * of a watched mm releases under VFIO_CXX_EXIT_RELEASE, the ioctl that sets
- * the policy, and the count of mappings whose owner has exited (KEEP).
- * The watches themselves are ExitWatches' (exit_watch.h).  Behaviour
+ * the policy.  (The count of mappings whose owner has exited under KEEP is
+ * IoPagetable::orphaned.)  The watches themselves are ExitWatches' (exit_watch.h).  Behaviour
  * numbers refer to Documentation/requirements.rst.
  *
  * Locking: mm_released takes devices_lock_ then lock_, waiting, or only
- * trying from the MMU notifier (below); set_exit_policy takes both too;
- * orphaned_dmas_locked runs under lock_.
+ * trying from the MMU notifier (below); set_exit_policy takes both too.
  */
 #include "container.h"
+#include "io_pagetable.h"
 #include "registry.h"
 
 #include <vfio_cxx/abi.h>
@@ -56,13 +56,14 @@ bool Container::mm_released(MmWatch &mw, bool try_only) noexcept
 	if (watches_.closing() || !watches_.releasing())
 		return true;
 	const bool owns_regions = preregs_.mm() == mw.mm;
-	u64 dmas = 0, pages = 0;
+	u64 ndmas = 0, pages = 0;
 	auto release = [&](Dma &d) {
 		pages += d.runs.pinned_pages() + d.ext_owned;
-		notify_remove(d);
-		dmas++;
+		iopt_.notify_remove(d);
+		ndmas++;
 	};
-	dmas_.for_each(0, ~u64(0), [&](Dma &d) {
+	DmaSet &dmas = iopt_.dmas();
+	dmas.for_each(0, ~u64(0), [&](Dma &d) {
 		if ((d.prereg && owns_regions) || (d.mm() == mw.mm && !d.vaddr_invalid))
 			release(d);
 		return true;
@@ -82,7 +83,7 @@ bool Container::mm_released(MmWatch &mw, bool try_only) noexcept
 				 */
 				VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: region 0x%llx still used by %llu mappings at its mm's exit; released\n",
 						   p->vaddr, p->used);
-				dmas_.for_each(0, ~u64(0), [&](Dma &d) {
+				dmas.for_each(0, ~u64(0), [&](Dma &d) {
 					if (d.prereg == p)
 						release(d);
 					return true;
@@ -94,9 +95,9 @@ bool Container::mm_released(MmWatch &mw, bool try_only) noexcept
 		}
 	}
 	g_stats.mm_exits.inc();
-	Registry::mm_exited(*this, mw.mm, dmas, pages);
+	Registry::mm_exited(*this, mw.mm, ndmas, pages);
 	kapi_log(KAPI_LOG_DEBUG, "vfio_iommu_cxx: owner exited: released %llu mappings, %llu regions\n",
-		 dmas, regions);
+		 ndmas, regions);
 	return true;
 }
 
@@ -120,7 +121,7 @@ long Container::set_exit_policy(unsigned long arg) noexcept
 				ret = 0;
 		}
 	};
-	dmas_.for_each(0, ~u64(0), [&](Dma &d) {
+	iopt_.dmas().for_each(0, ~u64(0), [&](Dma &d) {
 		watch(d.mm());
 		return ret == 0;
 	});
@@ -129,17 +130,6 @@ long Container::set_exit_policy(unsigned long arg) noexcept
 	if (ret)
 		watches_.set_policy(old);
 	return ret;
-}
-
-size_t Container::orphaned_dmas_locked() noexcept
-{
-	lock_.assert_held();
-	size_t n = 0;
-	dmas_.for_each(0, ~u64(0), [&n](Dma &d) {
-		n += kapi_mm_exited(d.mm()) != 0;
-		return true;
-	});
-	return n;
 }
 
 } /* namespace vfio_cxx */

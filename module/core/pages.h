@@ -8,7 +8,7 @@
  * them (ext_pins.h).  A Dma inside a preregistered region maps the
  * region's pages and pins nothing (B39).
  *
- * It works through the DmaContext its container lends for one call (dma.h)
+ * It works through the DmaContext its IoPagetable lends for one call (dma.h)
  * and sees nothing else of it.  Ownership: the pins are their Dma's
  * (RunList); DmaPages is a view for one call.  Locking: the container's
  * lock_, which every method asserts.

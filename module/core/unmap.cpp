@@ -3,10 +3,13 @@
  * UNMAP_DMA: v2 and v1 semantics, UNMAP_ALL, VFIO_DMA_UNMAP_FLAG_VADDR and
  * the unmap with a dirty bitmap.
  *
- * Locking: do_unmap takes devices_lock_ then lock_; the unmap
- * notification inside drops lock_ (map.cpp).
+ * Locking: unmap_dma takes devices_lock_ then lock_ (container.h) for
+ * IoPagetable::unmap; the unmap notification inside drops lock_
+ * (io_pagetable.cpp).
  */
 #include "container.h"
+#include "io_pagetable.h"
+#include "pages.h"
 #include "bits.h"
 
 #include <vfio_cxx/abi.h>
@@ -17,16 +20,16 @@ namespace vfio_cxx {
 
 /* ---- unmap ------------------------------------------------------------ */
 
-int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcept
+int IoPagetable::unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcept
 {
+	devices_lock_.assert_held();
+	lock_.assert_held();
 	const bool unmap_all = unmap.flags & abi::DMA_UNMAP_FLAG_ALL;
 	const bool invalidate_vaddr = unmap.flags & abi::DMA_UNMAP_FLAG_VADDR;
 	const bool get_dirty = unmap.flags & abi::DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
 	u64 iova = unmap.iova, size = unmap.size, unmapped = 0;
 	int ret = -err::INVAL;
 
-	Guard devices(devices_lock_);
-	Guard guard(lock_);
 	unmap.size = 0;
 	/* Emulated devices cannot pin safely while vaddrs change. */
 	if (invalidate_vaddr && topo_.emulated_groups())
@@ -104,14 +107,14 @@ int Container::do_unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcep
 				/* d stays: settle what its vendor drivers unpinned. */
 				d.unmapping = false;
 				if (!d.iommu_mapped) {
-					DmaContext c = dma_context();
+					DmaContext c = context();
 					DmaPages(c).settle(d, d.ext_owned);
 				}
 				return false;
 			}
 		}
 		unmapped += d.size;
-		remove_dma(d);
+		remove(d);
 		return true;
 	}, lowest);
 	unmap.size = unmapped;
@@ -144,7 +147,12 @@ long Container::unmap_dma(unsigned long arg) noexcept
 		if (ret)
 			return ret;
 	}
-	int ret = do_unmap(unmap, &bitmap);
+	int ret;
+	{
+		Guard devices(devices_lock_);
+		Guard guard(lock_);
+		ret = iopt_.unmap(unmap, &bitmap);
+	}
 	if (ret)
 		return ret;
 	return kapi_copy_to_user(arg, &unmap, abi::DMA_UNMAP_MINSZ) ? -err::FAULT : 0;
