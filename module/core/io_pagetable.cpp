@@ -68,6 +68,20 @@ void IoPagetable::remove(Dma &d) noexcept
 	delete &d;
 }
 
+void IoPagetable::release_if(FnRef<bool(const Dma &)> pick, Released &out) noexcept
+{
+	devices_lock_.assert_held();
+	lock_.assert_held();
+	dmas_.for_each(0, U64_MAX, [&](Dma &d) {
+		if (pick(d)) {
+			out.pages += d.runs.pinned_pages() + d.ext_owned;
+			out.dmas++;
+			notify_remove(d);
+		}
+		return true;
+	});
+}
+
 void IoPagetable::remove_all() noexcept
 {
 	lock_.assert_held();

@@ -17,7 +17,7 @@
  *
  * Locking (the container's order, container.h: devices_lock_ -> lock_):
  * every method runs with lock_ held and asserts it.  Deleting a Dma needs
- * devices_lock_ too (remove, notify_remove, unmap, the departures), except
+ * devices_lock_ too (unmap, release_if, the departures, remove_all), except
  * map()'s undo of the Dma it has just inserted, which no vendor driver can
  * have seen.  notify_unmap drops lock_ while the vendor drivers unpin (R4);
  * the Dma cannot go meanwhile, as devices_lock_ stays held.
@@ -92,8 +92,16 @@ public:
 	 */
 	void emulated_gone() noexcept;
 
-	/* Tell the vendor drivers, then remove d (the owner's exit). */
-	void notify_remove(Dma &d) noexcept;
+	/* What a release took: mappings, and the pages they held pinned. */
+	struct Released {
+		u64 dmas = 0;
+		u64 pages = 0;
+	};
+	/*
+	 * Every Dma that pick() chooses goes, its vendor drivers told first
+	 * (an owner's exit, B42); counted into out.
+	 */
+	void release_if(FnRef<bool(const Dma &)> pick, Released &out) noexcept;
 	/* Every Dma goes (close). */
 	void remove_all() noexcept;
 	/* Dmas whose owner mm has exited. */
@@ -109,6 +117,7 @@ private:
 	}
 	int change_owner(Dma &d, u64 vaddr, WatchFn watch) noexcept;
 	void notify_unmap(Dma &d) noexcept;
+	void notify_remove(Dma &d) noexcept;
 	void remove(Dma &d) noexcept;
 	void unpin_locked(u64 iova, u64 npage) noexcept;
 

@@ -56,18 +56,10 @@ bool Container::mm_released(MmWatch &mw, bool try_only) noexcept
 	if (watches_.closing() || !watches_.releasing())
 		return true;
 	const bool owns_regions = preregs_.mm() == mw.mm;
-	u64 ndmas = 0, pages = 0;
-	auto release = [&](Dma &d) {
-		pages += d.runs.pinned_pages() + d.ext_owned;
-		iopt_.notify_remove(d);
-		ndmas++;
-	};
-	DmaSet &dmas = iopt_.dmas();
-	dmas.for_each(0, ~u64(0), [&](Dma &d) {
-		if ((d.prereg && owns_regions) || (d.mm() == mw.mm && !d.vaddr_invalid))
-			release(d);
-		return true;
-	});
+	IoPagetable::Released gone;
+	iopt_.release_if([&](const Dma &d) {
+		return (d.prereg && owns_regions) || (d.mm() == mw.mm && !d.vaddr_invalid);
+	}, gone);
 	u64 regions = 0;
 	if (owns_regions) {
 		/* sPAPR: the TCEs point into the regions; they go first, and with them the window. */
@@ -83,21 +75,17 @@ bool Container::mm_released(MmWatch &mw, bool try_only) noexcept
 				 */
 				VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: region 0x%llx still used by %llu mappings at its mm's exit; released\n",
 						   p->vaddr, p->used);
-				dmas.for_each(0, ~u64(0), [&](Dma &d) {
-					if (d.prereg == p)
-						release(d);
-					return true;
-				});
+				iopt_.release_if([p](const Dma &d) { return d.prereg == p; }, gone);
 			}
-			pages += p->shared ? 0 : p->runs.pinned_pages(); /* a shared one may stay */
+			gone.pages += p->shared ? 0 : p->runs.pinned_pages(); /* a shared one may stay */
 			preregs_.free(*p);
 			regions++;
 		}
 	}
 	g_stats.mm_exits.inc();
-	Registry::mm_exited(*this, mw.mm, ndmas, pages);
+	Registry::mm_exited(*this, mw.mm, gone.dmas, gone.pages);
 	kapi_log(KAPI_LOG_DEBUG, "vfio_iommu_cxx: owner exited: released %llu mappings, %llu regions\n",
-		 ndmas, regions);
+		 gone.dmas, regions);
 	return true;
 }
 
