@@ -29,7 +29,7 @@ Container::Container(bool v2, bool cxx, bool nesting) noexcept
 	: devices_lock_(KAPI_LOCK_DEVICES), devices_(devices_lock_, lock_),
 	  lock_(KAPI_LOCK_CONTAINER), topo_(lock_), v2_(v2), nesting_(nesting), cxx_(cxx),
 	  preregs_(lock_, sum_.prereg_pages),
-	  iopt_(devices_lock_, lock_, devices_, topo_, preregs_, sum_, v2), watches_(kapi_param_exit_policy() == abi::EXIT_RELEASE ? abi::EXIT_RELEASE
+	  iopt_(devices_lock_, lock_, devices_, topo_, preregs_, watches_, sum_, v2), watches_(kapi_param_exit_policy() == abi::EXIT_RELEASE ? abi::EXIT_RELEASE
 								: abi::EXIT_KEEP)
 {
 	g_stats.containers_live.inc();

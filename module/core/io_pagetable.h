@@ -9,11 +9,11 @@
  *
  * Ownership: the Container owns it (iopt_).  It owns the DmaSet (and so
  * every Dma) and the DirtyTracking; it works with the container's
- * Topology, DeviceList, PreregSet and summary counters, references given at
- * construction, which live as long as it.  A locked_vm charge that
- * RLIMIT_MEMLOCK refused comes back out (DeniedCharge) for the container's
- * MEMLOCK_DENIED event; the owner's exit watch is lent for one call (a
- * watch callback), since it needs the container itself.
+ * Topology, DeviceList, PreregSet, exit policy and summary counters,
+ * references given at construction, which live as long as it.  A locked_vm
+ * charge that RLIMIT_MEMLOCK refused comes back out (DeniedCharge) for the
+ * container's MEMLOCK_DENIED event; adding an owner's exit watch is lent for
+ * one call (a callback), since the watch names the container itself.
  *
  * Locking (the container's order, container.h: devices_lock_ -> lock_):
  * every method runs with lock_ held and asserts it.  Deleting a Dma needs
@@ -35,6 +35,7 @@
 #include "dma.h"
 #include "dma_set.h"
 #include "domains.h"
+#include "exit_watch.h"
 #include "iova_list.h"
 #include "prereg.h"
 #include "stats.h"
@@ -43,13 +44,19 @@ namespace vfio_cxx {
 
 class IoPagetable {
 public:
-	/* Watch an mm's exit under the RELEASE policy (ExitWatches::add): 0 or -errno. */
+	/*
+	 * Watch an mm's exit (ExitWatches::add for the container): 0 or
+	 * -errno.  Called only under the RELEASE policy, so that a MAP_DMA
+	 * under KEEP makes no indirect call for it.
+	 */
 	using WatchFn = FnRef<int(kapi_mm *)>;
 
 	IoPagetable(Mutex &devices_lock, Mutex &lock, DeviceList &devices, Topology &topo,
-		    PreregSet &preregs, ContainerSummary &sum, bool v2) noexcept
+		    PreregSet &preregs, const ExitWatches &watches, ContainerSummary &sum,
+		    bool v2) noexcept
 		: devices_lock_(devices_lock), lock_(lock), devices_(devices), topo_(topo),
-		  preregs_(preregs), sum_(sum), v2_(v2), dmas_(lock, sum.mappings, sum.mapped_bytes),
+		  preregs_(preregs), watches_(watches), sum_(sum), v2_(v2),
+		  dmas_(lock, sum.mappings, sum.mapped_bytes),
 		  dirty_(lock, dmas_, topo)
 	{
 	}
@@ -126,6 +133,7 @@ private:
 	DeviceList &devices_;
 	Topology &topo_;
 	PreregSet &preregs_;
+	const ExitWatches &watches_; /* its policy: whether to watch an owner */
 	ContainerSummary &sum_;
 	const bool v2_;
 	DmaSet dmas_;

@@ -54,7 +54,7 @@ int IoPagetable::change_owner(Dma &d, u64 vaddr, WatchFn watch) noexcept
 	const u64 limit = kapi_rlimit_memlock_pages();
 	LockedVmCharge charge(mm, cap, limit);
 	int ret = charge.charge(d.locked);
-	if (!ret)
+	if (!ret && watches_.releasing())
 		ret = watch(mm);
 	if (!ret) {
 		charge.commit();
@@ -126,7 +126,7 @@ int IoPagetable::map(const abi::DmaMap &map, bool closed, WatchFn watch, DeniedC
 	}
 	Dma &dma = *nd.release();
 
-	ret = watch(dma.mm());
+	ret = watches_.releasing() ? watch(dma.mm()) : 0;
 	if (!ret && topo_.has_domain()) {
 		DmaContext c = context();
 		ret = DmaPages(c).pin_map(dma);
@@ -149,7 +149,8 @@ long Container::map_dma(unsigned long arg) noexcept
 		return -err::INVAL;
 	Guard guard(lock_);
 	DeniedCharge denied;
-	int ret = iopt_.map(map, closed_, [this](kapi_mm *mm) { return watch_mm(mm); }, denied);
+	int ret = iopt_.map(map, closed_, [this](kapi_mm *mm) { return watches_.add(*this, mm); },
+			    denied);
 	report_denied(denied);
 	return ret;
 }
