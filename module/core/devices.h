@@ -37,14 +37,19 @@ public:
 
 	/* Whether a device is registered (either lock held). */
 	bool empty() const noexcept { return n_ == 0; }
-	/* Register dev (both locks held); nothing if it already was. */
+	/*
+	 * Register dev (both locks held).  A driver that cannot be told about
+	 * unmaps (no dma_unmap) is not registered, so it can never pin (as
+	 * type1).
+	 */
 	void add(kapi_device *dev) noexcept
 	{
 		held();
-		if (kapi_devlist_add(l_, dev)) {
-			n_++;
-			g_stats.devices_registered.inc();
-		}
+		if (!kapi_device_has_dma_unmap(dev))
+			return;
+		kapi_devlist_add(l_, dev);
+		n_++;
+		g_stats.devices_registered.inc();
 	}
 	/* Unregister dev (both locks held); nothing if it was not registered. */
 	void remove(kapi_device *dev) noexcept

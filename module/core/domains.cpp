@@ -134,6 +134,16 @@ void Topology::update_pgsize_bitmap() noexcept
 }
 
 namespace {
+/*
+ * Whether a group attached to b could move to a, as type1 judges it: the
+ * same IOMMU driver and the same enforced cache coherency.
+ */
+bool compatible(kapi_domain *a, kapi_domain *b) noexcept
+{
+	return kapi_domain_driver(a) == kapi_domain_driver(b) &&
+	       kapi_domain_enforces_coherency(a) == kapi_domain_enforces_coherency(b);
+}
+
 /* A new domain with grp attached to it: detached (and freed) at scope end unless released. */
 class FreshDomain {
 public:
@@ -215,7 +225,7 @@ int Topology::attach(Group &grp, bool nesting, FnRef<int(const IovaList &)> admi
 		return ret;
 
 	for (Domain &d : domains_) {
-		if (!kapi_domain_compatible(d.raw(), fresh.get().raw()))
+		if (!compatible(d.raw(), fresh.get().raw()))
 			continue;
 		fresh.detach();
 		if (!kapi_domain_attach_group(d.raw(), grp.raw())) {

@@ -83,15 +83,14 @@ void kapi_devlist_destroy(struct kapi_devlist *l)
 	kfree(l);
 }
 
-int kapi_devlist_add(struct kapi_devlist *l, struct kapi_device *dev)
+int kapi_device_has_dma_unmap(struct kapi_device *dev)
 {
-	struct vfio_device *vdev = to_vdev(dev);
+	return to_vdev(dev)->ops->dma_unmap != NULL;
+}
 
-	/* A driver that cannot be told about unmaps can never pin (as type1). */
-	if (!vdev->ops->dma_unmap)
-		return 0;
-	list_add(&vdev->iommu_entry, &l->head);
-	return 1;
+void kapi_devlist_add(struct kapi_devlist *l, struct kapi_device *dev)
+{
+	list_add(&to_vdev(dev)->iommu_entry, &l->head);
 }
 
 int kapi_devlist_del(struct kapi_devlist *l, struct kapi_device *dev)

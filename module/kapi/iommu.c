@@ -113,10 +113,9 @@ void kapi_domain_detach_group(struct kapi_domain *d, struct kapi_group *g)
 	iommu_detach_group(d->domain, to_group(g));
 }
 
-int kapi_domain_compatible(struct kapi_domain *a, struct kapi_domain *b)
+const void *kapi_domain_driver(struct kapi_domain *d)
 {
-	return a->domain->ops == b->domain->ops &&
-	       a->enforce_cache_coherency == b->enforce_cache_coherency;
+	return d->domain->ops;
 }
 
 int kapi_iommu_has_nesting(void)

@@ -266,8 +266,8 @@ int kapi_domain_alloc(struct kapi_group *g, struct kapi_domain **out) KAPI_NOEXC
 void kapi_domain_free(struct kapi_domain *d) KAPI_NOEXCEPT;
 int kapi_domain_attach_group(struct kapi_domain *d, struct kapi_group *g) KAPI_NOEXCEPT;
 void kapi_domain_detach_group(struct kapi_domain *d, struct kapi_group *g) KAPI_NOEXCEPT;
-/* Whether a group attached to b could share a (same driver, same coherency). */
-int kapi_domain_compatible(struct kapi_domain *a, struct kapi_domain *b) KAPI_NOEXCEPT;
+/* The IOMMU driver of d, as an identity to compare (its domain ops). */
+const void *kapi_domain_driver(struct kapi_domain *d) KAPI_NOEXCEPT;
 int kapi_domain_enforces_coherency(struct kapi_domain *d) KAPI_NOEXCEPT;
 /*
  * Whether the kernel has iommu_enable_nesting(), and with it type1's
@@ -386,8 +386,10 @@ struct kapi_devlist;
 struct kapi_devlist *kapi_devlist_create(void) KAPI_NOEXCEPT;
 /* The list must be empty. */
 void kapi_devlist_destroy(struct kapi_devlist *l) KAPI_NOEXCEPT;
-/* Adds dev if its driver implements dma_unmap; returns whether it did. */
-int kapi_devlist_add(struct kapi_devlist *l, struct kapi_device *dev) KAPI_NOEXCEPT;
+/* Whether dev's driver implements dma_unmap (can be told about unmaps). */
+int kapi_device_has_dma_unmap(struct kapi_device *dev) KAPI_NOEXCEPT;
+/* Adds dev, which is not on the list. */
+void kapi_devlist_add(struct kapi_devlist *l, struct kapi_device *dev) KAPI_NOEXCEPT;
 /* Removes dev if it is on the list; returns whether it was. */
 int kapi_devlist_del(struct kapi_devlist *l, struct kapi_device *dev) KAPI_NOEXCEPT;
 /*

@@ -846,9 +846,10 @@ extern "C" void kapi_domain_detach_group(kapi_domain *d, kapi_group *g) noexcept
 	fg->attached_to = nullptr;
 }
 
-extern "C" int kapi_domain_compatible(kapi_domain *a, kapi_domain *b) noexcept
+/* The fake's IOMMU driver is its family: an identity only compared, never dereferenced. */
+extern "C" const void *kapi_domain_driver(kapi_domain *d) noexcept
 {
-	return to_fake(a)->family == to_fake(b)->family && to_fake(a)->coherent == to_fake(b)->coherent;
+	return reinterpret_cast<const void *>(static_cast<uintptr_t>(to_fake(d)->family) + 1);
 }
 
 extern "C" int kapi_domain_enforces_coherency(kapi_domain *d) noexcept { return to_fake(d)->coherent; }
@@ -1132,16 +1133,20 @@ extern "C" void kapi_devlist_destroy(kapi_devlist *l) noexcept
 	n_devlists--;
 }
 
-extern "C" int kapi_devlist_add(kapi_devlist *l, kapi_device *dev) noexcept
+extern "C" int kapi_device_has_dma_unmap(kapi_device *dev) noexcept
+{
+	return to_fake(dev)->on_unmap ? 1 : 0;
+}
+
+extern "C" void kapi_devlist_add(kapi_devlist *l, kapi_device *dev) noexcept
 {
 	khost::FakeDevice *d = to_fake(dev);
-	if (!d->on_unmap)
-		return 0;
 	for (khost::FakeDevice *x : l->devs)
 		if (x == d)
 			die("kapi_devlist_add: device registered twice");
+	if (!d->on_unmap)
+		die("kapi_devlist_add of a device without dma_unmap");
 	l->devs.push_back(d);
-	return 1;
 }
 
 extern "C" int kapi_devlist_del(kapi_devlist *l, kapi_device *dev) noexcept
