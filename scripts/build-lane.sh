@@ -34,7 +34,7 @@ secs=$(( $(date +%s) - start ))
 	if [ $rc = 0 ]; then
 		echo "ok 1 - vfio_iommu_cxx.ko builds against $kver with -Werror"
 		python3 "$top/scripts/check-module-objects.py" --start 2 "$bdir" "$kdir" "$bdir/build.log"
-		echo "1..9"
+		echo "1..10"
 	else
 		grep -E 'error|warning' "$bdir/build.log" | head -30 | sed 's/^/# /'
 		echo "not ok 1 - vfio_iommu_cxx.ko builds against $kver with -Werror"

@@ -250,6 +250,20 @@ except OSError as e:
     problems.append(str(e))
 check(f"type1's errno for a wrapping range read from the kernel's type1: {what}", problems)
 
+# 9. No section group (COMDAT) in the module: the kernel's module linker
+# script cannot merge a grouped __patchable_function_entries with the rest,
+# so the .ko gets two sections of that name and the load fails on a
+# duplicate sysfs file (seen with g++-14 on 6.12+deb13, where a C++
+# template instance of vague linkage came out in a group).
+problems = []
+out = run("readelf", "-gW", ko)
+groups = re.findall(r"^COMDAT group section \[\s*\d+\] `\.group' \[([^\]]+)\]", out, re.M)
+problems += [f"COMDAT group {g}" for g in groups]
+names = [n for n in sections(ko) if n == "__patchable_function_entries"]
+if len(names) > 1:
+    problems.append(f"{len(names)} __patchable_function_entries sections")
+check("no COMDAT section group in the module, one __patchable_function_entries at most", problems)
+
 if not embedded:
     print("TAP version 13")
     print(f"1..{len(results)}")

@@ -63,6 +63,14 @@ template <class T> struct remove_reference { using type = T; };
 template <class T> struct remove_reference<T &> { using type = T; };
 template <class T> struct remove_reference<T &&> { using type = T; };
 
+template <class T> struct remove_cv { using type = T; };
+template <class T> struct remove_cv<const T> { using type = T; };
+template <class T> struct remove_cv<volatile T> { using type = T; };
+template <class T> struct remove_cv<const volatile T> { using type = T; };
+template <class T> using remove_cvref_t = typename remove_cv<typename remove_reference<T>::type>::type;
+template <class A, class B> inline constexpr bool is_same_v = false;
+template <class A> inline constexpr bool is_same_v<A, A> = true;
+
 template <class T>
 constexpr typename remove_reference<T>::type &&move(T &&t) noexcept
 {
@@ -92,7 +100,16 @@ template <class Sig> class FnRef;
 template <class R, class... Args>
 class FnRef<R(Args...)> {
 public:
+	/*
+	 * Not for an FnRef itself: passing one on copies it (the copy
+	 * constructor), rather than wrapping it in another indirection.
+	 * The wrapper would also be an instance with vague linkage, which g++
+	 * emits in a COMDAT group, and a group in a kernel module splits its
+	 * __patchable_function_entries so that the module fails to load (seen
+	 * with g++-14 on 6.12+deb13: "cannot create duplicate filename").
+	 */
 	template <class F>
+		requires(!is_same_v<remove_cvref_t<F>, FnRef>)
 	FnRef(F &&f) noexcept /* NOLINT: implicit, as a lambda argument */
 		: obj_(const_cast<void *>(static_cast<const void *>(&f))),
 		  call_([](void *o, Args... a) noexcept -> R {
