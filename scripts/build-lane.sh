@@ -34,7 +34,26 @@ secs=$(( $(date +%s) - start ))
 	if [ $rc = 0 ]; then
 		echo "ok 1 - vfio_iommu_cxx.ko builds against $kver with -Werror"
 		python3 "$top/scripts/check-module-objects.py" --start 2 "$bdir" "$kdir" "$bdir/build.log"
-		echo "1..10"
+		# kconf.sh compiles its feature probes together in one unit; the
+		# answers must be those of each probe compiled alone.
+		sdir=$bdir/kconf-solo
+		rm -rf "$sdir" && mkdir -p "$sdir/scripts"
+		cp -a "$top/Kbuild" "$top/VERSION" "$top/module" "$top/uapi" "$sdir/"
+		cp -a "$bdir/scripts/." "$sdir/scripts/"
+		VFIO_CXX_KCONF_SOLO=1 make -C "$kdir" M="$sdir" PAHOLE="$sdir/scripts/pahole-cxx" \
+			module/kapi/abi_check.o >"$sdir/build.log" 2>&1
+		srun=$?
+		together=$(grep '^#define VFIO_CXX_HAVE_' "$bdir/generated/vfio_cxx_kconf.h" 2>/dev/null | grep -vc '_HAVE_CONTAINER ')
+		if [ $srun = 0 ] && grep -q '^probes compiled together' "$bdir/generated/vfio_cxx_kconf.h.log" &&
+			cmp -s "$bdir/generated/vfio_cxx_kconf.h" "$sdir/generated/vfio_cxx_kconf.h"; then
+			echo "ok 11 - kconf.sh: the probes compiled in one unit answer as each compiled alone ($together probes)"
+		else
+			echo "not ok 11 - kconf.sh: the probes compiled in one unit answer as each compiled alone"
+			diff "$bdir/generated/vfio_cxx_kconf.h" "$sdir/generated/vfio_cxx_kconf.h" 2>&1 | head -10 | sed 's/^/# /'
+			grep -m1 '^probes compiled' "$bdir/generated/vfio_cxx_kconf.h.log" 2>/dev/null | sed 's/^/# /'
+		fi
+		rm -rf "$sdir"
+		echo "1..11"
 	else
 		grep -E 'error|warning' "$bdir/build.log" | head -30 | sed 's/^/# /'
 		echo "not ok 1 - vfio_iommu_cxx.ko builds against $kver with -Werror"

@@ -57,6 +57,8 @@ shift
 # "$@" is now the compiler and the kernel's flags.  Kbuild passes the
 # kernel's trees relative to its working directory ("." on 6.12).
 srctree=$(cd "$srctree" && pwd) objtree=$(cd "$objtree" && pwd)
+# Absolute: the probes are #included from a unit in $tmp.
+probedir=$(cd "$probedir" && pwd)
 [ -z "$abi" ] || abi=$(cd "$(dirname "$abi")" && pwd)/$(basename "$abi")
 here=$(cd "$(dirname "$0")" && pwd)
 pahole=${PAHOLE:-pahole}
@@ -80,30 +82,88 @@ fail() {
 	echo "#define VFIO_CXX_KCONF_H"
 } >"$tmp/h"
 
-# A control unit: if the headers cannot be compiled at all, every probe
-# would answer 0; stop instead.
-printf '#include <linux/kernel.h>\n#include <linux/module.h>\n' >"$tmp/control.c"
-if ! "$@" -fsyntax-only "$tmp/control.c" >>"$log" 2>&1; then
-	fail "cannot compile against the headers of $krel with its own flags; see the compiler's errors"
-fi
-
-# 1. Feature probes, compiled side by side (each is one gcc over the
-#    kernel's headers; one after another they were most of a DKMS build's
-#    time), then read in name order.
+# 1. Feature probes.  Each probe alone would be one gcc over the kernel's
+#    headers (11 such parses were 1.7 of kconf.sh's 2.4 s on the host, and
+#    about a minute of each DKMS build in the VM lane's TCG guests), so they
+#    are first compiled together, in one unit that includes each probe with
+#    its function renamed:
+#    - a probe is 1 when no error of the unit is in its file, 0 when one is;
+#    - a probe whose error is fatal (a header it includes does not exist)
+#      stops gcc: it is 0, and the unit is compiled again without it;
+#    - an error in no probe's file (a kernel header's, or the control
+#      lines') means the unit says nothing: every probe is then compiled
+#      alone, side by side, after a control unit that stops the build if
+#      the headers cannot be compiled at all.
+#    The kapi's other branch of every probe uses the interface the newer
+#    kernels no longer have (probes/README), so a wrong answer fails the
+#    build, never compiles a wrong call; and the build lane checks, on
+#    every kernel it builds for, that the unit's answers are those of each
+#    probe compiled alone (VFIO_CXX_KCONF_SOLO=1 forces that way).
+probe_flags='-fsyntax-only -Wno-error -Werror=implicit-function-declaration -Werror=incompatible-pointer-types -Werror=int-conversion'
+solo() { # solo CC FLAGS...: compile probe $b alone, its answer into probe-$b.rc
+	# shellcheck disable=SC2086 # probe_flags: several flags
+	if "$@" $probe_flags "$probedir/$b.c" >"$tmp/probe-$b.log" 2>&1; then
+		echo 1 >"$tmp/probe-$b.rc"
+	else
+		echo 0 >"$tmp/probe-$b.rc"
+	fi
+}
+probes=
 for p in "$probedir"/*.c; do
-	[ -e "$p" ] || continue
-	b=$(basename "$p" .c)
-	(
-		if "$@" -fsyntax-only -Wno-error -Werror=implicit-function-declaration \
-			-Werror=incompatible-pointer-types -Werror=int-conversion \
-			"$p" >"$tmp/probe-$b.log" 2>&1; then
-			echo 1 >"$tmp/probe-$b.rc"
-		else
-			echo 0 >"$tmp/probe-$b.rc"
-		fi
-	) &
+	[ -e "$p" ] && probes="$probes $(basename "$p" .c)"
 done
-wait
+together=${probes# } alone= merged=no
+[ "${VFIO_CXX_KCONF_SOLO:-0}" = 1 ] && together=
+while [ -n "$together" ]; do
+	{
+		printf '#include <linux/kernel.h>\n#include <linux/module.h>\n'
+		for b in $together; do
+			printf '#define vfio_cxx_probe vfio_cxx_probe__%s\n#include "%s"\n#undef vfio_cxx_probe\n' "$b" "$probedir/$b.c"
+		done
+	} >"$tmp/together.c"
+	# shellcheck disable=SC2086
+	"$@" $probe_flags "$tmp/together.c" >"$tmp/together.log" 2>&1 || true
+	cat "$tmp/together.log" >>"$tmp/together-all.log"
+	errs=$(grep -E ': (fatal )?error: ' "$tmp/together.log" || true)
+	[ -n "$errs" ] || { merged=yes; break; }
+	rest= stray=$errs fatal=
+	for b in $together; do
+		mine=$(printf '%s\n' "$errs" | grep -F "$probedir/$b.c:" || true)
+		if [ -n "$mine" ]; then
+			alone="$alone $b"
+			stray=$(printf '%s\n' "$stray" | grep -vF "$probedir/$b.c:" || true)
+			printf '%s\n' "$mine" | grep -q ': fatal error: ' && fatal=yes
+		else
+			rest="$rest $b"
+		fi
+	done
+	if [ -n "$stray" ]; then
+		note "probes compiled together: an error in no probe's file; every probe compiled alone:"
+		printf '%s\n' "$stray" | head -5 | sed 's/^/    /' >>"$log"
+		alone= merged=no
+		break
+	fi
+	# Without a fatal error gcc went on to the end: the rest compiled.
+	together=${rest# }
+	[ -n "$fatal" ] || { merged=yes; break; }
+done
+if [ "$merged" = yes ]; then
+	note "probes compiled together in one unit; with an error in their file:${alone:- none}"
+	for b in $probes; do echo 1 >"$tmp/probe-$b.rc"; done
+	for b in $alone; do
+		echo 0 >"$tmp/probe-$b.rc"
+		grep -F "$probedir/$b.c:" "$tmp/together-all.log" >"$tmp/probe-$b.log" || true
+	done
+else
+	# A control unit: if the headers cannot be compiled at all, every
+	# probe would answer 0; stop instead.
+	printf '#include <linux/kernel.h>\n#include <linux/module.h>\n' >"$tmp/control.c"
+	if ! "$@" -fsyntax-only "$tmp/control.c" >>"$log" 2>&1; then
+		fail "cannot compile against the headers of $krel with its own flags; see the compiler's errors"
+	fi
+	for b in $probes; do solo "$@" & done
+	wait
+fi
 for p in "$probedir"/*.c; do
 	[ -e "$p" ] || continue
 	b=$(basename "$p" .c)
