@@ -148,9 +148,10 @@ else
 	sed 's/^/# /' "$work/no-pahole.log" | tail -5
 	notok "no pahole: refused, naming dwarves"
 fi
-# Headers that cannot be compiled at all (kconf.sh's control unit, compiled
-# beside the probes): refused, never a header of all-0 probe answers.
-ln -sfn "$(readlink -f "$kc-common/include/linux/module.h")" "$work/module.h.orig"
+# Headers that cannot be compiled at all: the probes' unit then has an
+# error in no probe's file, and kconf.sh's control unit refuses them, never
+# a header of all-0 probe answers.
+module_h=$(readlink "$kc-common/include/linux/module.h")
 rm -f "$kc-common/include/linux/module.h"
 echo '#error vfio-cxx abi-proof-test: broken headers' >"$kc-common/include/linux/module.h"
 if ! build "$kc" broken-headers && grep -q "cannot compile against the headers of" "$work/broken-headers.log" &&
@@ -160,8 +161,7 @@ else
 	sed 's/^/# /' "$work/broken-headers.log" | tail -5
 	notok "headers that do not compile: refused (the control unit), no kconf header written"
 fi
-rm -f "$kc-common/include/linux/module.h"
-ln -s "$(readlink "$work/module.h.orig")" "$kc-common/include/linux/module.h"
+ln -sfn "$module_h" "$kc-common/include/linux/module.h"
 # 4. Type1's errno for a wrapping range (kconf.sh part 3; issue 13 item 4).
 # The farm's vfio.h proves the layout from the source, so these builds need
 # no vfio.ko; VFIO_CXX_KCONF_MODDIR points at made-up modules whose

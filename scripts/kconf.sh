@@ -99,6 +99,8 @@ fail() {
 #    build, never compiles a wrong call; and the build lane checks, on
 #    every kernel it builds for, that the unit's answers are those of each
 #    probe compiled alone (VFIO_CXX_KCONF_SOLO=1 forces that way).
+# The control lines: the headers every unit below starts with.
+control_src='#include <linux/kernel.h>\n#include <linux/module.h>\n'
 probe_flags='-fsyntax-only -Wno-error -Werror=implicit-function-declaration -Werror=incompatible-pointer-types -Werror=int-conversion'
 solo() { # solo CC FLAGS...: compile probe $b alone, its answer into probe-$b.rc
 	# shellcheck disable=SC2086 # probe_flags: several flags
@@ -116,7 +118,8 @@ together=${probes# } alone= merged=no
 [ "${VFIO_CXX_KCONF_SOLO:-0}" = 1 ] && together=
 while [ -n "$together" ]; do
 	{
-		printf '#include <linux/kernel.h>\n#include <linux/module.h>\n'
+		# shellcheck disable=SC2059 # control_src: a format of its own
+		printf "$control_src"
 		for b in $together; do
 			printf '#define vfio_cxx_probe vfio_cxx_probe__%s\n#include "%s"\n#undef vfio_cxx_probe\n' "$b" "$probedir/$b.c"
 		done
@@ -157,7 +160,8 @@ if [ "$merged" = yes ]; then
 else
 	# A control unit: if the headers cannot be compiled at all, every
 	# probe would answer 0; stop instead.
-	printf '#include <linux/kernel.h>\n#include <linux/module.h>\n' >"$tmp/control.c"
+	# shellcheck disable=SC2059
+	printf "$control_src" >"$tmp/control.c"
 	if ! "$@" -fsyntax-only "$tmp/control.c" >>"$log" 2>&1; then
 		fail "cannot compile against the headers of $krel with its own flags; see the compiler's errors"
 	fi
