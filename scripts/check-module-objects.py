@@ -23,7 +23,6 @@ plan, for embedding in a larger stream).  Checks:
      .BTF.base where the kernel makes module BTF over a distilled base);
   7. on CONFIG_UBSAN kernels, the C++ objects are instrumented too.
 """
-import glob
 import os
 import re
 import subprocess
@@ -36,9 +35,13 @@ if args[:1] == ["--start"]:
     start, embedded, args = int(args[1]), True, args[2:]
 mod_dir, kdir, build_log = args[:3]
 ko = os.path.join(mod_dir, "vfio_iommu_cxx.ko")
-cxx_objs = sorted(glob.glob(os.path.join(mod_dir, "module/core/*.o")))
-all_objs = sorted(glob.glob(os.path.join(mod_dir, "module/*/*.o")) +
-                  glob.glob(os.path.join(mod_dir, "kunit/*.o"))) + [ko]
+# The objects the module was linked from, as Kbuild recorded them in its .mod
+# file: not whatever .o files the directory holds (a stale one from another
+# object list, e.g. before the core became one unit, module/core/unity.cpp).
+with open(os.path.join(mod_dir, "vfio_iommu_cxx.mod")) as f:
+    linked = [p if os.path.isabs(p) else os.path.join(mod_dir, p) for p in f.read().split()]
+cxx_objs = sorted(p for p in linked if "/module/core/" in p)
+all_objs = sorted(linked) + [ko]
 
 results = []
 

@@ -16,6 +16,8 @@ constexpr u64 U64_MAX = ~u64(0);
 
 inline int ctz(u64 v) { return __builtin_ctzll(v); }
 
+inline u64 min_u64(u64 a, u64 b) { return a < b ? a : b; }
+
 /*
  * Set bits of v.  Not __builtin_popcountll: without -mpopcnt (the kernel's
  * x86-64 baseline) gcc makes that a call to libgcc's __popcountdi2, which

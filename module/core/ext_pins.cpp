@@ -16,13 +16,10 @@
 #include <vfio_cxx/errno.h>
 #include <vfio_cxx/log.h>
 #include "accounting.h"
+#include "bits.h"
 #include "pinning.h"
 
 namespace vfio_cxx {
-
-namespace {
-u64 min_u64(u64 a, u64 b) { return a < b ? a : b; }
-} /* namespace */
 
 /* ---- records ------------------------------------------------------------- */
 

@@ -17,16 +17,13 @@
 #include "ext_pins.h"
 #include "accounting.h"
 #include "pinning.h"
+#include "bits.h"
 
 #include <vfio_cxx/abi.h>
 #include <vfio_cxx/errno.h>
 #include <vfio_cxx/log.h>
 
 namespace vfio_cxx {
-
-namespace {
-u64 min_u64(u64 a, u64 b) { return a < b ? a : b; }
-} /* namespace */
 
 /* ---- the backend ops ----------------------------------------------------- */
 
