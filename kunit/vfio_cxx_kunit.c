@@ -86,7 +86,12 @@ static void rangemap_overlap_eexist(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(2), U64_MAX - 0xfff, U64_MAX, TOK(2)), 0);
 	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_find(m, 0x20000, U64_MAX), TOK(2));
 	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_erase(m, U64_MAX), TOK(2));
-	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_erase(m, 0x10000), TOK(0));
+	/* Removal by node (UNMAP_DMA's): gone, and its range free again. */
+	kapi_rangemap_remove(m, NODE(0));
+	KUNIT_EXPECT_NULL(test, kapi_rangemap_find(m, 0x0, U64_MAX));
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(1), 0x10000, 0x1ffff, TOK(1)), 0);
+	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_find(m, 0x10800, 0x10800), TOK(1));
+	kapi_rangemap_remove(m, NODE(1));
 	kapi_rangemap_destroy(m);
 }
 

@@ -29,11 +29,13 @@
  *
  * Locking, in this order:
  *   devices_lock_ (KAPI_LOCK_DEVICES): the list of emulated devices to tell
- *     about unmaps, and the right to delete a Dma.  Taken by DMA_UNMAP,
- *     group attach/detach and device (un)registration, before lock_.  The
+ *     about unmaps, and the right to delete a Dma they must be told about.
+ *     Taken by group attach/detach, device (un)registration, an owner's
+ *     exit, and a DMA_UNMAP that meets such a Dma (a plain one starts
+ *     under lock_ alone: io_pagetable.h, UnmapPass), before lock_.  The
  *     unmap notification runs under it with lock_ dropped, so the vendor
  *     drivers' unpin_pages (which takes lock_) can run (seed 001, R4), and
- *     no Dma can disappear meanwhile.
+ *     the Dma being unmapped cannot disappear meanwhile.
  *   lock_ (KAPI_LOCK_CONTAINER): everything else here.  Under it the
  *     container may take an mm's mmap lock (pinning, locked_vm charges), the
  *     IOMMU driver's locks and the xarray's internal lock; nothing

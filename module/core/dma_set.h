@@ -77,7 +77,7 @@ public:
 		return vaddr_invalid_;
 	}
 
-	/* d goes in (avail() != 0, no overlap: the caller checked): 0 or -ENOMEM. */
+	/* d goes in (avail() != 0: the caller checked): 0, or -EEXIST if it overlaps a Dma. */
 	int insert(Dma &d) noexcept
 	{
 		lock_.assert_held();
@@ -93,7 +93,7 @@ public:
 	void erase(Dma &d) noexcept
 	{
 		lock_.assert_held();
-		kapi_rangemap_erase(map_, d.iova);
+		kapi_rangemap_remove(map_, &d.range_node);
 		if (d.vaddr_invalid)
 			vaddr_invalid_--;
 		avail_++;

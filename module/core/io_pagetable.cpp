@@ -24,13 +24,14 @@ namespace vfio_cxx {
 /*
  * B10, R4: every vendor driver drops its pins in d before d goes.  lock_ is
  * dropped for them (their unpin_pages takes it); d cannot go meanwhile,
- * since deleting a Dma needs devices_lock_ (held), and takes no new pins.
+ * since deleting an unmapping Dma needs devices_lock_ (held: io_pagetable.h),
+ * and takes no new pins.
  */
 void IoPagetable::notify_unmap(Dma &d) noexcept
 {
-	devices_lock_.assert_held();
 	if (!d.ext_pages || devices_.empty())
-		return;
+		return; /* nobody to tell: lock_ alone may be held */
+	devices_lock_.assert_held();
 	d.unmapping = true;
 	Unlock unlocked(lock_);
 	devices_.notify_unmap(d.iova, d.size);
@@ -44,8 +45,11 @@ void IoPagetable::notify_remove(Dma &d) noexcept
 }
 
 /*
- * devices_lock_ is held too, except by map()'s undo of a Dma it inserted:
- * lock_ was never dropped since, so no vendor driver can have pinned in it.
+ * devices_lock_ is held too, except where no vendor driver is to be told
+ * about d (io_pagetable.h): map()'s undo of a Dma it inserted (lock_ was
+ * never dropped since, so no vendor driver can have pinned in it), and a
+ * plain unmap under lock_ alone of a Dma with no external pins, or no
+ * device registered, and no notification under way.
  */
 void IoPagetable::remove(Dma &d) noexcept
 {

@@ -18,9 +18,12 @@
  * Locking (the container's order, container.h: devices_lock_ -> lock_):
  * every method runs with lock_ held and asserts it.  Deleting a Dma needs
  * devices_lock_ too (unmap, release_if, the departures, remove_all), except
- * map()'s undo of the Dma it has just inserted, which no vendor driver can
- * have seen.  notify_unmap drops lock_ while the vendor drivers unpin (R4);
- * the Dma cannot go meanwhile, as devices_lock_ stays held.
+ * where no vendor driver is to be told about it: map()'s undo of the Dma it
+ * has just inserted, and an unmap under lock_ alone (UnmapPass below) of a
+ * Dma with no external pins (or no registered device) and no notification
+ * under way.  notify_unmap marks the Dma `unmapping` and drops lock_ while
+ * the vendor drivers unpin (R4); the Dma cannot go meanwhile: every path
+ * that may delete an unmapping Dma holds devices_lock_, which stays held.
  */
 #ifndef VFIO_CXX_IO_PAGETABLE_H
 #define VFIO_CXX_IO_PAGETABLE_H
@@ -72,8 +75,24 @@ public:
 	 * invalidated one.  closed: the container is torn down (-ENODEV).
 	 */
 	int map(const abi::DmaMap &map, bool closed, WatchFn watch, DeniedCharge &denied) noexcept;
-	/* UNMAP_DMA (unmap.cpp), both locks held; unmap.size says how much went. */
-	int unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcept;
+	/*
+	 * How far an UNMAP_DMA got.  A plain unmap runs under lock_ alone
+	 * until it meets a Dma whose vendor drivers must be told first (or
+	 * one another unmap is telling them about); there it stops, and the
+	 * container runs it again with devices_lock_ taken too, from where it
+	 * stopped, as type1 goes on after its notification (the request's
+	 * checks are not made again).  An UNMAP|VADDR or one with a dirty
+	 * bitmap runs with both locks from the start.
+	 */
+	struct UnmapPass {
+		bool devices_held = false; /* in: devices_lock_ is held too */
+		bool stopped = false;	   /* out: stopped for devices_lock_ */
+		bool checked = false;	   /* the request's checks passed */
+		u64 last = 0;		   /* the request's last IOVA, once checked */
+		u64 unmapped = 0;	   /* bytes unmapped so far */
+	};
+	/* UNMAP_DMA (unmap.cpp), lock_ held (and see UnmapPass); unmap.size says how much went. */
+	int unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap, UnmapPass &pass) noexcept;
 
 	/* The mdev ops (external.cpp): the VFIO core's pin_pages, unpin_pages and dma_rw. */
 	int pin(kapi_group *g, u64 iova, int npage, int prot, u64 *pfns, DeniedCharge &denied) noexcept;

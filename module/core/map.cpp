@@ -47,11 +47,12 @@ int IoPagetable::change_owner(Dma &d, u64 vaddr, WatchFn watch) noexcept
 	}
 	if (kapi_mm_is_current(d.mm()))
 		return 0;
-	kapi_mm *mm = kapi_mm_grab_current();
+	int lock_cap = 0;
+	unsigned long limit = 0;
+	kapi_mm *mm = kapi_mm_grab_current_acct(&lock_cap, &limit);
 	if (!mm)
 		return -err::SRCH;
-	const bool cap = kapi_capable_ipc_lock();
-	const u64 limit = kapi_rlimit_memlock_pages();
+	const bool cap = lock_cap != 0;
 	LockedVmCharge charge(mm, cap, limit);
 	int ret = charge.charge(d.locked);
 	if (!ret && watches_.releasing())
@@ -86,8 +87,8 @@ int IoPagetable::map(const abi::DmaMap &map, bool closed, WatchFn watch, DeniedC
 	if (iova + size - 1 < iova || vaddr + size - 1 < vaddr)
 		return kapi_type1_wrap_errno();
 
-	Dma *d = dmas_.find(iova, iova + size - 1);
 	if (set_vaddr) {
+		Dma *d = dmas_.find(iova, iova + size - 1);
 		if (!d)
 			return -err::NOENT;
 		if (!d->vaddr_invalid || d->iova != iova || d->size != size)
@@ -98,25 +99,30 @@ int IoPagetable::map(const abi::DmaMap &map, bool closed, WatchFn watch, DeniedC
 		dmas_.validate_vaddr(*d, vaddr);
 		return 0;
 	}
-	if (d)
-		return -err::EXIST;
-	if (closed)
-		return -err::NODEV;
-	if (!dmas_.avail())
-		return -err::NOSPC;
-	if (!topo_.iovas().allows(iova, iova + size - 1))
-		return -err::INVAL;
+	/*
+	 * The refusals in type1's order: an overlap (-EEXIST) first.  The
+	 * range map's insert finds an overlap itself, so the range is looked
+	 * up here only when another refusal is due, to put -EEXIST first.
+	 */
+	const bool iova_ok = topo_.iovas().allows(iova, iova + size - 1);
+	if (closed || !dmas_.avail() || !iova_ok) {
+		if (dmas_.find(iova, iova + size - 1))
+			return -err::EXIST;
+		return closed ? -err::NODEV : !dmas_.avail() ? -err::NOSPC : -err::INVAL;
+	}
 
-	kapi_mm *mm = kapi_mm_grab_current();
+	int lock_cap = 0;
+	unsigned long limit = 0;
+	kapi_mm *mm = kapi_mm_grab_current_acct(&lock_cap, &limit);
 	if (!mm)
 		return -err::SRCH;
-	Owned<Dma> nd(make<Dma>(iova, size, vaddr, prot, mm, kapi_capable_ipc_lock() != 0));
+	Owned<Dma> nd(make<Dma>(iova, size, vaddr, prot, mm, lock_cap != 0));
 	if (!nd) {
 		kapi_mm_drop(mm);
 		return -err::NOMEM;
 	}
-	nd->limit = kapi_rlimit_memlock_pages();
-	int ret = dmas_.insert(*nd);
+	nd->limit = limit;
+	int ret = dmas_.insert(*nd); /* -EEXIST: it overlaps a mapping */
 	if (ret)
 		return ret;
 	/* Counted once it is in the map: remove() gives the count back. */

@@ -3,9 +3,10 @@
  * UNMAP_DMA: v2 and v1 semantics, UNMAP_ALL, VFIO_DMA_UNMAP_FLAG_VADDR and
  * the unmap with a dirty bitmap.
  *
- * Locking: unmap_dma takes devices_lock_ then lock_ (container.h) for
- * IoPagetable::unmap; the unmap notification inside drops lock_
- * (io_pagetable.cpp).
+ * Locking: unmap_dma takes lock_ alone for a plain unmap, and devices_lock_
+ * then lock_ (container.h) for one that must tell vendor drivers first
+ * (IoPagetable::UnmapPass), for UNMAP|VADDR and for the dirty bitmap; the
+ * unmap notification inside drops lock_ (io_pagetable.cpp).
  */
 #include "container.h"
 #include "io_pagetable.h"
@@ -20,58 +21,70 @@ namespace vfio_cxx {
 
 /* ---- unmap ------------------------------------------------------------ */
 
-int IoPagetable::unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcept
+int IoPagetable::unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap, UnmapPass &pass) noexcept
 {
-	devices_lock_.assert_held();
 	lock_.assert_held();
 	const bool unmap_all = unmap.flags & abi::DMA_UNMAP_FLAG_ALL;
 	const bool invalidate_vaddr = unmap.flags & abi::DMA_UNMAP_FLAG_VADDR;
 	const bool get_dirty = unmap.flags & abi::DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
-	u64 iova = unmap.iova, size = unmap.size, unmapped = 0;
+	const u64 iova = unmap.iova;
+	u64 size = unmap.size, unmapped = pass.unmapped;
 	int ret = -err::INVAL;
 
+	if (pass.devices_held || invalidate_vaddr || get_dirty)
+		devices_lock_.assert_held();
+	pass.stopped = false;
 	unmap.size = 0;
-	/* Emulated devices cannot pin safely while vaddrs change. */
-	if (invalidate_vaddr && topo_.emulated_groups())
-		return -err::BUSY;
-	const u64 pgsize = topo_.min_pgsize();
-	if (iova & (pgsize - 1))
-		return ret;
-	if (unmap_all) {
-		if (iova || size)
-			return ret;
-		size = U64_MAX;
-	} else if (!size || (size & (pgsize - 1))) {
-		return ret;
-	} else if (iova + size - 1 < iova) {
-		return kapi_type1_wrap_errno(); /* as the kernel's type1 */
-	}
-	/* With dirty tracking on, only the smallest page size. */
-	if (get_dirty && (!dirty_.on() || bitmap->pgsize != pgsize))
-		return ret;
-
-	const u64 last = unmap_all ? U64_MAX : iova + size - 1;
-	/*
-	 * v2: the range must not bisect a mapping.  v1 (VFIO_TYPE1_IOMMU):
-	 * a request starting inside a mapping unmaps nothing, one covering a
-	 * mapping's first IOVA unmaps all of it.
-	 */
 	Dma *lowest = nullptr; /* the Dma at iova: the lowest one in the range, if any */
-	if (v2_ && !unmap_all) {
-		lowest = dmas_.find(iova, iova);
-		if (lowest && lowest->iova != iova)
+	if (!pass.checked) {
+		/* Emulated devices cannot pin safely while vaddrs change. */
+		if (invalidate_vaddr && topo_.emulated_groups())
+			return -err::BUSY;
+		const u64 pgsize = topo_.min_pgsize();
+		if (iova & (pgsize - 1))
 			return ret;
-		/* One mapping exactly (the usual UNMAP): one lookup, not three. */
-		Dma *d = lowest && lowest->last() >= last ? lowest : dmas_.find(last, last);
-		if (d && d->last() != last)
+		if (unmap_all) {
+			if (iova || size)
+				return ret;
+			size = U64_MAX;
+		} else if (!size || (size & (pgsize - 1))) {
 			return ret;
+		} else if (iova + size - 1 < iova) {
+			return kapi_type1_wrap_errno(); /* as the kernel's type1 */
+		}
+		/* With dirty tracking on, only the smallest page size. */
+		if (get_dirty && (!dirty_.on() || bitmap->pgsize != pgsize))
+			return ret;
+		pass.last = unmap_all ? U64_MAX : iova + size - 1;
+		/*
+		 * v2: the range must not bisect a mapping.  v1 (VFIO_TYPE1_IOMMU):
+		 * a request starting inside a mapping unmaps nothing, one covering a
+		 * mapping's first IOVA unmaps all of it.
+		 */
+		if (v2_ && !unmap_all) {
+			lowest = dmas_.find(iova, iova);
+			if (lowest && lowest->iova != iova)
+				return ret;
+			/* One mapping exactly (the usual UNMAP): one lookup, not three. */
+			Dma *d = lowest && lowest->last() >= pass.last ? lowest : dmas_.find(pass.last, pass.last);
+			if (d && d->last() != pass.last)
+				return ret;
+		}
+		pass.checked = true;
 	}
+	const u64 last = pass.last;
+	const u64 pgsize = topo_.min_pgsize();
 
 	ret = 0;
 	u64 first_invalidated = U64_MAX;
 	dmas_.for_each(iova, last, [&](Dma &d) {
 		if (!v2_ && iova > d.iova)
 			return false;
+		/* Drivers to tell, or another unmap telling them: devices_lock_ first. */
+		if (!pass.devices_held && (d.unmapping || (d.ext_pages && !devices_.empty()))) {
+			pass.stopped = true;
+			return false;
+		}
 		if (invalidate_vaddr) {
 			if (d.vaddr_invalid) {
 				/* Already invalid: roll back this request's changes. */
@@ -117,7 +130,7 @@ int IoPagetable::unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap) noexcept
 		remove(d);
 		return true;
 	}, lowest);
-	unmap.size = unmapped;
+	unmap.size = pass.unmapped = unmapped;
 	return ret;
 }
 
@@ -147,11 +160,19 @@ long Container::unmap_dma(unsigned long arg) noexcept
 		if (ret)
 			return ret;
 	}
-	int ret;
-	{
+	int ret = 0;
+	IoPagetable::UnmapPass pass;
+	if (!(unmap.flags & (abi::DMA_UNMAP_FLAG_VADDR | abi::DMA_UNMAP_FLAG_GET_DIRTY_BITMAP))) {
+		Guard guard(lock_);
+		ret = iopt_.unmap(unmap, &bitmap, pass);
+	} else {
+		pass.stopped = true;
+	}
+	if (pass.stopped) {
+		pass.devices_held = true;
 		Guard devices(devices_lock_);
 		Guard guard(lock_);
-		ret = iopt_.unmap(unmap, &bitmap);
+		ret = iopt_.unmap(unmap, &bitmap, pass);
 	}
 	if (ret)
 		return ret;

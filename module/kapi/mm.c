@@ -101,6 +101,17 @@ unsigned long kapi_rlimit_memlock_pages(void)
 	return rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 }
 
+struct kapi_mm *kapi_mm_grab_current_acct(int *lock_cap, unsigned long *limit_pages)
+{
+	struct kapi_mm *mm = kapi_mm_grab_current();
+
+	if (mm) {
+		*lock_cap = capable(CAP_IPC_LOCK);
+		*limit_pages = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	}
+	return mm;
+}
+
 int kapi_mm_charge(struct kapi_mm *kmm, unsigned long npages, int lock_cap,
 		   unsigned long limit_pages)
 {

@@ -102,6 +102,14 @@ void *kapi_rangemap_erase(struct kapi_rangemap *m, kapi_u64 index)
 	return n->entry;
 }
 
+void kapi_rangemap_remove(struct kapi_rangemap *m, struct kapi_range_node *n)
+{
+	if (WARN_ON_ONCE(RB_EMPTY_NODE(rbn(n))))
+		return;
+	rb_erase(rbn(n), &m->root);
+	RB_CLEAR_NODE(rbn(n));
+}
+
 void *kapi_rangemap_find(struct kapi_rangemap *m, kapi_u64 first, kapi_u64 last)
 {
 	struct kapi_range_node *n = lowest(m, first, last);

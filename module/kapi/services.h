@@ -61,6 +61,12 @@ int kapi_mm_is_current(struct kapi_mm *mm) KAPI_NOEXCEPT;
 int kapi_capable_ipc_lock(void) KAPI_NOEXCEPT;
 /* current's RLIMIT_MEMLOCK, in pages. */
 unsigned long kapi_rlimit_memlock_pages(void) KAPI_NOEXCEPT;
+/*
+ * The three above in one call, for MAP_DMA's hot path: current's mm
+ * grabbed (NULL for a kernel thread, and then nothing else is read),
+ * capable(CAP_IPC_LOCK) and RLIMIT_MEMLOCK in pages.
+ */
+struct kapi_mm *kapi_mm_grab_current_acct(int *lock_cap, unsigned long *limit_pages) KAPI_NOEXCEPT;
 
 /*
  * Add npages to mm->locked_vm under its mmap write lock, refusing with
@@ -343,6 +349,8 @@ int kapi_rangemap_insert(struct kapi_rangemap *m, struct kapi_range_node *n, kap
 			 kapi_u64 last, void *entry) KAPI_NOEXCEPT;
 /* Remove the range that contains index; returns its entry or NULL. */
 void *kapi_rangemap_erase(struct kapi_rangemap *m, kapi_u64 index) KAPI_NOEXCEPT;
+/* Remove n, which is in m (no lookup: UNMAP_DMA's hot path). */
+void kapi_rangemap_remove(struct kapi_rangemap *m, struct kapi_range_node *n) KAPI_NOEXCEPT;
 /* The entry of the lowest range intersecting [first, last], or NULL. */
 void *kapi_rangemap_find(struct kapi_rangemap *m, kapi_u64 first, kapi_u64 last) KAPI_NOEXCEPT;
 

@@ -7,9 +7,13 @@
  */
 #include "test_common.h"
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "core/container.h"
@@ -412,6 +416,96 @@ TEST_F(External, NoPinWhileUnmapping)
 	ASSERT_EQ(unmap(0x100000, 2 * PG), 0);
 	EXPECT_EQ(repin, -EINVAL_);
 	EXPECT_EQ(khost::pinned_pages(), 0u);
+	close_mdev(e, v);
+}
+
+/*
+ * #9, #10: one request over three mappings, the middle one pinned by the
+ * vendor driver.  A plain unmap starts under the container lock alone,
+ * stops at the pinned mapping (its driver must be told, which needs the
+ * devices lock), and goes on from there with both: every mapping goes, the
+ * driver is told once, about the pinned one only, and the size written back
+ * counts all three.
+ */
+TEST_F(External, N9_N10_UnmapResumesAtAPinnedMapping)
+{
+	auto e = group(1);
+	Vendor v;
+	open_mdev(e, v);
+	ASSERT_EQ(map(0x100000, 2 * PG, VA), 0);
+	ASSERT_EQ(map(0x100000 + 2 * PG, 2 * PG, VA + 0x10000), 0);
+	ASSERT_EQ(map(0x100000 + 4 * PG, 2 * PG, VA + 0x20000), 0);
+	ASSERT_EQ(v.pin(0x100000 + 3 * PG, 1, R), 1);
+	std::vector<std::pair<kapi_u64, kapi_u64>> told;
+	auto inner = v.dev.on_unmap;
+	v.dev.on_unmap = [&](kapi_u64 iova, kapi_u64 len) {
+		told.emplace_back(iova, len);
+		inner(iova, len);
+	};
+	unsigned long long unmapped = 0;
+	ASSERT_EQ(unmap(0x100000, 6 * PG, 0, &unmapped), 0);
+	EXPECT_EQ(unmapped, 6 * PG);
+	ASSERT_EQ(told.size(), 1u);
+	EXPECT_EQ(told[0].first, 0x100000 + 2 * PG);
+	EXPECT_EQ(told[0].second, 2 * PG);
+	EXPECT_EQ(core().dma_count(), 0u);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(locked(), 0u);
+	close_mdev(e, v);
+}
+
+/*
+ * While one UNMAP_DMA tells a vendor driver (the devices lock held, for as
+ * long as the driver takes), another thread's plain unmap of a mapping
+ * nobody pinned completes without waiting for it; an unmap of the mapping
+ * being told about waits, then finds it gone (0 bytes, no double free).
+ */
+TEST_F(External, N9_PlainUnmapDoesNotWaitForANotification)
+{
+	auto e = group(1);
+	Vendor v;
+	open_mdev(e, v);
+	ASSERT_EQ(map(0x100000, PG, VA), 0);		/* pinned: its unmap tells the driver */
+	ASSERT_EQ(map(0x200000, PG, VA + 0x10000), 0); /* never pinned */
+	ASSERT_EQ(v.pin(0x100000, 1, R), 1);
+	std::mutex m;
+	std::condition_variable cv;
+	bool in_notify = false, other_done = false, waited_out = false;
+	auto inner = v.dev.on_unmap;
+	v.dev.on_unmap = [&](kapi_u64 iova, kapi_u64 len) {
+		std::unique_lock<std::mutex> l(m);
+		in_notify = true;
+		cv.notify_all();
+		waited_out = !cv.wait_for(l, std::chrono::seconds(10), [&] { return other_done; });
+		l.unlock();
+		inner(iova, len);
+	};
+	unsigned long long first = 0;
+	long first_ret = -1;
+	std::thread t([&] { first_ret = unmap(0x100000, PG, 0, &first); });
+	{
+		std::unique_lock<std::mutex> l(m);
+		ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(10), [&] { return in_notify; }));
+	}
+	unsigned long long other = 0;
+	EXPECT_EQ(unmap(0x200000, PG, 0, &other), 0);
+	EXPECT_EQ(other, PG);
+	{
+		std::lock_guard<std::mutex> l(m);
+		other_done = true;
+		cv.notify_all();
+	}
+	/* The same mapping again: waits for the notification, then nothing is left. */
+	unsigned long long again = 1;
+	EXPECT_EQ(unmap(0x100000, PG, 0, &again), 0);
+	EXPECT_EQ(again, 0u);
+	t.join();
+	EXPECT_FALSE(waited_out) << "the plain unmap waited for the other unmap's notification";
+	EXPECT_EQ(first_ret, 0);
+	EXPECT_EQ(first, PG);
+	EXPECT_EQ(core().dma_count(), 0u);
+	EXPECT_EQ(khost::pinned_pages(), 0u);
+	EXPECT_EQ(locked(), 0u);
 	close_mdev(e, v);
 }
 

@@ -364,6 +364,16 @@ extern "C" int kapi_mm_is_current(kapi_mm *mm) noexcept
 extern "C" int kapi_capable_ipc_lock(void) noexcept { return cap_ipc_lock.load(); }
 extern "C" unsigned long kapi_rlimit_memlock_pages(void) noexcept { return rlimit_pages.load(); }
 
+extern "C" kapi_mm *kapi_mm_grab_current_acct(int *lock_cap, unsigned long *limit_pages) noexcept
+{
+	kapi_mm *mm = kapi_mm_grab_current();
+	if (mm) {
+		*lock_cap = kapi_capable_ipc_lock();
+		*limit_pages = kapi_rlimit_memlock_pages();
+	}
+	return mm;
+}
+
 extern "C" int kapi_mm_charge(kapi_mm *mm, unsigned long npages, int lock_cap,
 			      unsigned long limit_pages) noexcept
 {
@@ -1025,6 +1035,16 @@ extern "C" void *kapi_rangemap_erase(kapi_rangemap *m, kapi_u64 index) noexcept
 	}
 	pthread_mutex_unlock(&m->lock);
 	return e;
+}
+
+extern "C" void kapi_rangemap_remove(kapi_rangemap *m, kapi_range_node *n) noexcept
+{
+	pthread_mutex_lock(&m->lock);
+	auto it = m->m.find(n->first);
+	if (it == m->m.end() || it->second.first != n->last || it->second.second != n->entry)
+		die("kapi_rangemap_remove: the node is not in the map");
+	m->m.erase(it);
+	pthread_mutex_unlock(&m->lock);
 }
 
 extern "C" void *kapi_rangemap_find(kapi_rangemap *m, kapi_u64 first, kapi_u64 last) noexcept
