@@ -95,6 +95,13 @@ protected:
 		ASSERT_EQ(attach(g, VFIO_CXX_GROUP_EMULATED), 0);
 		vfio_cxx_register_device(c_, v.dev.dev());
 	}
+	/* No mapping, no pinned page, no charge left. */
+	void expect_nothing_left()
+	{
+		EXPECT_EQ(core().dma_count(), 0u);
+		EXPECT_EQ(khost::pinned_pages(), 0u);
+		EXPECT_EQ(locked(), 0u);
+	}
 	/* Device close (the driver unpins), then group detach. */
 	void close_mdev(khost::FakeGroup &g, Vendor &v)
 	{
@@ -448,9 +455,7 @@ TEST_F(External, N9_N10_UnmapResumesAtAPinnedMapping)
 	ASSERT_EQ(told.size(), 1u);
 	EXPECT_EQ(told[0].first, 0x100000 + 2 * PG);
 	EXPECT_EQ(told[0].second, 2 * PG);
-	EXPECT_EQ(core().dma_count(), 0u);
-	EXPECT_EQ(khost::pinned_pages(), 0u);
-	EXPECT_EQ(locked(), 0u);
+	expect_nothing_left();
 	close_mdev(e, v);
 }
 
@@ -503,9 +508,7 @@ TEST_F(External, N9_PlainUnmapDoesNotWaitForANotification)
 	EXPECT_FALSE(waited_out) << "the plain unmap waited for the other unmap's notification";
 	EXPECT_EQ(first_ret, 0);
 	EXPECT_EQ(first, PG);
-	EXPECT_EQ(core().dma_count(), 0u);
-	EXPECT_EQ(khost::pinned_pages(), 0u);
-	EXPECT_EQ(locked(), 0u);
+	expect_nothing_left();
 	close_mdev(e, v);
 }
 
