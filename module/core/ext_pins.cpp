@@ -51,23 +51,43 @@ u64 ExtPins::drop(Dma &d, u64 idx, ExtPin e) noexcept
 	return d.charges_external() ? 1 : 0;
 }
 
-/* One unpin of each page in [idx, idx + n); returns pages to give back. */
+/*
+ * One unpin of each page in [idx, idx + n); returns pages to give back.  One
+ * pass over the records (a leaf lookup and at most one resize per chunk),
+ * and the own pins released a physically contiguous run at a time.
+ */
 u64 ExtPins::unpin(Dma &d, u64 idx, u64 n) noexcept
 {
 	c_.held();
-	u64 unc = 0;
 	if (!d.ext_pages)
 		return 0;
-	for (u64 i = idx; i < idx + n; i++) {
-		ExtPin e(d.ext.load(i));
-		if (!e.present())
-			continue; /* never pinned: ignored (B18) */
+	const int dirty = (d.prot & KAPI_IOMMU_WRITE) != 0;
+	u64 gone = 0, owned_gone = 0, run_pfn = 0, run_len = 0;
+	d.ext.update_range(idx, n, [&](u64, u64 raw) -> u64 {
+		const ExtPin e(raw); /* never pinned (absent): not visited (B18) */
 		if (e.refs() > 1)
-			(void)d.ext.store(i, e.with_refs(e.refs() - 1).raw());
-		else
-			unc += drop(d, i, e);
-	}
-	return unc;
+			return e.with_refs(e.refs() - 1).raw();
+		gone++;
+		if (e.holds_pin()) {
+			owned_gone++;
+			if (run_len && e.pfn() == run_pfn + run_len) {
+				run_len++;
+			} else {
+				if (run_len)
+					kapi_unpin_pages(run_pfn, run_len, dirty);
+				run_pfn = e.pfn();
+				run_len = 1;
+			}
+		}
+		return 0;
+	});
+	if (run_len)
+		kapi_unpin_pages(run_pfn, run_len, dirty);
+	d.ext_pages -= gone;
+	c_.external_pages.sub(gone);
+	d.ext_owned -= owned_gone;
+	/* With an IOMMU mapping an own pin is an uncharged extra (adopt). */
+	return d.charges_external() ? owned_gone : 0;
 }
 
 /* Every record of d, whatever its pin count (R9); returns pages to give back. */
@@ -122,28 +142,49 @@ void ExtPins::adopt(Dma &d) noexcept
 	}
 }
 
-/* With an IOMMU mapping: record the mapped page at idx, borrowing its pin. */
-int ExtPins::borrow(Dma &d, u64 idx, u64 *pfn) noexcept
+/*
+ * With an IOMMU mapping: record the n mapped pages from idx (none of them
+ * recorded yet), borrowing the mapping's pins.  Their PFNs come from the
+ * domain in one kapi call, and the records go in CHUNK at a time.  A
+ * mapping whose runs hold no reserved page has only pinned struct pages,
+ * whose kind needs no asking; a preregistered one's pages are the region's,
+ * so each is asked.  *recorded says how many were recorded, also on error
+ * (the caller undoes them).
+ */
+int ExtPins::borrow(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcept
 {
 	c_.held();
+	*recorded = 0;
 	const u64 iova = d.iova + (idx << abi::PAGE_SHIFT);
-	const u64 pa = kapi_domain_iova_to_phys(c_.first_domain(), iova);
-	if (!pa) {
+	const u64 got = kapi_domain_iova_to_pfns(c_.first_domain(), iova, n, pfns);
+	if (got < n) {
 		VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: iova 0x%llx of a live mapping is not in its domain\n",
-				   iova);
+				   iova + (got << abi::PAGE_SHIFT));
 		return -err::FAULT;
 	}
-	const u64 p = pa >> abi::PAGE_SHIFT;
-	const int kind = kapi_pfn_kind(p);
-	/* No struct page (MMIO): nothing a vendor driver can use (as type1). */
-	if (kind == KAPI_PFN_INVALID || p > ExtPin::PFN_MASK)
-		return -err::INVAL;
-	int ret = d.ext.store(idx, ExtPin::make(p, false, kind != KAPI_PFN_PAGE).raw());
-	if (ret)
-		return ret;
-	d.ext_pages++;
-	c_.external_pages.inc();
-	*pfn = p;
+	const bool ask_kind = d.prereg || d.runs.reserved_pages();
+	constexpr u64 CHUNK = PinTable::CHUNK;
+	u64 rec[CHUNK];
+	u64 k = 0;
+	while (k < n) {
+		const u64 m = min_u64(CHUNK, n - k);
+		for (u64 j = 0; j < m; j++) {
+			const u64 p = pfns[k + j];
+			const int kind = ask_kind ? kapi_pfn_kind(p) : KAPI_PFN_PAGE;
+			/* No struct page (MMIO): nothing a vendor driver can use (as type1). */
+			if (kind == KAPI_PFN_INVALID || p > ExtPin::PFN_MASK)
+				return -err::INVAL;
+			rec[j] = ExtPin::make(p, false, kind != KAPI_PFN_PAGE).raw();
+		}
+		u64 stored = 0;
+		const long r = d.ext.store_many(idx + k, rec, m, &stored);
+		d.ext_pages += stored;
+		c_.external_pages.add(stored);
+		k += stored;
+		*recorded = k;
+		if (r < 0)
+			return static_cast<int>(r);
+	}
 	return 0;
 }
 
@@ -233,10 +274,6 @@ int ExtPins::pin(Dma &d, u64 iova, u64 n, u64 *pfns) noexcept
 			}
 			(void)d.ext.store(idx, e.with_refs(e.refs() + 1).raw());
 			pfns[done++] = e.pfn();
-		} else if (d.iommu_mapped) {
-			ret = borrow(d, idx, &pfns[done]);
-			if (!ret)
-				done++;
 		} else {
 			/* The absent pages from idx on: one search, not a load each. */
 			const u64 limit = min_u64(n - done, KAPI_PIN_BATCH);
@@ -245,7 +282,10 @@ int ExtPins::pin(Dma &d, u64 iova, u64 n, u64 *pfns) noexcept
 			if (limit > 1 && ExtPin(d.ext.find(&next, idx + limit - 1)).present())
 				m = next - idx;
 			u64 recorded;
-			ret = gup(d, idx, m, &pfns[done], &recorded);
+			if (d.iommu_mapped)
+				ret = borrow(d, idx, m, &pfns[done], &recorded);
+			else
+				ret = gup(d, idx, m, &pfns[done], &recorded);
 			done += recorded;
 		}
 	}

@@ -45,7 +45,7 @@ public:
 
 private:
 	u64 drop(Dma &d, u64 idx, ExtPin e) noexcept;
-	int borrow(Dma &d, u64 idx, u64 *pfn) noexcept;
+	int borrow(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcept;
 	int gup(Dma &d, u64 idx, u64 n, u64 *pfns, u64 *recorded) noexcept;
 
 	DmaContext &c_;

@@ -234,17 +234,20 @@ void PinTable::erase(u64 idx) noexcept
 	const u64 chunk = idx / CHUNK;
 	const unsigned int b = idx % CHUNK;
 	Leaf *l = leaf_at(chunk);
-	if (!l || !(l->mask & (u64(1) << b)))
-		return;
-	const unsigned int n = popcount(l->mask);
-	const u64 mask = l->mask & ~(u64(1) << b);
-	if (n == 1) {
+	if (l && (l->mask & (u64(1) << b)))
+		shrink(chunk, l, l->mask & ~(u64(1) << b));
+}
+
+void PinTable::shrink(u64 chunk, Leaf *l, u64 mask) noexcept
+{
+	const unsigned int n = popcount(l->mask), n1 = popcount(mask);
+	if (!n1) {
 		kapi_xmap_erase(top_, chunk);
 		drop_last(l);
 		return;
 	}
-	if (leaf_size(n - 1) != leaf_size(n)) {
-		if (Leaf *nl = new_leaf(n - 1)) {
+	if (leaf_size(n1) != leaf_size(n)) {
+		if (Leaf *nl = new_leaf(n1)) {
 			fill(nl, mask, l, 1, 0, nullptr);
 			replace(chunk, l, nl);
 			return;
@@ -252,6 +255,36 @@ void PinTable::erase(u64 idx) noexcept
 		/* No memory for the smaller leaf: this one is large enough for less. */
 	}
 	compact(l, mask);
+}
+
+void PinTable::update_range(u64 first, u64 n, FnRef<u64(u64 idx, u64 rec)> fn) noexcept
+{
+	if (!top_ || !n)
+		return;
+	const u64 last = first + n - 1;
+	const u64 first_chunk = first / CHUNK, last_chunk = last / CHUNK;
+	unsigned long c = first_chunk;
+	while (Leaf *l = static_cast<Leaf *>(kapi_xmap_find(top_, &c, last_chunk))) {
+		const unsigned int lo = c == first_chunk ? first % CHUNK : 0;
+		const unsigned int hi = c == last_chunk ? last % CHUNK : CHUNK - 1;
+		const unsigned int cnt = popcount(l->mask);
+		u64 gone = 0;
+		/* Positions from the unchanged mask: removals are applied after. */
+		for (u64 m = l->mask & span(lo, hi); m; m &= m - 1) {
+			const unsigned int b = ctz(m);
+			u64 &slot = l->slot[pos(l->mask, cnt, b)];
+			const u64 rec = fn(c * CHUNK + b, slot);
+			if (rec)
+				slot = rec;
+			else
+				gone |= u64(1) << b;
+		}
+		if (gone)
+			shrink(c, l, l->mask & ~gone);
+		if (c == last_chunk)
+			break;
+		c++;
+	}
 }
 
 void PinTable::clear() noexcept

@@ -73,6 +73,14 @@ public:
 	long store_many(u64 first, const u64 *recs, u64 n, u64 *stored) noexcept;
 	/* Remove the record at idx, if any.  Never fails. */
 	void erase(u64 idx) noexcept;
+	/*
+	 * fn(idx, rec) for each record at an index in [first, first + n), in
+	 * index order: fn returns the record to keep there (rec or another),
+	 * or 0 to remove it.  A chunk's leaf is looked up once and resized once
+	 * for all its removals (a vendor driver's unpin of many pages).  fn
+	 * must not use the table.  Never fails.
+	 */
+	void update_range(u64 first, u64 n, FnRef<u64(u64 idx, u64 rec)> fn) noexcept;
 	/* Remove every record and free everything. */
 	void clear() noexcept;
 	bool empty() const noexcept { return !top_ || !has_leaves(); }
@@ -93,6 +101,8 @@ private:
 	Leaf *leaf_at(u64 chunk) const noexcept;
 	Leaf *new_leaf(unsigned int n) noexcept;
 	static void free_leaf(Leaf *l) noexcept;
+	/* Only the records of mask (a subset of l's) stay in chunk's leaf l. */
+	void shrink(u64 chunk, Leaf *l, u64 mask) noexcept;
 	/* A chunk's last record went: keep its leaf as the spare, or free it. */
 	void drop_last(Leaf *l) noexcept;
 	/* Put l in chunk's xarray slot, where old was, and free old. */

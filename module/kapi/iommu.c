@@ -254,6 +254,21 @@ kapi_u64 kapi_domain_iova_to_phys(struct kapi_domain *d, kapi_u64 iova)
 	return iommu_iova_to_phys(d->domain, iova);
 }
 
+kapi_u64 kapi_domain_iova_to_pfns(struct kapi_domain *d, kapi_u64 iova, kapi_u64 n,
+				  kapi_u64 *pfns)
+{
+	kapi_u64 i;
+
+	for (i = 0; i < n; i++) {
+		phys_addr_t pa = iommu_iova_to_phys(d->domain, iova + (i << PAGE_SHIFT));
+
+		if (!pa)
+			break;
+		pfns[i] = PHYS_PFN(pa);
+	}
+	return i;
+}
+
 int kapi_group_for_each_resv_region(struct kapi_group *g, kapi_resv_fn fn, void *ctx)
 {
 	struct iommu_resv_region *r, *next;

@@ -312,6 +312,12 @@ int kapi_domain_map_segs(struct kapi_domain *d, kapi_u64 iova, const kapi_u64 *p
 kapi_u64 kapi_domain_unmap(struct kapi_domain *d, kapi_u64 iova, kapi_u64 size) KAPI_NOEXCEPT;
 /* 0 if iova is not mapped. */
 kapi_u64 kapi_domain_iova_to_phys(struct kapi_domain *d, kapi_u64 iova) KAPI_NOEXCEPT;
+/*
+ * The PFNs of the n pages from iova into pfns, one call for a vendor
+ * driver's batch: n, or the index of the first page that is not mapped.
+ */
+kapi_u64 kapi_domain_iova_to_pfns(struct kapi_domain *d, kapi_u64 iova, kapi_u64 n,
+				  kapi_u64 *pfns) KAPI_NOEXCEPT;
 
 /*
  * Call fn for each reserved IOVA region of the group: its start, its length

@@ -337,6 +337,39 @@ TEST_F(External, N2_N22_WithDomainPinnedAndChargedOnce)
 }
 
 /*
+ * #2, #22, #17: borrowed pins taken in batches: one vendor call of 100
+ * pages across two PinTable chunks (63 indices each), over pages some of
+ * which are already recorded (they only gain a count), gets each page's
+ * own PFN from the domain and pins nothing more; unpinning leaves the
+ * mapping's pins as they were.
+ */
+TEST_F(External, N2_N22_N17_BorrowedPinsInBatches)
+{
+	auto g = group(1);
+	auto e = group(2);
+	Vendor v;
+	ASSERT_EQ(attach(g), 0);
+	open_mdev(e, v);
+	ASSERT_EQ(map(0x100000, 128 * PG, VA), 0);
+	ASSERT_EQ(khost::pinned_pages(), 128u);
+	std::vector<kapi_u64> pfns;
+	ASSERT_EQ(v.pin(0x100000 + 40 * PG, 5, R), 5);	/* recorded first: 40..44 */
+	ASSERT_EQ(v.pin(0x100000 + 10 * PG, 100, R | W, &pfns), 100);
+	for (int i = 0; i < 100; i++)
+		ASSERT_EQ(pfns[i], khost::pfn_of(VA + (10 + i) * PG)) << "page " << 10 + i;
+	EXPECT_EQ(khost::pinned_pages(), 128u);
+	EXPECT_EQ(core().external_pages(), 100u);
+	v.unpin(0x100000 + 10 * PG, 100);
+	EXPECT_EQ(core().external_pages(), 5u); /* 40..44 had two pins */
+	v.unpin(0x100000 + 40 * PG, 5);
+	EXPECT_EQ(core().external_pages(), 0u);
+	EXPECT_EQ(khost::pinned_pages(), 128u);
+	EXPECT_EQ(locked(), 128u);
+	close_mdev(e, v);
+	detach(g);
+}
+
+/*
  * #9, #10, #11, #8/R7: DMA_UNMAP over vendor pins tells the driver first,
  * which unpins (re-entering the core with no core lock held), always
  * succeeds, leaves no pin and gives the charge back in one update.

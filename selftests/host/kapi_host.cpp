@@ -953,6 +953,20 @@ extern "C" kapi_u64 kapi_domain_iova_to_phys(kapi_domain *d, kapi_u64 iova) noex
 	return phys_locked(to_fake(d), iova);
 }
 
+extern "C" kapi_u64 kapi_domain_iova_to_pfns(kapi_domain *d, kapi_u64 iova, kapi_u64 n,
+					    kapi_u64 *pfns) noexcept
+{
+	StateGuard sg;
+	kapi_u64 i;
+	for (i = 0; i < n; i++) {
+		kapi_u64 pa = phys_locked(to_fake(d), iova + (i << 12));
+		if (!pa)
+			break;
+		pfns[i] = pa >> 12;
+	}
+	return i;
+}
+
 extern "C" int kapi_group_for_each_resv_region(kapi_group *g, kapi_resv_fn fn, void *ctx) noexcept
 {
 	khost::FakeGroup *fg = to_fake(g);

@@ -237,6 +237,64 @@ TEST_F(PinTableTest, R5_RandomAgainstModel)
 }
 
 /*
+ * update_range (ExtPins::unpin's one pass): against the model, it visits
+ * exactly the records in the range, in index order, keeps what fn returns
+ * and removes what fn zeroes, across chunk boundaries, down to empty chunks
+ * (whose leaf becomes the spare), with the stores and erases in between.
+ */
+TEST_F(PinTableTest, R5_UpdateRangeAgainstModel)
+{
+	std::mt19937_64 rng(16);
+	PinTable t;
+	std::map<unsigned long long, unsigned long long> m;
+	for (int step = 0; step < 4000; step++) {
+		const unsigned long long idx = rng() % (5 * C);
+		const int op = rng() % 8;
+		if (op < 3) {
+			const unsigned long long n = 1 + rng() % 130;
+			std::vector<unsigned long long> recs(n);
+			for (auto &r : recs)
+				r = (rng() >> 3) | 1;
+			unsigned long long stored = 0;
+			ASSERT_EQ(t.store_many(idx, recs.data(), n, &stored), long(n));
+			for (unsigned long long j = 0; j < n; j++)
+				m[idx + j] = recs[j];
+		} else if (op < 4) {
+			t.erase(idx);
+			m.erase(idx);
+		} else {
+			const unsigned long long n = 1 + rng() % 200;
+			const int keep_one_in = 1 + op % 4; /* 1: change all, up to 4: remove most */
+			std::vector<unsigned long long> seen, want;
+			for (auto it = m.lower_bound(idx); it != m.end() && it->first < idx + n; ++it)
+				want.push_back(it->first);
+			t.update_range(idx, n, [&](unsigned long long i, unsigned long long rec) -> unsigned long long {
+				seen.push_back(i);
+				EXPECT_EQ(rec, m[i]) << "record at " << i;
+				if ((rec >> 1) % keep_one_in)
+					return 0;
+				return rec ^ 0x10;
+			});
+			ASSERT_EQ(seen, want);
+			for (unsigned long long i : want) {
+				if ((m[i] >> 1) % keep_one_in)
+					m.erase(i);
+				else
+					m[i] ^= 0x10;
+			}
+		}
+		if (step % 40 == 0)
+			expect_same(t, m);
+	}
+	expect_same(t, m);
+	/* Everything, in one call: empty. */
+	t.update_range(0, ~0ULL / 2, [](unsigned long long, unsigned long long) -> unsigned long long { return 0; });
+	EXPECT_TRUE(t.empty());
+	t.clear();
+	EXPECT_EQ(khost::live_allocations(), 0);
+}
+
+/*
  * Allocation failures: a store that needs a leaf fails with -ENOMEM and
  * changes nothing; a batch stores whole chunks up to the failure and says
  * how many; an erase whose smaller leaf cannot be had compacts in place,
