@@ -28,6 +28,8 @@ vfio-cxx-ubsan := $(if $(filter y,$(CONFIG_UBSAN)),$(CFLAGS_UBSAN) $(CFLAGS_UBSA
 # Mutex::assert_held() calls the kernel only where lockdep checks it
 # (vfio_cxx/sync.h).
 #
+# CXXFLAGS_<object>.o: flags of one C++ object, as Kbuild's CFLAGS_<object>.o.
+#
 # -Werror as the including Kbuild gives it to its C units (ccflags-y): the
 # lanes ask for it, a user's DKMS build does not get it (../Kbuild).
 # C++ DWARF stays in the objects (for debuggers and ORC-independent tools);
@@ -40,7 +42,7 @@ vfio-cxx-flags = -Wp,-MMD,$(depfile) $(NOSTDINC_FLAGS) \
 	$(filter -Werror,$(ccflags-y)) -Wno-missing-field-initializers \
 	-DVFIO_CXX_KERNEL $(VFIO_CXX_INCLUDES) $(vfio-cxx-kasan) \
 	$(if $(filter y,$(CONFIG_LOCKDEP)),-DVFIO_CXX_LOCK_ASSERTS) \
-	$(filter-out $(vfio-cxx-c-only),$(vfio-cxx-ubsan))
+	$(filter-out $(vfio-cxx-c-only),$(vfio-cxx-ubsan)) $(CXXFLAGS_$(basetarget).o)
 
 quiet_cmd_cc_o_cpp = CXX [M]  $@
       cmd_cc_o_cpp = $(VFIO_CXX_CXX) $(vfio-cxx-flags) -c -o $@ $< $(cmd_objtool)

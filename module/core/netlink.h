@@ -27,10 +27,10 @@ struct kapi_msg;
  * nothing was put.  done: the end of every started dump, also when the
  * socket closes in the middle; 0.
  */
-int vfio_cxx_nl_doit(struct kapi_nl_req *r, unsigned int cmd) KAPI_NOEXCEPT;
-int vfio_cxx_nl_start(struct kapi_nl_req *r, unsigned int cmd) KAPI_NOEXCEPT;
-int vfio_cxx_nl_dumpit(struct kapi_nl_req *r, struct kapi_msg *m, unsigned int cmd) KAPI_NOEXCEPT;
-int vfio_cxx_nl_done(struct kapi_nl_req *r) KAPI_NOEXCEPT;
+KAPI_ENTRY int vfio_cxx_nl_doit(struct kapi_nl_req *r, unsigned int cmd) KAPI_NOEXCEPT;
+KAPI_ENTRY int vfio_cxx_nl_start(struct kapi_nl_req *r, unsigned int cmd) KAPI_NOEXCEPT;
+KAPI_ENTRY int vfio_cxx_nl_dumpit(struct kapi_nl_req *r, struct kapi_msg *m, unsigned int cmd) KAPI_NOEXCEPT;
+KAPI_ENTRY int vfio_cxx_nl_done(struct kapi_nl_req *r) KAPI_NOEXCEPT;
 
 KAPI_END_DECLS
 

@@ -9,6 +9,14 @@
 #ifndef VFIO_CXX_KAPI_TYPES_H
 #define VFIO_CXX_KAPI_TYPES_H
 
+/*
+ * KAPI_ENTRY marks the core's entry points (core/entry.h, core/netlink.h):
+ * the C++ functions the C side calls.  The core is compiled as one unit
+ * with -fwhole-program (Kbuild, core/unity.cpp), which makes every other
+ * function of the unit local; these stay visible to the link.
+ */
+#define KAPI_ENTRY __attribute__((externally_visible))
+
 #ifdef __cplusplus
 #define KAPI_NOEXCEPT noexcept
 #define KAPI_BEGIN_DECLS extern "C" {
