@@ -95,7 +95,7 @@ help:
 	@echo "make kselftest-install  the VM suites as kselftest collections (KSFT_INSTALL_PATH=dir)"
 	@echo "make lane-debug  debug kernel (KASAN, lockdep, kmemleak): KUnit and the VM suites, leak and splat checks"
 	@echo "make lane-kernels  the build checks against Debian 13, trixie-backports and sid kernels in build roots"
-	@echo "make bench       vfio_iommu_cxx vs vfio_iommu_type1 in one 6.12 VM boot: bench/results/ (table, JSON, plot)"
+	@echo "make bench       vfio_iommu_cxx vs type1, iommufd and the floor in one VM boot: bench/results/ (table, JSON, plot)"
 
 deps:
 	$(TOP)/scripts/deps.sh all
@@ -212,19 +212,24 @@ check: deps
 
 # ---- benchmark (issue 8) ----------------------------------------------------
 
-# Both backends side by side in one TCG boot of the Debian 6.12 kernel;
-# BENCH_ARGS/BENCH_MEM tune it (scripts/bench.sh).  The report
-# goes to bench/results/ (results.md, results.json, scaling.png).
-bench: deps-vm
-	@$(TOP)/scripts/bench.sh $(KVER_612)
+# type1, ours, iommufd's native API and the floor (bench/floor/) side by
+# side in one TCG boot of the bench kernel (scripts/debug-kernel.sh bench:
+# built from linux-source-6.12 once, ~15 min on 2 cores, then cached by its
+# configuration); BENCH_KERNEL=<release> benches an installed kernel instead
+# (Debian's: no iommufd column).  BENCH_ARGS/BENCH_MEM tune it
+# (scripts/bench.sh).  The report goes to bench/results/ (results.md,
+# results.json, scaling.png).
+BENCH_KERNEL ?= --bench-kernel
+bench: deps-vm deps-debug
+	@$(TOP)/scripts/bench.sh $(BENCH_KERNEL)
 
 # Where MAP/UNMAP spend their time, both backends (issue 15): ftrace's
 # function_graph of the container ioctl in the guest (perf cannot resolve
 # kernel symbols under TCG), summed per function by bench/profile.py into
 # out/bench-profile/profile.md.  BENCH_ARGS picks the workload.
-bench-profile: deps-vm
+bench-profile: deps-vm deps-debug
 	@BENCH_TRACE=vfio_fops_unl_ioctl BENCH_RESULTS=$(OUT)/bench-profile \
-	 BENCH_ARGS="$${BENCH_ARGS:--w scale_nodomain -R 1 -n 256}" $(TOP)/scripts/bench.sh $(KVER_612)
+	 BENCH_ARGS="$${BENCH_ARGS:--w scale_nodomain -R 1 -n 256}" $(TOP)/scripts/bench.sh $(BENCH_KERNEL)
 
 demo: deps
 	@$(MAKE) --no-print-directory selftests

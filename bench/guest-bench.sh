@@ -31,6 +31,11 @@ fi
 say "edu group $group"
 insmod "$ko" || say "insmod $ko failed"
 modprobe mdev && insmod "$mtest" || say "cannot load mdev/$mtest"
+# The floor (bench/floor/): pin_user_pages_fast + iommu_map_sg, no VFIO.
+if [ -n "${BENCH_FLOOR_KO:-}" ]; then
+	insmod "$BENCH_FLOOR_KO" || say "insmod $BENCH_FLOOR_KO failed: no floor"
+fi
+[ -e /dev/iommu ] && say "iommufd: /dev/iommu, edu cdev $(ls "$edu/vfio-dev" 2>/dev/null)"
 echo 131072 >/sys/module/vfio_iommu_type1/parameters/dma_entry_limit
 echo 131072 >/sys/module/vfio_iommu_cxx/parameters/dma_entry_limit
 # hugetlbfs: as many 2 MiB pages as the bench asks for (-H MiB, default 256).
@@ -64,6 +69,7 @@ if [ -n "${BENCH_TRACE:-}" ]; then
 fi
 echo 0 >/proc/sys/vm/nr_hugepages
 rmmod vfio_cxx_mtest
+[ -z "${BENCH_FLOOR_KO:-}" ] || rmmod vfio_cxx_floor 2>/dev/null
 rmmod vfio_iommu_cxx || say "rmmod vfio_iommu_cxx failed"
 dmesg >"$out/dmesg.txt"
 if grep -qE 'WARNING:|BUG:|Oops|general protection fault|Call Trace:' "$out/dmesg.txt"; then

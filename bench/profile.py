@@ -8,7 +8,7 @@ The trace is ftrace's function_graph output of the VFIO core's container
 ioctl (vfio_fops_unl_ioctl), taken inside the TCG guest by
 bench/guest-bench.sh with BENCH_TRACE set; perf cannot resolve kernel
 symbols there, the tracer can.  Each ioctl's call tree is attributed to
-its backend (vfio_iommu_type1_ioctl or our cxx_ioctl) and its operation
+its backend (vfio_iommu_type1_ioctl or our vfio_cxx_ioctl) and its operation
 (MAP or UNMAP, by the functions it reached), and the self time of every
 function (its duration minus its children's) is summed per operation.
 Prints, per backend and operation, the mean time per call and the
@@ -37,8 +37,8 @@ def classify(seen):
 
     type1 inlines vfio_dma_do_map/unmap into its ioctl: its UNMAP is the tree
     that reaches vfio_remove_dma, its MAP the one that asks capable() (for
-    CAP_IPC_LOCK; no other type1 ioctl does)."""
-    backend = "type1" if "vfio_iommu_type1_ioctl" in seen else "cxx" if "cxx_ioctl" in seen else None
+    CAP_IPC_LOCK; no other type1 ioctl does).  Ours: see below."""
+    backend = "type1" if "vfio_iommu_type1_ioctl" in seen else "cxx" if "vfio_cxx_ioctl" in seen else None
     op = None
     if backend == "type1":
         if "vfio_remove_dma" in seen:
@@ -46,9 +46,12 @@ def classify(seen):
         elif "capable" in seen or "ns_capable" in seen or "security_capable" in seen:
             op = "MAP"
     elif backend == "cxx":
-        if any(n.startswith("_ZN8vfio_cxx9Container8do_unmap") for n in seen):
+        # The core is one unit, its ioctl handlers inlined; the kapi's C
+        # functions never are: a MAP inserts into the range map, an UNMAP
+        # removes from it.
+        if "kapi_rangemap_remove" in seen:
             op = "UNMAP"
-        elif any(n.startswith("_ZN8vfio_cxx9Container6do_map") for n in seen):
+        elif "kapi_rangemap_insert" in seen:
             op = "MAP"
     return backend, op
 

@@ -10,9 +10,18 @@
  *   type1   claim_type1=0, VFIO_TYPE1v2_IOMMU: the in-tree vfio_iommu_type1
  *   cxx     claim_type1=1, VFIO_TYPE1v2_IOMMU: vfio_iommu_cxx
  *   cxxpre  VFIO_CXX_IOMMU (vfio_iommu_cxx with preregistered memory)
+ *   iommufd (issue 15) no container: /dev/iommu's native API, an IOAS with
+ *           the devices' vfio cdevs bound (VFIO_DEVICE_BIND_IOMMUFD) and
+ *           attached to it; mdev pins go through the mdev's iommufd access.
+ *           Only where the kernel has iommufd and the cdevs (the bench
+ *           kernel, scripts/debug-kernel.sh bench).
+ *   floor   (issue 15) no VFIO at all: bench/floor/'s module pins the
+ *           buffer with pin_user_pages_fast and maps it with iommu_map_sg
+ *           into a domain of its own on the edu device, with no
+ *           bookkeeping: the least any backend's MAP/UNMAP can cost.
  * The containers_opened counter of our debugfs stats proves which served.
- * Within each round the backends alternate (the first one alternates from
- * round to round), so that drifts of the (shared, TCG) machine hit both.
+ * Within each round the backends rotate (the first one changes from round
+ * to round), so that drifts of the (shared, TCG) machine hit all.
  *
  * Output, on stdout, one sample per line (the report, bench/report.py, takes
  * medians):
@@ -26,6 +35,7 @@
  *            (scale_edu, scale_nodomain: one half of scale)
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -38,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/iommufd.h>
 #include <linux/vfio.h>
 #include <linux/vfio_cxx.h>
 
@@ -49,15 +60,19 @@
 #define HPAGE		(2 * MB)
 #define RW		(MTEST_PROT_READ | MTEST_PROT_WRITE)
 
-enum backend { TYPE1, CXX, CXXPRE };
-static const char *const bname[] = { "type1", "cxx", "cxxpre" };
+enum backend { TYPE1, CXX, CXXPRE, IOMMUFD, FLOOR };
+static const char *const bname[] = { "type1", "cxx", "cxxpre", "iommufd", "floor" };
 
 static int rounds = 5, srounds = 3;
 static unsigned long map_mib = 256, huge_mib = 256;
 static unsigned long max_maps = 65536;
 static int track_devs = 4;
 static const char *workloads = "map4k,thp,hugetlb,prereg,pin,rw,track,scale";
-static int edu = -1;	/* the edu group fd */
+static int edu = -1;	/* the edu group fd (closed while iommufd has the device) */
+static int edu_groupnr = -1;
+static char edu_sys[160];	/* /sys/bus/pci/devices/<bdf> */
+static int have_iommufd;	/* /dev/iommu, and the edu has a vfio cdev */
+static int have_floor;		/* /dev/vfio_cxx_floor (bench/floor/) */
 
 static uint64_t now_ns(void)
 {
@@ -90,6 +105,29 @@ static int want(const char *w)
 static int order(int r, int i, int a, int b)
 {
 	return ((r + i) & 1) ? b : a;
+}
+
+/*
+ * The backends a workload compares: type1 and ours, then iommufd and the
+ * floor where this kernel has them (floor: only for workloads that ask).
+ * Returns how many; pick() rotates them from round to round.
+ */
+static int backends(int *list, int ours, int with_floor)
+{
+	int n = 0;
+
+	list[n++] = TYPE1;
+	list[n++] = ours;
+	if (have_iommufd)
+		list[n++] = IOMMUFD;
+	if (with_floor && have_floor)
+		list[n++] = FLOOR;
+	return n;
+}
+
+static int pick(int r, int i, const int *list, int n)
+{
+	return list[(r + i) % n];
 }
 
 /*
@@ -137,6 +175,232 @@ static void close_container(int c, const int *groups, int ngroups)
 	for (int i = 0; i < ngroups; i++)
 		unset_container(groups[i]);
 	close(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* iommufd: an IOAS with vfio device cdevs bound, and the floor        */
+
+/* The vfio cdev (/dev/vfio/devices/vfioN) of the device at sysfs path dev, opened; -1 if none. */
+static int cdev_open(const char *dev)
+{
+	char path[256];
+	struct dirent *de;
+	int fd = -1;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/vfio-dev", dev);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "vfio", 4)) {
+			snprintf(path, sizeof(path), "/dev/vfio/devices/%s", de->d_name);
+			fd = open(path, O_RDWR);
+			break;
+		}
+	closedir(d);
+	return fd;
+}
+
+/* Bind the cdev fd to iommufd and attach it to the IOAS: 0 or -errno. */
+static int cdev_bind(int fd, int iommufd, uint32_t ioas)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind), .iommufd = iommufd };
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at), .pt_id = ioas };
+
+	if (ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind) || ioctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at))
+		return -errno;
+	return 0;
+}
+
+static int ioas_map(int iommufd, uint32_t ioas, void *vaddr, uint64_t iova, uint64_t size)
+{
+	struct iommu_ioas_map m = {
+		.size = sizeof(m),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas, .user_va = (uintptr_t)vaddr, .length = size, .iova = iova,
+	};
+
+	return ioctl(iommufd, IOMMU_IOAS_MAP, &m) ? -1 : 0;
+}
+
+static long long ioas_unmap(int iommufd, uint32_t ioas, uint64_t iova, uint64_t size)
+{
+	struct iommu_ioas_unmap u = { .size = sizeof(u), .ioas_id = ioas, .iova = iova, .length = size };
+
+	return ioctl(iommufd, IOMMU_IOAS_UNMAP, &u) ? -errno : (long long)u.length;
+}
+
+/* bench/floor/vfio_cxx_floor.c's uAPI */
+struct floor_req {
+	uint64_t vaddr, iova, size;
+};
+#define FLOOR_MAP	_IOW('F', 1, struct floor_req)
+#define FLOOR_UNMAP	_IOW('F', 2, struct floor_req)
+#define FLOOR_DEV	"/dev/vfio_cxx_floor"
+
+/*
+ * Where a workload maps: a container of type1 or ours (c), an iommufd with
+ * one IOAS (c, ioas) and the devices' cdevs (edu_fd; the mdev's in m->dev),
+ * or the floor module (c).  The groups of a container are in groups.
+ */
+struct space {
+	int b;
+	int c;
+	uint32_t ioas;
+	int edu_fd;
+	struct mdev *m;
+	int groups[2], ng;
+};
+
+static int reopen_group(int nr)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", nr);
+	return open(path, O_RDWR);
+}
+
+/* The mdev's region through its (bound) cdev fd in m->dev: 0 or -1. */
+static int mdev_region(struct mdev *m)
+{
+	struct vfio_region_info r = { .argsz = sizeof(r), .index = 0 };
+
+	if (ioctl(m->dev, VFIO_DEVICE_GET_REGION_INFO, &r) || r.size != MTEST_REGION_SIZE)
+		return -1;
+	m->region = r.offset;
+	return reg_r(m, MTEST_REG_IDENT) == MTEST_IDENT_MAGIC ? 0 : -1;
+}
+
+static void space_close(struct space *s);
+
+/*
+ * Open a space of backend b with the edu (with_edu) and the mdev m (may be
+ * null; its device opened, for pins) in it: 0, or -1 with a message.  A
+ * device can be bound to iommufd only while its group is not open through
+ * the group interface, so iommufd closes the groups' fds for the time.
+ */
+static int space_open(struct space *s, int b, int with_edu, struct mdev *m, int open_mdev)
+{
+	memset(s, 0, sizeof(*s));
+	s->b = b, s->c = -1, s->edu_fd = -1, s->m = NULL;
+	if (b == FLOOR) {
+		s->c = open(FLOOR_DEV, O_RDWR);
+		if (s->c < 0)
+			printf("E cannot open %s: %s\n", FLOOR_DEV, strerror(errno));
+		return s->c < 0 ? -1 : 0;
+	}
+	if (b != IOMMUFD) {
+		if (m)
+			s->groups[s->ng++] = m->group;
+		if (with_edu)
+			s->groups[s->ng++] = edu;
+		s->c = open_container(b, s->groups, s->ng);
+		if (s->c < 0)
+			return -1;
+		if (open_mdev && mdev_open_dev(m)) {
+			printf("E cannot open the mdev device\n");
+			mdev_close_dev(m);
+			close_container(s->c, s->groups, s->ng);
+			s->c = -1;
+			return -1;
+		}
+		s->m = open_mdev ? m : NULL;
+		return 0;
+	}
+	struct iommu_ioas_alloc a = { .size = sizeof(a) };
+	int ret;
+
+	s->c = open("/dev/iommu", O_RDWR);
+	if (s->c < 0 || ioctl(s->c, IOMMU_IOAS_ALLOC, &a)) {
+		printf("E iommufd: /dev/iommu, IOAS_ALLOC: %s\n", strerror(errno));
+		space_close(s);
+		return -1;
+	}
+	s->ioas = a.out_ioas_id;
+	if (with_edu) {
+		close(edu);
+		edu = -1;
+		s->edu_fd = cdev_open(edu_sys);
+		ret = s->edu_fd < 0 ? -errno : cdev_bind(s->edu_fd, s->c, s->ioas);
+		if (ret) {
+			printf("E iommufd: bind the edu's cdev: %s\n", strerror(-ret));
+			space_close(s);
+			return -1;
+		}
+	}
+	/*
+	 * The mdev only when it is to pin: a container's mdev group with no
+	 * device open registers nothing, and the same IOAS holds no access.
+	 */
+	if (m && open_mdev) {
+		char dev[96];
+
+		close(m->group);
+		m->group = -1;
+		s->m = m; /* space_close opens the group again */
+		snprintf(dev, sizeof(dev), "/sys/bus/mdev/devices/%s", m->uuid);
+		m->dev = cdev_open(dev);
+		ret = m->dev < 0 ? -errno : cdev_bind(m->dev, s->c, s->ioas);
+		if (ret || mdev_region(m)) {
+			printf("E iommufd: bind the mdev's cdev: %s\n", strerror(ret ? -ret : EIO));
+			space_close(s);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void space_close(struct space *s)
+{
+	if (s->b == FLOOR) {
+		if (s->c >= 0)
+			close(s->c);
+		return;
+	}
+	if (s->b != IOMMUFD) {
+		if (s->m)
+			mdev_close_dev(s->m);
+		if (s->c >= 0)
+			close_container(s->c, s->groups, s->ng);
+		return;
+	}
+	if (s->m) {
+		mdev_close_dev(s->m);
+		if (s->m->group < 0)
+			s->m->group = reopen_group(s->m->groupnr);
+	}
+	if (s->edu_fd >= 0)
+		close(s->edu_fd);
+	if (edu < 0)
+		edu = reopen_group(edu_groupnr);
+	if (s->c >= 0)
+		close(s->c);
+}
+
+static int space_map(struct space *s, void *vaddr, uint64_t iova, uint64_t size)
+{
+	if (s->b == FLOOR) {
+		struct floor_req q = { (uintptr_t)vaddr, iova, size };
+
+		return ioctl(s->c, FLOOR_MAP, &q) ? -1 : 0;
+	}
+	if (s->b == IOMMUFD)
+		return ioas_map(s->c, s->ioas, vaddr, iova, size);
+	return map_rw(s->c, vaddr, iova, size);
+}
+
+/* Bytes unmapped, or < 0. */
+static long long space_unmap(struct space *s, uint64_t iova, uint64_t size)
+{
+	if (s->b == FLOOR) {
+		struct floor_req q = { 0, iova, size };
+
+		return ioctl(s->c, FLOOR_UNMAP, &q) ? -errno : (long long)size;
+	}
+	if (s->b == IOMMUFD)
+		return ioas_unmap(s->c, s->ioas, iova, size);
+	return dma_unmap(s->c, iova, size);
 }
 
 /* Anonymous memory, touched: 4K pages (no THP), THP, or hugetlbfs. */
@@ -191,25 +455,27 @@ static void bench_map(const char *w, enum mem kind, size_t sz)
 	printf("I %s_mib %zu\n", w, sz / MB);
 	if (kind == MEM_THP)
 		printf("I %s_anon_huge_kb %ld\n", w, anon_huge_kb());
+	int list[4], nb = backends(list, CXX, 1);
+
 	for (int r = 0; r < rounds; r++)
-		for (int i = 0; i < 2; i++) {
-			int b = order(r, i, TYPE1, CXX);
-			int c = open_container(b, &edu, 1);
+		for (int i = 0; i < nb; i++) {
+			int b = pick(r, i, list, nb);
+			struct space sp;
 			uint64_t t0, t1, t2;
 			long long u;
 
-			if (c < 0)
+			if (space_open(&sp, b, 1, NULL, 0))
 				goto out;
 			t0 = now_ns();
-			if (map_rw(c, buf, IOVA_BIG, sz)) {
+			if (space_map(&sp, buf, IOVA_BIG, sz)) {
 				printf("E %s %s: MAP_DMA: %s\n", w, bname[b], strerror(errno));
-				close_container(c, &edu, 1);
+				space_close(&sp);
 				goto out;
 			}
 			t1 = now_ns();
-			u = dma_unmap(c, IOVA_BIG, sz);
+			u = space_unmap(&sp, IOVA_BIG, sz);
 			t2 = now_ns();
-			close_container(c, &edu, 1);
+			space_close(&sp);
 			if (u != (long long)sz) {
 				printf("E %s %s: UNMAP_DMA: %lld\n", w, bname[b], u);
 				goto out;
@@ -289,32 +555,6 @@ out:
 /* ------------------------------------------------------------------ */
 /* mdev: pin/unpin, dma_rw, tracking memory                           */
 
-/* A container of backend b holding the mdev's group (and edu's). */
-static int mdev_container(int b, struct mdev *m, int with_edu, int *groups, int *ng)
-{
-	int c;
-
-	*ng = 0;
-	groups[(*ng)++] = m->group;
-	if (with_edu)
-		groups[(*ng)++] = edu;
-	c = open_container(b, groups, *ng);
-	if (c < 0)
-		return -1;
-	if (mdev_open_dev(m)) {
-		printf("E cannot open the mdev device\n");
-		close_container(c, groups, *ng);
-		return -1;
-	}
-	return c;
-}
-
-static void mdev_container_close(int c, struct mdev *m, const int *groups, int ng)
-{
-	mdev_close_dev(m);
-	close_container(c, groups, ng);
-}
-
 static long long cmd(struct mdev *m, uint64_t c)
 {
 	if (reg_w(m, MTEST_REG_CMD, c))
@@ -329,6 +569,8 @@ static void bench_pin(void)
 	char *buf = alloc_mem(sz, MEM_4K);
 	struct mdev m;
 
+	int list[4], nb = backends(list, CXX, 0);
+
 	if (!buf || mdev_create(&m)) {
 		printf("E pin: cannot create the mdev\n");
 		return;
@@ -338,15 +580,15 @@ static void bench_pin(void)
 
 		snprintf(w, sizeof(w), "pin_%s", with_edu ? "edu" : "mdev");
 		for (int r = 0; r < rounds; r++)
-			for (int i = 0; i < 2; i++) {
-				int b = order(r, i, TYPE1, CXX), groups[2], ng;
-				int c = mdev_container(b, &m, with_edu, groups, &ng);
+			for (int i = 0; i < nb; i++) {
+				int b = pick(r, i, list, nb);
+				struct space sp;
 
-				if (c < 0)
+				if (space_open(&sp, b, with_edu, &m, 1))
 					goto out;
-				if (map_rw(c, buf, IOVA_MDEV, sz)) {
-					printf("E %s: MAP_DMA: %s\n", w, strerror(errno));
-					mdev_container_close(c, &m, groups, ng);
+				if (space_map(&sp, buf, IOVA_MDEV, sz)) {
+					printf("E %s %s: MAP_DMA: %s\n", w, bname[b], strerror(errno));
+					space_close(&sp);
 					goto out;
 				}
 				/* The register write + read of a command that does nothing. */
@@ -372,7 +614,7 @@ static void bench_pin(void)
 						if (p != n || u != n) {
 							printf("E %s %s: pin %d -> %lld, unpin -> %lld\n",
 							       w, bname[b], n, p, u);
-							mdev_container_close(c, &m, groups, ng);
+							space_close(&sp);
 							goto out;
 						}
 					}
@@ -399,7 +641,7 @@ static void bench_pin(void)
 							if (cmd(&m, c2) != 0) {
 								printf("E rw %s: command %llu failed\n", bname[b],
 								       (unsigned long long)c2);
-								mdev_container_close(c, &m, groups, ng);
+								space_close(&sp);
 								goto out;
 							}
 						double s = (now_ns() - t0) / 1e9;
@@ -408,8 +650,8 @@ static void bench_pin(void)
 						       iters * (double)len / MB / s);
 					}
 				}
-				dma_unmap(c, IOVA_MDEV, sz);
-				mdev_container_close(c, &m, groups, ng);
+				space_unmap(&sp, IOVA_MDEV, sz);
+				space_close(&sp);
 			}
 	}
 out:
@@ -622,39 +864,34 @@ static void bench_scale(const char *w, int with_edu)
 	const size_t sz = max_maps * PG;
 	char *buf = alloc_mem(sz, MEM_4K);
 	struct mdev m;
-	int groups[1];
+	int list[4], nb = backends(list, CXX, 0);
 
 	m.uuid[0] = 0, m.group = m.dev = -1;
 	if (!buf) {
 		printf("E %s: cannot allocate\n", w);
 		return;
 	}
-	if (with_edu) {
-		groups[0] = edu;
-	} else {
-		/* no IOMMU domain: an mdev-only container; MAP_DMA pins nothing */
-		if (mdev_create(&m)) {
-			printf("E %s: cannot create the mdev\n", w);
-			goto out;
-		}
-		groups[0] = m.group;
+	/* no IOMMU domain: an mdev-only container (an empty IOAS); MAP_DMA pins nothing */
+	if (!with_edu && mdev_create(&m)) {
+		printf("E %s: cannot create the mdev\n", w);
+		goto out;
 	}
 	for (int r = 0; r < srounds; r++)
 		for (unsigned long n = 1; n <= max_maps; n *= 4)
-			for (int i = 0; i < 2; i++) {
-				int b = order(r, i, TYPE1, CXX);
-				int c = open_container(b, groups, 1);
+			for (int i = 0; i < nb; i++) {
+				int b = pick(r, i, list, nb);
+				struct space sp;
 				char metric[48];
 				uint64_t t0, t1, t2;
 
-				if (c < 0)
+				if (space_open(&sp, b, with_edu, with_edu ? NULL : &m, 0))
 					goto out;
 				t0 = now_ns();
 				for (unsigned long k = 0; k < n; k++)
-					if (map_rw(c, buf + k * PG, IOVA_MDEV + k * 2 * PG, PG)) {
+					if (space_map(&sp, buf + k * PG, IOVA_MDEV + k * 2 * PG, PG)) {
 						printf("E %s %s: MAP_DMA #%lu: %s\n", w, bname[b], k,
 						       strerror(errno));
-						close_container(c, groups, 1);
+						space_close(&sp);
 						goto out;
 					}
 				t1 = now_ns();
@@ -663,14 +900,14 @@ static void bench_scale(const char *w, int with_edu)
 					/* n is a power of 2: an odd multiplier permutes */
 					unsigned long j = (k * 40503UL) & (n - 1);
 
-					if (dma_unmap(c, IOVA_MDEV + j * 2 * PG, PG) != (long long)PG) {
+					if (space_unmap(&sp, IOVA_MDEV + j * 2 * PG, PG) != (long long)PG) {
 						printf("E %s %s: UNMAP_DMA #%lu failed\n", w, bname[b], j);
-						close_container(c, groups, 1);
+						space_close(&sp);
 						goto out;
 					}
 				}
 				t2 = now_ns();
-				close_container(c, groups, 1);
+				space_close(&sp);
 				snprintf(metric, sizeof(metric), "map_us_n%lu", n);
 				sample(w, b, metric, (t1 - t0) / 1e3 / n);
 				snprintf(metric, sizeof(metric), "unmap_us_n%lu", n);
@@ -712,7 +949,22 @@ int main(int argc, char **argv)
 		printf("E cannot open the edu group %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	printf("I rounds %d\nI scale_rounds %d\n", rounds, srounds);
+	edu_groupnr = edu_group_number();
+	{
+		char bdf[64];
+		int fd;
+
+		if (!edu_bdf(bdf, sizeof(bdf)))
+			snprintf(edu_sys, sizeof(edu_sys), "/sys/bus/pci/devices/%s", bdf);
+		/* iommufd: /dev/iommu and the edu's cdev (opening it binds nothing) */
+		fd = edu_sys[0] && !access("/dev/iommu", R_OK | W_OK) ? cdev_open(edu_sys) : -1;
+		have_iommufd = fd >= 0;
+		if (fd >= 0)
+			close(fd);
+		have_floor = !access(FLOOR_DEV, R_OK | W_OK);
+	}
+	printf("I rounds %d\nI scale_rounds %d\nI iommufd %d\nI floor %d\n", rounds, srounds,
+	       have_iommufd, have_floor);
 	if (want("map4k"))
 		bench_map("map4k", MEM_4K, map_mib * MB);
 	if (want("thp"))

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Provide the debug test kernel (KUnit, KASAN, lockdep, kmemleak, fault
-# injection) built from Debian's linux-source-6.12 with
-# scripts/debug-kernel/debug-6.12.config, and print its cache directory.
+# Provide a test kernel built from Debian's linux-source-6.12 with
+# scripts/debug-kernel/<flavour>-6.12.config, and print its cache directory:
+#   debug (the default): KUnit, KASAN, lockdep, kmemleak, fault injection
+#     (make lane-debug);
+#   bench: none of those, with iommufd and the vfio device cdev beside the
+#     legacy container (make bench-iommufd, issue 15).
 #
-#   scripts/debug-kernel.sh            -> prints $VFIO_CXX_CACHE/kernels/<key>
+#   scripts/debug-kernel.sh [flavour]  -> prints $VFIO_CXX_CACHE/kernels/<key>
 #
 # <key> is the sha256 of the resolved .config, computed exactly as
 # ../shared/kernels/README.md does:
@@ -28,14 +31,16 @@
 # host's root filesystem, so the guest finds them there).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-frag=$top/scripts/debug-kernel/debug-6.12.config
+flavour=${1:-debug}
+frag=$top/scripts/debug-kernel/$flavour-6.12.config
+[ -r "$frag" ] || { echo "debug-kernel: no $frag" >&2; exit 1; }
 tarball=/usr/src/linux-source-6.12.tar.xz
 cache=${VFIO_CXX_CACHE:-/var/cache/vfio-cxx}
 kroot=$cache/kernels
 seeds=$top/../shared/kernels
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
-log() { echo "debug-kernel: $*" >&2; }
+log() { echo "debug-kernel ($flavour): $*" >&2; }
 
 command -v zstd >/dev/null && command -v vng >/dev/null && command -v flex >/dev/null &&
 	[ -r "$tarball" ] ||
