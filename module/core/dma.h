@@ -190,6 +190,14 @@ public:
 	VFIO_CXX_NO_COPY(Dma);
 	~Dma();
 
+	/*
+	 * Made and freed on the MAP_DMA/UNMAP_DMA path: straight through kapi
+	 * (no global operator new of runtime.cpp in between), and freed with
+	 * kapi_free_small, as it is small.
+	 */
+	static void *operator new(size_t size, const std::nothrow_t &) noexcept { return kapi_alloc(size); }
+	static void operator delete(void *p) noexcept { kapi_free_small(p); }
+
 	u64 last() const noexcept { return iova + size - 1; }
 	kapi_mm *mm() const noexcept { return mm_; }
 	/*
@@ -250,6 +258,8 @@ public:
 	bool unmapping = false;	  /* DMA_UNMAP under way: no new external pins */
 	kapi_range_node range_node{}; /* its node in the DmaSet's range map */
 };
+
+static_assert(sizeof(Dma) <= KAPI_SMALL_MAX, "a Dma is freed with kapi_free_small");
 
 /*
  * What an IoPagetable lends the work on its Dmas for one call (DmaPages,

@@ -16,6 +16,8 @@
 #include "services.h"
 #include "internal.h"
 
+static_assert(KAPI_SMALL_MAX <= PAGE_SIZE); /* kapi_alloc's kzalloc sizes */
+
 void *kapi_alloc(unsigned long size)
 {
 	if (size > INT_MAX)
@@ -29,6 +31,11 @@ void *kapi_alloc(unsigned long size)
 void kapi_free(void *p)
 {
 	kvfree(p);
+}
+
+void kapi_free_small(void *p)
+{
+	kfree(p);
 }
 
 void kapi_cond_resched(void)

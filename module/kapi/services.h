@@ -34,6 +34,9 @@ KAPI_BEGIN_DECLS
  */
 void *kapi_alloc(unsigned long size) KAPI_NOEXCEPT;
 void kapi_free(void *p) KAPI_NOEXCEPT;
+/* kapi_free of what kapi_alloc gave for KAPI_SMALL_MAX bytes at most (kfree, no vmalloc check). */
+#define KAPI_SMALL_MAX 4096
+void kapi_free_small(void *p) KAPI_NOEXCEPT;
 void kapi_cond_resched(void) KAPI_NOEXCEPT;
 
 /* ---- user memory ------------------------------------------------------- */

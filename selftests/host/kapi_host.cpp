@@ -277,6 +277,8 @@ extern "C" void kapi_free(void *p) noexcept
 	free(p);
 }
 
+extern "C" void kapi_free_small(void *p) noexcept { kapi_free(p); }
+
 extern "C" void kapi_cond_resched(void) noexcept {}
 
 /* ---- kapi: user memory -------------------------------------------------------- */
