@@ -359,6 +359,11 @@ TEST_F(External, N2_N22_N17_BorrowedPinsInBatches)
 		ASSERT_EQ(pfns[i], khost::pfn_of(VA + (10 + i) * PG)) << "page " << 10 + i;
 	EXPECT_EQ(khost::pinned_pages(), 128u);
 	EXPECT_EQ(core().external_pages(), 100u);
+	/* Pinned again, the records give back each page's own PFN (#17). */
+	ASSERT_EQ(v.pin(0x100000 + 10 * PG, 100, R, &pfns), 100);
+	for (int i = 0; i < 100; i++)
+		ASSERT_EQ(pfns[i], khost::pfn_of(VA + (10 + i) * PG)) << "record of page " << 10 + i;
+	v.unpin(0x100000 + 10 * PG, 100);
 	v.unpin(0x100000 + 10 * PG, 100);
 	EXPECT_EQ(core().external_pages(), 5u); /* 40..44 had two pins */
 	v.unpin(0x100000 + 40 * PG, 5);
