@@ -43,10 +43,10 @@ KAPI_ENTRY void vfio_cxx_detach_group(struct vfio_cxx_container *c, struct kapi_
  * ignores a NULL c and npage <= 0; dma_rw is -EINVAL for a NULL c or data.
  */
 KAPI_ENTRY int vfio_cxx_pin_pages(struct vfio_cxx_container *c, struct kapi_group *g, kapi_u64 iova,
-		       int npage, int prot, kapi_u64 *pfns) KAPI_NOEXCEPT;
+				  int npage, int prot, kapi_u64 *pfns) KAPI_NOEXCEPT;
 KAPI_ENTRY void vfio_cxx_unpin_pages(struct vfio_cxx_container *c, kapi_u64 iova, int npage) KAPI_NOEXCEPT;
 KAPI_ENTRY int vfio_cxx_dma_rw(struct vfio_cxx_container *c, kapi_u64 iova, void *data, unsigned long count,
-		    int write) KAPI_NOEXCEPT;
+			       int write) KAPI_NOEXCEPT;
 KAPI_ENTRY void vfio_cxx_register_device(struct vfio_cxx_container *c, struct kapi_device *dev) KAPI_NOEXCEPT;
 KAPI_ENTRY void vfio_cxx_unregister_device(struct vfio_cxx_container *c, struct kapi_device *dev) KAPI_NOEXCEPT;
 /*

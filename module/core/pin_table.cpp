@@ -135,26 +135,43 @@ u64 PinTable::load(u64 idx) const noexcept
 	return get(l, popcount(l->mask), b);
 }
 
+/*
+ * fn(chunk, leaf, lo, hi) for each chunk with a leaf among those of the
+ * indices [first, last], in order, with the leaf's offsets [lo, hi] that
+ * lie in the range, until fn returns false.  Not a member: const and
+ * non-const callers share it through L.
+ */
+namespace {
+template <class L, class F>
+void for_each_leaf(kapi_xmap *top, u64 first, u64 last, F &&fn)
+{
+	const u64 first_chunk = first / PinTable::CHUNK, last_chunk = last / PinTable::CHUNK;
+	unsigned long c = first_chunk;
+	while (L *l = static_cast<L *>(kapi_xmap_find(top, &c, last_chunk))) {
+		const unsigned int lo = c == first_chunk ? first % PinTable::CHUNK : 0;
+		const unsigned int hi = c == last_chunk ? last % PinTable::CHUNK : PinTable::CHUNK - 1;
+		if (!fn(c, l, lo, hi) || c == last_chunk)
+			break;
+		c++;
+	}
+}
+} /* namespace */
+
 u64 PinTable::find(u64 *idx, u64 last) const noexcept
 {
 	if (!top_ || *idx > last)
 		return 0;
-	const u64 first_chunk = *idx / CHUNK, last_chunk = last / CHUNK;
-	unsigned long c = first_chunk;
-	while (const Leaf *l = static_cast<const Leaf *>(kapi_xmap_find(top_, &c, last_chunk))) {
-		const unsigned int lo = c == first_chunk ? *idx % CHUNK : 0;
-		const unsigned int hi = c == last_chunk ? last % CHUNK : CHUNK - 1;
+	u64 rec = 0;
+	for_each_leaf<const Leaf>(top_, *idx, last, [&](u64 c, const Leaf *l, unsigned int lo, unsigned int hi) {
 		const u64 m = l->mask & span(lo, hi);
-		if (m) {
-			const unsigned int b = ctz(m);
-			*idx = c * CHUNK + b;
-			return get(l, popcount(l->mask), b);
-		}
-		if (c == last_chunk)
-			break;
-		c++;
-	}
-	return 0;
+		if (!m)
+			return true;
+		const unsigned int b = ctz(m);
+		*idx = c * CHUNK + b;
+		rec = get(l, popcount(l->mask), b);
+		return false;
+	});
+	return rec;
 }
 
 /*
@@ -261,12 +278,7 @@ void PinTable::update_range(u64 first, u64 n, FnRef<u64(u64 idx, u64 rec)> fn) n
 {
 	if (!top_ || !n)
 		return;
-	const u64 last = first + n - 1;
-	const u64 first_chunk = first / CHUNK, last_chunk = last / CHUNK;
-	unsigned long c = first_chunk;
-	while (Leaf *l = static_cast<Leaf *>(kapi_xmap_find(top_, &c, last_chunk))) {
-		const unsigned int lo = c == first_chunk ? first % CHUNK : 0;
-		const unsigned int hi = c == last_chunk ? last % CHUNK : CHUNK - 1;
+	for_each_leaf<Leaf>(top_, first, first + n - 1, [&](u64 c, Leaf *l, unsigned int lo, unsigned int hi) {
 		const unsigned int cnt = popcount(l->mask);
 		u64 gone = 0;
 		/* Positions from the unchanged mask: removals are applied after. */
@@ -281,10 +293,8 @@ void PinTable::update_range(u64 first, u64 n, FnRef<u64(u64 idx, u64 rec)> fn) n
 		}
 		if (gone)
 			shrink(c, l, l->mask & ~gone);
-		if (c == last_chunk)
-			break;
-		c++;
-	}
+		return true;
+	});
 }
 
 void PinTable::clear() noexcept

@@ -35,12 +35,12 @@ int IoPagetable::unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap, UnmapPas
 		devices_lock_.assert_held();
 	pass.stopped = false;
 	unmap.size = 0;
+	const u64 pgsize = topo_.min_pgsize();
 	Dma *lowest = nullptr; /* the Dma at iova: the lowest one in the range, if any */
 	if (!pass.checked) {
 		/* Emulated devices cannot pin safely while vaddrs change. */
 		if (invalidate_vaddr && topo_.emulated_groups())
 			return -err::BUSY;
-		const u64 pgsize = topo_.min_pgsize();
 		if (iova & (pgsize - 1))
 			return ret;
 		if (unmap_all) {
@@ -73,7 +73,6 @@ int IoPagetable::unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap, UnmapPas
 		pass.checked = true;
 	}
 	const u64 last = pass.last;
-	const u64 pgsize = topo_.min_pgsize();
 
 	ret = 0;
 	u64 first_invalidated = U64_MAX;
@@ -162,13 +161,12 @@ long Container::unmap_dma(unsigned long arg) noexcept
 	}
 	int ret = 0;
 	IoPagetable::UnmapPass pass;
-	if (!(unmap.flags & (abi::DMA_UNMAP_FLAG_VADDR | abi::DMA_UNMAP_FLAG_GET_DIRTY_BITMAP))) {
+	const bool plain = !(unmap.flags & (abi::DMA_UNMAP_FLAG_VADDR | abi::DMA_UNMAP_FLAG_GET_DIRTY_BITMAP));
+	if (plain) {
 		Guard guard(lock_);
 		ret = iopt_.unmap(unmap, &bitmap, pass);
-	} else {
-		pass.stopped = true;
 	}
-	if (pass.stopped) {
+	if (!plain || pass.stopped) {
 		pass.devices_held = true;
 		Guard devices(devices_lock_);
 		Guard guard(lock_);

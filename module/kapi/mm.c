@@ -106,8 +106,8 @@ struct kapi_mm *kapi_mm_grab_current_acct(int *lock_cap, unsigned long *limit_pa
 	struct kapi_mm *mm = kapi_mm_grab_current();
 
 	if (mm) {
-		*lock_cap = capable(CAP_IPC_LOCK);
-		*limit_pages = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+		*lock_cap = kapi_capable_ipc_lock();
+		*limit_pages = kapi_rlimit_memlock_pages();
 	}
 	return mm;
 }
