@@ -16,9 +16,9 @@
  *           Only where the kernel has iommufd and the cdevs (the bench
  *           kernel, scripts/debug-kernel.sh bench).
  *   floor   (issue 15) no VFIO at all: bench/floor/'s module pins the
- *           buffer with pin_user_pages_fast and maps it with iommu_map_sg
- *           into a domain of its own on the edu device, with no
- *           bookkeeping: the least any backend's MAP/UNMAP can cost.
+ *           buffer with pin_user_pages_fast and maps it with one
+ *           iommu_map_sgtable into a domain of its own on the edu device,
+ *           with no bookkeeping (bench/floor/vfio_cxx_floor.c).
  * The containers_opened counter of our debugfs stats proves which served.
  * Within each round the backends rotate (the first one changes from round
  * to round), so that drifts of the (shared, TCG) machine hit all.
@@ -101,12 +101,6 @@ static int want(const char *w)
 	return 0;
 }
 
-/* Backend order of round r: type1 first in even rounds. */
-static int order(int r, int i, int a, int b)
-{
-	return ((r + i) & 1) ? b : a;
-}
-
 /*
  * The backends a workload compares: type1 and ours, then iommufd and the
  * floor where this kernel has them (floor: only for workloads that ask).
@@ -125,6 +119,7 @@ static int backends(int *list, int ours, int with_floor)
 	return n;
 }
 
+/* The i-th backend of round r: the list rotated by r (two: type1 first in even rounds). */
 static int pick(int r, int i, const int *list, int n)
 {
 	return list[(r + i) % n];
@@ -253,25 +248,6 @@ struct space {
 	int groups[2], ng;
 };
 
-static int reopen_group(int nr)
-{
-	char path[32];
-
-	snprintf(path, sizeof(path), "/dev/vfio/%d", nr);
-	return open(path, O_RDWR);
-}
-
-/* The mdev's region through its (bound) cdev fd in m->dev: 0 or -1. */
-static int mdev_region(struct mdev *m)
-{
-	struct vfio_region_info r = { .argsz = sizeof(r), .index = 0 };
-
-	if (ioctl(m->dev, VFIO_DEVICE_GET_REGION_INFO, &r) || r.size != MTEST_REGION_SIZE)
-		return -1;
-	m->region = r.offset;
-	return reg_r(m, MTEST_REG_IDENT) == MTEST_IDENT_MAGIC ? 0 : -1;
-}
-
 static void space_close(struct space *s);
 
 /*
@@ -368,12 +344,12 @@ static void space_close(struct space *s)
 	if (s->m) {
 		mdev_close_dev(s->m);
 		if (s->m->group < 0)
-			s->m->group = reopen_group(s->m->groupnr);
+			s->m->group = group_open(s->m->groupnr);
 	}
 	if (s->edu_fd >= 0)
 		close(s->edu_fd);
 	if (edu < 0)
-		edu = reopen_group(edu_groupnr);
+		edu = group_open(edu_groupnr);
 	if (s->c >= 0)
 		close(s->c);
 }
@@ -510,9 +486,11 @@ static void bench_prereg(size_t sz)
 		return;
 	}
 	printf("I prereg_mib %zu\n", sz / MB);
+	static const int list[] = { TYPE1, CXXPRE };
+
 	for (int r = 0; r < rounds; r++)
 		for (int i = 0; i < 2; i++) {
-			int b = order(r, i, TYPE1, CXXPRE);
+			int b = pick(r, i, list, 2);
 			int c = open_container(b, &edu, 1);
 			uint64_t t0, t1, t2, tr = 0;
 
@@ -799,7 +777,8 @@ static void bench_track(void)
 
 		for (int r = 0; r < rounds; r++)
 			for (int i = 0; i < 2; i++) {
-				int b = order(r, i, TYPE1, CXX), groups[8], c, ns;
+				static const int list[] = { TYPE1, CXX };
+				int b = pick(r, i, list, 2), groups[8], c, ns;
 				long ext;
 
 				for (int d = 0; d < track_devs; d++)
@@ -921,7 +900,6 @@ out:
 
 int main(int argc, char **argv)
 {
-	char path[64];
 	int opt;
 
 	while ((opt = getopt(argc, argv, "r:R:s:H:n:t:w:")) != -1) {
@@ -943,13 +921,12 @@ int main(int argc, char **argv)
 		printf("E vfio_iommu_cxx is not loaded\n");
 		return 1;
 	}
-	snprintf(path, sizeof(path), "/dev/vfio/%d", edu_group_number());
-	edu = open(path, O_RDWR);
+	edu_groupnr = edu_group_number();
+	edu = group_open(edu_groupnr);
 	if (edu < 0) {
-		printf("E cannot open the edu group %s: %s\n", path, strerror(errno));
+		printf("E cannot open the edu group /dev/vfio/%d: %s\n", edu_groupnr, strerror(errno));
 		return 1;
 	}
-	edu_groupnr = edu_group_number();
 	{
 		char bdf[64];
 		int fd;

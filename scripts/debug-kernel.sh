@@ -5,7 +5,7 @@
 #   debug (the default): KUnit, KASAN, lockdep, kmemleak, fault injection
 #     (make lane-debug);
 #   bench: none of those, with iommufd and the vfio device cdev beside the
-#     legacy container (make bench-iommufd, issue 15).
+#     legacy container (make bench, issue 15).
 #
 #   scripts/debug-kernel.sh [flavour]  -> prints $VFIO_CXX_CACHE/kernels/<key>
 #

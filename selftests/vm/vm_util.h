@@ -808,10 +808,26 @@ static inline int reg_w(struct mdev *m, unsigned int reg, uint64_t v)
 	return pwrite(m->dev, &v, 8, m->region + reg) == 8 ? 0 : -1;
 }
 
+/*
+ * Finds the register region of the mdev whose device fd is m->dev (from
+ * its group, or its bound vfio cdev) and checks the driver's ident: 0, or
+ * -3 (no such region), -4 (not our driver).
+ */
+static inline int mdev_region(struct mdev *m)
+{
+	struct vfio_region_info r = { .argsz = sizeof(r), .index = 0 };
+
+	if (ioctl(m->dev, VFIO_DEVICE_GET_REGION_INFO, &r) || r.size != MTEST_REGION_SIZE)
+		return -3;
+	m->region = r.offset;
+	if (reg_r(m, MTEST_REG_IDENT) != MTEST_IDENT_MAGIC)
+		return -4;
+	return 0;
+}
+
 /* Gets the device fd of an mdev whose group is in a container. */
 static inline int mdev_open_dev(struct mdev *m)
 {
-	struct vfio_region_info r = { .argsz = sizeof(r), .index = 0 };
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 
 	m->dev = ioctl(m->group, VFIO_GROUP_GET_DEVICE_FD, m->uuid);
@@ -819,12 +835,7 @@ static inline int mdev_open_dev(struct mdev *m)
 		return -1;
 	if (ioctl(m->dev, VFIO_DEVICE_GET_INFO, &info) || info.num_regions != 1)
 		return -2;
-	if (ioctl(m->dev, VFIO_DEVICE_GET_REGION_INFO, &r) || r.size != MTEST_REGION_SIZE)
-		return -3;
-	m->region = r.offset;
-	if (reg_r(m, MTEST_REG_IDENT) != MTEST_IDENT_MAGIC)
-		return -4;
-	return 0;
+	return mdev_region(m);
 }
 
 /* Runs a command with the given IOVA/NPAGES/PROT/LEN; returns RESULT. */
