@@ -340,8 +340,8 @@ TEST_F(External, N2_N22_WithDomainPinnedAndChargedOnce)
  * #2, #22, #17: borrowed pins taken in batches: one vendor call of 100
  * pages across two PinTable chunks (63 indices each), over pages some of
  * which are already recorded (they only gain a count), gets each page's
- * own PFN from the domain and pins nothing more; unpinning leaves the
- * mapping's pins as they were.
+ * own PFN from the domain, records it, and pins nothing more; unpinning
+ * leaves the mapping's pins as they were.
  */
 TEST_F(External, N2_N22_N17_BorrowedPinsInBatches)
 {

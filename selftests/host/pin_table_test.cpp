@@ -50,6 +50,18 @@ protected:
 		EXPECT_EQ(t.leaf_bytes(), bytes);
 		EXPECT_EQ(t.empty(), m.empty());
 	}
+	/* n random non-zero records at idx.. by store_many, into the table and the model. */
+	void store_random(PinTable &t, std::map<unsigned long long, unsigned long long> &m,
+			  std::mt19937_64 &rng, unsigned long long idx, unsigned long long n)
+	{
+		std::vector<unsigned long long> recs(n);
+		for (auto &r : recs)
+			r = (rng() >> 3) | 1;
+		unsigned long long stored = 0;
+		ASSERT_EQ(t.store_many(idx, recs.data(), n, &stored), long(n));
+		for (unsigned long long j = 0; j < n; j++)
+			m[idx + j] = recs[j];
+	}
 };
 
 /* The size classes: kmalloc's, 31 records at most compact, 32..63 in one 512-byte leaf. */
@@ -215,14 +227,7 @@ TEST_F(PinTableTest, R5_RandomAgainstModel)
 			ASSERT_EQ(t.store(idx, v), 0);
 			m[idx] = v;
 		} else if (op < 6) {
-			const unsigned long long n = 1 + rng() % 100;
-			std::vector<unsigned long long> recs(n);
-			for (auto &r : recs)
-				r = (rng() >> 3) | 1;
-			unsigned long long stored = 0;
-			ASSERT_EQ(t.store_many(idx, recs.data(), n, &stored), long(n));
-			for (unsigned long long j = 0; j < n; j++)
-				m[idx + j] = recs[j];
+			ASSERT_NO_FATAL_FAILURE(store_random(t, m, rng, idx, 1 + rng() % 100));
 		} else {
 			t.erase(idx);
 			m.erase(idx);
@@ -251,14 +256,7 @@ TEST_F(PinTableTest, R5_UpdateRangeAgainstModel)
 		const unsigned long long idx = rng() % (5 * C);
 		const int op = rng() % 8;
 		if (op < 3) {
-			const unsigned long long n = 1 + rng() % 130;
-			std::vector<unsigned long long> recs(n);
-			for (auto &r : recs)
-				r = (rng() >> 3) | 1;
-			unsigned long long stored = 0;
-			ASSERT_EQ(t.store_many(idx, recs.data(), n, &stored), long(n));
-			for (unsigned long long j = 0; j < n; j++)
-				m[idx + j] = recs[j];
+			ASSERT_NO_FATAL_FAILURE(store_random(t, m, rng, idx, 1 + rng() % 130));
 		} else if (op < 4) {
 			t.erase(idx);
 			m.erase(idx);
