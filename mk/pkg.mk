@@ -18,10 +18,10 @@ pkg: deps-pkg
 
 # lane-pkg (scripts/pkg-lane.sh): version agreement, package build, contents,
 # lintian, a user's build of the packaged source against the newest Debian
-# kernel (results/pkg.tap).  The packages' life cycle in a VM of each Debian
-# kernel (apt install, modprobe, use, apt purge) runs in lane-vm's boot of
-# that kernel (mk/vm.mk, results/pkg-vm-<kver>.tap), with the .debs built
-# here.
+# kernel (results/pkg.tap).  The packages' life cycle in a VM of Debian 12's
+# default kernel (apt install, modprobe, use, apt purge) runs in lane-vm's
+# boot of that kernel (mk/vm.mk VM_PKG_KVERS, results/pkg-vm-<kver>.tap),
+# with the .debs built here.
 lane-pkg: deps-pkg
 	@mkdir -p $(RESULTS)
 	@rm -f $(RESULTS)/pkg.tap

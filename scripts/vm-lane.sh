@@ -57,9 +57,14 @@ fi
 cmd="VFIO_CXX_MTEST_KO=$mtest VFIO_CXX_DEMO=$demo bash $share/selftests/vm/guest-run.sh $moddir/vfio_iommu_cxx.ko $shared_out $ksft ${sel[*]}"
 # Bound: measured 2026-12-02, the suites' boot takes 268-293 s quiet; with
 # the package cycle after them 1012 s (6.1) and 1066 s (6.12) beside a CPU
-# hog (the cycle alone was 1540 s once beside another VM: its DKMS build
-# and two depmods of the whole module tree are slow under TCG).
+# hog, and 1465 s (6.1) and 1621 s (6.12) on 2026-12-07 beside a hog on a
+# new machine (the cycle alone was 1540 s once beside another VM: its DKMS
+# build and two depmods of the whole module tree are slow under TCG).
 bound=2400
+# vCPUs: VFIO_CXX_VM_CPUS (lane-vm: 2 for the Debian kernels' boots, with or
+# without the package cycle, so that the suites' races run on two), and 2
+# with the package cycle; vng's default otherwise.
+cpus=${VFIO_CXX_VM_CPUS:-}
 pkg=${VFIO_CXX_PKG:-}
 if [ -n "$pkg" ]; then
 	pkg=$(cd "$pkg" && pwd)
@@ -67,10 +72,12 @@ if [ -n "$pkg" ]; then
 	outside "$pkg" && opts+=(--rwdir="$pkg=$pkg")
 	outside "$smoke" && opts+=(--rwdir="$(dirname "$smoke")=$(dirname "$smoke")")
 	# Two vCPUs (MTTCG): the DKMS build in the guest runs make -j2.
-	opts+=(--cpus 2 --overlay-rwdir=/usr --overlay-rwdir=/var --overlay-rwdir=/etc)
+	cpus=2
+	opts+=(--overlay-rwdir=/usr --overlay-rwdir=/var --overlay-rwdir=/etc)
 	cmd+="; bash $share/selftests/vm/pkg-guest.sh $pkg $shared_out/pkg $smoke $(cat "$top/VERSION")"
 	bound=3600
 fi
+[ -z "$cpus" ] || opts+=(--cpus "$cpus")
 boot() {
 	start=$(date +%s)
 	timeout "${VFIO_CXX_VM_TIMEOUT:-$bound}" vng -r "${VFIO_CXX_VMLINUZ:-/boot/vmlinuz-$kver}" --disable-kvm --memory 2G \
