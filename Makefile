@@ -67,7 +67,7 @@ DEMO := $(OUT)/vm/vfio_cxx_demo
 
 .PHONY: all module clean help deps deps-host deps-build deps-vm deps-debug check demo \
 	lane-host lane-build lane-vm lane-debug harness selftests summary \
-	tool dkms-install dkms-uninstall lane-dkms print-kvers bench bench-profile
+	tool dkms-install dkms-uninstall lane-dkms print-kvers bench bench-profile bench-insns
 
 all: module
 
@@ -96,6 +96,7 @@ help:
 	@echo "make lane-debug  debug kernel (KASAN, lockdep, kmemleak): KUnit and the VM suites, leak and splat checks"
 	@echo "make lane-kernels  the build checks against Debian 13, trixie-backports and sid kernels in build roots"
 	@echo "make bench       vfio_iommu_cxx vs type1, iommufd and the floor in one VM boot: bench/results/ (table, JSON, plot)"
+	@echo "make bench-insns guest instructions per MAP/UNMAP/pin, per backend and kernel function (TCG plugin): out/bench-insns/"
 
 deps:
 	$(TOP)/scripts/deps.sh all
@@ -230,6 +231,15 @@ bench: deps-vm deps-debug
 bench-profile: deps-vm deps-debug
 	@BENCH_TRACE=vfio_fops_unl_ioctl BENCH_RESULTS=$(OUT)/bench-profile \
 	 BENCH_ARGS="$${BENCH_ARGS:--w scale_nodomain -R 1 -n 256}" $(TOP)/scripts/bench.sh $(BENCH_KERNEL)
+
+# Guest instructions and memory accesses per operation, per backend and per
+# kernel function, counted by a QEMU TCG plugin (bench/tcg-insns/insns.c)
+# between vfio_bench's markers, into out/bench-insns/insns.md
+# (bench/insns.py).  Counts, unlike times, do not move with the machine's
+# load.  BENCH_ARGS picks the workloads (the scaling and pin loops are marked).
+bench-insns: deps-vm deps-debug
+	@BENCH_INSNS=1 BENCH_RESULTS=$(OUT)/bench-insns \
+	 BENCH_ARGS="$${BENCH_ARGS:--w scale,pin -r 1 -R 1 -n 1024}" $(TOP)/scripts/bench.sh $(BENCH_KERNEL)
 
 demo: deps
 	@$(MAKE) --no-print-directory selftests

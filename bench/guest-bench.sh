@@ -46,6 +46,12 @@ echo $((hmib / 2)) >/proc/sys/vm/nr_hugepages
 say "hugetlb pages: $(cat /proc/sys/vm/nr_hugepages) of $((hmib / 2))"
 say "thp: $(cat /sys/kernel/mm/transparent_hugepage/enabled)"
 ulimit -l unlimited
+# BENCH_MARK (make bench-insns): the symbols that name the plugin's blocks,
+# modules included, as this boot placed them.
+if [ "${BENCH_MARK:-}" = 1 ]; then
+	echo 0 >/proc/sys/kernel/kptr_restrict
+	cat /proc/kallsyms >"$out/kallsyms.txt"
+fi
 # BENCH_TRACE (scripts/bench-profile.sh): the function_graph tracer on the
 # VFIO container ioctl (either backend), its durations into trace.txt.
 tr=/sys/kernel/tracing

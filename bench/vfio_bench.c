@@ -28,6 +28,14 @@
  *   S <workload> <backend> <metric> <value>
  *   I <key> <value...>          (information)
  *   E <message>                 (a workload that could not run)
+ *   M <seq> <label...>          (BENCH_MARK=1 only: a marker, below)
+ *
+ * With BENCH_MARK=1 (make bench-insns), each timed loop of the scaling and
+ * pin workloads is framed by markers: a call into a lone `ret` at MARK_VA,
+ * which bench/tcg-insns/insns.c (a QEMU TCG plugin) sees as the block at
+ * that address and answers with a snapshot of the instructions executed
+ * since the previous marker.  The label of marker k names the work between
+ * it and marker k + 1: "<workload> <backend> <phase> <ops>", or "idle".
  *
  *   vfio_bench [-r rounds] [-R scaling rounds] [-s MiB] [-H hugetlb MiB]
  *              [-n max mappings] [-t tracking devices] [-w workloads]
@@ -39,6 +47,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +82,58 @@ static int edu_groupnr = -1;
 static char edu_sys[160];	/* /sys/bus/pci/devices/<bdf> */
 static int have_iommufd;	/* /dev/iommu, and the edu has a vfio cdev */
 static int have_floor;		/* /dev/vfio_cxx_floor (bench/floor/) */
+
+#define MARK_VA 0x7e0000000000UL
+static void (*marker)(void);	/* BENCH_MARK=1: the `ret` at MARK_VA */
+static unsigned long mark_seq;
+
+static void mark_init(void)
+{
+	const char *e = getenv("BENCH_MARK");
+	unsigned char *p;
+
+	if (!e || strcmp(e, "1"))
+		return;
+	p = mmap((void *)MARK_VA, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p != (void *)MARK_VA) {
+		printf("E BENCH_MARK: cannot map the marker page: %s\n", strerror(errno));
+		return;
+	}
+	p[0] = 0xc3; /* ret */
+	marker = (void (*)(void))p;
+}
+
+/*
+ * A marker whose label names the work up to the next one (no-op without
+ * BENCH_MARK).  The label is kept in memory and printed at the end, so
+ * that no write(2) lands inside a marked segment.
+ */
+static char **mark_labels;
+static void __attribute__((format(printf, 1, 2))) mark(const char *fmt, ...)
+{
+	va_list ap;
+	char **l;
+
+	if (!marker)
+		return;
+	marker();
+	l = realloc(mark_labels, (mark_seq + 1) * sizeof(*l));
+	if (!l)
+		return;
+	mark_labels = l;
+	va_start(ap, fmt);
+	if (vasprintf(&mark_labels[mark_seq], fmt, ap) < 0)
+		mark_labels[mark_seq] = NULL;
+	va_end(ap);
+	mark_seq++;
+}
+
+static void mark_print(void)
+{
+	for (unsigned long i = 0; i < mark_seq; i++)
+		printf("M %lu %s\n", i + 1, mark_labels[i] ? mark_labels[i] : "idle");
+}
 
 static uint64_t now_ns(void)
 {
@@ -585,6 +646,7 @@ static void bench_pin(void)
 					reg_w(&m, MTEST_REG_IOVA, IOVA_MDEV);
 					reg_w(&m, MTEST_REG_NPAGES, n);
 					reg_w(&m, MTEST_REG_PROT, RW);
+					mark("%s %s pin_unpin_%d %d", w, bname[b], n, iters);
 					t0 = now_ns();
 					for (int k = 0; k < iters; k++) {
 						long long p = cmd(&m, MTEST_CMD_PIN), u = cmd(&m, MTEST_CMD_UNPIN);
@@ -598,6 +660,7 @@ static void bench_pin(void)
 					}
 					double us = (now_ns() - t0) / 1e3 / iters;
 
+					mark("idle");
 					snprintf(metric, sizeof(metric), "pin_unpin_%d_us", n);
 					sample(w, b, metric, us);
 					/* Net of the two commands' register traffic. */
@@ -865,6 +928,7 @@ static void bench_scale(const char *w, int with_edu)
 
 				if (space_open(&sp, b, with_edu, with_edu ? NULL : &m, 0))
 					goto out;
+				mark("%s %s map_n%lu %lu", w, bname[b], n, n);
 				t0 = now_ns();
 				for (unsigned long k = 0; k < n; k++)
 					if (space_map(&sp, buf + k * PG, IOVA_MDEV + k * 2 * PG, PG)) {
@@ -874,6 +938,9 @@ static void bench_scale(const char *w, int with_edu)
 						goto out;
 					}
 				t1 = now_ns();
+				mark("%s %s unmap_n%lu %lu", w, bname[b], n, n);
+				if (marker)
+					t1 = now_ns(); /* the marker is not timed */
 				/* unmap in an order that is not the map order */
 				for (unsigned long k = 0; k < n; k++) {
 					/* n is a power of 2: an odd multiplier permutes */
@@ -886,6 +953,7 @@ static void bench_scale(const char *w, int with_edu)
 					}
 				}
 				t2 = now_ns();
+				mark("idle");
 				space_close(&sp);
 				snprintf(metric, sizeof(metric), "map_us_n%lu", n);
 				sample(w, b, metric, (t1 - t0) / 1e3 / n);
@@ -917,6 +985,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	mark_init();
 	if (!module_loaded()) {
 		printf("E vfio_iommu_cxx is not loaded\n");
 		return 1;
@@ -959,6 +1028,7 @@ int main(int argc, char **argv)
 	if (want("scale") || want("scale_nodomain"))
 		bench_scale("scale_nodomain", 0);
 	write_str(PARAM_CLAIM, "1");
+	mark_print();
 	printf("I done 1\n");
 	return 0;
 }

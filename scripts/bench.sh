@@ -17,6 +17,9 @@
 #   BENCH_TRACE    functions for ftrace's function_graph in the guest
 #                  (make bench-profile): the trace's profile goes to
 #                  $BENCH_RESULTS/profile.md (bench/profile.py)
+#   BENCH_INSNS=1  (make bench-insns) count guest instructions per marked
+#                  loop with a QEMU TCG plugin (bench/tcg-insns/insns.c):
+#                  $BENCH_RESULTS/insns.md (bench/insns.py)
 # Raw samples, the console log and the guest's dmesg: $OUT/bench-<kver>/.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -74,6 +77,20 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 share=$(cd "$top" && pwd)
 qemu_opts='-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on -device edu'
+mark=
+if [ "${BENCH_INSNS:-}" = 1 ]; then
+	# The plugin speaks version 1 of QEMU's plugin ABI (QEMU 6.0 to 8.2).
+	qv=$(qemu-system-x86_64 --version | sed -n 's/^QEMU emulator version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
+	set -- $qv
+	if [ -z "$qv" ] || [ "$1" -lt 6 ] || [ "$1" -gt 8 ]; then
+		echo "bench: the instruction counter needs QEMU 6.0 to 8.2 (plugin ABI 1); this is ${qv:-unknown}" >&2
+		exit 1
+	fi
+	gcc -O2 -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden -o "$OUT/bench/insns.so" \
+		"$top/bench/tcg-insns/insns.c" -lpthread || exit 1
+	qemu_opts="$qemu_opts -plugin $OUT/bench/insns.so,out=$out/insns.txt,marker=0x7e0000000000"
+	mark=1
+fi
 # vng looks for the modules next to the image; a copy outside the cache
 # makes it use the host's /lib/modules/<release> (scripts/debug-lane.sh).
 cp "$image" "$out/bzImage"
@@ -83,7 +100,7 @@ start=$(date +%s)
 timeout 3600 vng -r "$out/bzImage" --disable-kvm --memory "$mem" \
 	--append 'intel_iommu=on' --qemu-opts="$qemu_opts" \
 	--rwdir="$share=$share" $( [ "${out#"$share"/}" = "$out" ] && echo "--rwdir=$out=$out" ) \
-	--exec "BENCH_TRACE='${BENCH_TRACE:-}' BENCH_FLOOR_KO=$fdir/vfio_cxx_floor.ko bash $share/bench/guest-bench.sh $bdir/vfio_iommu_cxx.ko $bdir/mtest/vfio_cxx_mtest.ko $out $OUT/bench/vfio_bench $args" \
+	--exec "BENCH_MARK=$mark BENCH_TRACE='${BENCH_TRACE:-}' BENCH_FLOOR_KO=$fdir/vfio_cxx_floor.ko bash $share/bench/guest-bench.sh $bdir/vfio_iommu_cxx.ko $bdir/mtest/vfio_cxx_mtest.ko $out $OUT/bench/vfio_bench $args" \
 	>"$out/console.log" 2>&1 </dev/null
 rc=$?
 echo "bench: vng exit $rc after $(( $(date +%s) - start ))s"
@@ -94,6 +111,10 @@ py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
 $py "$top/bench/report.py" "$out/raw.txt" "$results" --kver "$kver" --args "$args" --mem "$mem" \
 	--seconds $(( $(date +%s) - start ))
+if [ -n "$mark" ]; then
+	$py "$top/bench/insns.py" "$out/insns.txt" "$out/kallsyms.txt" "$out/raw.txt" >"$results/insns.md" &&
+		echo "bench: instruction counts in $results/insns.md" || echo "bench: no instruction counts" >&2
+fi
 if [ -n "${BENCH_TRACE:-}" ]; then
 	if [ -s "$out/trace.txt" ]; then
 		$py "$top/bench/profile.py" "$out/trace.txt" >"$results/profile.md" && cat "$results/profile.md"
