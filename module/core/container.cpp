@@ -160,10 +160,9 @@ Result<Container *> Container::create(unsigned long type) noexcept
 	return Result<Container *>(c);
 }
 
-void Container::report_denied(const DeniedCharge &d) noexcept
+void Container::memlock_denied(const DeniedCharge &d) noexcept
 {
-	if (d.pages)
-		Registry::memlock_denied(*this, d.pages, d.limit);
+	Registry::memlock_denied(*this, d.pages, d.limit);
 }
 
 long Container::check_extension_global(unsigned long ext) noexcept

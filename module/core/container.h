@@ -165,8 +165,16 @@ private:
 		return watches_.releasing() ? watches_.add(*this, mm) : 0;
 	}
 
-	/* The MEMLOCK_DENIED event for a charge an object working for us saw refused (if any). */
-	void report_denied(const DeniedCharge &d) noexcept;
+	/*
+	 * The MEMLOCK_DENIED event for a charge an object working for us saw
+	 * refused (if any); the test inline, since every MAP_DMA asks.
+	 */
+	void report_denied(const DeniedCharge &d) noexcept
+	{
+		if (d.pages)
+			memlock_denied(d);
+	}
+	void memlock_denied(const DeniedCharge &d) noexcept;
 
 	/*
 	 * The sPAPR TCE v2 user API: spapr_ioctl takes lock_ and dispatches to

@@ -101,7 +101,7 @@ int Dma::alloc_bitmap(u64 pgshift) noexcept
 		return -err::INVAL;
 	/* One spare word: reports shift the bits left by up to 63. */
 	bitmap = static_cast<u64 *>(kapi_alloc(abi::dirty_bitmap_bytes(npages) + sizeof(u64)));
-	bitmap_shift = static_cast<unsigned int>(pgshift);
+	bitmap_shift = static_cast<u8>(pgshift);
 	return bitmap ? 0 : -err::NOMEM;
 }
 

@@ -184,7 +184,7 @@ public:
 class Dma {
 public:
 	Dma(u64 iova, u64 size, u64 vaddr, int prot, kapi_mm *mm, bool lock_cap) noexcept
-		: iova(iova), size(size), vaddr(vaddr), prot(prot), mm_(mm), lock_cap(lock_cap)
+		: iova(iova), size(size), vaddr(vaddr), prot(static_cast<u8>(prot)), lock_cap(lock_cap), mm_(mm)
 	{
 	}
 	VFIO_CXX_NO_COPY(Dma);
@@ -192,10 +192,11 @@ public:
 
 	/*
 	 * Made and freed on the MAP_DMA/UNMAP_DMA path: straight through kapi
-	 * (no global operator new of runtime.cpp in between), and freed with
-	 * kapi_free_small, as it is small.
+	 * (no global operator new of runtime.cpp in between), not zeroed (the
+	 * constructor and the members' initialisers set every member), and
+	 * freed with kapi_free_small, as it is small.
 	 */
-	static void *operator new(size_t size, const std::nothrow_t &) noexcept { return kapi_alloc(size); }
+	static void *operator new(size_t size, const std::nothrow_t &) noexcept { return kapi_alloc_small(size); }
 	static void operator delete(void *p) noexcept { kapi_free_small(p); }
 
 	u64 last() const noexcept { return iova + size - 1; }
@@ -233,32 +234,38 @@ public:
 	[[nodiscard]] int fit_bitmap(u64 pgshift) noexcept;
 	void free_bitmap() noexcept;
 
+	/*
+	 * The small members share the word after vaddr, so that a Dma fits
+	 * kmalloc-192 (the static_assert below): by make bench-insns, a
+	 * kmalloc-256 Dma refilled its slab a third more often per MAP_DMA.
+	 */
 	const u64 iova;
 	const u64 size;
 	u64 vaddr;
-	const int prot; /* KAPI_IOMMU_READ | KAPI_IOMMU_WRITE */
+	const u8 prot; /* KAPI_IOMMU_READ | KAPI_IOMMU_WRITE */
 	bool vaddr_invalid = false;
 	bool iommu_mapped = false; /* its pages are pinned and in every domain */
+	bool lock_cap;
+	bool unmapping = false;	  /* DMA_UNMAP under way: no new external pins */
+	u8 bitmap_shift = 0;	  /* of the dirty bitmap (below) */
 
 private:
 	kapi_mm *mm_; /* mm_count reference */
 
 public:
-	bool lock_cap;
 	u64 limit = 0;	/* RLIMIT_MEMLOCK in pages of the process that mapped it */
 	u64 locked = 0; /* pages charged to mm_->locked_vm (see above) */
 	RunList runs;
 	u64 *bitmap = nullptr; /* dirty bitmap, one bit per 1 << bitmap_shift bytes, while tracking */
-	unsigned int bitmap_shift = 0;
 
 	Prereg *prereg = nullptr;  /* the region its pages come from (no pins of its own) */
 	PinTable ext;		  /* ExtPin records by page offset */
 	u64 ext_pages = 0;	  /* records in ext */
 	u64 ext_owned = 0;	  /* records that hold a page pin (holds_pin()) */
-	bool unmapping = false;	  /* DMA_UNMAP under way: no new external pins */
 	kapi_range_node range_node{}; /* its node in the DmaSet's range map */
 };
 
+static_assert(sizeof(Dma) <= 192, "a Dma fits kmalloc-192");
 static_assert(sizeof(Dma) <= KAPI_SMALL_MAX, "a Dma is freed with kapi_free_small");
 
 /*

@@ -33,6 +33,11 @@ void kapi_free(void *p)
 	kvfree(p);
 }
 
+void *kapi_alloc_small(unsigned long size)
+{
+	return size <= KAPI_SMALL_MAX ? kmalloc(size, GFP_KERNEL_ACCOUNT) : NULL;
+}
+
 void kapi_free_small(void *p)
 {
 	kfree(p);

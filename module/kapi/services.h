@@ -34,6 +34,12 @@ KAPI_BEGIN_DECLS
  */
 void *kapi_alloc(unsigned long size) KAPI_NOEXCEPT;
 void kapi_free(void *p) KAPI_NOEXCEPT;
+/*
+ * Not zeroed, for an object whose constructor sets every member: at most
+ * KAPI_SMALL_MAX bytes (NULL above), from the slab, charged to the caller's
+ * memcg; freed with kapi_free_small.
+ */
+void *kapi_alloc_small(unsigned long size) KAPI_NOEXCEPT;
 /* kapi_free of what kapi_alloc gave for KAPI_SMALL_MAX bytes at most (kfree, no vmalloc check). */
 #define KAPI_SMALL_MAX 4096
 void kapi_free_small(void *p) KAPI_NOEXCEPT;

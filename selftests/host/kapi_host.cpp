@@ -277,6 +277,22 @@ extern "C" void kapi_free(void *p) noexcept
 	free(p);
 }
 
+/*
+ * Filled with a pattern, not zeroed: a member its constructor forgets reads
+ * as garbage here, where the kernel's kmalloc could hand out zeroes.
+ */
+extern "C" void *kapi_alloc_small(unsigned long size) noexcept
+{
+	if (size > KAPI_SMALL_MAX || inject())
+		return nullptr;
+	void *p = malloc(size ? size : 1);
+	if (!p)
+		return nullptr;
+	memset(p, 0xa5, size);
+	track(p);
+	return p;
+}
+
 extern "C" void kapi_free_small(void *p) noexcept { kapi_free(p); }
 
 extern "C" void kapi_cond_resched(void) noexcept {}
