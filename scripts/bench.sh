@@ -80,10 +80,9 @@ qemu_opts='-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,cac
 mark=
 if [ "${BENCH_INSNS:-}" = 1 ]; then
 	# The plugin speaks version 1 of QEMU's plugin ABI (QEMU 6.0 to 8.2).
-	qv=$(qemu-system-x86_64 --version | sed -n 's/^QEMU emulator version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
-	set -- $qv
-	if [ -z "$qv" ] || [ "$1" -lt 6 ] || [ "$1" -gt 8 ]; then
-		echo "bench: the instruction counter needs QEMU 6.0 to 8.2 (plugin ABI 1); this is ${qv:-unknown}" >&2
+	qv=$(qemu-system-x86_64 --version | sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p')
+	if [ -z "$qv" ] || [ "$qv" -lt 6 ] || [ "$qv" -gt 8 ]; then
+		echo "bench: the instruction counter needs QEMU 6.0 to 8.2 (plugin ABI 1); this is QEMU ${qv:-unknown}" >&2
 		exit 1
 	fi
 	gcc -O2 -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden -o "$OUT/bench/insns.so" \

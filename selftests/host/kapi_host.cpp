@@ -283,13 +283,11 @@ extern "C" void kapi_free(void *p) noexcept
  */
 extern "C" void *kapi_alloc_small(unsigned long size) noexcept
 {
-	if (size > KAPI_SMALL_MAX || inject())
+	if (size > KAPI_SMALL_MAX)
 		return nullptr;
-	void *p = malloc(size ? size : 1);
-	if (!p)
-		return nullptr;
-	memset(p, 0xa5, size);
-	track(p);
+	void *p = kapi_alloc(size);
+	if (p)
+		memset(p, 0xa5, size);
 	return p;
 }
 
