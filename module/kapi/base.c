@@ -16,8 +16,6 @@
 #include "services.h"
 #include "internal.h"
 
-static_assert(KAPI_SMALL_MAX <= PAGE_SIZE); /* kapi_alloc's kzalloc sizes */
-
 void *kapi_alloc(unsigned long size)
 {
 	if (size > INT_MAX)
@@ -33,14 +31,22 @@ void kapi_free(void *p)
 	kvfree(p);
 }
 
-void *kapi_alloc_small(unsigned long size)
+static struct kmem_cache *kapi_caches[KAPI_CACHE_NR];
+static const struct {
+	const char *name;
+	unsigned int size;
+} kapi_cache_defs[KAPI_CACHE_NR] = {
+	[KAPI_CACHE_DMA] = { "vfio_cxx_dma", KAPI_CACHE_DMA_SIZE },
+};
+
+void *kapi_cache_alloc(enum kapi_cache_id id)
 {
-	return size <= KAPI_SMALL_MAX ? kmalloc(size, GFP_KERNEL_ACCOUNT) : NULL;
+	return kmem_cache_alloc(kapi_caches[id], GFP_KERNEL_ACCOUNT);
 }
 
-void kapi_free_small(void *p)
+void kapi_cache_free(enum kapi_cache_id id, void *p)
 {
-	kfree(p);
+	kmem_cache_free(kapi_caches[id], p);
 }
 
 void kapi_cond_resched(void)
@@ -121,13 +127,33 @@ struct kapi_mutex *kapi_regions_mutex(void)
 /* Key of kapi_mm_id(): user space sees hashes, never kernel pointers. */
 static siphash_key_t kapi_mm_id_key;
 
-void kapi_base_init(void)
+void kapi_base_exit(void)
 {
+	int i;
+
+	/* Every container is gone (they hold module references): the caches are empty. */
+	for (i = 0; i < KAPI_CACHE_NR; i++)
+		kmem_cache_destroy(kapi_caches[i]); /* NULL-safe */
+}
+
+int kapi_base_init(void)
+{
+	int i;
+
 	__mutex_init(&kapi_registry_lock.m, kapi_lock_names[KAPI_LOCK_REGISTRY],
 		     &kapi_lock_keys[KAPI_LOCK_REGISTRY]);
 	__mutex_init(&kapi_regions_lock.m, kapi_lock_names[KAPI_LOCK_REGIONS],
 		     &kapi_lock_keys[KAPI_LOCK_REGIONS]);
 	get_random_bytes(&kapi_mm_id_key, sizeof(kapi_mm_id_key));
+	for (i = 0; i < KAPI_CACHE_NR; i++) {
+		kapi_caches[i] = kmem_cache_create(kapi_cache_defs[i].name, kapi_cache_defs[i].size,
+						   0, SLAB_ACCOUNT, NULL);
+		if (!kapi_caches[i]) {
+			kapi_base_exit();
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 unsigned int kapi_current_tgid(void)

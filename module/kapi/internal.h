@@ -6,8 +6,12 @@
 #ifndef VFIO_CXX_KAPI_INTERNAL_H
 #define VFIO_CXX_KAPI_INTERNAL_H
 
-/* base.c: the registry mutex and the mm id key; before anything else. */
-void kapi_base_init(void);
+/*
+ * base.c: the registry mutex, the mm id key and the object caches; before
+ * anything else (0 or -ENOMEM), and kapi_base_exit after everything else.
+ */
+int kapi_base_init(void);
+void kapi_base_exit(void);
 int kapi_mm_init(void);
 /* netlink.c: the vfio_cxx generic netlink family. */
 int kapi_netlink_init(void);

@@ -170,14 +170,19 @@ static int __init vfio_iommu_cxx_init(void)
 {
 	int ret;
 
-	kapi_base_init();
-	ret = kapi_mm_init();
+	ret = kapi_base_init();
 	if (ret)
 		return ret;
+	ret = kapi_mm_init();
+	if (ret) {
+		kapi_base_exit();
+		return ret;
+	}
 	ret = kapi_netlink_init();
 	if (ret) {
 		pr_err("vfio_iommu_cxx: genl_register_family failed: %d\n", ret);
 		kapi_mm_exit();
+		kapi_base_exit();
 		return ret;
 	}
 	ret = vfio_register_iommu_driver(&cxx_ops);
@@ -185,6 +190,7 @@ static int __init vfio_iommu_cxx_init(void)
 		pr_err("vfio_iommu_cxx: vfio_register_iommu_driver failed: %d\n", ret);
 		kapi_netlink_exit();
 		kapi_mm_exit();
+		kapi_base_exit();
 		return ret;
 	}
 	debug_dir = debugfs_create_dir("vfio_iommu_cxx", NULL);
@@ -210,6 +216,7 @@ static void __exit vfio_iommu_cxx_exit(void)
 	kapi_mm_exit();
 	/* Module references pin us while any container exists. */
 	WARN_ON(vfio_cxx_busy());
+	kapi_base_exit();
 }
 
 #else /* !VFIO_CXX_HAVE_CONTAINER */

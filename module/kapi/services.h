@@ -35,14 +35,19 @@ KAPI_BEGIN_DECLS
 void *kapi_alloc(unsigned long size) KAPI_NOEXCEPT;
 void kapi_free(void *p) KAPI_NOEXCEPT;
 /*
- * Not zeroed, for an object whose constructor sets every member: at most
- * KAPI_SMALL_MAX bytes (NULL above), from the slab, charged to the caller's
- * memcg; freed with kapi_free_small.
+ * Slab caches of the fixed-size objects made and freed on the hot paths
+ * (a Dma on every MAP_DMA and UNMAP_DMA): the constant-size slab path, with
+ * no size-class lookup on allocation.  kapi makes them at module load and
+ * destroys them at unload.  Objects are not zeroed (the constructor sets
+ * every member) and are charged to the caller's memcg.
  */
-void *kapi_alloc_small(unsigned long size) KAPI_NOEXCEPT;
-/* kapi_free of what kapi_alloc gave for KAPI_SMALL_MAX bytes at most (kfree, no vmalloc check). */
-#define KAPI_SMALL_MAX 4096
-void kapi_free_small(void *p) KAPI_NOEXCEPT;
+enum kapi_cache_id {
+	KAPI_CACHE_DMA, /* core/dma.h, at most KAPI_CACHE_DMA_SIZE bytes */
+	KAPI_CACHE_NR
+};
+#define KAPI_CACHE_DMA_SIZE 192
+void *kapi_cache_alloc(enum kapi_cache_id id) KAPI_NOEXCEPT;
+void kapi_cache_free(enum kapi_cache_id id, void *p) KAPI_NOEXCEPT;
 void kapi_cond_resched(void) KAPI_NOEXCEPT;
 
 /* ---- user memory ------------------------------------------------------- */

@@ -278,20 +278,21 @@ extern "C" void kapi_free(void *p) noexcept
 }
 
 /*
- * Filled with a pattern, not zeroed: a member its constructor forgets reads
- * as garbage here, where the kernel's kmalloc could hand out zeroes.
+ * The object caches: kapi_alloc's tracking and injected failures, filled
+ * with a pattern, not zeroed: a member its constructor forgets reads as
+ * garbage here, where a fresh slab could hand out zeroes.
  */
-extern "C" void *kapi_alloc_small(unsigned long size) noexcept
+extern "C" void *kapi_cache_alloc(enum kapi_cache_id id) noexcept
 {
-	if (size > KAPI_SMALL_MAX)
-		return nullptr;
-	void *p = kapi_alloc(size);
+	if (id != KAPI_CACHE_DMA)
+		die("kapi_cache_alloc of an unknown cache");
+	void *p = kapi_alloc(KAPI_CACHE_DMA_SIZE);
 	if (p)
-		memset(p, 0xa5, size);
+		memset(p, 0xa5, KAPI_CACHE_DMA_SIZE);
 	return p;
 }
 
-extern "C" void kapi_free_small(void *p) noexcept { kapi_free(p); }
+extern "C" void kapi_cache_free(enum kapi_cache_id, void *p) noexcept { kapi_free(p); }
 
 extern "C" void kapi_cond_resched(void) noexcept {}
 
