@@ -115,10 +115,63 @@ static void rangemap_full_range_over_existing(struct kunit *test)
 	kapi_rangemap_destroy(m);
 }
 
+/*
+ * The append path (a range above every other goes in beside the rightmost
+ * node, with no walk) and the rightmost node kept through removals: an
+ * overlap with the top range, a gap left below it, and the top removed
+ * twice over, by node and by index.
+ */
+static void rangemap_append_and_rightmost(struct kunit *test)
+{
+	struct kapi_rangemap *m = kapi_rangemap_create();
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	/* Ascending, every other page: 0x0, 0x2000, 0x4000, 0x6000. */
+	for (i = 0; i < 4; i++)
+		KUNIT_ASSERT_EQ(test, kapi_rangemap_insert(m, NODE(i), i * 0x2000, i * 0x2000 + 0xfff, TOK(i)), 0);
+	/* Overlapping the top range, from inside it and from below it. */
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(4), 0x6fff, 0x7fff, TOK(4)), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(4), 0x5000, 0x6000, TOK(4)), -EEXIST);
+	/* A gap between two ranges, and touching both: not an overlap. */
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(4), 0x3000, 0x3fff, TOK(4)), 0);
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(5), 0x1000, 0x2fff, TOK(5)), -EEXIST);
+	/* Remove the top by node: the next one down is the top now. */
+	kapi_rangemap_remove(m, NODE(3));
+	KUNIT_EXPECT_NULL(test, kapi_rangemap_find(m, 0x4fff + 1, U64_MAX));
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(5), 0x4800, 0x4fff, TOK(5)), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(5), 0x5000, 0x5fff, TOK(5)), 0);
+	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_find(m, 0x5000, U64_MAX), TOK(5));
+	/* Remove the top by index twice: 0x5000, then 0x4000. */
+	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_erase(m, 0x5abc), TOK(5));
+	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_erase(m, 0x4000), TOK(2));
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(2), 0x3800, 0x3fff, TOK(2)), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(2), 0x4000, 0x4fff, TOK(2)), 0);
+	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_find(m, 0x3000, U64_MAX), TOK(4));
+	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_find(m, 0x4000, U64_MAX), TOK(2));
+	/* Empty it from the top down, then use it again. */
+	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_erase(m, 0x4000), TOK(2));
+	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_erase(m, 0x3000), TOK(4));
+	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_erase(m, 0x2000), TOK(1));
+	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_erase(m, 0x0), TOK(0));
+	KUNIT_EXPECT_NULL(test, kapi_rangemap_find(m, 0x0, U64_MAX));
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(0), 0x8000, 0x8fff, TOK(0)), 0);
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(1), 0x8000, 0x8fff, TOK(1)), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(1), 0x0, 0xfff, TOK(1)), 0);
+	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_erase(m, 0x8000), TOK(0));
+	KUNIT_EXPECT_EQ(test, kapi_rangemap_insert(m, NODE(0), 0x1000, 0x1fff, TOK(0)), 0);
+	KUNIT_EXPECT_PTR_EQ(test, kapi_rangemap_find(m, 0x1000, U64_MAX), TOK(0));
+	kapi_rangemap_erase(m, 0x0);
+	kapi_rangemap_erase(m, 0x1000);
+	KUNIT_EXPECT_NULL(test, kapi_rangemap_find(m, 0x0, U64_MAX));
+	kapi_rangemap_destroy(m);
+}
+
 static struct kunit_case rangemap_cases[] = {
 	KUNIT_CASE(rangemap_insert_find_erase),
 	KUNIT_CASE(rangemap_overlap_eexist),
 	KUNIT_CASE(rangemap_full_range_over_existing),
+	KUNIT_CASE(rangemap_append_and_rightmost),
 	{}
 };
 
