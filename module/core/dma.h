@@ -211,6 +211,15 @@ public:
 	 */
 	bool charges_external() const noexcept { return !iommu_mapped && !prereg; }
 	/*
+	 * No IOMMU mapping, no pinned run, no external record and no charge:
+	 * removing it releases nothing but itself (IoPagetable::remove's fast
+	 * path, every UNMAP_DMA of an mdev-only container no driver pinned).
+	 */
+	bool holds_nothing() const noexcept
+	{
+		return !iommu_mapped && runs.empty() && !ext_pages && !locked;
+	}
+	/*
 	 * Change the record of what this Dma charged (the charge itself is the
 	 * caller's), and the container's count with it (lock_ held).
 	 */

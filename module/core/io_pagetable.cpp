@@ -54,18 +54,21 @@ void IoPagetable::notify_remove(Dma &d) noexcept
 void IoPagetable::remove(Dma &d) noexcept
 {
 	lock_.assert_held();
-	DmaContext c = context();
-	if (d.ext_pages) {
-		/*
-		 * No pin survives its mapping (B11).  After an unmap notification
-		 * this is a vendor driver that ignored dma_unmap: it loses them.
-		 */
-		if (d.unmapping)
-			VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: %llu pages of iova 0x%llx still pinned after dma_unmap; released\n",
-					   d.ext_pages, d.iova);
-		ExtPins(c).release_all(d); /* their charge goes in unmap_unpin's one update */
+	if (!d.holds_nothing()) {
+		DmaContext c = context();
+		if (d.ext_pages) {
+			/*
+			 * No pin survives its mapping (B11).  After an unmap
+			 * notification this is a vendor driver that ignored
+			 * dma_unmap: it loses them.
+			 */
+			if (d.unmapping)
+				VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: %llu pages of iova 0x%llx still pinned after dma_unmap; released\n",
+						   d.ext_pages, d.iova);
+			ExtPins(c).release_all(d); /* their charge goes in unmap_unpin's one update */
+		}
+		DmaPages(c).unmap_unpin(d);
 	}
-	DmaPages(c).unmap_unpin(d);
 	if (d.prereg)
 		d.prereg->used--;
 	dmas_.erase(d);
