@@ -208,7 +208,7 @@ long Container::check_extension(unsigned long ext) noexcept
 	}
 }
 
-long Container::ioctl(unsigned int cmd, unsigned long arg) noexcept
+VFIO_CXX_INLINE_ONE_CALLER long Container::ioctl(unsigned int cmd, unsigned long arg) noexcept
 {
 	reap_watches();
 	if (spapr_)

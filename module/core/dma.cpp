@@ -77,13 +77,9 @@ u64 RunList::bytes() const noexcept
 	return n;
 }
 
-Dma::~Dma()
+void Dma::records_left() const noexcept
 {
-	/* Records hold pins: the IoPagetable has released them all (IoPagetable::remove). */
-	if (ext_pages || !ext.empty())
-		VFIO_CXX_INTERNAL_ERROR("vfio_iommu_cxx: external pin records left at mapping free");
-	free_bitmap();
-	kapi_mm_drop(mm_);
+	VFIO_CXX_INTERNAL_ERROR("vfio_iommu_cxx: external pin records left at mapping free");
 }
 
 void Dma::set_mm(kapi_mm *mm, bool cap) noexcept

@@ -51,7 +51,11 @@ class RunList {
 public:
 	RunList() noexcept = default;
 	VFIO_CXX_NO_COPY(RunList);
-	~RunList() { free(); }
+	~RunList()
+	{
+		if (head_)
+			free();
+	}
 
 	/*
 	 * Append, merging with the last run when contiguous (and alike in
@@ -188,7 +192,16 @@ public:
 	{
 	}
 	VFIO_CXX_NO_COPY(Dma);
-	~Dma();
+	/* Inline: it is the last step of every UNMAP_DMA. */
+	~Dma()
+	{
+		/* Records hold pins: the IoPagetable has released them all (IoPagetable::remove). */
+		if (ext_pages || !ext.empty())
+			records_left();
+		if (bitmap)
+			free_bitmap();
+		kapi_mm_drop(mm_);
+	}
 
 	/*
 	 * Made and freed on the MAP_DMA/UNMAP_DMA path: from kapi's Dma slab
@@ -246,6 +259,7 @@ public:
 	 */
 	[[nodiscard]] int fit_bitmap(u64 pgshift) noexcept;
 	void free_bitmap() noexcept;
+	[[gnu::cold]] void records_left() const noexcept;
 
 	/*
 	 * The small members share the word after vaddr, so that a Dma fits

@@ -48,10 +48,12 @@ public:
 	/*
 	 * fn(Dma&) for each Dma intersecting [first, last] in IOVA order,
 	 * until it returns false; fn may erase its Dma.  lowest, if given, is
-	 * find(first, last), which the caller already knows.
+	 * find(first, last), which the caller already knows.  Always inlined:
+	 * each caller's fn is a lambda of its own, so every instance has one
+	 * caller (UNMAP_DMA's among them), and inlining copies nothing.
 	 */
 	template <class F>
-	void for_each(u64 first, u64 last, F &&fn, Dma *lowest = nullptr) noexcept
+	[[gnu::always_inline]] void for_each(u64 first, u64 last, F &&fn, Dma *lowest = nullptr) noexcept
 	{
 		while (first <= last) {
 			Dma *d = lowest ? lowest : find(first, last);

@@ -51,24 +51,28 @@ void IoPagetable::notify_remove(Dma &d) noexcept
  * plain unmap under lock_ alone of a Dma with no external pins, or no
  * device registered, and no notification under way.
  */
+/* What remove() releases of a Dma that holds something (see Dma::holds_nothing). */
+[[gnu::noinline]] void IoPagetable::release(Dma &d) noexcept
+{
+	DmaContext c = context();
+	if (d.ext_pages) {
+		/*
+		 * No pin survives its mapping (B11).  After an unmap notification
+		 * this is a vendor driver that ignored dma_unmap: it loses them.
+		 */
+		if (d.unmapping)
+			VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: %llu pages of iova 0x%llx still pinned after dma_unmap; released\n",
+					   d.ext_pages, d.iova);
+		ExtPins(c).release_all(d); /* their charge goes in unmap_unpin's one update */
+	}
+	DmaPages(c).unmap_unpin(d);
+}
+
 void IoPagetable::remove(Dma &d) noexcept
 {
 	lock_.assert_held();
-	if (!d.holds_nothing()) {
-		DmaContext c = context();
-		if (d.ext_pages) {
-			/*
-			 * No pin survives its mapping (B11).  After an unmap
-			 * notification this is a vendor driver that ignored
-			 * dma_unmap: it loses them.
-			 */
-			if (d.unmapping)
-				VFIO_CXX_WARN_ONCE("vfio_iommu_cxx: %llu pages of iova 0x%llx still pinned after dma_unmap; released\n",
-						   d.ext_pages, d.iova);
-			ExtPins(c).release_all(d); /* their charge goes in unmap_unpin's one update */
-		}
-		DmaPages(c).unmap_unpin(d);
-	}
+	if (!d.holds_nothing())
+		release(d);
 	if (d.prereg)
 		d.prereg->used--;
 	dmas_.erase(d);

@@ -145,6 +145,7 @@ private:
 	void notify_unmap(Dma &d) noexcept;
 	void notify_remove(Dma &d) noexcept;
 	void remove(Dma &d) noexcept;
+	void release(Dma &d) noexcept;
 	void unpin_locked(u64 iova, u64 npage) noexcept;
 
 	Mutex &devices_lock_;

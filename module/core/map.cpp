@@ -67,7 +67,7 @@ int IoPagetable::change_owner(Dma &d, u64 vaddr, WatchFn watch) noexcept
 	return ret;
 }
 
-int IoPagetable::map(const abi::DmaMap &map, bool closed, WatchFn watch, DeniedCharge &denied) noexcept
+VFIO_CXX_INLINE_ONE_CALLER int IoPagetable::map(const abi::DmaMap &map, bool closed, WatchFn watch, DeniedCharge &denied) noexcept
 {
 	lock_.assert_held();
 	const bool set_vaddr = map.flags & abi::DMA_MAP_FLAG_VADDR;
@@ -145,7 +145,7 @@ int IoPagetable::map(const abi::DmaMap &map, bool closed, WatchFn watch, DeniedC
 	return ret;
 }
 
-long Container::map_dma(unsigned long arg) noexcept
+VFIO_CXX_INLINE_ONE_CALLER long Container::map_dma(unsigned long arg) noexcept
 {
 	abi::DmaMap map;
 	if (kapi_copy_from_user(&map, arg, abi::DMA_MAP_MINSZ))

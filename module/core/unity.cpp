@@ -21,6 +21,7 @@
  * this list and in selftests/host/Makefile's CORE_SRCS (a missing one is an
  * undefined symbol at the module's link, or the host test's).
  */
+#define VFIO_CXX_UNITY 1
 #include "container.cpp"
 #include "domains.cpp"
 #include "attach.cpp"

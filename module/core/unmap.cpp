@@ -76,7 +76,7 @@ int IoPagetable::unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap, UnmapPas
 
 	ret = 0;
 	u64 first_invalidated = U64_MAX;
-	dmas_.for_each(iova, last, [&](Dma &d) {
+	dmas_.for_each(iova, last, [&](Dma &d) __attribute__((always_inline)) {
 		if (!v2_ && iova > d.iova)
 			return false;
 		/* Drivers to tell, or another unmap telling them: devices_lock_ first. */
@@ -133,7 +133,7 @@ int IoPagetable::unmap(abi::DmaUnmap &unmap, const abi::Bitmap *bitmap, UnmapPas
 	return ret;
 }
 
-long Container::unmap_dma(unsigned long arg) noexcept
+VFIO_CXX_INLINE_ONE_CALLER long Container::unmap_dma(unsigned long arg) noexcept
 {
 	abi::DmaUnmap unmap;
 	abi::Bitmap bitmap{};

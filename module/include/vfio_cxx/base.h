@@ -125,6 +125,19 @@ private:
 	R (*call_)(void *, Args...) noexcept;
 };
 
+/*
+ * A hot path's function with a single caller, defined in another file of
+ * the core: in the module's one-unit build (core/unity.cpp defines
+ * VFIO_CXX_UNITY) it is inlined into that caller, which gcc's size limits
+ * otherwise refuse for a function this large; in the host lane, where every
+ * file is its own unit, it is an ordinary function.
+ */
+#ifdef VFIO_CXX_UNITY
+#define VFIO_CXX_INLINE_ONE_CALLER [[gnu::always_inline]] inline
+#else
+#define VFIO_CXX_INLINE_ONE_CALLER
+#endif
+
 #define VFIO_CXX_NO_COPY(T)                                                    \
 	T(const T &) = delete;                                                 \
 	T &operator=(const T &) = delete
