@@ -44,9 +44,11 @@ void *kapi_cache_alloc(enum kapi_cache_id id)
 	return kmem_cache_alloc(kapi_caches[id], GFP_KERNEL_ACCOUNT);
 }
 
+/* NULL-safe, as kfree is (kmem_cache_free of NULL may warn). */
 void kapi_cache_free(enum kapi_cache_id id, void *p)
 {
-	kmem_cache_free(kapi_caches[id], p);
+	if (p)
+		kmem_cache_free(kapi_caches[id], p);
 }
 
 void kapi_cond_resched(void)

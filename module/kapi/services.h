@@ -47,6 +47,7 @@ enum kapi_cache_id {
 };
 #define KAPI_CACHE_DMA_SIZE 192
 void *kapi_cache_alloc(enum kapi_cache_id id) KAPI_NOEXCEPT;
+/* p may be NULL. */
 void kapi_cache_free(enum kapi_cache_id id, void *p) KAPI_NOEXCEPT;
 void kapi_cond_resched(void) KAPI_NOEXCEPT;
 
