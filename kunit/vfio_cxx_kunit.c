@@ -116,10 +116,11 @@ static void rangemap_full_range_over_existing(struct kunit *test)
 }
 
 /*
- * The append path (a range above every other goes in beside the rightmost
- * node, with no walk) and the rightmost node kept through removals: an
- * overlap with the top range, a gap left below it, and the top removed
- * twice over, by node and by index.
+ * B1's overlap refusal (-EEXIST, the map unchanged) on the append path (a
+ * range above every other goes in beside the rightmost node, with no walk)
+ * and with the rightmost node kept through removals: an overlap with the
+ * top range, a gap left below it, and the top removed twice over, by node
+ * and by index.
  */
 static void rangemap_append_and_rightmost(struct kunit *test)
 {
