@@ -17,6 +17,10 @@
  * the host lane (selftests/host/Makefile) compiles every one of them alone,
  * so a file that does not stand by itself still fails there.
  *
+ * VFIO_CXX_UNITY tells the files they are in this unit: the hot path's
+ * functions with one caller in another file (VFIO_CXX_INLINE_ONE_CALLER,
+ * vfio_cxx/base.h) are always_inline here and ordinary in the host lane.
+ *
  * Locking: none here; each file says its own.  A new core file goes in
  * this list and in selftests/host/Makefile's CORE_SRCS (a missing one is an
  * undefined symbol at the module's link, or the host test's).
