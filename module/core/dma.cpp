@@ -113,12 +113,5 @@ int Dma::fit_bitmap(u64 pgshift) noexcept
 	return 0;
 }
 
-void Dma::free_bitmap() noexcept
-{
-	if (!bitmap)
-		return;
-	kapi_free(bitmap);
-	bitmap = nullptr;
-}
 
 } /* namespace vfio_cxx */

@@ -198,8 +198,7 @@ public:
 		/* Records hold pins: the IoPagetable has released them all (IoPagetable::remove). */
 		if (ext_pages || !ext.empty())
 			records_left();
-		if (bitmap)
-			free_bitmap();
+		free_bitmap();
 		kapi_mm_drop(mm_);
 	}
 
@@ -258,7 +257,14 @@ public:
 	 * converted, and reporting too much is safe.  0, -EINVAL or -ENOMEM.
 	 */
 	[[nodiscard]] int fit_bitmap(u64 pgshift) noexcept;
-	void free_bitmap() noexcept;
+	/* Inline: ~Dma asks on every UNMAP_DMA, and there is rarely one. */
+	void free_bitmap() noexcept
+	{
+		if (!bitmap)
+			return;
+		kapi_free(bitmap);
+		bitmap = nullptr;
+	}
 	[[gnu::cold]] void records_left() const noexcept;
 
 	/*

@@ -178,13 +178,6 @@ void DmaPages::settle(Dma &d, u64 target) noexcept
 void DmaPages::unmap_unpin(Dma &d) noexcept
 {
 	c_.held();
-	/*
-	 * Nothing mapped, nothing pinned, and the charge already what the
-	 * records hold (a mapping of an mdev-only container no vendor driver
-	 * pinned: every UNMAP_DMA of one): all below would be a no-op.
-	 */
-	if (!d.iommu_mapped && d.runs.empty() && d.locked == d.ext_owned)
-		return;
 	if (d.iommu_mapped)
 		for (Domain &dom : c_.domains)
 			kapi_domain_unmap(dom.raw(), d.iova, d.size);
